@@ -35,9 +35,60 @@ fn run(cli: Cli) -> Result<u8, Error> {
             clap_complete::generate(shell, &mut cmd, "chatwoot-redis", &mut std::io::stdout());
             Ok(0)
         }
-        Command::Scenarios => Err(Error::Usage("scenarios: not wired yet".into())),
-        Command::Render(_) => Err(Error::Usage("render: not wired yet".into())),
+        Command::Scenarios => {
+            print!("{}", crate::scenario::describe_all());
+            Ok(0)
+        }
+        Command::Render(args) => run_render(args, cli.quiet),
         Command::Init(_) => Err(Error::Usage("init: not wired yet".into())),
         Command::Doctor(_) => Err(Error::Usage("doctor: not wired yet".into())),
     }
+}
+
+fn run_render(args: crate::cli::RenderArgs, quiet: bool) -> Result<u8, Error> {
+    let writes = !(args.check || args.diff || args.dry_run);
+    let prepared = crate::commands::prepare(
+        &args.out,
+        args.answers.as_deref(),
+        &args.answer_flags,
+        &args.secrets,
+        writes,
+    )?;
+    let mut stderr = std::io::stderr();
+    if !quiet {
+        for w in &prepared.set.warnings {
+            let _ = writeln!(stderr, "warning: {w}");
+        }
+    }
+    if args.stdout {
+        let mut out = std::io::stdout().lock();
+        let mut withheld = Vec::new();
+        for f in &prepared.set.files {
+            if f.kind.is_secret() {
+                withheld.push(f.name());
+                continue;
+            }
+            let _ = writeln!(out, "==> {} <==", f.name());
+            let _ = out.write_all(f.contents.as_bytes());
+        }
+        if !withheld.is_empty() && !quiet {
+            let _ = writeln!(
+                stderr,
+                "note: {} not printed (they hold secrets); render without --stdout to write them",
+                withheld.join(", ")
+            );
+        }
+        return Ok(0);
+    }
+    let mode = if args.check {
+        crate::plan::Mode::Check
+    } else if args.diff {
+        crate::plan::Mode::Diff
+    } else if args.dry_run {
+        crate::plan::Mode::DryRun
+    } else {
+        crate::plan::Mode::Write { force: args.force }
+    };
+    let mut out = std::io::stdout().lock();
+    crate::plan::execute(&prepared.set, &args.out, mode, &mut out)
 }

@@ -194,6 +194,59 @@ pub struct AnswerFlags {
     /// Require a password (password) or run without AUTH (none: loopback or private network only)
     #[arg(long, value_name = "MODE", env = "CHATWOOT_REDIS_AUTH")]
     pub auth: Option<String>,
+    /// What Chatwoot sends to external sentinels: same (the Redis password), none, separate
+    #[arg(long, value_name = "MODE", env = "CHATWOOT_REDIS_SENTINEL_AUTH")]
+    pub sentinel_auth: Option<String>,
+    /// single-server: directory of redis.conf and redis-secrets.conf on the host
+    #[arg(long, value_name = "DIR", env = "CHATWOOT_REDIS_CONFIG_DIR")]
+    pub config_dir: Option<String>,
+    /// single-server: Redis data directory on the host
+    #[arg(long, value_name = "DIR", env = "CHATWOOT_REDIS_DATA_DIR")]
+    pub data_dir: Option<String>,
+}
+
+impl AnswerFlags {
+    /// The answers given on the command line or in `CHATWOOT_REDIS_*` variables.
+    pub fn to_raw(&self) -> crate::answers::RawAnswers {
+        let mut raw = crate::answers::RawAnswers::new();
+        let pairs: [(&str, &Option<String>); 24] = [
+            ("scenario", &self.scenario),
+            ("url", &self.url),
+            ("host", &self.host),
+            ("port", &self.port),
+            ("username", &self.username),
+            ("db", &self.db),
+            ("verify-mode", &self.verify_mode),
+            ("auth", &self.auth),
+            ("sentinels", &self.sentinels),
+            ("sentinel-master", &self.sentinel_master),
+            ("sentinel-auth", &self.sentinel_auth),
+            ("redis-version", &self.redis_version),
+            ("maxmemory", &self.maxmemory),
+            ("web-processes", &self.web_processes),
+            ("web-threads", &self.web_threads),
+            ("sidekiq-processes", &self.sidekiq_processes),
+            ("sidekiq-concurrency", &self.sidekiq_concurrency),
+            ("max-connections", &self.max_connections),
+            ("emit", &self.emit),
+            ("release", &self.release),
+            ("namespace", &self.namespace),
+            ("config-dir", &self.config_dir),
+            ("data-dir", &self.data_dir),
+            ("tls", &None),
+        ];
+        for (field, value) in pairs {
+            if let Some(v) = value {
+                raw.set(field, v.clone());
+            }
+        }
+        if self.no_tls {
+            raw.set("tls", "false");
+        } else if let Some(t) = self.tls {
+            raw.set("tls", t.to_string());
+        }
+        raw
+    }
 }
 
 /// Where secrets come from. Never a flag value: it would sit in shell history and `ps`.

@@ -1,9 +1,15 @@
 //! chatwoot-redis: generate, check and diagnose the Redis side of a Chatwoot deployment.
 
+pub mod answers;
 pub mod app;
 pub mod chatwoot;
 pub mod cli;
+pub mod commands;
 pub mod error;
 pub mod header;
 pub mod output;
+pub mod plan;
+pub mod render;
+pub mod scenario;
+pub mod secrets;
 pub mod sizing;

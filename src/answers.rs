@@ -1,0 +1,1329 @@
+//! The one answers model. The answers file, `CHATWOOT_REDIS_*` variables, flags and the wizard
+//! all produce [`RawAnswers`] (strings by field name); [`resolve`] validates them in one place
+//! and applies the scenario's defaults. The answers file never holds a secret.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::chatwoot::{self, SentinelAddr};
+use crate::error::{Error, Result};
+use crate::scenario::{Output, Scenario};
+use crate::sizing::Workload;
+
+/// Every answer, by its name in the answers file (the flag name without `--`).
+pub const FIELDS: &[&str] = &[
+    "scenario",
+    "url",
+    "host",
+    "port",
+    "username",
+    "db",
+    "tls",
+    "verify-mode",
+    "auth",
+    "sentinels",
+    "sentinel-master",
+    "sentinel-auth",
+    "redis-version",
+    "maxmemory",
+    "web-processes",
+    "web-threads",
+    "sidekiq-processes",
+    "sidekiq-concurrency",
+    "max-connections",
+    "emit",
+    "release",
+    "namespace",
+    "config-dir",
+    "data-dir",
+];
+
+/// The environment variable that supplies a field.
+pub fn env_var_for(field: &str) -> String {
+    match field {
+        "redis-version" => "CHATWOOT_REDIS_VERSION".into(),
+        f => format!("CHATWOOT_REDIS_{}", f.to_uppercase().replace('-', "_")),
+    }
+}
+
+/// Answers as given, before validation: field name → text.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RawAnswers {
+    values: BTreeMap<&'static str, String>,
+}
+
+impl RawAnswers {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets a field; `field` must be one of [`FIELDS`].
+    pub fn set(&mut self, field: &str, value: impl Into<String>) {
+        let key = FIELDS
+            .iter()
+            .copied()
+            .find(|f| *f == field)
+            .unwrap_or_else(|| panic!("unknown answer field {field}"));
+        self.values.insert(key, value.into());
+    }
+
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.values.get(field).map(String::as_str)
+    }
+
+    pub fn remove(&mut self, field: &str) {
+        self.values.remove(field);
+    }
+
+    /// Fields of `other` override those of `self`.
+    pub fn overlay(&mut self, other: &RawAnswers) {
+        for (k, v) in &other.values {
+            self.values.insert(k, v.clone());
+        }
+    }
+
+    /// Parses an answers file (YAML mapping of field → scalar; lists allowed for
+    /// `sentinels` and `emit`).
+    pub fn from_yaml(text: &str, origin: &str) -> Result<RawAnswers> {
+        let doc: yaml_serde::Value = yaml_serde::from_str(text).map_err(|e| {
+            Error::Usage(format!(
+                "{origin}: not a valid answers file: {e}\n  fix: it is YAML with one `answer: value` \
+                 per line; compare with `chatwoot-redis render --stdout` output or delete it and run \
+                 `chatwoot-redis init`"
+            ))
+        })?;
+        let mut raw = RawAnswers::new();
+        let map = match doc {
+            yaml_serde::Value::Null => return Ok(raw),
+            yaml_serde::Value::Mapping(m) => m,
+            _ => {
+                return Err(Error::Usage(format!(
+                    "{origin}: the answers file must be a mapping of answers (`scenario: ...`)"
+                )))
+            }
+        };
+        for (k, v) in map {
+            let key = match &k {
+                yaml_serde::Value::String(s) => s.clone(),
+                other => format!("{other:?}"),
+            };
+            let Some(field) = FIELDS.iter().copied().find(|f| *f == key) else {
+                if key.contains("password") || key.contains("secret") {
+                    return Err(Error::Usage(format!(
+                        "{origin}: `{key}`: secrets never go in the answers file (it is committed)\n  \
+                         fix: remove the line; pass the password with REDIS_PASSWORD, \
+                         --password-file or --password-stdin"
+                    )));
+                }
+                return Err(Error::Usage(format!(
+                    "{origin}: unknown answer `{key}`\n  fix: remove it; known answers: {}",
+                    FIELDS.join(", ")
+                )));
+            };
+            let text = match v {
+                yaml_serde::Value::Null => continue,
+                yaml_serde::Value::Bool(b) => b.to_string(),
+                yaml_serde::Value::Number(n) => n.to_string(),
+                yaml_serde::Value::String(s) => s,
+                yaml_serde::Value::Sequence(items) if matches!(field, "sentinels" | "emit") => {
+                    let mut parts = Vec::new();
+                    for item in items {
+                        match item {
+                            yaml_serde::Value::String(s) => parts.push(s),
+                            other => {
+                                return Err(Error::Usage(format!(
+                                "{origin}: `{field}`: list items must be strings, found {other:?}"
+                            )))
+                            }
+                        }
+                    }
+                    parts.join(",")
+                }
+                other => {
+                    return Err(Error::Usage(format!(
+                        "{origin}: `{field}`: expected a single value, found {other:?}"
+                    )))
+                }
+            };
+            raw.set(field, text);
+        }
+        Ok(raw)
+    }
+}
+
+/// Redis server versions the generator knows the directives of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum RedisVersion {
+    Redis62,
+    Redis70,
+    Redis72,
+    Redis74,
+    Valkey72,
+    Valkey8,
+}
+
+impl RedisVersion {
+    pub const ALL: [RedisVersion; 6] = [
+        RedisVersion::Redis62,
+        RedisVersion::Redis70,
+        RedisVersion::Redis72,
+        RedisVersion::Redis74,
+        RedisVersion::Valkey72,
+        RedisVersion::Valkey8,
+    ];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            RedisVersion::Redis62 => "6.2",
+            RedisVersion::Redis70 => "7.0",
+            RedisVersion::Redis72 => "7.2",
+            RedisVersion::Redis74 => "7.4",
+            RedisVersion::Valkey72 => "valkey-7.2",
+            RedisVersion::Valkey8 => "valkey-8",
+        }
+    }
+
+    pub fn is_valkey(self) -> bool {
+        matches!(self, RedisVersion::Valkey72 | RedisVersion::Valkey8)
+    }
+
+    /// Redis 7.0 directives (`enable-protected-configs`, `enable-debug-command`, …) exist.
+    pub fn has_redis7_directives(self) -> bool {
+        self != RedisVersion::Redis62
+    }
+
+    /// Parses `6.2`, `7`, `7.2.4`, `valkey-8`, `valkey 7.2`, refusing servers Sidekiq rejects.
+    pub fn parse(text: &str) -> std::result::Result<RedisVersion, String> {
+        let t = text.trim().to_ascii_lowercase();
+        let (valkey, num) = match t.strip_prefix("valkey") {
+            Some(rest) => (true, rest.trim_start_matches(['-', ' ', '_'])),
+            None => (
+                false,
+                t.strip_prefix("redis")
+                    .unwrap_or(&t)
+                    .trim_start_matches(['-', ' ']),
+            ),
+        };
+        let Some((major, minor, _)) = chatwoot::parse_redis_version(num) else {
+            return Err(format!(
+                "not a version; use one of {}",
+                Self::ALL.map(|v| v.id()).join(", ")
+            ));
+        };
+        if valkey {
+            return match (major, minor) {
+                (7, _) => Ok(RedisVersion::Valkey72),
+                (8, _) => Ok(RedisVersion::Valkey8),
+                _ => Err("Valkey 7.2 and 8 are supported (valkey-7.2, valkey-8)".into()),
+            };
+        }
+        match (major, minor) {
+            (m, _) if m < 6 || (m == 6 && minor < 2) => Err(format!(
+                "Redis {major}.{minor} is too old: Chatwoot's Sidekiq 7 refuses to start below \
+                 Redis 6.2.0"
+            )),
+            (6, _) => Ok(RedisVersion::Redis62),
+            (7, 0 | 1) => Ok(RedisVersion::Redis70),
+            (7, 2 | 3) => Ok(RedisVersion::Redis72),
+            (7, _) => Ok(RedisVersion::Redis74),
+            _ => Err(format!(
+                "Redis {major}.{minor} is not known here; use one of {} (Redis 8 users: valkey-8 \
+                 or 7.4 directives are the closest)",
+                Self::ALL.map(|v| v.id()).join(", ")
+            )),
+        }
+    }
+}
+
+/// TLS certificate checking as Chatwoot does it (`REDIS_OPENSSL_VERIFY_MODE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VerifyMode {
+    Peer,
+    None,
+}
+
+/// Whether Redis requires a password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Auth {
+    Password,
+    None,
+}
+
+/// What Chatwoot sends to sentinels (`REDIS_SENTINEL_PASSWORD`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SentinelAuth {
+    /// Unset: Chatwoot sends `REDIS_PASSWORD` (Bitnami's sentinels use the Redis password).
+    Same,
+    /// Empty: sentinels without auth while Redis has a password.
+    None,
+    /// A separate sentinel password (from REDIS_SENTINEL_PASSWORD / --sentinel-password-file).
+    Separate,
+}
+
+/// A memory size in bytes, written back in the unit it was given in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemSize {
+    pub bytes: u64,
+    pub text: String,
+}
+
+impl MemSize {
+    pub fn parse(text: &str) -> std::result::Result<MemSize, String> {
+        let t = text.trim().to_ascii_lowercase();
+        let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+        let (num, unit) = t.split_at(split);
+        let n: u64 = num
+            .parse()
+            .map_err(|_| "not a size; write e.g. 512mb or 2gb".to_string())?;
+        let mult: u64 = match unit.trim() {
+            "" | "b" => 1,
+            "k" => 1000,
+            "kb" => 1024,
+            "m" => 1000 * 1000,
+            "mb" => 1024 * 1024,
+            "g" => 1000 * 1000 * 1000,
+            "gb" => 1024 * 1024 * 1024,
+            u => return Err(format!("unknown unit {u:?}; use kb, mb or gb")),
+        };
+        let bytes = n
+            .checked_mul(mult)
+            .ok_or_else(|| "the size is too large".to_string())?;
+        if bytes < 32 * 1024 * 1024 {
+            return Err(
+                "below 32mb Chatwoot's queues and ActionCable state do not fit; 0 (no limit) is \
+                 refused too, since with noeviction a host without a limit runs out of memory"
+                    .into(),
+            );
+        }
+        Ok(MemSize {
+            bytes,
+            text: format!("{n}{}", unit.trim()),
+        })
+    }
+}
+
+/// Validated answers with the scenario's defaults applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answers {
+    pub scenario: Scenario,
+    pub host: String,
+    pub port: u16,
+    pub username: Option<String>,
+    pub db: u8,
+    pub tls: bool,
+    pub verify_mode: VerifyMode,
+    pub auth: Auth,
+    /// External sentinels (empty: bundled Bitnami sentinels or no Sentinel at all).
+    pub sentinels: Vec<SentinelAddr>,
+    pub sentinel_master: String,
+    pub sentinel_auth: SentinelAuth,
+    pub redis_version: RedisVersion,
+    pub maxmemory: MemSize,
+    pub workload: Workload,
+    pub max_connections: Option<u32>,
+    /// `--emit` as given (kept in the answers file), and the outputs it resolves to.
+    pub emit_spec: Option<String>,
+    pub outputs: BTreeSet<Output>,
+    pub release: String,
+    pub namespace: String,
+    pub config_dir: String,
+    pub data_dir: String,
+    /// Password found in `--url` (a secret: never written to the answers file).
+    pub url_password: Option<String>,
+}
+
+impl Answers {
+    /// Sentinel mode: bundled sentinels in Kubernetes, or external ones.
+    pub fn sentinel_mode(&self) -> bool {
+        self.scenario == Scenario::KubernetesSentinel
+    }
+
+    /// The Bitnami sub-chart's full name (`<release>-chatwoot-redis`).
+    pub fn bitnami_fullname(&self) -> String {
+        format!("{}-chatwoot-redis", self.release)
+    }
+
+    /// Kubernetes with the chart's bundled Redis (no external sentinels given).
+    pub fn bundled_redis(&self) -> bool {
+        self.scenario == Scenario::KubernetesSentinel && self.sentinels.is_empty()
+    }
+}
+
+fn invalid(field: &str, value: &str, reason: impl Into<String>, fix: impl Into<String>) -> Error {
+    Error::invalid(format!("--{field}"), value, reason, fix)
+}
+
+fn parse_count(raw: &RawAnswers, field: &str, default: u32, max: u32) -> Result<u32> {
+    let Some(v) = raw.get(field) else {
+        return Ok(default);
+    };
+    match v.trim().parse::<u32>() {
+        Ok(n) if (1..=max).contains(&n) => Ok(n),
+        _ => Err(invalid(
+            field,
+            v,
+            format!("not a whole number from 1 to {max}"),
+            format!("pass --{field} N, e.g. --{field} {default}"),
+        )),
+    }
+}
+
+fn parse_bool(raw: &RawAnswers, field: &str) -> Result<Option<bool>> {
+    let Some(v) = raw.get(field) else {
+        return Ok(None);
+    };
+    match v.trim().to_ascii_lowercase().as_str() {
+        "true" | "yes" | "on" | "1" => Ok(Some(true)),
+        "false" | "no" | "off" | "0" => Ok(Some(false)),
+        _ => Err(invalid(
+            field,
+            v,
+            "not true or false",
+            format!("use --{field} or --no-{field}"),
+        )),
+    }
+}
+
+/// What `--url` contributes.
+struct UrlParts {
+    host: String,
+    port: Option<u16>,
+    username: Option<String>,
+    password: Option<String>,
+    db: Option<u8>,
+    tls: bool,
+}
+
+fn split_url(text: &str) -> Result<UrlParts> {
+    let shown = redact_url(text);
+    let url = url::Url::parse(text.trim()).map_err(|e| {
+        invalid(
+            "url",
+            &shown,
+            format!("not a URL ({e})"),
+            "pass it as redis://[user:password@]host:port[/db] or rediss://… for TLS",
+        )
+    })?;
+    let tls = match url.scheme() {
+        "redis" => false,
+        "rediss" => true,
+        "unix" => {
+            return Err(invalid(
+                "url",
+                &shown,
+                "unix sockets are not a scenario here",
+                "use single-server with the loopback address (127.0.0.1)",
+            ))
+        }
+        s => {
+            return Err(invalid(
+                "url",
+                &shown,
+                format!("scheme {s:?} is not one Chatwoot reads"),
+                "use redis:// or rediss:// (TLS)",
+            ))
+        }
+    };
+    let host = url
+        .host_str()
+        .map(|h| h.trim_start_matches('[').trim_end_matches(']').to_string())
+        .filter(|h| !h.is_empty())
+        .ok_or_else(|| {
+            invalid(
+                "url",
+                &shown,
+                "it has no host",
+                "add the host: redis://HOST:PORT",
+            )
+        })?;
+    let decode = |s: &str, what: &str| {
+        chatwoot::form_decode(s)
+            .map_err(|e| invalid("url", &shown, format!("{what}: {e}"), "percent-encode it"))
+    };
+    let username = match url.username() {
+        "" => None,
+        u => Some(decode(u, "user name")?),
+    };
+    let password = match url.password() {
+        None | Some("") => None,
+        Some(p) => Some(decode(p, "password")?),
+    };
+    let mut db = None;
+    let path = url.path().trim_matches('/');
+    if !path.is_empty() {
+        db = Some(path.parse::<u8>().map_err(|_| {
+            invalid(
+                "url",
+                &shown,
+                format!("path /{path} is not a database number"),
+                "use /0 to /15",
+            )
+        })?);
+    }
+    for (k, v) in url.query_pairs() {
+        if k == "db" {
+            db = Some(v.parse::<u8>().map_err(|_| {
+                invalid(
+                    "url",
+                    &shown,
+                    format!("db={v} is not a database number"),
+                    "use db=0 to 15",
+                )
+            })?);
+        }
+    }
+    Ok(UrlParts {
+        host,
+        port: url.port(),
+        username,
+        password,
+        db,
+        tls,
+    })
+}
+
+/// A URL with its password replaced by `***`, for messages.
+pub fn redact_url(text: &str) -> String {
+    match url::Url::parse(text.trim()) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        Ok(u) => u.to_string(),
+        Err(_) => {
+            // Unparseable: hide everything between "://" and the last '@'.
+            match (text.find("://"), text.rfind('@')) {
+                (Some(a), Some(b)) if b > a => format!("{}***{}", &text[..a + 3], &text[b..]),
+                _ => text.to_string(),
+            }
+        }
+    }
+}
+
+/// Resolves the `--emit` spec against the scenario's defaults.
+fn resolve_emit(scenario: Scenario, spec: Option<&str>) -> Result<BTreeSet<Output>> {
+    let mut set: BTreeSet<Output> = scenario.default_outputs().iter().copied().collect();
+    let Some(spec) = spec else {
+        return Ok(set);
+    };
+    let items: Vec<&str> = spec
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    if items.is_empty() {
+        return Err(invalid(
+            "emit",
+            spec,
+            "no output named",
+            "e.g. --emit env,helm or --emit +helm",
+        ));
+    }
+    let relative = items.iter().all(|i| i.starts_with(['+', '-']));
+    if !relative {
+        if items.iter().any(|i| i.starts_with(['+', '-'])) {
+            return Err(invalid(
+                "emit",
+                spec,
+                "mixes a plain list with +/- items",
+                "either list the outputs (env,helm) or adjust the defaults (+helm,-provider)",
+            ));
+        }
+        set.clear();
+    }
+    for item in items {
+        let (op, name) = match item.strip_prefix('+') {
+            Some(n) => ('+', n),
+            None => match item.strip_prefix('-') {
+                Some(n) => ('-', n),
+                None => ('=', item),
+            },
+        };
+        let out = Output::parse(name).ok_or_else(|| {
+            invalid(
+                "emit",
+                spec,
+                format!("unknown output {name:?}"),
+                format!("outputs are {}", Output::ALL.map(|o| o.id()).join(", ")),
+            )
+        })?;
+        if op == '-' {
+            set.remove(&out);
+        } else {
+            set.insert(out);
+        }
+    }
+    if set.is_empty() {
+        return Err(invalid(
+            "emit",
+            spec,
+            "this leaves nothing to render",
+            "keep at least one output",
+        ));
+    }
+    if scenario.is_managed() && (set.contains(&Output::RedisConf) || set.contains(&Output::Compose))
+    {
+        return Err(invalid(
+            "emit",
+            spec,
+            format!("{scenario} is a managed service: there is no redis.conf or Redis container of yours"),
+            "drop redis-conf/compose; redis-settings.sh (provider) applies the settings instead",
+        ));
+    }
+    if set.contains(&Output::Provider) && !scenario.is_managed() {
+        return Err(invalid(
+            "emit",
+            spec,
+            format!("{scenario} has no provider to configure"),
+            "drop provider; the redis.conf carries these settings",
+        ));
+    }
+    if scenario == Scenario::KubernetesSentinel && set.contains(&Output::Compose) {
+        return Err(invalid(
+            "emit",
+            spec,
+            "Compose does not run Sentinel here",
+            "drop compose",
+        ));
+    }
+    Ok(set)
+}
+
+/// Validates raw answers and applies the scenario's defaults.
+pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
+    let scenario_text = raw.get("scenario").ok_or_else(|| {
+        Error::Missing(vec![format!(
+            "scenario: --scenario ID or CHATWOOT_REDIS_SCENARIO (one of {})",
+            Scenario::ALL.map(|s| s.id()).join(", ")
+        )])
+    })?;
+    let scenario = Scenario::parse(scenario_text.trim()).ok_or_else(|| {
+        invalid(
+            "scenario",
+            scenario_text,
+            "not a known scenario",
+            format!(
+                "use one of {} (`chatwoot-redis scenarios` describes them)",
+                Scenario::ALL.map(|s| s.id()).join(", ")
+            ),
+        )
+    })?;
+
+    let url = raw.get("url").map(split_url).transpose()?;
+
+    // Host.
+    let release = raw.get("release").unwrap_or("chatwoot").trim().to_string();
+    chatwoot::validate_k8s_name(&release)
+        .map_err(|why| invalid("release", &release, why, "e.g. --release chatwoot"))?;
+    let namespace = raw
+        .get("namespace")
+        .unwrap_or("chatwoot")
+        .trim()
+        .to_string();
+    chatwoot::validate_k8s_name(&namespace)
+        .map_err(|why| invalid("namespace", &namespace, why, "e.g. --namespace chatwoot"))?;
+    let sentinels = match raw.get("sentinels") {
+        None => Vec::new(),
+        Some(text) => {
+            if scenario != Scenario::KubernetesSentinel {
+                return Err(invalid(
+                    "sentinels",
+                    text,
+                    if scenario.is_managed() {
+                        format!("{scenario} offers no Sentinel; Chatwoot would try to reach sentinels that do not exist")
+                    } else {
+                        format!("Sentinel is the kubernetes-sentinel scenario; {scenario} runs one Redis")
+                    },
+                    "remove --sentinels, or use --scenario kubernetes-sentinel",
+                ));
+            }
+            chatwoot::parse_sentinels(text).map_err(|why| {
+                invalid(
+                    "sentinels",
+                    text,
+                    why,
+                    "list sentinels as host:port,host:port (port defaults to 26379)",
+                )
+            })?
+        }
+    };
+    let default_host = match scenario {
+        Scenario::SingleServer => Some("127.0.0.1".to_string()),
+        Scenario::DockerCompose => Some("redis".to_string()),
+        Scenario::KubernetesSentinel if sentinels.is_empty() => {
+            Some(format!("{release}-chatwoot-redis"))
+        }
+        _ => None,
+    };
+    let host = match raw
+        .get("host")
+        .map(str::to_string)
+        .or(url.as_ref().map(|u| u.host.clone()))
+        .or(default_host)
+    {
+        Some(h) => h,
+        None => {
+            return Err(Error::Missing(vec![format!(
+                "host: --host HOST or CHATWOOT_REDIS_HOST (or --url) — the {} endpoint",
+                scenario
+            )]))
+        }
+    };
+    chatwoot::validate_host(&host).map_err(|why| {
+        invalid(
+            "host",
+            &host,
+            why,
+            "pass the endpoint's host name or IP address alone, e.g. --host redis.example.internal",
+        )
+    })?;
+    check_host_for_scenario(scenario, &host)?;
+
+    // TLS and port.
+    let tls_flag = parse_bool(raw, "tls")?;
+    let tls = tls_flag.or(url.as_ref().map(|u| u.tls)).unwrap_or(matches!(
+        scenario,
+        Scenario::Elasticache | Scenario::Azure | Scenario::Heroku | Scenario::Digitalocean
+    ));
+    if tls
+        && matches!(
+            scenario,
+            Scenario::SingleServer | Scenario::DockerCompose | Scenario::KubernetesSentinel
+        )
+    {
+        return Err(invalid(
+            "tls",
+            "true",
+            format!(
+                "{scenario}: Chatwoot reaches this Redis over loopback or a private network, and in \
+                 Sentinel mode Chatwoot never uses TLS"
+            ),
+            "remove --tls (or use a managed scenario for a TLS endpoint)",
+        ));
+    }
+    if !tls
+        && matches!(
+            scenario,
+            Scenario::Heroku | Scenario::Digitalocean | Scenario::Azure
+        )
+    {
+        return Err(invalid(
+            "tls",
+            "false",
+            format!("{scenario} requires TLS connections"),
+            "remove --no-tls (the URL scheme becomes rediss://)",
+        ));
+    }
+    let default_port = match scenario {
+        Scenario::Azure if host.ends_with(".redis.azure.net") => 10000,
+        Scenario::Azure => 6380,
+        Scenario::Memorystore if tls => 6378,
+        Scenario::Digitalocean => 25061,
+        _ => 6379,
+    };
+    let port = match raw.get("port") {
+        Some(p) => match p.trim().parse::<u16>() {
+            Ok(n) if n > 0 => n,
+            _ => {
+                return Err(invalid(
+                    "port",
+                    p,
+                    "not a TCP port (1-65535)",
+                    format!("e.g. --port {default_port}"),
+                ))
+            }
+        },
+        None => match url.as_ref().and_then(|u| u.port) {
+            Some(p) => p,
+            None if scenario == Scenario::Heroku => {
+                return Err(Error::Missing(vec![
+                    "port: Heroku gives host and port in REDIS_URL; pass --url (without the password) or --port".into(),
+                ]))
+            }
+            None => default_port,
+        },
+    };
+
+    // Database.
+    let db = match raw.get("db") {
+        Some(d) => match d.trim().parse::<u8>() {
+            Ok(n) if n < 16 => n,
+            _ => {
+                return Err(invalid(
+                    "db",
+                    d,
+                    "Redis has databases 0 to 15 by default",
+                    "use --db 0 (or another number below 16)",
+                ))
+            }
+        },
+        None => url.as_ref().and_then(|u| u.db).unwrap_or(0),
+    };
+    if db != 0 && scenario == Scenario::KubernetesSentinel {
+        return Err(invalid(
+            "db",
+            &db.to_string(),
+            "Chatwoot's Sentinel mode uses redis://<master-name> with no database number",
+            "remove --db",
+        ));
+    }
+
+    // Verify mode.
+    let default_verify = match scenario {
+        Scenario::Heroku | Scenario::Memorystore => VerifyMode::None,
+        _ => VerifyMode::Peer,
+    };
+    let verify_mode = match raw.get("verify-mode") {
+        None => default_verify,
+        Some(v) => match v.trim() {
+            "peer" => VerifyMode::Peer,
+            "none" => VerifyMode::None,
+            _ => {
+                return Err(invalid(
+                    "verify-mode",
+                    v,
+                    "Chatwoot knows two modes",
+                    "use --verify-mode peer (check the certificate) or --verify-mode none (self-signed or private CA)",
+                ))
+            }
+        },
+    };
+    if tls
+        && verify_mode == VerifyMode::Peer
+        && matches!(scenario, Scenario::Heroku | Scenario::Memorystore)
+    {
+        return Err(invalid(
+            "verify-mode",
+            "peer",
+            format!(
+                "{scenario} serves a certificate from a private or self-signed CA and Chatwoot has \
+                 no CA-file option: verification would fail on every connection"
+            ),
+            "remove --verify-mode (none is the default here)",
+        ));
+    }
+
+    // Auth and user.
+    let auth = match raw.get("auth") {
+        None => Auth::Password,
+        Some(a) => match a.trim() {
+            "password" => Auth::Password,
+            "none" => Auth::None,
+            _ => {
+                return Err(invalid(
+                    "auth",
+                    a,
+                    "not password or none",
+                    "use --auth password or --auth none",
+                ))
+            }
+        },
+    };
+    if auth == Auth::None
+        && !matches!(
+            scenario,
+            Scenario::SingleServer | Scenario::Memorystore | Scenario::Elasticache
+        )
+    {
+        return Err(invalid(
+            "auth",
+            "none",
+            format!("{scenario} needs a password (shared network, or the provider requires one)"),
+            "remove --auth none; use --generate-password",
+        ));
+    }
+    let username = raw
+        .get("username")
+        .map(str::to_string)
+        .or(url.as_ref().and_then(|u| u.username.clone()))
+        .or((scenario == Scenario::Digitalocean).then(|| "default".to_string()));
+    if let Some(u) = &username {
+        chatwoot::validate_username(u)
+            .map_err(|why| invalid("username", u, why, "e.g. --username chatwoot"))?;
+        if matches!(
+            scenario,
+            Scenario::DockerCompose | Scenario::KubernetesSentinel | Scenario::Heroku
+        ) {
+            return Err(invalid(
+                "username",
+                u,
+                match scenario {
+                    Scenario::KubernetesSentinel => {
+                        "Chatwoot's Sentinel mode sends no user name".to_string()
+                    }
+                    _ => format!("{scenario} authenticates the default user only"),
+                },
+                "remove --username",
+            ));
+        }
+        if auth == Auth::None {
+            return Err(invalid(
+                "username",
+                u,
+                "an ACL user needs a password",
+                "remove --username or --auth none",
+            ));
+        }
+    }
+
+    // Sentinel.
+    let sentinel_master = raw
+        .get("sentinel-master")
+        .unwrap_or(chatwoot::DEFAULT_SENTINEL_MASTER)
+        .to_string();
+    chatwoot::validate_master_name(&sentinel_master).map_err(|why| {
+        invalid(
+            "sentinel-master",
+            &sentinel_master,
+            why,
+            "e.g. --sentinel-master mymaster",
+        )
+    })?;
+    let sentinel_auth = match raw.get("sentinel-auth") {
+        None => SentinelAuth::Same,
+        Some(v) => match v.trim() {
+            "same" => SentinelAuth::Same,
+            "none" => SentinelAuth::None,
+            "separate" => SentinelAuth::Separate,
+            _ => {
+                return Err(invalid(
+                    "sentinel-auth",
+                    v,
+                    "not same, none or separate",
+                    "same: sentinels use the Redis password; none: sentinels have no password; separate: REDIS_SENTINEL_PASSWORD",
+                ))
+            }
+        },
+    };
+    if sentinel_auth != SentinelAuth::Same
+        && (scenario != Scenario::KubernetesSentinel || sentinels.is_empty())
+    {
+        return Err(invalid(
+            "sentinel-auth",
+            raw.get("sentinel-auth").unwrap_or_default(),
+            "only external sentinels have their own password setting (the chart's sentinels use the Redis password)",
+            "remove it, or give --sentinels",
+        ));
+    }
+
+    // Version and memory.
+    let default_version = match scenario {
+        Scenario::SingleServer => RedisVersion::Redis70,
+        Scenario::KubernetesSentinel => RedisVersion::Redis62,
+        Scenario::Digitalocean => RedisVersion::Valkey8,
+        _ => RedisVersion::Redis72,
+    };
+    let redis_version = match raw.get("redis-version") {
+        None => default_version,
+        Some(v) => RedisVersion::parse(v).map_err(|why| {
+            invalid(
+                "redis-version",
+                v,
+                why,
+                format!(
+                    "use one of {}",
+                    RedisVersion::ALL.map(|v| v.id()).join(", ")
+                ),
+            )
+        })?,
+    };
+    let maxmemory = match raw.get("maxmemory") {
+        None => MemSize::parse("1gb").map_err(|e| Error::Other(anyhow::anyhow!(e)))?,
+        Some(m) => {
+            MemSize::parse(m).map_err(|why| invalid("maxmemory", m, why, "e.g. --maxmemory 1gb"))?
+        }
+    };
+
+    let workload = Workload {
+        web_processes: parse_count(raw, "web-processes", 1, 10_000)?,
+        web_threads: parse_count(raw, "web-threads", 5, 1_000)?,
+        sidekiq_processes: parse_count(raw, "sidekiq-processes", 1, 10_000)?,
+        sidekiq_concurrency: parse_count(raw, "sidekiq-concurrency", 10, 1_000)?,
+    };
+    let max_connections = match raw.get("max-connections") {
+        None => None,
+        Some(_) => Some(parse_count(raw, "max-connections", 0, 1_000_000)?),
+    };
+
+    let emit_spec = raw.get("emit").map(str::to_string);
+    let outputs = resolve_emit(scenario, emit_spec.as_deref())?;
+
+    let is_valkey = redis_version.is_valkey();
+    let config_dir = raw
+        .get("config-dir")
+        .unwrap_or(if is_valkey {
+            "/etc/valkey"
+        } else {
+            "/etc/redis"
+        })
+        .to_string();
+    let data_dir = raw
+        .get("data-dir")
+        .unwrap_or(if is_valkey {
+            "/var/lib/valkey"
+        } else {
+            "/var/lib/redis"
+        })
+        .to_string();
+    for (field, dir) in [("config-dir", &config_dir), ("data-dir", &data_dir)] {
+        if !dir.starts_with('/') || dir.contains(['\n', '\r', '"', '\'', '\\', ' ']) {
+            return Err(invalid(
+                field,
+                dir,
+                "an absolute path without spaces, quotes or line breaks is needed (redis.conf refers to it)",
+                format!("e.g. --{field} {}", if field == "config-dir" { "/etc/redis" } else { "/var/lib/redis" }),
+            ));
+        }
+    }
+
+    Ok(Answers {
+        scenario,
+        host,
+        port,
+        username,
+        db,
+        tls,
+        verify_mode,
+        auth,
+        sentinels,
+        sentinel_master,
+        sentinel_auth,
+        redis_version,
+        maxmemory,
+        workload,
+        max_connections,
+        emit_spec,
+        outputs,
+        release,
+        namespace,
+        config_dir: config_dir.trim_end_matches('/').to_string(),
+        data_dir: data_dir.trim_end_matches('/').to_string(),
+        url_password: url.and_then(|u| u.password),
+    })
+}
+
+/// Provider endpoint rules that are known from the host name alone.
+fn check_host_for_scenario(scenario: Scenario, host: &str) -> Result<()> {
+    let h = host.to_ascii_lowercase();
+    match scenario {
+        Scenario::Elasticache => {
+            if h.starts_with("clustercfg.") {
+                return Err(invalid(
+                    "host",
+                    host,
+                    "a clustercfg. endpoint is an ElastiCache cluster-mode-enabled configuration \
+                     endpoint; Sidekiq does not support Redis Cluster",
+                    "create a replication group with cluster mode disabled and use its primary \
+                     endpoint (master.<name>.<id>.<region>.cache.amazonaws.com)",
+                ));
+            }
+            if h.contains(".serverless.") {
+                return Err(invalid(
+                    "host",
+                    host,
+                    "ElastiCache Serverless is always clustered; Sidekiq does not support Redis Cluster",
+                    "use a node-based replication group with cluster mode disabled",
+                ));
+            }
+        }
+        Scenario::Azure if h.ends_with(".redis.cache.windows.net") => {
+            return Err(invalid(
+                "host",
+                host,
+                "Azure Cache for Redis (Basic/Standard/Premium) runs Redis 6.0, and Chatwoot's \
+                     Sidekiq 7 refuses to start below Redis 6.2",
+                "use Azure Managed Redis (<name>.<region>.redis.azure.net) with the \
+                     non-clustered (Enterprise) clustering policy",
+            ));
+        }
+        Scenario::Heroku | Scenario::Memorystore | Scenario::Digitalocean => {}
+        _ => {}
+    }
+    if scenario != Scenario::Elasticache
+        && h.ends_with(".cache.amazonaws.com")
+        && scenario.is_managed()
+    {
+        return Err(invalid(
+            "host",
+            host,
+            "this is an ElastiCache endpoint",
+            "use --scenario elasticache",
+        ));
+    }
+    Ok(())
+}
+
+/// The answers file: every answer of the scenario, never a secret, in a stable order.
+pub fn to_answers_yaml(a: &Answers) -> String {
+    let mut lines: Vec<(String, String)> = Vec::new();
+    let mut push = |k: &str, v: String| lines.push((k.to_string(), v));
+    push("scenario", a.scenario.id().into());
+    match a.scenario {
+        Scenario::KubernetesSentinel => {
+            push("release", a.release.clone());
+            push("namespace", a.namespace.clone());
+            if !a.sentinels.is_empty() {
+                push(
+                    "sentinels",
+                    a.sentinels
+                        .iter()
+                        .map(|s| s.to_string())
+                        .collect::<Vec<_>>()
+                        .join(","),
+                );
+                push("host", a.host.clone());
+                push("port", a.port.to_string());
+                push(
+                    "sentinel-auth",
+                    match a.sentinel_auth {
+                        SentinelAuth::Same => "same",
+                        SentinelAuth::None => "none",
+                        SentinelAuth::Separate => "separate",
+                    }
+                    .into(),
+                );
+            }
+            push("sentinel-master", a.sentinel_master.clone());
+        }
+        Scenario::DockerCompose => {}
+        _ => {
+            push("host", a.host.clone());
+            push("port", a.port.to_string());
+            push("tls", a.tls.to_string());
+            if a.tls {
+                push(
+                    "verify-mode",
+                    match a.verify_mode {
+                        VerifyMode::Peer => "peer",
+                        VerifyMode::None => "none",
+                    }
+                    .into(),
+                );
+            }
+            push("db", a.db.to_string());
+        }
+    }
+    if a.scenario != Scenario::DockerCompose && a.scenario != Scenario::KubernetesSentinel {
+        push(
+            "auth",
+            match a.auth {
+                Auth::Password => "password",
+                Auth::None => "none",
+            }
+            .into(),
+        );
+    }
+    if let Some(u) = &a.username {
+        push("username", u.clone());
+    }
+    if !a.scenario.is_managed() || a.scenario == Scenario::Elasticache {
+        push("redis-version", a.redis_version.id().into());
+    }
+    if !a.scenario.is_managed() {
+        push("maxmemory", a.maxmemory.text.clone());
+    }
+    if a.scenario == Scenario::SingleServer {
+        push("config-dir", a.config_dir.clone());
+        push("data-dir", a.data_dir.clone());
+    }
+    push("web-processes", a.workload.web_processes.to_string());
+    push("web-threads", a.workload.web_threads.to_string());
+    push(
+        "sidekiq-processes",
+        a.workload.sidekiq_processes.to_string(),
+    );
+    push(
+        "sidekiq-concurrency",
+        a.workload.sidekiq_concurrency.to_string(),
+    );
+    if let Some(m) = a.max_connections {
+        push("max-connections", m.to_string());
+    }
+    if let Some(e) = &a.emit_spec {
+        push("emit", e.clone());
+    }
+    let mut out = String::new();
+    for (k, v) in lines {
+        out.push_str(&format!("{k}: {}\n", yaml_scalar(&v)));
+    }
+    out
+}
+
+/// A YAML scalar that reads back as exactly this string: plain when unambiguous, else
+/// double-quoted (JSON string syntax is valid YAML).
+pub fn yaml_scalar(v: &str) -> String {
+    let plain_ok = !v.is_empty()
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./+,".contains(c))
+        && v.starts_with(|c: char| c.is_ascii_alphabetic() || c == '/')
+        && !["y", "n", "yes", "no", "true", "false", "on", "off", "null"]
+            .contains(&v.to_ascii_lowercase().as_str());
+    let is_number_or_bool = v.parse::<f64>().is_ok() || v == "true" || v == "false";
+    if plain_ok || (is_number_or_bool && !v.contains('.')) {
+        v.to_string()
+    } else {
+        serde_json::to_string(v).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(pairs: &[(&str, &str)]) -> RawAnswers {
+        let mut r = RawAnswers::new();
+        for (k, v) in pairs {
+            r.set(k, *v);
+        }
+        r
+    }
+
+    #[test]
+    fn versions_below_6_2_are_refused() {
+        assert!(RedisVersion::parse("6.0").unwrap_err().contains("6.2"));
+        assert_eq!(RedisVersion::parse("6.2.14"), Ok(RedisVersion::Redis62));
+        assert_eq!(RedisVersion::parse("valkey-8"), Ok(RedisVersion::Valkey8));
+        assert_eq!(RedisVersion::parse("7.4"), Ok(RedisVersion::Redis74));
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(MemSize::parse("1gb").unwrap().bytes, 1 << 30);
+        assert!(MemSize::parse("0").is_err());
+        assert!(MemSize::parse("12xb").is_err());
+    }
+
+    #[test]
+    fn scenario_defaults() {
+        let a = resolve(&raw(&[("scenario", "docker-compose")])).unwrap();
+        assert_eq!((a.host.as_str(), a.port, a.tls), ("redis", 6379, false));
+        let a = resolve(&raw(&[("scenario", "kubernetes-sentinel")])).unwrap();
+        assert_eq!(a.host, "chatwoot-chatwoot-redis");
+        let a = resolve(&raw(&[
+            ("scenario", "memorystore"),
+            ("host", "10.0.0.3"),
+            ("tls", "true"),
+        ]))
+        .unwrap();
+        assert_eq!((a.port, a.verify_mode), (6378, VerifyMode::None));
+    }
+
+    #[test]
+    fn bad_inputs_name_the_field() {
+        for (pairs, field) in [
+            (vec![("scenario", "nope")], "--scenario"),
+            (
+                vec![("scenario", "single-server"), ("port", "70000")],
+                "--port",
+            ),
+            (vec![("scenario", "single-server"), ("db", "16")], "--db"),
+            (
+                vec![("scenario", "single-server"), ("host", "a b")],
+                "--host",
+            ),
+            (
+                vec![
+                    ("scenario", "elasticache"),
+                    ("host", "clustercfg.x.abc.use1.cache.amazonaws.com"),
+                ],
+                "--host",
+            ),
+            (
+                vec![("scenario", "azure"), ("host", "x.redis.cache.windows.net")],
+                "--host",
+            ),
+            (
+                vec![
+                    ("scenario", "kubernetes-sentinel"),
+                    ("sentinels", "a:1,,b:2"),
+                ],
+                "--sentinels",
+            ),
+            (
+                vec![("scenario", "kubernetes-sentinel"), ("sentinel-master", "")],
+                "--sentinel-master",
+            ),
+            (
+                vec![
+                    ("scenario", "heroku"),
+                    ("host", "h"),
+                    ("port", "1"),
+                    ("verify-mode", "peer"),
+                ],
+                "--verify-mode",
+            ),
+            (
+                vec![
+                    ("scenario", "elasticache"),
+                    ("host", "h"),
+                    ("sentinels", "a:1"),
+                ],
+                "--sentinels",
+            ),
+            (
+                vec![("scenario", "single-server"), ("redis-version", "6.0")],
+                "--redis-version",
+            ),
+        ] {
+            match resolve(&raw(&pairs)) {
+                Err(Error::Invalid { field: f, .. }) => assert_eq!(f, field, "{pairs:?}"),
+                other => panic!("{pairs:?}: expected invalid {field}, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn url_is_split_into_answers() {
+        let a = resolve(&raw(&[
+            ("scenario", "heroku"),
+            (
+                "url",
+                "rediss://:p%2Bw@ec2-1-2-3-4.compute-1.amazonaws.com:12345",
+            ),
+        ]))
+        .unwrap();
+        assert_eq!(a.host, "ec2-1-2-3-4.compute-1.amazonaws.com");
+        assert_eq!(a.port, 12345);
+        assert!(a.tls);
+        assert_eq!(a.url_password.as_deref(), Some("p+w"));
+        assert_eq!(redact_url("rediss://:secret@h:1"), "rediss://:***@h:1");
+    }
+
+    #[test]
+    fn emit_adds_and_restricts() {
+        let a = resolve(&raw(&[
+            ("scenario", "elasticache"),
+            ("host", "h"),
+            ("emit", "+helm"),
+        ]))
+        .unwrap();
+        assert!(a.outputs.contains(&Output::Helm) && a.outputs.contains(&Output::Env));
+        let a = resolve(&raw(&[
+            ("scenario", "elasticache"),
+            ("host", "h"),
+            ("emit", "helm"),
+        ]))
+        .unwrap();
+        assert_eq!(a.outputs.len(), 1);
+        assert!(resolve(&raw(&[
+            ("scenario", "elasticache"),
+            ("host", "h"),
+            ("emit", "redis-conf")
+        ]))
+        .is_err());
+    }
+
+    #[test]
+    fn answers_file_round_trips() {
+        let a = resolve(&raw(&[
+            ("scenario", "elasticache"),
+            ("host", "master.x.y.use1.cache.amazonaws.com"),
+            ("db", "3"),
+        ]))
+        .unwrap();
+        let text = to_answers_yaml(&a);
+        let back = resolve(&RawAnswers::from_yaml(&text, "test").unwrap()).unwrap();
+        assert_eq!(a, back);
+        assert!(RawAnswers::from_yaml("password: x\n", "f").is_err());
+        assert!(RawAnswers::from_yaml("colour: x\n", "f").is_err());
+    }
+}

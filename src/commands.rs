@@ -1,0 +1,95 @@
+//! The `render` command's pipeline: answers → validation → secrets → in-memory render.
+//! Shared by `init`, which supplies its answers from prompts.
+
+use std::path::{Path, PathBuf};
+
+use crate::answers::{self, Answers, RawAnswers};
+use crate::cli::{AnswerFlags, SecretFlags};
+use crate::error::{Error, Result};
+use crate::output::RenderSet;
+use crate::render;
+use crate::secrets::{self, Secrets};
+
+/// The answers file of a directory.
+pub fn answers_path(out: &Path, explicit: Option<&Path>) -> PathBuf {
+    explicit
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| out.join("chatwoot-redis.yaml"))
+}
+
+/// Reads the answers file when present (an explicit `--answers` file must exist).
+pub fn read_answers_file(path: &Path, explicit: bool) -> Result<RawAnswers> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => RawAnswers::from_yaml(&text, &path.display().to_string()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => Ok(RawAnswers::new()),
+        Err(source) => Err(Error::Read {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+/// Refuses a password inside `--url` given on the command line (shell history, `ps`).
+pub fn check_url_flag(flags: &AnswerFlags) -> Result<()> {
+    let Some(url) = &flags.url else { return Ok(()) };
+    let from_env = std::env::var("CHATWOOT_REDIS_URL").ok().as_deref() == Some(url.as_str());
+    let has_password = url::Url::parse(url)
+        .map(|u| u.password().is_some_and(|p| !p.is_empty()))
+        .unwrap_or(false);
+    if has_password && !from_env {
+        return Err(Error::invalid(
+            "--url",
+            answers::redact_url(url),
+            "the URL holds a password, and a flag value stays in shell history and `ps`",
+            "pass the URL without the password and the password with REDIS_PASSWORD=… or \
+             --password-file; or export CHATWOOT_REDIS_URL=… instead of the flag",
+        ));
+    }
+    Ok(())
+}
+
+/// Everything `render` computed, before anything touches the disk.
+pub struct Prepared {
+    pub answers: Answers,
+    pub secrets: Secrets,
+    pub set: RenderSet,
+}
+
+/// Merges the answers file and the flags, validates, gathers secrets and renders in memory.
+pub fn prepare(
+    out: &Path,
+    answers_file: Option<&Path>,
+    flags: &AnswerFlags,
+    secret_flags: &SecretFlags,
+    require_secrets: bool,
+) -> Result<Prepared> {
+    check_url_flag(flags)?;
+    let path = answers_path(out, answers_file);
+    let mut raw = read_answers_file(&path, answers_file.is_some())?;
+    raw.overlay(&flags.to_raw());
+    prepare_raw(out, &raw, secret_flags, require_secrets)
+}
+
+/// As [`prepare`], from answers already merged (the wizard's path).
+pub fn prepare_raw(
+    out: &Path,
+    raw: &RawAnswers,
+    secret_flags: &SecretFlags,
+    require_secrets: bool,
+) -> Result<Prepared> {
+    let answers = answers::resolve(raw)?;
+    let secrets = secrets::gather(
+        &answers,
+        secret_flags,
+        std::env::var("REDIS_PASSWORD").ok(),
+        std::env::var("REDIS_SENTINEL_PASSWORD").ok(),
+        out,
+        require_secrets,
+    )?;
+    let set = render::render(&answers, &secrets)?;
+    Ok(Prepared {
+        answers,
+        secrets,
+        set,
+    })
+}

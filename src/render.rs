@@ -1,0 +1,666 @@
+//! Renders a scenario's files from validated answers and secrets, entirely in memory.
+//!
+//! Templates live in `templates/` and are embedded in the binary. They only lay text out:
+//! every value is computed and encoded here (or by a quoting filter), so a template cannot
+//! leak an unencoded secret. Undefined variables are errors (strict mode).
+
+use minijinja::{context, Environment, UndefinedBehavior};
+use serde::Serialize;
+
+use crate::answers::{Answers, Auth, RedisVersion, SentinelAuth, VerifyMode};
+use crate::chatwoot::{self, percent_encode_userinfo, url_host};
+use crate::error::{Error, Result};
+use crate::header;
+use crate::output::{EnvUpdate, FileKind, RenderSet, RenderedFile};
+use crate::scenario::{Output, Scenario};
+use crate::secrets::{self, Placement, Secrets};
+use crate::sizing::{self, Budget};
+
+/// Bitnami sentinel image the Chatwoot chart needs (old bitnami/* images moved; chart #167).
+pub const SENTINEL_IMAGE_REPOSITORY: &str = "bitnamilegacy/redis-sentinel";
+pub const SENTINEL_IMAGE_TAG: &str = "6.2.7-debian-11-r3";
+/// Key of the password in the generated Kubernetes Secret.
+pub const SECRET_PASSWORD_KEY: &str = "redis-password";
+
+macro_rules! templates {
+    ($($name:literal),* $(,)?) => {
+        &[$(($name, include_str!(concat!("../templates/", $name)))),*]
+    };
+}
+
+const TEMPLATES: &[(&str, &str)] = templates!(
+    "env.j2",
+    "redis.conf.j2",
+    "redis-secrets.conf.j2",
+    "docker-compose.redis.yaml.j2",
+    "values.redis.yaml.j2",
+    "redis-secret.yaml.j2",
+    "redis-settings.elasticache.sh.j2",
+    "redis-settings.azure.sh.j2",
+    "redis-settings.memorystore.sh.j2",
+    "redis-settings.heroku.sh.j2",
+    "redis-settings.digitalocean.sh.j2",
+    "chatwoot-redis.yaml.j2",
+);
+
+/// Single-quotes a value for POSIX shells.
+fn sh_quote(v: &str) -> String {
+    format!("'{}'", v.replace('\'', r"'\''"))
+}
+
+/// A YAML double-quoted scalar (JSON string syntax, which YAML reads the same way).
+fn yaml_quote(v: &str) -> String {
+    serde_json::to_string(v).unwrap_or_default()
+}
+
+/// A redis.conf argument: double-quoted with the escapes redis' config parser understands.
+pub fn conf_quote(v: &str) -> String {
+    let mut out = String::from("\"");
+    for b in v.bytes() {
+        match b {
+            b'\\' => out.push_str("\\\\"),
+            b'"' => out.push_str("\\\""),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            0x20..=0x7e => out.push(b as char),
+            other => out.push_str(&format!("\\x{other:02x}")),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A value for an env file read by both Ruby dotenv and Docker Compose v2: bare when it holds
+/// only inert characters, else single-quoted (literal in both; callers refuse values with `'`).
+pub fn env_quote(v: &str) -> String {
+    if !v.is_empty()
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_./:@%,+=-".contains(c))
+    {
+        v.to_string()
+    } else {
+        format!("'{v}'")
+    }
+}
+
+fn environment() -> Result<Environment<'static>> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_keep_trailing_newline(true);
+    env.set_trim_blocks(true);
+    env.set_lstrip_blocks(true);
+    env.add_filter("sh", |v: String| sh_quote(&v));
+    env.add_filter("yq", |v: String| yaml_quote(&v));
+    env.add_filter("conf", |v: String| conf_quote(&v));
+    for (name, source) in TEMPLATES {
+        env.add_template(name, source)
+            .map_err(|e| Error::Other(anyhow::anyhow!("template {name}: {e}")))?;
+    }
+    Ok(env)
+}
+
+fn render_template(env: &Environment<'_>, name: &str, ctx: minijinja::Value) -> Result<String> {
+    env.get_template(name)
+        .and_then(|t| t.render(ctx))
+        .map_err(|e| Error::Other(anyhow::anyhow!("rendering {name}: {e:#}")))
+}
+
+/// Everything a template may use (no secret in it; secrets go in separately).
+#[derive(Debug, Serialize)]
+struct View {
+    scenario: &'static str,
+    scenario_description: &'static str,
+    host: String,
+    port: u16,
+    tls: bool,
+    verify_none: bool,
+    db: u8,
+    auth: bool,
+    username: Option<String>,
+    version: &'static str,
+    valkey: bool,
+    redis7: bool,
+    maxmemory: String,
+    maxclients: u32,
+    budget_lines: Vec<String>,
+    alfred: u32,
+    velma: u32,
+    max_connections: Option<u32>,
+    release: String,
+    namespace: String,
+    fullname: String,
+    bundled: bool,
+    sentinel_master: String,
+    sentinels: Vec<String>,
+    sentinel_password_none: bool,
+    config_dir: String,
+    data_dir: String,
+    image: String,
+    server_bin: &'static str,
+    cli_bin: &'static str,
+    conf_path: &'static str,
+    secret_name: String,
+    env_secret_name: String,
+    secret_key: &'static str,
+    disable_client_command: bool,
+    /// Helm `env` entries (string values, already decided).
+    helm_env: Vec<(String, String)>,
+    /// Provider script values.
+    provider: ProviderView,
+}
+
+#[derive(Debug, Serialize, Default)]
+struct ProviderView {
+    elasticache_group: String,
+    elasticache_region: String,
+    elasticache_family: String,
+    azure_name: String,
+    azure_managed: bool,
+}
+
+/// ElastiCache: `master.<group>.<id>.<region-code>.cache.amazonaws.com` → group and region.
+fn elasticache_parts(host: &str) -> (String, String) {
+    let labels: Vec<&str> = host.split('.').collect();
+    let group = match labels.first() {
+        Some(&"master") | Some(&"replica") => labels.get(1).copied().unwrap_or(""),
+        Some(first) => first,
+        None => "",
+    };
+    let region = labels
+        .iter()
+        .rev()
+        .nth(3)
+        .and_then(|code| aws_region_from_code(code))
+        .unwrap_or_default();
+    (group.to_string(), region)
+}
+
+/// `use1` → `us-east-1`, `apse2` → `ap-southeast-2`.
+fn aws_region_from_code(code: &str) -> Option<String> {
+    let digits = code.trim_start_matches(|c: char| c.is_ascii_alphabetic());
+    let letters = &code[..code.len() - digits.len()];
+    if digits.is_empty() || letters.len() < 3 {
+        return None;
+    }
+    let (area, dir) = letters.split_at(2);
+    let dir = match dir {
+        "e" => "east",
+        "w" => "west",
+        "n" => "north",
+        "s" => "south",
+        "c" => "central",
+        "ne" => "northeast",
+        "se" => "southeast",
+        "nw" => "northwest",
+        "sw" => "southwest",
+        _ => return None,
+    };
+    if !["us", "eu", "ap", "ca", "sa", "me", "af", "il", "mx"].contains(&area) {
+        return None;
+    }
+    Some(format!("{area}-{dir}-{digits}"))
+}
+
+fn image_for(v: RedisVersion) -> &'static str {
+    match v {
+        RedisVersion::Redis62 => "redis:6.2-alpine",
+        RedisVersion::Redis70 => "redis:7.0-alpine",
+        RedisVersion::Redis72 => "redis:7.2-alpine",
+        RedisVersion::Redis74 => "redis:7.4-alpine",
+        RedisVersion::Valkey72 => "valkey/valkey:7.2-alpine",
+        RedisVersion::Valkey8 => "valkey/valkey:8-alpine",
+    }
+}
+
+/// The `REDIS_URL` Chatwoot gets. `password` is `Some` only for URL placement.
+pub fn redis_url(a: &Answers, password: Option<&str>) -> String {
+    if a.sentinel_mode() {
+        // ActionCable ignores Sentinel and connects to REDIS_URL: it must reach the master.
+        // Chatwoot's Sentinel config itself uses redis://<master-name>.
+        return format!("redis://{}:{}", url_host(&a.host), a.port);
+    }
+    let scheme = if a.tls { "rediss" } else { "redis" };
+    let userinfo = match (a.username.as_deref(), password) {
+        (Some(u), Some(p)) => format!(
+            "{}:{}@",
+            percent_encode_userinfo(u),
+            percent_encode_userinfo(p)
+        ),
+        (None, Some(p)) => format!(":{}@", percent_encode_userinfo(p)),
+        _ => String::new(),
+    };
+    let db = if a.db != 0 {
+        format!("/{}", a.db)
+    } else {
+        String::new()
+    };
+    format!("{scheme}://{userinfo}{}:{}{db}", url_host(&a.host), a.port)
+}
+
+/// Chatwoot's Redis variables for this scenario, in order, plus the ones to remove.
+pub fn env_update(
+    a: &Answers,
+    budget: &Budget,
+    secrets: &Secrets,
+    placement: Option<Placement>,
+) -> EnvUpdate {
+    let password = secrets.password.as_ref().map(|(p, _)| p.as_str());
+    let url_password = match placement {
+        Some(Placement::Url) => password,
+        _ => None,
+    };
+    let mut set: Vec<(String, String)> = vec![("REDIS_URL".into(), redis_url(a, url_password))];
+    if let (Some(Placement::EnvVar), Some(p)) = (placement, password) {
+        set.push(("REDIS_PASSWORD".into(), p.to_string()));
+    }
+    if a.sentinel_mode() {
+        let list = sentinel_list(a).join(",");
+        set.push(("REDIS_SENTINELS".into(), list));
+        set.push((
+            "REDIS_SENTINEL_MASTER_NAME".into(),
+            a.sentinel_master.clone(),
+        ));
+        if let Some(sp) = &secrets.sentinel_password {
+            set.push(("REDIS_SENTINEL_PASSWORD".into(), sp.clone()));
+        }
+    }
+    if a.tls && a.verify_mode == VerifyMode::None {
+        set.push(("REDIS_OPENSSL_VERIFY_MODE".into(), "none".into()));
+    }
+    if a.scenario == Scenario::Memorystore {
+        set.push(("REDIS_DISABLE_CLIENT_COMMAND".into(), "true".into()));
+    }
+    set.push(("REDIS_ALFRED_SIZE".into(), budget.alfred.to_string()));
+    set.push(("REDIS_VELMA_SIZE".into(), budget.velma.to_string()));
+    let set: Vec<(String, String)> = set.into_iter().map(|(k, v)| (k, env_quote(&v))).collect();
+    let remove = chatwoot::REDIS_ENV_KEYS
+        .iter()
+        .filter(|k| !set.iter().any(|(s, _)| s == *k))
+        .map(|k| k.to_string())
+        .collect();
+    EnvUpdate { set, remove }
+}
+
+/// `REDIS_SENTINELS` entries: the given external sentinels, or Bitnami's pods.
+fn sentinel_list(a: &Answers) -> Vec<String> {
+    if a.sentinels.is_empty() {
+        let f = a.bitnami_fullname();
+        (0..3)
+            .map(|i| format!("{f}-node-{i}.{f}-headless:26379"))
+            .collect()
+    } else {
+        a.sentinels.iter().map(|s| s.to_string()).collect()
+    }
+}
+
+/// Renders every output of the answers. With `secrets.password == None` for a scenario that
+/// needs one, secret files are left out (used by `--check`, which never compares them).
+pub fn render(a: &Answers, secrets: &Secrets) -> Result<RenderSet> {
+    let budget = sizing::budget(&a.workload);
+    let mut warnings = Vec::new();
+    if let Some(cap) = a.max_connections {
+        if budget.total > cap {
+            let msg = format!(
+                "Chatwoot needs {} Redis connections but the plan allows {cap}. Lower \
+                 --web-processes/--web-threads/--sidekiq-processes/--sidekiq-concurrency, or use \
+                 a larger plan. Budget: {}",
+                budget.total,
+                budget.explain(&a.workload).join("; ")
+            );
+            if a.scenario == Scenario::Heroku || budget.total > cap.saturating_mul(2) {
+                return Err(Error::invalid(
+                    "--max-connections",
+                    cap.to_string(),
+                    msg,
+                    "reduce the workload answers or raise --max-connections to the plan's real cap",
+                ));
+            }
+            warnings.push(msg);
+        }
+    }
+    let placement = match &secrets.password {
+        Some((p, _)) => Some(secrets::place_password(a, p)?),
+        None => None,
+    };
+    if placement == Some(Placement::Url)
+        && !matches!(a.scenario, Scenario::Heroku | Scenario::Digitalocean)
+        && a.username.is_none()
+    {
+        warnings.push(
+            "the password is kept in REDIS_URL (percent-encoded) and REDIS_PASSWORD is left \
+             unset: config/cable.yml would change it as REDIS_PASSWORD (YAML load)"
+                .into(),
+        );
+    }
+    if a.scenario == Scenario::Elasticache && a.auth == Auth::Password && !a.tls {
+        return Err(Error::invalid(
+            "--tls",
+            "false",
+            "ElastiCache accepts an AUTH token only with in-transit encryption (TLS) enabled",
+            "use --tls (or --auth none for a cache without AUTH)",
+        ));
+    }
+    if a.sentinel_mode() {
+        warnings.push(
+            "ActionCable ignores Sentinel and always connects to REDIS_URL: after a failover it \
+             must still reach the current master, or realtime updates stop. Chatwoot's Sentinel \
+             support needs Chatwoot >= 4.11.2."
+                .into(),
+        );
+    }
+
+    let v = a.redis_version;
+    let (group, region) = elasticache_parts(&a.host);
+    let provider = ProviderView {
+        elasticache_group: group,
+        elasticache_region: region,
+        elasticache_family: match v {
+            RedisVersion::Redis62 => "redis6.x",
+            RedisVersion::Valkey72 => "valkey7",
+            RedisVersion::Valkey8 => "valkey8",
+            _ => "redis7",
+        }
+        .into(),
+        azure_name: a.host.split('.').next().unwrap_or("").to_string(),
+        azure_managed: a.host.ends_with(".redis.azure.net"),
+    };
+    let env_update = env_update(a, &budget, secrets, placement);
+    let external_helm = !a.bundled_redis();
+    let mut helm_env: Vec<(String, String)> = Vec::new();
+    if external_helm {
+        if a.tls && a.verify_mode == VerifyMode::None {
+            helm_env.push(("REDIS_OPENSSL_VERIFY_MODE".into(), "none".into()));
+        }
+        if a.scenario == Scenario::Memorystore {
+            helm_env.push(("REDIS_DISABLE_CLIENT_COMMAND".into(), "true".into()));
+        }
+        if a.sentinel_mode() {
+            helm_env.push(("REDIS_SENTINELS".into(), sentinel_list(a).join(",")));
+            helm_env.push((
+                "REDIS_SENTINEL_MASTER_NAME".into(),
+                a.sentinel_master.clone(),
+            ));
+        }
+    }
+    helm_env.push(("REDIS_ALFRED_SIZE".into(), budget.alfred.to_string()));
+    helm_env.push(("REDIS_VELMA_SIZE".into(), budget.velma.to_string()));
+
+    let view = View {
+        scenario: a.scenario.id(),
+        scenario_description: a.scenario.description(),
+        host: a.host.clone(),
+        port: a.port,
+        tls: a.tls,
+        verify_none: a.tls && a.verify_mode == VerifyMode::None,
+        db: a.db,
+        auth: a.auth == Auth::Password,
+        username: a.username.clone(),
+        version: v.id(),
+        valkey: v.is_valkey(),
+        redis7: v.has_redis7_directives(),
+        maxmemory: a.maxmemory.text.clone(),
+        maxclients: budget.maxclients,
+        budget_lines: budget.explain(&a.workload),
+        alfred: budget.alfred,
+        velma: budget.velma,
+        max_connections: a.max_connections,
+        release: a.release.clone(),
+        namespace: a.namespace.clone(),
+        fullname: a.bitnami_fullname(),
+        bundled: a.bundled_redis(),
+        sentinel_master: a.sentinel_master.clone(),
+        sentinels: sentinel_list(a),
+        sentinel_password_none: a.sentinel_auth == SentinelAuth::None,
+        config_dir: a.config_dir.clone(),
+        data_dir: a.data_dir.clone(),
+        image: image_for(v).into(),
+        server_bin: if v.is_valkey() {
+            "valkey-server"
+        } else {
+            "redis-server"
+        },
+        cli_bin: if v.is_valkey() {
+            "valkey-cli"
+        } else {
+            "redis-cli"
+        },
+        conf_path: if v.is_valkey() {
+            "/usr/local/etc/valkey/valkey.conf"
+        } else {
+            "/usr/local/etc/redis/redis.conf"
+        },
+        secret_name: format!("{}-redis-auth", a.release),
+        env_secret_name: format!("{}-redis-env", a.release),
+        secret_key: SECRET_PASSWORD_KEY,
+        disable_client_command: a.scenario == Scenario::Memorystore,
+        helm_env,
+        provider,
+    };
+    let env = environment()?;
+    let ctx = || minijinja::Value::from_serialize(&view);
+    let password = secrets.password.as_ref().map(|(p, _)| p.clone());
+    let have_secret = password.is_some() || a.auth == Auth::None;
+    let mut files = Vec::new();
+
+    let stamped = |kind: FileKind, body: String| RenderedFile {
+        kind,
+        contents: header::stamp(&body),
+        env_update: None,
+    };
+
+    for out in &a.outputs {
+        match out {
+            Output::Env => {
+                if have_secret {
+                    let contents = render_template(
+                        &env,
+                        "env.j2",
+                        context! { header => header::plain_header(), keys => env_update.set.clone() },
+                    )?;
+                    files.push(RenderedFile {
+                        kind: FileKind::Env,
+                        contents,
+                        env_update: Some(env_update.clone()),
+                    });
+                }
+            }
+            Output::RedisConf => {
+                let compose = a.scenario == Scenario::DockerCompose;
+                let body = render_template(
+                    &env,
+                    "redis.conf.j2",
+                    context! { v => ctx(), compose => compose },
+                )?;
+                files.push(stamped(FileKind::RedisConf, body));
+                if a.auth == Auth::Password && !compose {
+                    if let Some(p) = &password {
+                        let acl_user = a.username.as_ref().map(|u| {
+                            format!(
+                                "user {u} on >{p} ~* &* +@all -flushall -flushdb -config -debug -shutdown"
+                            )
+                        });
+                        let body = render_template(
+                            &env,
+                            "redis-secrets.conf.j2",
+                            context! { v => ctx(), password => p.clone(), acl_user => acl_user.map(|r| conf_acl(&r)) },
+                        )?;
+                        files.push(stamped(FileKind::RedisSecretsConf, body));
+                    }
+                }
+            }
+            Output::Compose => {
+                let body = render_template(
+                    &env,
+                    "docker-compose.redis.yaml.j2",
+                    context! { v => ctx() },
+                )?;
+                files.push(stamped(FileKind::Compose, body));
+            }
+            Output::Helm => {
+                let body = render_template(&env, "values.redis.yaml.j2", context! { v => ctx() })?;
+                files.push(stamped(FileKind::Helm, body));
+                if have_secret {
+                    let mut data: Vec<(String, String)> = Vec::new();
+                    if a.bundled_redis() {
+                        if let Some(p) = &password {
+                            data.push((SECRET_PASSWORD_KEY.into(), p.clone()));
+                        }
+                    } else {
+                        // External Redis: the exact variables Chatwoot reads, via existingEnvSecret.
+                        let unquoted = env_update_raw(a, secrets, placement);
+                        for (k, val) in unquoted {
+                            if matches!(
+                                k.as_str(),
+                                "REDIS_URL" | "REDIS_PASSWORD" | "REDIS_SENTINEL_PASSWORD"
+                            ) {
+                                data.push((k, val));
+                            }
+                        }
+                    }
+                    let body = render_template(
+                        &env,
+                        "redis-secret.yaml.j2",
+                        context! { v => ctx(), data => data },
+                    )?;
+                    files.push(stamped(FileKind::HelmSecret, body));
+                }
+            }
+            Output::Provider => {
+                let name = format!("redis-settings.{}.sh.j2", a.scenario.id());
+                let body = render_template(&env, &name, context! { v => ctx() })?;
+                // The shebang must stay the first line: the header goes after it.
+                let body = body
+                    .strip_prefix("#!/usr/bin/env bash\n")
+                    .unwrap_or(&body)
+                    .to_string();
+                let stamped_body = header::stamp(&body);
+                files.push(RenderedFile {
+                    kind: FileKind::ProviderScript,
+                    contents: format!("#!/usr/bin/env bash\n{stamped_body}"),
+                    env_update: None,
+                });
+            }
+        }
+    }
+    let answers_body = crate::answers::to_answers_yaml(a);
+    let answers_file = render_template(
+        &env,
+        "chatwoot-redis.yaml.j2",
+        context! { header => header::plain_header(), body => answers_body },
+    )?;
+    files.push(RenderedFile {
+        kind: FileKind::Answers,
+        contents: answers_file,
+        env_update: None,
+    });
+    files.sort_by_key(|f| f.kind);
+
+    let mut secret_values: Vec<String> = Vec::new();
+    if let Some(p) = password {
+        secret_values.push(p.clone());
+        secret_values.push(percent_encode_userinfo(&p));
+    }
+    if let Some(sp) = secrets.sentinel_password.clone().filter(|s| !s.is_empty()) {
+        secret_values.push(sp);
+    }
+    let set = RenderSet {
+        files,
+        warnings,
+        secrets: secret_values,
+    };
+    assert_no_secret_leak(&set)?;
+    Ok(set)
+}
+
+/// The env pairs before quoting (for the Kubernetes Secret's stringData).
+fn env_update_raw(
+    a: &Answers,
+    secrets: &Secrets,
+    placement: Option<Placement>,
+) -> Vec<(String, String)> {
+    let password = secrets.password.as_ref().map(|(p, _)| p.as_str());
+    let mut out = vec![(
+        "REDIS_URL".to_string(),
+        redis_url(
+            a,
+            if placement == Some(Placement::Url) {
+                password
+            } else {
+                None
+            },
+        ),
+    )];
+    if let (Some(Placement::EnvVar), Some(p)) = (placement, password) {
+        out.push(("REDIS_PASSWORD".into(), p.to_string()));
+    }
+    if let Some(sp) = &secrets.sentinel_password {
+        out.push(("REDIS_SENTINEL_PASSWORD".into(), sp.clone()));
+    }
+    out
+}
+
+/// An ACL rule line, with the password part quoted for redis.conf.
+fn conf_acl(rule: &str) -> String {
+    // rule = "user NAME on >PASSWORD ~* ..." → quote the ">PASSWORD" token as one argument.
+    let mut parts = rule.splitn(4, ' ');
+    let (user, name, on, rest) = (
+        parts.next().unwrap_or(""),
+        parts.next().unwrap_or(""),
+        parts.next().unwrap_or(""),
+        parts.next().unwrap_or(""),
+    );
+    let (pw, tail) = match rest.find(" ~* ") {
+        Some(i) => (&rest[..i], &rest[i + 1..]),
+        None => (rest, ""),
+    };
+    format!("{user} {name} {on} {} {tail}", conf_quote(pw))
+}
+
+/// Last safety net: no secret value in a file that is not a secret file.
+fn assert_no_secret_leak(set: &RenderSet) -> Result<()> {
+    for f in set.files.iter().filter(|f| !f.kind.is_secret()) {
+        for s in set.secrets.iter().filter(|s| s.len() >= 4) {
+            if f.contents.contains(s.as_str()) {
+                return Err(Error::Other(anyhow::anyhow!(
+                    "internal error: a secret would be written to {}; nothing was written",
+                    f.name()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting() {
+        assert_eq!(sh_quote("a'b"), r"'a'\''b'");
+        assert_eq!(conf_quote("a\"b\\c d"), r#""a\"b\\c d""#);
+        assert_eq!(conf_quote("é"), r#""\xc3\xa9""#);
+        assert_eq!(env_quote("redis://h:1"), "redis://h:1");
+        assert_eq!(env_quote("a$b"), "'a$b'");
+        assert_eq!(env_quote(""), "''");
+    }
+
+    #[test]
+    fn elasticache_endpoint_parts() {
+        assert_eq!(
+            elasticache_parts("master.chatwoot.abc123.use1.cache.amazonaws.com"),
+            ("chatwoot".into(), "us-east-1".into())
+        );
+        assert_eq!(
+            elasticache_parts("master.cw.x1.apse2.cache.amazonaws.com").1,
+            "ap-southeast-2"
+        );
+        assert_eq!(elasticache_parts("10.0.0.1").1, "");
+    }
+
+    #[test]
+    fn templates_compile() {
+        assert!(environment().is_ok());
+    }
+}

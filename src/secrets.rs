@@ -1,0 +1,336 @@
+//! Where the Redis password comes from and where it may go.
+//!
+//! Never from a flag value (shell history, `ps`): from `REDIS_PASSWORD`, `--password-file`,
+//! `--password-stdin`, `--generate-password`, the wizard's masked prompt, or the existing `.env`
+//! of the output directory (so re-rendering keeps the password). Every consumer's rules decide
+//! where the password is written: `REDIS_PASSWORD` (single-quoted for dotenv and Compose, and it
+//! must survive cable.yml's YAML load) or percent-encoded in `REDIS_URL` userinfo.
+
+use std::io::BufRead;
+use std::path::Path;
+
+use crate::answers::{Answers, Auth, SentinelAuth};
+use crate::chatwoot;
+use crate::cli::SecretFlags;
+use crate::error::{Error, Result};
+use crate::scenario::Scenario;
+
+/// Length of generated passwords (letters and digits: about 238 bits).
+pub const GENERATED_LEN: usize = 40;
+
+/// Where the password in a render came from (said to the user; the value never is).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    File,
+    Stdin,
+    Environment,
+    Generated,
+    ExistingEnvFile,
+    Url,
+    Prompt,
+}
+
+impl Origin {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Origin::File => "from --password-file",
+            Origin::Stdin => "from standard input",
+            Origin::Environment => "from REDIS_PASSWORD",
+            Origin::Generated => "generated",
+            Origin::ExistingEnvFile => "kept from the existing .env",
+            Origin::Url => "from the URL",
+            Origin::Prompt => "entered at the prompt",
+        }
+    }
+}
+
+/// The secrets of one render.
+#[derive(Clone, Default)]
+pub struct Secrets {
+    pub password: Option<(String, Origin)>,
+    /// `Some("")` means: send no password to sentinels.
+    pub sentinel_password: Option<String>,
+}
+
+impl std::fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Secrets")
+            .field("password", &self.password.as_ref().map(|(_, o)| o))
+            .field(
+                "sentinel_password",
+                &self.sentinel_password.as_ref().map(|_| "***"),
+            )
+            .finish()
+    }
+}
+
+/// Where the password goes in Chatwoot's environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    /// `REDIS_PASSWORD='…'`, URL without a password.
+    EnvVar,
+    /// `REDIS_URL=redis://user:<percent-encoded>@…`, `REDIS_PASSWORD` unset.
+    Url,
+}
+
+/// A password from the operating system's random generator: letters and digits only, starting
+/// with a letter, so every reader (dotenv, Compose, YAML, URL, redis.conf) keeps it as-is.
+pub fn generate_password() -> Result<String> {
+    const LETTERS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut out = String::with_capacity(GENERATED_LEN);
+    let mut buf = [0u8; 64];
+    while out.len() < GENERATED_LEN {
+        getrandom::fill(&mut buf)
+            .map_err(|e| Error::Other(anyhow::anyhow!("the OS random generator failed: {e}")))?;
+        for b in buf {
+            let alphabet = if out.is_empty() { LETTERS } else { ALNUM };
+            // Rejection sampling keeps every character equally likely.
+            let limit = 256 - (256 % alphabet.len());
+            if (b as usize) < limit && out.len() < GENERATED_LEN {
+                out.push(alphabet[b as usize % alphabet.len()] as char);
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn first_line(text: &str) -> String {
+    text.split('\n')
+        .next()
+        .unwrap_or("")
+        .trim_end_matches('\r')
+        .to_string()
+}
+
+/// The Redis password and sentinel password an existing Chatwoot `.env` holds, if any.
+/// Reads `REDIS_PASSWORD`, else the password in `REDIS_URL`; last assignment wins.
+pub fn read_existing_env(path: &Path) -> Option<(Option<String>, Option<String>)> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let mut password = None;
+    let mut url_password = None;
+    let mut sentinel = None;
+    for line in text.lines() {
+        let line = line.trim_start();
+        let line = line.strip_prefix("export ").unwrap_or(line);
+        let Some((key, value)) = line.split_once('=') else {
+            continue;
+        };
+        let value = unquote_env_value(value);
+        match key.trim() {
+            "REDIS_PASSWORD" => password = Some(value),
+            "REDIS_SENTINEL_PASSWORD" => sentinel = Some(value),
+            "REDIS_URL" => {
+                url_password = url::Url::parse(&value)
+                    .ok()
+                    .and_then(|u| u.password().map(str::to_string))
+                    .and_then(|p| chatwoot::form_decode(&p).ok())
+                    .filter(|p| !p.is_empty());
+            }
+            _ => {}
+        }
+    }
+    let password = password.filter(|p| !p.is_empty()).or(url_password);
+    Some((password, sentinel))
+}
+
+/// The value of a line as written by this tool (bare or single-quoted) or a plain
+/// double-quoted value; other forms are taken as written.
+fn unquote_env_value(raw: &str) -> String {
+    let v = raw.trim();
+    if let Some(inner) = v.strip_prefix('\'').and_then(|r| r.strip_suffix('\'')) {
+        return inner.to_string();
+    }
+    if let Some(inner) = v.strip_prefix('"').and_then(|r| r.strip_suffix('"')) {
+        return inner.replace("\\\"", "\"").replace("\\\\", "\\");
+    }
+    match v.find(" #") {
+        Some(i) => v[..i].trim_end().to_string(),
+        None => v.to_string(),
+    }
+}
+
+/// Gathers the secrets for a render. `required`: fail when a needed password is missing
+/// (false for `--check`/`--diff`/`--dry-run`, where secret files are skipped).
+pub fn gather(
+    answers: &Answers,
+    flags: &SecretFlags,
+    env_password: Option<String>,
+    env_sentinel_password: Option<String>,
+    out_dir: &Path,
+    required: bool,
+) -> Result<Secrets> {
+    let existing = read_existing_env(&out_dir.join(".env"));
+    let mut password: Option<(String, Origin)> = None;
+    if let Some(path) = &flags.password_file {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+            path: path.clone(),
+            source,
+        })?;
+        password = Some((first_line(&text), Origin::File));
+    } else if flags.password_stdin {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line).map_err(|e| {
+            Error::Usage(format!("--password-stdin: cannot read standard input: {e}"))
+        })?;
+        password = Some((first_line(&line), Origin::Stdin));
+    } else if let Some(p) = env_password.filter(|p| !p.is_empty()) {
+        password = Some((p, Origin::Environment));
+    } else if let Some(p) = answers.url_password.clone() {
+        password = Some((p, Origin::Url));
+    } else if let Some(p) = existing.as_ref().and_then(|(p, _)| p.clone()) {
+        password = Some((p, Origin::ExistingEnvFile));
+    } else if flags.generate_password {
+        password = Some((generate_password()?, Origin::Generated));
+    }
+
+    if answers.auth == Auth::None {
+        if let Some((_, origin)) = &password {
+            if !matches!(origin, Origin::ExistingEnvFile) {
+                return Err(Error::invalid(
+                    "--auth",
+                    "none",
+                    format!("a password was also given ({})", origin.describe()),
+                    "drop --auth none to use the password, or drop the password",
+                ));
+            }
+        }
+        password = None;
+    } else if password.is_none() && required {
+        return Err(Error::Missing(vec![
+            "password: REDIS_PASSWORD=… in the environment, --password-file FILE, --password-stdin, \
+             or --generate-password"
+                .to_string(),
+        ]));
+    }
+
+    let sentinel_password = match answers.sentinel_auth {
+        SentinelAuth::Same => None,
+        SentinelAuth::None => Some(String::new()),
+        SentinelAuth::Separate => {
+            let from_file = match &flags.sentinel_password_file {
+                Some(path) => Some(first_line(&std::fs::read_to_string(path).map_err(
+                    |source| Error::Read {
+                        path: path.clone(),
+                        source,
+                    },
+                )?)),
+                None => None,
+            };
+            let p = from_file
+                .or(env_sentinel_password.filter(|p| !p.is_empty()))
+                .or(existing.and_then(|(_, s)| s).filter(|p| !p.is_empty()));
+            if p.is_none() && required {
+                return Err(Error::Missing(vec![
+                    "sentinel password (sentinel-auth: separate): REDIS_SENTINEL_PASSWORD=… or \
+                     --sentinel-password-file FILE"
+                        .into(),
+                ]));
+            }
+            p
+        }
+    };
+    if let Some(p) = sentinel_password.as_deref().filter(|p| !p.is_empty()) {
+        chatwoot::validate_password_basics(p).map_err(|why| {
+            Error::invalid_secret("REDIS_SENTINEL_PASSWORD", why, "use letters and digits")
+        })?;
+        if p.contains('\'') {
+            return Err(Error::invalid_secret(
+                "REDIS_SENTINEL_PASSWORD",
+                "it contains a single quote, which no quoting keeps intact for both Ruby dotenv \
+                 and Docker Compose",
+                "change the sentinel password (letters and digits are safe everywhere)",
+            ));
+        }
+    }
+    Ok(Secrets {
+        password,
+        sentinel_password,
+    })
+}
+
+/// Decides where the password goes, refusing passwords a consumer would corrupt.
+pub fn place_password(answers: &Answers, password: &str) -> Result<Placement> {
+    chatwoot::validate_password_basics(password).map_err(|why| {
+        Error::invalid_secret(
+            "password",
+            why,
+            "use --generate-password, or a password of letters and digits",
+        )
+    })?;
+    if answers.scenario == Scenario::Elasticache {
+        let rule = if answers.username.is_some() {
+            if password.chars().count() < 16 || password.contains([',', '"', '/', '@']) {
+                Err(
+                    "an ElastiCache RBAC user password is 16-128 characters without , \" / @"
+                        .to_string(),
+                )
+            } else {
+                Ok(())
+            }
+        } else {
+            chatwoot::check_elasticache_auth_token(password)
+        };
+        rule.map_err(|why| {
+            Error::invalid_secret(
+                "password",
+                why,
+                "set an AUTH token that fits (e.g. from --generate-password) with \
+                 `aws elasticache modify-replication-group --auth-token … --auth-token-update-strategy ROTATE`",
+            )
+        })?;
+    }
+    let needs_env_var = answers.sentinel_mode() || answers.scenario == Scenario::DockerCompose;
+    let wants_url = matches!(answers.scenario, Scenario::Heroku | Scenario::Digitalocean)
+        || answers.username.is_some();
+    let cable = chatwoot::check_cable_yaml_password(password);
+    if needs_env_var {
+        if let Err(why) = cable {
+            let context = if answers.sentinel_mode() {
+                "in Sentinel mode Chatwoot reads the password only from REDIS_PASSWORD"
+            } else {
+                "the Compose redis service takes its password from REDIS_PASSWORD"
+            };
+            return Err(Error::invalid_secret(
+                "password",
+                format!(
+                    "Chatwoot's config/cable.yml pastes REDIS_PASSWORD unquoted into YAML and {why}: \
+                     ActionCable (realtime updates) would authenticate with a different password or \
+                     fail to boot, and {context}"
+                ),
+                "use --generate-password, or a password of letters and digits that starts with a letter",
+            ));
+        }
+        return Ok(Placement::EnvVar);
+    }
+    if wants_url || cable.is_err() {
+        return Ok(Placement::Url);
+    }
+    Ok(Placement::EnvVar)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_passwords_fit_every_reader() {
+        let a = generate_password().unwrap();
+        let b = generate_password().unwrap();
+        assert_ne!(a, b);
+        assert_eq!(a.len(), GENERATED_LEN);
+        assert!(a.starts_with(|c: char| c.is_ascii_alphabetic()));
+        assert!(a.chars().all(|c| c.is_ascii_alphanumeric()));
+        assert_eq!(chatwoot::check_cable_yaml_password(&a), Ok(()));
+    }
+
+    #[test]
+    fn existing_env_values_are_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join(".env");
+        std::fs::write(&p, "A=1\nREDIS_PASSWORD='abc$d'\nREDIS_URL=redis://h:1\n").unwrap();
+        assert_eq!(read_existing_env(&p).unwrap().0.as_deref(), Some("abc$d"));
+        std::fs::write(&p, "REDIS_URL=rediss://:p%2Bq@h:1\nREDIS_PASSWORD=\n").unwrap();
+        assert_eq!(read_existing_env(&p).unwrap().0.as_deref(), Some("p+q"));
+    }
+}
