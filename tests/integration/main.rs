@@ -1,1 +1,5 @@
-// integration tests
+//! One integration-test binary: every generated file checked by its real consumer.
+
+mod common;
+mod consumers;
+mod render_cli;
