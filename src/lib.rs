@@ -7,4 +7,6 @@ pub mod envfile;
 pub mod error;
 pub mod header;
 pub mod output;
+pub mod plan;
 pub mod sizing;
+pub mod write;
