@@ -125,6 +125,8 @@ pub struct Plan {
     pub out_dir: PathBuf,
     pub files: Vec<PlannedFile>,
     pub leftovers: Vec<Leftover>,
+    /// Temporary files of an earlier run that was killed mid-write; a write removes them.
+    pub stale_temp_files: Vec<PathBuf>,
     /// The render's warnings, then ours (secrets not ignored by git, permissions).
     pub warnings: Vec<String>,
     render_command: String,
@@ -355,7 +357,14 @@ pub fn plan(set: &RenderSet, out_dir: &Path) -> Result<Plan> {
         .collect();
     warnings.extend(git_warnings(out_dir, &secret_paths));
 
+    let dirs: BTreeSet<PathBuf> = files.iter().map(|f| parent_dir(&f.write_path)).collect();
+    let stale_temp_files = dirs
+        .iter()
+        .flat_map(|d| write::stale_temp_files(d))
+        .collect();
+
     Ok(Plan {
+        stale_temp_files,
         render_command: format!(
             "chatwoot-redis render --out {}",
             shell_quote(&display(out_dir))
@@ -366,6 +375,14 @@ pub fn plan(set: &RenderSet, out_dir: &Path) -> Result<Plan> {
         warnings,
         secrets,
     })
+}
+
+/// The directory of `path` (`.` for a bare file name).
+fn parent_dir(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
 }
 
 /// New files: 0600 for secrets, 0644 otherwise. Existing files keep their mode and owner,
@@ -584,6 +601,14 @@ impl Plan {
         for leftover in &self.leftovers {
             writeln!(w, "  {:<10} {}", "leftover", self.leftover_note(leftover))?;
         }
+        for temp in &self.stale_temp_files {
+            writeln!(
+                w,
+                "  {:<10} {}: temporary file of an interrupted run",
+                "remove",
+                display(temp)
+            )?;
+        }
         if self.conflicts().next().is_some() {
             writeln!(
                 w,
@@ -703,6 +728,8 @@ pub struct ApplyReport {
     /// `(path, Create | Update | HandEdited | Foreign)` of every file written, in set order.
     pub written: Vec<(PathBuf, Action)>,
     pub unchanged: Vec<PathBuf>,
+    /// Temporary files of an earlier, interrupted run that were removed.
+    pub removed_temp_files: Vec<PathBuf>,
 }
 
 impl fmt::Display for ApplyReport {
@@ -717,6 +744,14 @@ impl fmt::Display for ApplyReport {
         }
         for path in &self.unchanged {
             writeln!(f, "  {:<10} {}", "unchanged", display(path))?;
+        }
+        for path in &self.removed_temp_files {
+            writeln!(
+                f,
+                "  {:<10} {} (temporary file of an interrupted run)",
+                "removed",
+                display(path)
+            )?;
         }
         Ok(())
     }
@@ -755,8 +790,10 @@ pub fn apply_with_hook(
         report.unchanged.push(file.path.clone());
     }
     if to_write.is_empty() {
+        remove_stale_temp_files(plan, &mut report);
         return Ok(report);
     }
+    let created_out_dir = !plan.out_dir.is_dir();
     fs::create_dir_all(&plan.out_dir)
         .map_err(|e| write_error(&plan.out_dir, e, "nothing was written"))?;
 
@@ -801,17 +838,12 @@ pub fn apply_with_hook(
         report.written.push((file.path.clone(), file.action));
     }
 
-    let dirs: BTreeSet<PathBuf> = to_write
-        .iter()
-        .filter_map(|f| f.write_path.parent().map(Path::to_path_buf))
-        .map(|p| {
-            if p.as_os_str().is_empty() {
-                PathBuf::from(".")
-            } else {
-                p
-            }
-        })
-        .collect();
+    remove_stale_temp_files(plan, &mut report);
+    let mut dirs: BTreeSet<PathBuf> = to_write.iter().map(|f| parent_dir(&f.write_path)).collect();
+    if created_out_dir {
+        // A new directory is only durable once its own parent is flushed.
+        dirs.insert(parent_dir(&plan.out_dir));
+    }
     for dir in dirs {
         write::sync_dir(&dir).map_err(|e| {
             write_error(
@@ -822,6 +854,16 @@ pub fn apply_with_hook(
         })?;
     }
     Ok(report)
+}
+
+/// Removes the temporary files an earlier, killed run left (best effort: one that cannot be
+/// removed is harmless and is listed again by the next plan).
+fn remove_stale_temp_files(plan: &Plan, report: &mut ApplyReport) {
+    for temp in &plan.stale_temp_files {
+        if fs::remove_file(temp).is_ok() {
+            report.removed_temp_files.push(temp.clone());
+        }
+    }
 }
 
 /// The outcome of `render --check`.
@@ -1015,8 +1057,29 @@ pub fn execute_plan(plan: &Plan, mode: Mode, out: &mut dyn io::Write) -> Result<
                             display(&plan.out_dir)
                         )
                         .map_err(io_error)?;
-                    } else {
-                        write!(out, "{report}").map_err(io_error)?;
+                    }
+                    for (path, action) in &report.written {
+                        let verb = match action {
+                            Action::Create => "created",
+                            Action::Update => "updated",
+                            _ => "replaced (--force)",
+                        };
+                        let note = plan
+                            .files
+                            .iter()
+                            .find(|f| &f.path == path)
+                            .map(Plan::file_note)
+                            .unwrap_or_else(|| display(path));
+                        writeln!(out, "  {verb:<10} {note}").map_err(io_error)?;
+                    }
+                    for temp in &report.removed_temp_files {
+                        writeln!(
+                            out,
+                            "  {:<10} {} (temporary file of an interrupted run)",
+                            "removed",
+                            display(temp)
+                        )
+                        .map_err(io_error)?;
                     }
                     for leftover in &plan.leftovers {
                         writeln!(out, "note: {}", plan.leftover_note(leftover))

@@ -82,6 +82,22 @@ pub fn is_temp_name(name: &str) -> bool {
     name.starts_with('.') && name.contains(".chatwoot-redis-") && name.ends_with(TEMP_SUFFIX)
 }
 
+/// Temporary files of ours in `dir`, left behind by a run that was killed between creating
+/// and renaming them (an error removes them; a `kill -9` or a power loss cannot).
+pub fn stale_temp_files(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut found: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .filter(|e| is_temp_name(&e.file_name().to_string_lossy()))
+        .map(|e| e.path())
+        .collect();
+    found.sort();
+    found
+}
+
 /// Writes `contents` to a new temporary file next to `target`, with `perms`, and flushes it.
 pub fn stage(target: &Path, contents: &[u8], perms: Permissions) -> io::Result<Staged> {
     let dir = match target.parent() {
@@ -109,7 +125,15 @@ fn set_permissions(file: &File, perms: Permissions) -> io::Result<()> {
         let meta = file.metadata()?;
         use std::os::unix::fs::MetadataExt;
         if meta.uid() != uid || meta.gid() != gid {
-            std::os::unix::fs::fchown(file, Some(uid), Some(gid))?;
+            std::os::unix::fs::fchown(file, Some(uid), Some(gid)).map_err(|e| {
+                io::Error::new(
+                    e.kind(),
+                    format!(
+                        "cannot give the new file the owner of the old one (uid {uid}, gid \
+                         {gid}): {e}; run as that user or as root"
+                    ),
+                )
+            })?;
         }
     }
     // After the owner: chown may clear set-id bits, and the mode is what we decided.
