@@ -215,6 +215,12 @@ pub fn plan(set: &RenderSet, out_dir: &Path) -> Result<Plan> {
         .filter(|s| s.len() >= MIN_TRACKED_SECRET_LEN)
         .cloned()
         .collect();
+    if out_dir.exists() && !out_dir.is_dir() {
+        return Err(Error::Usage(format!(
+            "--out {}: is a file, not a directory; give the directory the outputs go to",
+            display(out_dir)
+        )));
+    }
     let mut seen = BTreeSet::new();
     for file in &set.files {
         if !seen.insert(file.kind) {
@@ -1185,6 +1191,15 @@ mod tests {
             !diff.contains("s3cret") && !diff.contains("old-password"),
             "{diff}"
         );
+    }
+
+    #[test]
+    fn an_output_directory_that_is_a_file_is_a_usage_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("deploy");
+        fs::write(&file, "").unwrap();
+        let err = plan(&set(vec![conf("a\n")]), &file).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
     }
 
     #[test]
