@@ -21,7 +21,7 @@ use similar::TextDiff;
 use crate::envfile::{self, EnvChange};
 use crate::error::{Error, Result, EXIT_OK, EXIT_PROBLEMS};
 use crate::header::{self, HeaderState};
-use crate::output::{FileKind, RenderSet};
+use crate::output::{FileKind, RenderSet, RenderedFile};
 use crate::write::{self, Permissions, Staged};
 
 /// Every file name a render can produce; a file of one of these names in the output
@@ -203,6 +203,87 @@ fn read_existing(path: &Path) -> Result<Option<(Vec<u8>, PathBuf)>> {
     Ok(Some((bytes, write_path)))
 }
 
+/// One rendered file against what is on disk.
+struct Compared {
+    action: Action,
+    current: Option<String>,
+    contents: String,
+    env_changes: Vec<EnvChange>,
+    write_path: PathBuf,
+}
+
+fn compare_with_disk(file: &RenderedFile, path: &Path) -> Result<Compared> {
+    let Some((bytes, write_path)) = read_existing(path)? else {
+        return Ok(Compared {
+            action: Action::Create,
+            current: None,
+            contents: file.contents.clone(),
+            env_changes: Vec::new(),
+            write_path: path.to_path_buf(),
+        });
+    };
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) if file.kind == FileKind::Env => {
+            return Err(Error::Read {
+                path: path.to_path_buf(),
+                source: io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("{e}; its Redis keys cannot be merged safely"),
+                ),
+            })
+        }
+        // Not text: certainly not a file we generated.
+        Err(e) => {
+            return Ok(Compared {
+                action: Action::Foreign,
+                current: Some(String::from_utf8_lossy(e.as_bytes()).into_owned()),
+                contents: file.contents.clone(),
+                env_changes: Vec::new(),
+                write_path,
+            })
+        }
+    };
+    if file.kind == FileKind::Env {
+        let update = file
+            .env_update
+            .clone()
+            .unwrap_or_else(|| envfile::update_from_fresh(&file.contents));
+        let merged = envfile::merge(&text, &update);
+        let action = if merged.contents == text {
+            Action::Unchanged
+        } else {
+            Action::Update
+        };
+        return Ok(Compared {
+            action,
+            current: Some(text),
+            contents: merged.contents,
+            env_changes: merged.changes,
+            write_path,
+        });
+    }
+    let action = if text == file.contents {
+        Action::Unchanged
+    } else if !file.kind.has_checksum_header() {
+        // The answers file is meant to be edited; render read it, so this is its new form.
+        Action::Update
+    } else {
+        match header::inspect(&text) {
+            HeaderState::Intact => Action::Update,
+            HeaderState::HandEdited => Action::HandEdited,
+            HeaderState::Foreign => Action::Foreign,
+        }
+    };
+    Ok(Compared {
+        action,
+        current: Some(text),
+        contents: file.contents.clone(),
+        env_changes: Vec::new(),
+        write_path,
+    })
+}
+
 /// Compares a rendered set with `out_dir` (which may not exist yet). Reads, never writes.
 ///
 /// Fails (exit 2, nothing written) when the set itself is unusable: the same file twice, a
@@ -244,78 +325,13 @@ pub fn plan(set: &RenderSet, out_dir: &Path) -> Result<Plan> {
     let mut warnings = set.warnings.clone();
     for file in &set.files {
         let path = out_dir.join(file.name());
-        let existing = read_existing(&path)?;
-        let (action, current, contents, env_changes, write_path) =
-            match existing {
-                None => (
-                    Action::Create,
-                    None,
-                    file.contents.clone(),
-                    Vec::new(),
-                    path.clone(),
-                ),
-                Some((bytes, write_path)) => {
-                    let text = match String::from_utf8(bytes) {
-                        Ok(text) => Ok(text),
-                        Err(e) => Err(String::from_utf8_lossy(e.as_bytes()).into_owned()),
-                    };
-                    match (file.kind, text) {
-                        (FileKind::Env, Err(_)) => return Err(Error::Read {
-                            path,
-                            source: io::Error::new(
-                                io::ErrorKind::InvalidData,
-                                "it is not UTF-8 text, so its Redis keys cannot be merged safely",
-                            ),
-                        }),
-                        (FileKind::Env, Ok(text)) => {
-                            let update = file
-                                .env_update
-                                .clone()
-                                .unwrap_or_else(|| envfile::update_from_fresh(&file.contents));
-                            let merged = envfile::merge(&text, &update);
-                            let action = if merged.contents == text {
-                                Action::Unchanged
-                            } else {
-                                Action::Update
-                            };
-                            (
-                                action,
-                                Some(text),
-                                merged.contents,
-                                merged.changes,
-                                write_path,
-                            )
-                        }
-                        (kind, Ok(text)) => {
-                            let action = if text == file.contents {
-                                Action::Unchanged
-                            } else if !kind.has_checksum_header() {
-                                Action::Update
-                            } else {
-                                match header::inspect(&text) {
-                                    HeaderState::Intact => Action::Update,
-                                    HeaderState::HandEdited => Action::HandEdited,
-                                    HeaderState::Foreign => Action::Foreign,
-                                }
-                            };
-                            (
-                                action,
-                                Some(text),
-                                file.contents.clone(),
-                                Vec::new(),
-                                write_path,
-                            )
-                        }
-                        (_, Err(lossy)) => (
-                            Action::Foreign,
-                            Some(lossy),
-                            file.contents.clone(),
-                            Vec::new(),
-                            write_path,
-                        ),
-                    }
-                }
-            };
+        let Compared {
+            action,
+            current,
+            contents,
+            env_changes,
+            write_path,
+        } = compare_with_disk(file, &path)?;
         let permissions =
             planned_permissions(file.kind, &write_path, action, &path, &mut warnings)?;
         files.push(PlannedFile {
@@ -1106,7 +1122,7 @@ pub fn execute_plan(plan: &Plan, mode: Mode, out: &mut dyn io::Write) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::output::{EnvUpdate, RenderedFile};
+    use crate::output::EnvUpdate;
 
     fn conf(body: &str) -> RenderedFile {
         RenderedFile {
