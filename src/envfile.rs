@@ -20,7 +20,8 @@
 //!   examples are comments and stay.
 //! - A value opening with `"` or `'` that does not close on its line continues on the next
 //!   lines until the closing quote (dotenv multi-line values), so such a value is moved or kept
-//!   as one piece and its inner lines are never read as keys.
+//!   as one piece and its inner lines are never read as keys. A quote that never closes is
+//!   taken as one broken line, so that replacing it cannot delete the rest of the file.
 
 use std::fmt;
 
@@ -143,7 +144,8 @@ fn is_key_char(c: char) -> bool {
 /// Recognises `[blanks][export blanks]KEY[blanks]=`: returns the key, whether `export` was
 /// used, and the byte length up to and including `=`.
 fn parse_assignment(line: &str) -> Option<(&str, bool, usize)> {
-    let rest = line.trim_start_matches([' ', '\t']);
+    // A byte order mark may start the first line of a file written on Windows.
+    let rest = line.trim_start_matches([' ', '\t', '\u{feff}']);
     let mut offset = line.len() - rest.len();
     let mut export = false;
     let mut rest = rest;
@@ -205,14 +207,13 @@ fn parse_entries<'a>(lines: &[Line<'a>]) -> Vec<Entry<'a>> {
             let mut end = i + 1;
             if let Some(quote) = value.chars().next().filter(|c| *c == '"' || *c == '\'') {
                 if find_closing_quote(&value[1..], quote).is_none() {
-                    // A multi-line value: it runs to the line holding the closing quote (or to
-                    // the end of the file if it never closes, as dotenv readers do).
-                    while end < lines.len() {
-                        let closes = find_closing_quote(lines[end].text, quote).is_some();
-                        end += 1;
-                        if closes {
-                            break;
-                        }
+                    // A multi-line value runs to the line holding the closing quote. A quote
+                    // that never closes is a broken line, not a value swallowing the rest of
+                    // the file: replacing it must not delete what follows.
+                    if let Some(close) = (i + 1..lines.len())
+                        .find(|&n| find_closing_quote(lines[n].text, quote).is_some())
+                    {
+                        end = close + 1;
                     }
                 }
             }
@@ -618,8 +619,13 @@ mod tests {
             m.contents,
             "CERT=\"-----BEGIN\nREDIS_URL=not-a-key\n-----END\"\nREDIS_URL='x'\nZ=\"q \\\" still\nend\"\n"
         );
-        // An unclosed quote runs to the end of the file; nothing after it is a key.
-        assert_eq!(active_assignments("A=\"x\nB=1\n").len(), 1);
+        // A quote that never closes is one broken line; what follows is still read (and kept).
+        assert_eq!(active_assignments("A=\"x\nB=1\n").len(), 2);
+        let m = merge(
+            "REDIS_URL=\"broken\nSECRET_KEY_BASE=k\n",
+            &update(&[("REDIS_URL", "redis://r")], &[]),
+        );
+        assert_eq!(m.contents, "REDIS_URL=redis://r\nSECRET_KEY_BASE=k\n");
         assert_eq!(active_assignments("A='it''s'\nB=1\n").len(), 2);
     }
 
@@ -663,6 +669,12 @@ mod tests {
         // A longer key is not the same key.
         let m = merge("REDIS_URLX=1\n", &update(&[("REDIS_URL", "r")], &[]));
         assert_eq!(m.changes, vec![EnvChange::Added("REDIS_URL".into())]);
+    }
+
+    #[test]
+    fn a_byte_order_mark_does_not_hide_the_first_key() {
+        let m = merge("\u{feff}REDIS_URL=a\n", &update(&[("REDIS_URL", "b")], &[]));
+        assert_eq!(m.contents, "\u{feff}REDIS_URL=b\n");
     }
 
     #[test]
