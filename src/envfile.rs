@@ -686,4 +686,133 @@ mod tests {
         assert_eq!(m.contents, fresh);
         assert!(m.changes.is_empty());
     }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        const LINES: &[&str] = &[
+            "A=1",
+            "export B=two words",
+            "# a comment",
+            "",
+            "SECRET_KEY_BASE=abc",
+            "C=\"multi\nline\"",
+            "D='x\nREDIS_URL=inside a value\n'",
+            "REDIS_URL=redis://old:6379",
+            "export REDIS_PASSWORD=old",
+            "# REDIS_VELMA_SIZE=10",
+            "REDIS_SENTINELS=a:1",
+            "  REDIS_ALFRED_SIZE = 3",
+            "REDIS_SENTINEL_MASTER_NAME=",
+            "# REDIS_OPENSSL_VERIFY_MODE=none",
+        ];
+
+        /// Physical lines that are not about a Redis key, without their endings; the comment
+        /// the merge puts before appended keys is not counted.
+        fn other_lines(text: &str) -> Vec<String> {
+            let mut kept: Vec<String> = Vec::new();
+            let mut lines: Vec<&str> = text.split('\n').collect();
+            if lines.last() == Some(&"") {
+                lines.pop();
+            }
+            for line in lines {
+                let line = line.trim_end_matches('\r');
+                if line == APPENDED_COMMENT {
+                    continue;
+                }
+                let t = line.trim_start_matches(['#', ' ']);
+                let t = t.strip_prefix("export ").unwrap_or(t);
+                let redis = REDIS_ENV_KEYS.iter().any(|k| {
+                    t.strip_prefix(k)
+                        .is_some_and(|r| r.trim_start().starts_with('='))
+                });
+                if !redis {
+                    kept.push(line.to_string());
+                }
+            }
+            kept
+        }
+
+        fn file() -> impl Strategy<Value = String> {
+            (
+                prop::collection::vec(0..LINES.len(), 0..14),
+                any::<bool>(),
+                any::<bool>(),
+            )
+                .prop_map(|(picks, crlf, final_newline)| {
+                    let eol = if crlf { "\r\n" } else { "\n" };
+                    let mut text = picks
+                        .iter()
+                        .map(|&i| LINES[i].replace('\n', eol))
+                        .collect::<Vec<_>>()
+                        .join(eol);
+                    if final_newline && !text.is_empty() {
+                        text.push_str(eol);
+                    }
+                    text
+                })
+        }
+
+        fn env_update() -> impl Strategy<Value = EnvUpdate> {
+            (
+                prop::collection::vec((0..REDIS_ENV_KEYS.len(), 0..3u8), 0..6),
+                prop::collection::vec(0..REDIS_ENV_KEYS.len(), 0..4),
+            )
+                .prop_map(|(set, remove)| {
+                    let mut update = EnvUpdate::default();
+                    for (k, v) in set {
+                        let key = REDIS_ENV_KEYS[k].to_string();
+                        if !update.set.iter().any(|(s, _)| *s == key) {
+                            update.set.push((key, format!("'value-{v}'")));
+                        }
+                    }
+                    for k in remove {
+                        update.remove.push(REDIS_ENV_KEYS[k].to_string());
+                    }
+                    update
+                })
+        }
+
+        proptest! {
+            #[test]
+            fn merge_keeps_other_lines_sets_removes_and_is_idempotent(
+                before in file(),
+                update in env_update(),
+            ) {
+                let merged = merge(&before, &update);
+                // Every other line, in order; the only new one is the blank line that may
+                // separate appended keys from the rest.
+                let (after, was) = (other_lines(&merged.contents), other_lines(&before));
+                let text = |v: &[String]| -> Vec<String> {
+                    v.iter().filter(|l| !l.is_empty()).cloned().collect()
+                };
+                prop_assert_eq!(text(&after), text(&was));
+                let blanks = |v: &[String]| v.iter().filter(|l| l.is_empty()).count();
+                let added = blanks(&after) - blanks(&was).min(blanks(&after));
+                prop_assert!(added <= usize::from(merged.contents.contains(APPENDED_COMMENT)));
+                prop_assert!(blanks(&after) >= blanks(&was));
+                // One line ending style.
+                if before.contains("\r\n") {
+                    prop_assert!(!merged.contents.replace("\r\n", "").contains('\n'));
+                }
+                // Each key set exactly once with its value; removed keys gone.
+                let active = active_assignments(&merged.contents);
+                for (key, value) in &update.set {
+                    let found: Vec<&String> =
+                        active.iter().filter(|(k, _)| k == key).map(|(_, v)| v).collect();
+                    prop_assert_eq!(found, vec![value]);
+                }
+                for key in &update.remove {
+                    if !update.set.iter().any(|(k, _)| k == key) {
+                        prop_assert!(active.iter().all(|(k, _)| k != key));
+                    }
+                }
+                // Idempotent.
+                let again = merge(&merged.contents, &update);
+                prop_assert_eq!(&again.contents, &merged.contents);
+                prop_assert!(again.changes.is_empty());
+            }
+        }
+    }
 }
