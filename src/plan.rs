@@ -476,33 +476,63 @@ fn git_warnings(out_dir: &Path, secret_paths: &[&Path]) -> Vec<String> {
     if base.as_os_str().is_empty() {
         base = PathBuf::from(".");
     }
-    let inside = git(&base, &["rev-parse", "--is-inside-work-tree"])
-        .is_some_and(|o| o.status.success() && o.stdout.starts_with(b"true"));
-    if !inside {
+    let rels: Vec<&str> = secret_paths
+        .iter()
+        .filter_map(|p| p.strip_prefix(&base).unwrap_or(p).to_str())
+        .collect();
+    if rels.len() != secret_paths.len() {
+        return Vec::new(); // a path git cannot be asked about as text
+    }
+    // Two git runs for the whole set, not two per file: a render must stay fast.
+    // check-ignore -v -n prints one line per path, in order: `source:line:pattern<TAB>path`,
+    // `::<TAB>path` when nothing matches; a `!pattern` match means not ignored. Outside a
+    // work tree it fails (128) and we say nothing.
+    let mut args = vec!["check-ignore", "-v", "-n", "--"];
+    args.extend(&rels);
+    let Some(output) = git(&base, &args) else {
+        return Vec::new();
+    };
+    if !matches!(output.status.code(), Some(0 | 1)) {
         return Vec::new();
     }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let ignored: Vec<bool> = stdout
+        .lines()
+        .map(|line| {
+            let info = line.split_once('\t').map_or(line, |(info, _)| info);
+            let pattern = info.splitn(3, ':').nth(2).unwrap_or("");
+            !pattern.is_empty() && !pattern.starts_with('!')
+        })
+        .collect();
+    if ignored.len() != rels.len() {
+        return Vec::new();
+    }
+    let mut args = vec!["ls-files", "--"];
+    args.extend(&rels);
+    let tracked: Vec<String> = git(&base, &args)
+        .filter(|o| o.status.success())
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+
     let mut warnings = Vec::new();
-    for path in secret_paths {
-        let rel = path.strip_prefix(&base).unwrap_or(path);
-        let Some(rel) = rel.to_str() else { continue };
+    for ((path, rel), ignored) in secret_paths.iter().zip(&rels).zip(ignored) {
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let tracked = git(&base, &["ls-files", "--error-unmatch", "--", rel])
-            .is_some_and(|o| o.status.success());
-        if tracked {
+        if tracked.iter().any(|t| t == rel.trim_start_matches("./")) {
             warnings.push(format!(
                 "{} holds secrets and is tracked by git; stop tracking it with: git rm --cached {} \
                  (and add the line `{name}` to .gitignore)",
                 display(path),
                 shell_quote(&display(path))
             ));
-            continue;
-        }
-        // check-ignore: 0 ignored, 1 not ignored, 128 error (then say nothing).
-        let ignored = git(&base, &["check-ignore", "-q", "--", rel]).map(|o| o.status.code());
-        if ignored == Some(Some(1)) {
+        } else if !ignored {
             let gitignore = out_dir.join(".gitignore");
             warnings.push(format!(
                 "{} holds secrets and is not ignored by git; add the line `{name}` to {} \

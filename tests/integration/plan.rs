@@ -619,7 +619,33 @@ fn secret_files_not_ignored_by_git_get_a_warning() {
     )
     .unwrap();
     let (_, text) = run(&set, &out, Mode::DryRun);
-    assert!(!text.contains("not ignored by git"), "{text}");
+    assert!(!text.contains("by git"), "{text}");
+    // A negated pattern un-ignores it again.
+    fs::create_dir_all(&out).unwrap();
+    fs::write(out.join(".gitignore"), "!.env\n").unwrap();
+    let (_, text) = run(&set, &out, Mode::DryRun);
+    assert!(
+        text.contains(".env holds secrets and is not ignored"),
+        "{text}"
+    );
+    fs::remove_file(out.join(".gitignore")).unwrap();
+    // Ignored but already committed: it is still in the repository.
+    fs::write(out.join(".env"), "A=1\n").unwrap();
+    let git = |args: &[&str]| {
+        let status = std::process::Command::new("git")
+            .arg("-C")
+            .arg(repo)
+            .args(args)
+            .status()
+            .unwrap();
+        assert!(status.success(), "git {args:?}");
+    };
+    git(&["add", "-f", "deploy/.env"]);
+    let (_, text) = run(&set, &out, Mode::DryRun);
+    assert!(
+        text.contains("tracked by git; stop tracking it with: git rm --cached"),
+        "{text}"
+    );
 }
 
 const WRITER_DIR_ENV: &str = "CHATWOOT_REDIS_TEST_WRITER_DIR";
