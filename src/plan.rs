@@ -290,12 +290,14 @@ fn compare_with_disk(file: &RenderedFile, path: &Path) -> Result<Compared> {
 /// secret value inside a file that is not secret, an existing `.env` that is not UTF-8, or an
 /// output path that is a directory.
 pub fn plan(set: &RenderSet, out_dir: &Path) -> Result<Plan> {
-    let secrets: Vec<String> = set
+    let mut secrets: Vec<String> = set
         .secrets
         .iter()
         .filter(|s| s.len() >= MIN_TRACKED_SECRET_LEN)
         .cloned()
         .collect();
+    // Longest first, so a secret that contains another is masked whole.
+    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
     if out_dir.exists() && !out_dir.is_dir() {
         return Err(Error::Usage(format!(
             "--out {}: is a file, not a directory; give the directory the outputs go to",
@@ -1204,6 +1206,18 @@ mod tests {
         let err = plan(&s, dir.path()).unwrap_err();
         assert_eq!(err.exit_code(), 2);
         assert!(!err.to_string().contains("s3cret-password"));
+    }
+
+    #[test]
+    fn overlapping_secrets_are_masked_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = set(vec![conf("a\n")]);
+        s.secrets = vec!["abcdef".into(), "abcdef-ghijkl".into(), "x".into()];
+        let p = plan(&s, dir.path()).unwrap();
+        assert_eq!(
+            p.mask("p=abcdef-ghijkl q=abcdef x"),
+            "p=******** q=******** x"
+        );
     }
 
     #[test]
