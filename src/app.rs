@@ -55,12 +55,12 @@ fn run_render(args: crate::cli::RenderArgs, quiet: bool) -> Result<u8, Error> {
         writes,
     )?;
     let mut stderr = std::io::stderr();
-    if !quiet {
-        for w in &prepared.set.warnings {
-            let _ = writeln!(stderr, "warning: {w}");
-        }
-    }
     if args.stdout {
+        if !quiet {
+            for w in &prepared.set.warnings {
+                let _ = writeln!(stderr, "warning: {w}");
+            }
+        }
         let mut out = std::io::stdout().lock();
         let mut withheld = Vec::new();
         for f in &prepared.set.files {
@@ -89,6 +89,20 @@ fn run_render(args: crate::cli::RenderArgs, quiet: bool) -> Result<u8, Error> {
     } else {
         crate::plan::Mode::Write { force: args.force }
     };
+    let mut plan = crate::plan::plan(&prepared.set, &args.out)?;
+    plan.set_render_command(render_command(&args));
     let mut out = std::io::stdout().lock();
-    crate::plan::execute(&prepared.set, &args.out, mode, &mut out)
+    crate::plan::execute_plan(&plan, mode, &mut out)
+}
+
+/// The command that regenerates this directory, as printed in fixes.
+fn render_command(args: &crate::cli::RenderArgs) -> String {
+    let mut cmd = String::from("chatwoot-redis render");
+    if args.out != std::path::Path::new(".") {
+        cmd.push_str(&format!(" --out {}", args.out.display()));
+    }
+    if let Some(a) = &args.answers {
+        cmd.push_str(&format!(" --answers {}", a.display()));
+    }
+    cmd
 }

@@ -2,4 +2,5 @@
 
 mod common;
 mod consumers;
+mod plan;
 mod render_cli;

@@ -1,0 +1,241 @@
+//! Atomic, durable file writes.
+//!
+//! A file is written to a temporary file in the directory of its target, given its final mode
+//! (and owner) while it is still private, flushed to disk, then renamed over the target; the
+//! directory is flushed after the rename. A reader, or a crash, sees the old file or the new
+//! one, never a part. Temporary files are created with mode 0600 and removed when anything
+//! fails (they are deleted when dropped), so a secret is never readable by others, not even
+//! for an instant, and no stray temporary file stays behind.
+
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use tempfile::NamedTempFile;
+
+/// Mode of a new file that holds a secret.
+pub const SECRET_MODE: u32 = 0o600;
+/// Mode of a new file without secrets.
+pub const PUBLIC_MODE: u32 = 0o644;
+
+/// Mode and owner the written file gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Permissions {
+    /// Permission bits (`0o644`); ignored where the platform has none.
+    pub mode: u32,
+    /// `(uid, gid)` to keep when replacing a file owned by someone else (e.g. root rewriting
+    /// the `.env` of the `chatwoot` user, which would otherwise become unreadable to it).
+    pub owner: Option<(u32, u32)>,
+}
+
+impl Permissions {
+    /// What a new file gets: 0600 for secrets, 0644 otherwise, owned by whoever runs us.
+    pub fn new_file(secret: bool) -> Permissions {
+        Permissions {
+            mode: if secret { SECRET_MODE } else { PUBLIC_MODE },
+            owner: None,
+        }
+    }
+}
+
+/// A file written and flushed next to its target, waiting to be renamed over it.
+/// Dropping it removes the temporary file.
+#[derive(Debug)]
+pub struct Staged {
+    temp: NamedTempFile,
+    target: PathBuf,
+}
+
+impl Staged {
+    /// The file this one replaces when committed.
+    pub fn target(&self) -> &Path {
+        &self.target
+    }
+
+    /// The temporary file (for tests that prove it is cleaned up).
+    pub fn temp_path(&self) -> &Path {
+        self.temp.path()
+    }
+
+    /// Renames the temporary file over the target (atomic on POSIX file systems).
+    pub fn commit(self) -> io::Result<()> {
+        let target = self.target;
+        self.temp.persist(&target).map(drop).map_err(|e| e.error)
+    }
+}
+
+/// Temporary files are hidden and named after their target, so a leftover (after a power
+/// loss) is recognisable.
+fn temp_prefix(target: &Path) -> String {
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    format!(".{}.chatwoot-redis-", name.trim_start_matches('.'))
+}
+
+/// Suffix of every temporary file this module creates.
+pub const TEMP_SUFFIX: &str = ".tmp";
+
+/// Is `name` one of our temporary files?
+pub fn is_temp_name(name: &str) -> bool {
+    name.starts_with('.') && name.contains(".chatwoot-redis-") && name.ends_with(TEMP_SUFFIX)
+}
+
+/// Temporary files of ours in `dir`, left behind by a run that was killed between creating
+/// and renaming them (an error removes them; a `kill -9` or a power loss cannot).
+pub fn stale_temp_files(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut found: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .filter(|e| is_temp_name(&e.file_name().to_string_lossy()))
+        .map(|e| e.path())
+        .collect();
+    found.sort();
+    found
+}
+
+/// Writes `contents` to a new temporary file next to `target`, with `perms`, and flushes it.
+pub fn stage(target: &Path, contents: &[u8], perms: Permissions) -> io::Result<Staged> {
+    let dir = match target.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    // NamedTempFile is created 0600 (O_EXCL), so even a secret is private from the start.
+    let mut temp = tempfile::Builder::new()
+        .prefix(&temp_prefix(target))
+        .suffix(TEMP_SUFFIX)
+        .tempfile_in(dir)?;
+    set_permissions(temp.as_file(), perms)?;
+    temp.write_all(contents)?;
+    temp.as_file().sync_all()?;
+    Ok(Staged {
+        temp,
+        target: target.to_path_buf(),
+    })
+}
+
+#[cfg(unix)]
+fn set_permissions(file: &File, perms: Permissions) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    if let Some((uid, gid)) = perms.owner {
+        let meta = file.metadata()?;
+        use std::os::unix::fs::MetadataExt;
+        if meta.uid() != uid || meta.gid() != gid {
+            std::os::unix::fs::fchown(file, Some(uid), Some(gid)).map_err(|e| {
+                io::Error::new(
+                    e.kind(),
+                    format!(
+                        "cannot give the new file the owner of the old one (uid {uid}, gid \
+                         {gid}): {e}; run as that user or as root"
+                    ),
+                )
+            })?;
+        }
+    }
+    // After the owner: chown may clear set-id bits, and the mode is what we decided.
+    file.set_permissions(fs::Permissions::from_mode(perms.mode))
+}
+
+#[cfg(not(unix))]
+fn set_permissions(_file: &File, _perms: Permissions) -> io::Result<()> {
+    Ok(())
+}
+
+/// Flushes a directory, so that renames in it survive a crash.
+#[cfg(unix)]
+pub fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+#[cfg(not(unix))]
+pub fn sync_dir(_dir: &Path) -> io::Result<()> {
+    Ok(())
+}
+
+/// The mode and owner of an existing file (following symlinks), `None` if it does not exist.
+#[cfg(unix)]
+pub fn existing_permissions(path: &Path) -> io::Result<Option<Permissions>> {
+    use std::os::unix::fs::MetadataExt;
+    match fs::metadata(path) {
+        Ok(meta) => Ok(Some(Permissions {
+            mode: meta.mode() & 0o7777,
+            owner: Some((meta.uid(), meta.gid())),
+        })),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(not(unix))]
+pub fn existing_permissions(path: &Path) -> io::Result<Option<Permissions>> {
+    match fs::metadata(path) {
+        Ok(_) => Ok(Some(Permissions::new_file(false))),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Writes one file atomically and durably (stage, rename, flush the directory).
+pub fn write_atomic(target: &Path, contents: &[u8], perms: Permissions) -> io::Result<()> {
+    let staged = stage(target, contents, perms)?;
+    staged.commit()?;
+    match target.parent() {
+        Some(p) if !p.as_os_str().is_empty() => sync_dir(p),
+        _ => sync_dir(Path::new(".")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_files(dir: &Path) -> Vec<String> {
+        fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| is_temp_name(n))
+            .collect()
+    }
+
+    #[cfg(unix)]
+    fn mode(path: &Path) -> u32 {
+        use std::os::unix::fs::PermissionsExt;
+        fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn staged_file_is_private_and_dropping_it_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join(".env");
+        let staged = stage(&target, b"REDIS_PASSWORD=x\n", Permissions::new_file(true)).unwrap();
+        assert!(is_temp_name(
+            &staged.temp_path().file_name().unwrap().to_string_lossy()
+        ));
+        #[cfg(unix)]
+        assert_eq!(mode(staged.temp_path()), 0o600);
+        assert!(!target.exists());
+        drop(staged);
+        assert!(temp_files(dir.path()).is_empty());
+        assert!(!target.exists());
+    }
+
+    #[test]
+    fn write_replaces_atomically_with_the_given_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("redis.conf");
+        fs::write(&target, "old\n").unwrap();
+        write_atomic(&target, b"new\n", Permissions::new_file(false)).unwrap();
+        assert_eq!(fs::read_to_string(&target).unwrap(), "new\n");
+        #[cfg(unix)]
+        assert_eq!(mode(&target), 0o644);
+        let secret = dir.path().join("redis-secrets.conf");
+        write_atomic(&secret, b"requirepass x\n", Permissions::new_file(true)).unwrap();
+        #[cfg(unix)]
+        assert_eq!(mode(&secret), 0o600);
+        assert!(temp_files(dir.path()).is_empty());
+    }
+}
