@@ -13,3 +13,4 @@ pub mod render;
 pub mod scenario;
 pub mod secrets;
 pub mod sizing;
+pub mod wizard;
