@@ -648,7 +648,7 @@ impl Session<'_, '_> {
                         Err(e) => Err(e.to_string()),
                     });
                 let pw = self.p.password(
-                    "Redis password:",
+                    "Type the Redis password:",
                     help("password", self.scenario),
                     validate,
                 )?;

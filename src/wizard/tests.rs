@@ -279,8 +279,11 @@ fn an_entered_password_follows_the_core_rules() {
         &[
             ("Where does", Step::Pick("docker-compose")),
             ("Redis password", Step::Pick("enter")),
-            ("Redis password", Step::Type("0777")),
-            ("Redis password", Step::Type("Str0ngEnoughPassw0rd")),
+            ("Type the Redis password", Step::Type("0777")),
+            (
+                "Type the Redis password",
+                Step::Type("Str0ngEnoughPassw0rd"),
+            ),
         ],
     );
     let prepared = r.unwrap();
