@@ -122,10 +122,11 @@ impl Prompter for InquirePrompter {
         default: usize,
         help: &str,
     ) -> Result<usize> {
+        let help = format!("{help} (↑↓ to move, type to filter, Enter to choose)");
         inquire::Select::new(message, options.to_vec())
             .with_starting_cursor(default.min(options.len().saturating_sub(1)))
             .with_page_size(options.len().clamp(1, 10))
-            .with_help_message(help)
+            .with_help_message(&help)
             .with_render_config(self.config)
             .raw_prompt()
             .map(|o| o.index)
@@ -375,6 +376,9 @@ fn check_answer(
     value: &str,
 ) -> std::result::Result<(), String> {
     let mut copy = raw.clone();
+    if field == "url" {
+        url_replaces_endpoint(&mut copy);
+    }
     if value.trim().is_empty() && is_optional(field) {
         copy.remove(field);
     } else {
@@ -397,6 +401,14 @@ fn check_answer(
             Ok(())
         }
         _ => Ok(()),
+    }
+}
+
+/// A URL gives host, port, TLS, db and user: the previous ones (e.g. from the answers file of
+/// a Heroku app whose host rotated) must not override it.
+fn url_replaces_endpoint(raw: &mut RawAnswers) {
+    for f in ["host", "port", "tls", "db", "username"] {
+        raw.remove(f);
     }
 }
 
@@ -521,6 +533,9 @@ impl Session<'_, '_> {
             redact: field == "url",
         })?;
         let value = value.trim();
+        if field == "url" {
+            url_replaces_endpoint(&mut self.raw);
+        }
         if value.is_empty() && is_optional(field) {
             self.raw.remove(field);
         } else {
@@ -993,6 +1008,14 @@ pub fn run(args: InitArgs, quiet: bool, verbose: bool) -> Result<u8> {
             "standard input is not a terminal"
         };
         return run_unattended(&args, defaults, fixed, quiet, why);
+    }
+    if args.secrets.password_stdin {
+        return Err(Error::Usage(
+            "--password-stdin: standard input is the terminal the wizard asks on\n  fix: \
+             choose the password at the wizard's prompt, or use --password-file FILE or \
+             REDIS_PASSWORD=…"
+                .into(),
+        ));
     }
     if verbose && path.exists() {
         let _ = writeln!(

@@ -509,3 +509,41 @@ fn every_question_has_a_help_line() {
         }
     }
 }
+
+#[test]
+fn a_new_heroku_url_replaces_the_old_endpoint_on_rerun() {
+    let dir = tempfile::tempdir().unwrap();
+    let (r, _, _) = run(dir.path(), &needed(Scenario::Heroku));
+    let first = r.unwrap();
+    plan::execute(
+        &first.set,
+        dir.path(),
+        plan::Mode::Write { force: false },
+        &mut Vec::new(),
+    )
+    .unwrap();
+    // Enter keeps the endpoint and the password (from the existing .env).
+    let (r, p, _) = run(dir.path(), &[]);
+    let same = r.unwrap();
+    assert_eq!(same.answers, first.answers);
+    assert_eq!(same.set.files, first.set.files);
+    assert!(!p
+        .asked
+        .iter()
+        .any(|q| q.contains("Type the Redis password")));
+    // Heroku rotated host and port.
+    let (r, _, _) = run(
+        dir.path(),
+        &[(
+            "REDIS_URL",
+            Step::Type("rediss://:n3wPassw0rd@ec2-9-9-9-9.compute-1.amazonaws.com:23456"),
+        )],
+    );
+    let moved = r.unwrap();
+    assert_eq!(moved.answers.host, "ec2-9-9-9-9.compute-1.amazonaws.com");
+    assert_eq!(moved.answers.port, 23456);
+    assert_eq!(
+        moved.secrets.password.unwrap(),
+        ("n3wPassw0rd".to_string(), Origin::Url)
+    );
+}

@@ -329,3 +329,18 @@ fn completions_bash_mentions_render() {
     assert!(script.contains("render"), "{script}");
     assert!(script.contains("chatwoot-redis"));
 }
+
+#[test]
+fn every_command_help_has_examples() {
+    for cmd in ["init", "render", "doctor", "scenarios", "completions"] {
+        let out = assert_cmd::Command::new(BIN)
+            .args([cmd, "--help"])
+            .timeout(Duration::from_secs(20))
+            .assert()
+            .success()
+            .get_output()
+            .clone();
+        let help = String::from_utf8_lossy(&out.stdout);
+        assert!(help.contains("Examples:"), "{cmd} --help:\n{help}");
+    }
+}
