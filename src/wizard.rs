@@ -404,6 +404,28 @@ fn check_answer(
     }
 }
 
+/// The password of the previous run in this directory: its `.env`, or, for Kubernetes (no
+/// `.env`), its `redis-secret.yaml`. Returns the password and the file it came from.
+fn existing_password(out_dir: &Path) -> Option<(String, &'static str)> {
+    if let Some(p) = secrets::read_existing_env(&out_dir.join(".env")).and_then(|(p, _)| p) {
+        return Some((p, ".env")).filter(|(p, _)| !p.is_empty());
+    }
+    let name = FileKind::HelmSecret.file_name();
+    let text = std::fs::read_to_string(out_dir.join(name)).ok()?;
+    let doc: yaml_serde::Value = yaml_serde::from_str(&text).ok()?;
+    let data = doc.get("stringData")?;
+    let field = |k: &str| data.get(k).and_then(|v| v.as_str()).map(str::to_string);
+    let from_url = || {
+        let url = url::Url::parse(&field("REDIS_URL")?).ok()?;
+        crate::chatwoot::form_decode(url.password()?).ok()
+    };
+    field(crate::render::SECRET_PASSWORD_KEY)
+        .or_else(|| field("REDIS_PASSWORD"))
+        .or_else(from_url)
+        .filter(|p| !p.is_empty())
+        .map(|p| (p, name))
+}
+
 /// A URL gives host, port, TLS, db and user: the previous ones (e.g. from the answers file of
 /// a Heroku app whose host rotated) must not override it.
 fn url_replaces_endpoint(raw: &mut RawAnswers) {
@@ -634,12 +656,10 @@ impl Session<'_, '_> {
             self.say(&format!("Password: {source}."));
             return Ok(());
         }
-        let existing = secrets::read_existing_env(&self.ctx.out_dir.join(".env"))
-            .and_then(|(p, _)| p)
-            .filter(|p| !p.is_empty() && !again);
+        let existing = existing_password(self.ctx.out_dir).filter(|_| !again);
         let mut options = Vec::new();
-        if existing.is_some() {
-            options.push("keep the existing password (from .env)".to_string());
+        if let Some((_, from)) = &existing {
+            options.push(format!("keep the existing password (from {from})"));
         }
         options.push("generate a strong one (letters and digits; shown once)".to_string());
         options.push("enter one (typed twice, masked)".to_string());
@@ -651,7 +671,7 @@ impl Session<'_, '_> {
         )?;
         let choice = if existing.is_some() { i } else { i + 1 };
         self.password = match (choice, existing) {
-            (0, Some(p)) => Some((p, Origin::ExistingEnvFile)),
+            (0, Some((p, _))) => Some((p, Origin::ExistingEnvFile)),
             (1, _) => Some((secrets::generate_password()?, Origin::Generated)),
             _ => {
                 let validate: OwnedValidator =

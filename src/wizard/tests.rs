@@ -547,3 +547,32 @@ fn a_new_heroku_url_replaces_the_old_endpoint_on_rerun() {
         ("n3wPassw0rd".to_string(), Origin::Url)
     );
 }
+
+#[test]
+fn kubernetes_rerun_keeps_the_password_of_redis_secret_yaml() {
+    let dir = tempfile::tempdir().unwrap();
+    let (r, _, _) = run(dir.path(), &needed(Scenario::KubernetesSentinel));
+    let first = r.unwrap();
+    assert!(first
+        .set
+        .files
+        .iter()
+        .any(|f| f.kind == FileKind::HelmSecret));
+    plan::execute(
+        &first.set,
+        dir.path(),
+        plan::Mode::Write { force: false },
+        &mut Vec::new(),
+    )
+    .unwrap();
+    let (r, p, _) = run(dir.path(), &[]);
+    let second = r.unwrap();
+    assert!(
+        p.options
+            .iter()
+            .any(|o| o[0] == "keep the existing password (from redis-secret.yaml)"),
+        "{:?}",
+        p.options
+    );
+    assert_eq!(first.set.files, second.set.files);
+}
