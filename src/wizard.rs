@@ -889,7 +889,6 @@ fn summary(s: &mut Session<'_, '_>, prepared: &Prepared) -> Result<()> {
     for warning in &prepared.set.warnings {
         s.say(&format!("warning: {warning}"));
     }
-    s.say("Plan:");
     let mut buf = Vec::new();
     show_plan(&prepared.set, s.ctx.out_dir, &mut buf);
     let _ = s.w.write_all(&buf);
@@ -904,6 +903,7 @@ pub fn show_plan(set: &RenderSet, out_dir: &Path, w: &mut dyn Write) {
         let _ = w.write_all(&buf);
         return;
     }
+    let _ = writeln!(w, "Plan for {}:", out_dir.display());
     for f in &set.files {
         let path = out_dir.join(f.name());
         let action = match std::fs::read_to_string(&path) {

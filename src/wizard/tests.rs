@@ -190,7 +190,7 @@ fn every_scenario_gives_a_valid_render_with_defaults() {
             out.contains("maxclients ="),
             "{sc}: budget not shown:\n{out}"
         );
-        assert!(out.contains("Plan:"), "{sc}");
+        assert!(out.contains("Plan for"), "{sc}");
         let answers_file = prepared
             .set
             .files
