@@ -576,3 +576,23 @@ fn kubernetes_rerun_keeps_the_password_of_redis_secret_yaml() {
     );
     assert_eq!(first.set.files, second.set.files);
 }
+
+#[test]
+fn quiet_keeps_only_the_questions_and_refusals() {
+    let dir = tempfile::tempdir().unwrap();
+    let flags = SecretFlags::default();
+    let mut c = ctx(dir.path(), &flags);
+    c.quiet = true;
+    let mut p = Scripted::new(&[
+        ("Where does", Step::Pick("docker-compose")),
+        ("memory limit", Step::Type("1")),
+    ]);
+    let mut w = Vec::new();
+    interview(&mut p, &mut w, &c).unwrap();
+    let out = String::from_utf8_lossy(&w);
+    assert!(
+        !out.contains("maxclients") && !out.contains("Answers ("),
+        "{out}"
+    );
+    assert_eq!(p.refused.len(), 1, "refusals are shown at the prompt");
+}

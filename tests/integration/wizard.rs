@@ -42,7 +42,11 @@ struct Pty {
 }
 
 fn spawn(out: &Path, extra: &[&str]) -> Pty {
-    let mut s = Session::spawn(command(out, extra)).expect("spawn in a pty");
+    spawn_cmd(command(out, extra))
+}
+
+fn spawn_cmd(cmd: Command) -> Pty {
+    let mut s = Session::spawn(cmd).expect("spawn in a pty");
     s.set_expect_timeout(Some(Duration::from_secs(20)));
     // Wide enough that no prompt or help line wraps.
     let _ = s.get_process_mut().set_window_size(250, 60);
@@ -342,5 +346,41 @@ fn every_command_help_has_examples() {
             .clone();
         let help = String::from_utf8_lossy(&out.stdout);
         assert!(help.contains("Examples:"), "{cmd} --help:\n{help}");
+    }
+}
+
+/// SGR sequences that set a colour (`ESC [ 3x m`, `ESC [ 9x m`, `ESC [ 38;… m`).
+fn has_colour(text: &str) -> bool {
+    text.split('\x1b').skip(1).any(|seq| {
+        let Some(body) = seq.strip_prefix('[') else {
+            return false;
+        };
+        let end = body
+            .find(|c: char| c.is_ascii_alphabetic())
+            .unwrap_or(body.len());
+        body[end..].starts_with('m')
+            && body[..end]
+                .split(';')
+                .any(|p| p.starts_with('3') || p.starts_with('9'))
+    })
+}
+
+#[test]
+fn wizard_colours_only_without_no_color() {
+    for no_color in [true, false] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cmd = command(dir.path(), &[]);
+        if !no_color {
+            cmd.env_remove("NO_COLOR");
+        }
+        let mut s = spawn_cmd(cmd);
+        answer(&mut s, "Where does Chatwoot's Redis run?", "\x03");
+        let (text, code) = finish(&mut s);
+        assert_eq!(code, 130);
+        assert_eq!(
+            has_colour(&text),
+            !no_color,
+            "NO_COLOR={no_color}: {text:?}"
+        );
     }
 }
