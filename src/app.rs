@@ -40,7 +40,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
             Ok(0)
         }
         Command::Render(args) => run_render(args, cli.quiet),
-        Command::Init(_) => Err(Error::Usage("init: not wired yet".into())),
+        Command::Init(args) => crate::wizard::run(args, cli.quiet, cli.verbose),
         Command::Doctor(_) => Err(Error::Usage("doctor: not wired yet".into())),
     }
 }

@@ -35,8 +35,15 @@ pub enum Command {
 Examples:
   chatwoot-redis init
   chatwoot-redis init --out deploy/
-Without a terminal (or with CI set) it does not prompt: it lists the missing answers and the
-flags or environment variables that supply them, and exits 2.")]
+  chatwoot-redis init --scenario elasticache --out deploy/   # answers given as flags are not asked
+  NO_COLOR=1 chatwoot-redis init                             # plain prompts
+Run it again in the same directory to reconfigure: the answers of DIR/chatwoot-redis.yaml are
+the defaults and the password in DIR/.env is kept, so Enter at every prompt reproduces the same
+files. Ctrl-C or Esc at any prompt exits 130 and writes nothing.
+Without a terminal (standard input is not one, or CI is set) it never prompts. When every
+answer is supplied (flags, CHATWOOT_REDIS_* variables, DIR/chatwoot-redis.yaml, and a password
+source) it renders exactly like `render`; otherwise it lists each missing answer with the flag
+and environment variable that supply it, writes nothing and exits 2.")]
     Init(InitArgs),
     /// Render every output of a scenario from flags and/or the answers file (never prompts)
     #[command(after_help = "\
@@ -60,6 +67,10 @@ Examples:
 Exit codes: 0 no problem (warnings allowed unless --strict), 1 problems found, 2 bad input.")]
     Doctor(DoctorArgs),
     /// List the scenarios, their default outputs and the questions each asks
+    #[command(after_help = "\
+Examples:
+  chatwoot-redis scenarios
+  chatwoot-redis scenarios | grep -A3 '^heroku'")]
     Scenarios,
     /// Print a shell completion script
     #[command(after_help = "\

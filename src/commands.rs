@@ -77,15 +77,32 @@ pub fn prepare_raw(
     secret_flags: &SecretFlags,
     require_secrets: bool,
 ) -> Result<Prepared> {
+    prepare_with_password(out, raw, secret_flags, None, require_secrets)
+}
+
+/// As [`prepare_raw`], with a password chosen at the wizard's prompt (entered, generated or
+/// kept). It takes the place of the other sources; it never goes into [`RawAnswers`].
+pub fn prepare_with_password(
+    out: &Path,
+    raw: &RawAnswers,
+    secret_flags: &SecretFlags,
+    password: Option<(String, secrets::Origin)>,
+    require_secrets: bool,
+) -> Result<Prepared> {
     let answers = answers::resolve(raw)?;
-    let secrets = secrets::gather(
+    let mut secrets = secrets::gather(
         &answers,
         secret_flags,
         std::env::var("REDIS_PASSWORD").ok(),
         std::env::var("REDIS_SENTINEL_PASSWORD").ok(),
         out,
-        require_secrets,
+        require_secrets && password.is_none(),
     )?;
+    if answers.auth == answers::Auth::Password {
+        if let Some(p) = password {
+            secrets.password = Some(p);
+        }
+    }
     let set = render::render(&answers, &secrets)?;
     Ok(Prepared {
         answers,

@@ -14,4 +14,5 @@ pub mod render;
 pub mod scenario;
 pub mod secrets;
 pub mod sizing;
+pub mod wizard;
 pub mod write;

@@ -4,3 +4,4 @@ mod common;
 mod consumers;
 mod plan;
 mod render_cli;
+mod wizard;

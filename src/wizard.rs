@@ -1,0 +1,1219 @@
+//! `chatwoot-redis init`: the interactive wizard.
+//!
+//! It asks the questions of one scenario (scenario first, then [`Scenario::questions`] in
+//! order), each with a default, a help line saying why it matters for Chatwoot, and the same
+//! validation as the flags: an answer is checked by putting it into a copy of the answers and
+//! calling [`answers::resolve`], the one validation path. The password is chosen at a prompt
+//! (generated, entered masked, or kept from the existing `.env`) and never enters
+//! [`RawAnswers`]. Everything then goes through [`commands::prepare_with_password`] and
+//! [`plan::execute`], exactly as `render` does.
+//!
+//! Prompts sit behind the [`Prompter`] trait: [`InquirePrompter`] talks to the terminal, and
+//! the tests drive the same flow with a scripted prompter.
+
+use std::collections::BTreeSet;
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+
+use crate::answers::{self, Answers, Auth, RawAnswers, RedisVersion};
+use crate::cli::{InitArgs, SecretFlags};
+use crate::commands::{self, Prepared};
+use crate::error::{Error, Result};
+use crate::output::{FileKind, RenderSet};
+use crate::plan;
+use crate::scenario::{Output, Scenario};
+use crate::secrets::{self, Origin};
+use crate::sizing;
+
+/// A validator: `Err(message)` is shown at the prompt and the question is asked again.
+pub type Validator<'a> = &'a dyn Fn(&str) -> std::result::Result<(), String>;
+
+/// An owned validator (inquire's password prompt keeps its validators for `'static`).
+pub type OwnedValidator = std::rc::Rc<dyn Fn(&str) -> std::result::Result<(), String>>;
+
+/// A free-text question.
+pub struct TextQuestion<'a> {
+    pub message: &'a str,
+    /// What Enter gives.
+    pub default: Option<&'a str>,
+    /// Why the answer matters for Chatwoot.
+    pub help: &'a str,
+    pub validate: Validator<'a>,
+    /// An empty answer is allowed (the answer is then unset); the default is editable text.
+    pub optional: bool,
+    /// The answer may hold a password (a URL): shown redacted once answered.
+    pub redact: bool,
+}
+
+/// The four kinds of prompt the wizard uses. Ctrl-C and Esc are [`Error::Interrupted`].
+pub trait Prompter {
+    /// One of `options`; returns its index. `default` is where the cursor starts.
+    fn select(
+        &mut self,
+        message: &str,
+        options: &[String],
+        default: usize,
+        help: &str,
+    ) -> Result<usize>;
+    /// Free text, re-asked until `validate` accepts it.
+    fn text(&mut self, question: &TextQuestion<'_>) -> Result<String>;
+    /// A masked secret, typed twice, re-asked until `validate` accepts it.
+    fn password(&mut self, message: &str, help: &str, validate: OwnedValidator) -> Result<String>;
+    /// Yes or no.
+    fn confirm(&mut self, message: &str, default: bool, help: &str) -> Result<bool>;
+}
+
+/// The terminal prompter (inquire). Plain rendering, without colours, when `NO_COLOR` is set
+/// or standard error (where inquire draws) is not a terminal.
+pub struct InquirePrompter {
+    config: inquire::ui::RenderConfig<'static>,
+}
+
+impl InquirePrompter {
+    pub fn new() -> Self {
+        let plain = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+            || !std::io::stderr().is_terminal();
+        InquirePrompter {
+            config: if plain {
+                inquire::ui::RenderConfig::empty()
+            } else {
+                inquire::ui::RenderConfig::default_colored()
+            },
+        }
+    }
+}
+
+impl Default for InquirePrompter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn from_inquire(e: inquire::InquireError) -> Error {
+    use inquire::InquireError as E;
+    match e {
+        E::OperationCanceled | E::OperationInterrupted => Error::Interrupted,
+        E::NotTTY => Error::Usage(
+            "init needs a terminal to ask its questions; use `chatwoot-redis render` with flags"
+                .into(),
+        ),
+        other => Error::Other(anyhow::anyhow!("prompt failed: {other}")),
+    }
+}
+
+fn inquire_validator(
+    validate: Validator<'_>,
+) -> impl Fn(&str) -> std::result::Result<inquire::validator::Validation, inquire::CustomUserError>
+       + Clone
+       + '_ {
+    move |input: &str| {
+        Ok(match validate(input) {
+            Ok(()) => inquire::validator::Validation::Valid,
+            Err(msg) => inquire::validator::Validation::Invalid(msg.into()),
+        })
+    }
+}
+
+impl Prompter for InquirePrompter {
+    fn select(
+        &mut self,
+        message: &str,
+        options: &[String],
+        default: usize,
+        help: &str,
+    ) -> Result<usize> {
+        let help = format!("{help} (↑↓ to move, type to filter, Enter to choose)");
+        inquire::Select::new(message, options.to_vec())
+            .with_starting_cursor(default.min(options.len().saturating_sub(1)))
+            .with_page_size(options.len().clamp(1, 10))
+            .with_help_message(&help)
+            .with_render_config(self.config)
+            .raw_prompt()
+            .map(|o| o.index)
+            .map_err(from_inquire)
+    }
+
+    fn text(&mut self, q: &TextQuestion<'_>) -> Result<String> {
+        let redacted = |v: &str| answers::redact_url(v);
+        let mut prompt = inquire::Text::new(q.message)
+            .with_help_message(q.help)
+            .with_validator(inquire_validator(q.validate))
+            .with_render_config(self.config);
+        if let Some(d) = q.default {
+            prompt = if q.optional {
+                prompt.with_initial_value(d)
+            } else {
+                prompt.with_default(d)
+            };
+        }
+        if q.redact {
+            prompt = prompt.with_formatter(&redacted);
+        }
+        prompt.prompt().map_err(from_inquire)
+    }
+
+    fn password(&mut self, message: &str, help: &str, validate: OwnedValidator) -> Result<String> {
+        let validator = move |input: &str| {
+            Ok(match validate(input) {
+                Ok(()) => inquire::validator::Validation::Valid,
+                Err(msg) => inquire::validator::Validation::Invalid(msg.into()),
+            })
+        };
+        inquire::Password::new(message)
+            .with_help_message(help)
+            .with_custom_confirmation_message("Again, to confirm:")
+            .with_custom_confirmation_error_message("The two entries differ; type it again.")
+            .with_display_mode(inquire::PasswordDisplayMode::Masked)
+            .with_validator(validator)
+            .with_render_config(self.config)
+            .prompt()
+            .map_err(from_inquire)
+    }
+
+    fn confirm(&mut self, message: &str, default: bool, help: &str) -> Result<bool> {
+        inquire::Confirm::new(message)
+            .with_default(default)
+            .with_help_message(help)
+            .with_render_config(self.config)
+            .prompt()
+            .map_err(from_inquire)
+    }
+}
+
+/// What the wizard starts from.
+pub struct Context<'a> {
+    pub out_dir: &'a Path,
+    /// The answers file of the output directory: its answers are the defaults (re-run =
+    /// reconfigure).
+    pub defaults: RawAnswers,
+    /// Answers given as flags or `CHATWOOT_REDIS_*` variables: fixed, not asked.
+    pub fixed: RawAnswers,
+    pub secret_flags: &'a SecretFlags,
+    /// `REDIS_PASSWORD` is set in the environment (then it is the password, as in `render`).
+    pub env_password: bool,
+    pub quiet: bool,
+    pub verbose: bool,
+}
+
+const WORKLOAD: [&str; 4] = [
+    "web-processes",
+    "web-threads",
+    "sidekiq-processes",
+    "sidekiq-concurrency",
+];
+
+/// Answers that may be left empty (unset).
+fn is_optional(field: &str) -> bool {
+    matches!(field, "username" | "sentinels" | "max-connections")
+}
+
+/// The prompt of a field.
+fn label(field: &str) -> &'static str {
+    match field {
+        "redis-version" => "Redis server version:",
+        "host" => "Redis host:",
+        "port" => "Redis port:",
+        "db" => "Database number:",
+        "tls" => "Connect with TLS?",
+        "auth" => "Require a password?",
+        "username" => "ACL user name (empty: the default user):",
+        "sentinels" => "External sentinels (empty: the chart's bundled Redis and sentinels):",
+        "sentinel-master" => "Sentinel master set name:",
+        "release" => "Helm release name:",
+        "namespace" => "Kubernetes namespace:",
+        "maxmemory" => "Redis memory limit (maxmemory):",
+        "web-processes" => "Puma (web) processes in total:",
+        "web-threads" => "Threads per Puma process (RAILS_MAX_THREADS):",
+        "sidekiq-processes" => "Sidekiq processes in total:",
+        "sidekiq-concurrency" => "Threads per Sidekiq process (SIDEKIQ_CONCURRENCY):",
+        "max-connections" => "Connection cap of the Redis plan (empty: no cap):",
+        "url" => "Heroku's REDIS_URL:",
+        "config-dir" => "Directory of redis.conf on the host:",
+        "data-dir" => "Redis data directory on the host:",
+        _ => "Answer:",
+    }
+}
+
+/// One line saying why the answer matters for Chatwoot.
+pub fn help(field: &str, scenario: Scenario) -> &'static str {
+    match (field, scenario) {
+        ("redis-version", Scenario::Elasticache) => {
+            "Engine of the replication group: picks the parameter-group family; Sidekiq 7 needs 6.2+"
+        }
+        ("redis-version", _) => {
+            "Decides which redis.conf directives exist (6.2 refuses 7.0 ones); Sidekiq 7 needs 6.2+"
+        }
+        ("host", Scenario::Elasticache) => {
+            "The primary endpoint (master.…cache.amazonaws.com), cluster mode disabled: Sidekiq cannot use Redis Cluster"
+        }
+        ("host", Scenario::Azure) => {
+            "Azure Managed Redis: <name>.<region>.redis.azure.net (Azure Cache for Redis runs 6.0, which Sidekiq refuses)"
+        }
+        ("host", Scenario::Memorystore) => {
+            "The instance's private IP (gcloud redis instances describe); Chatwoot must reach it on the VPC"
+        }
+        ("host", Scenario::Digitalocean) => {
+            "The cluster's host (…db.ondigitalocean.com) from the control panel's connection details"
+        }
+        ("host", Scenario::KubernetesSentinel) => {
+            "A Service that reaches the current master: ActionCable ignores Sentinel and connects to REDIS_URL"
+        }
+        ("host", _) => "The host Chatwoot connects to",
+        ("port", Scenario::SingleServer) => {
+            "The port redis-server listens on (bound to loopback: Chatwoot runs on this host)"
+        }
+        ("port", _) => {
+            "The port Chatwoot connects to; TLS endpoints often use another port (Azure 6380 or 10000, DigitalOcean 25061)"
+        }
+        ("db", _) => {
+            "Database 0-15 in REDIS_URL: Sidekiq queues and Chatwoot's state share it; change only if Redis is shared"
+        }
+        ("tls", Scenario::Elasticache) => {
+            "In-transit encryption, chosen when the group was created: ElastiCache accepts AUTH only over TLS"
+        }
+        ("tls", Scenario::Memorystore) => {
+            "Memorystore's TLS uses a private CA: Chatwoot has no CA-file option, so verification is skipped"
+        }
+        ("tls", _) => "rediss:// in REDIS_URL; the provider must have in-transit encryption enabled",
+        ("auth", _) => {
+            "none only on loopback or a private network: whoever reaches Redis reads every queued conversation"
+        }
+        ("username", _) => {
+            "An ACL user (Redis 6+): Chatwoot honours it only inside REDIS_URL, so the password moves there"
+        }
+        ("sentinels", _) => {
+            "host:port,host:port — no redis:// prefix, no IPv6 literals; empty means the chart runs Redis with 3 sentinels"
+        }
+        ("sentinel-master", _) => {
+            "Never empty: an empty REDIS_SENTINEL_MASTER_NAME breaks Chatwoot's Sentinel mode (default mymaster)"
+        }
+        ("release", _) => {
+            "The Chatwoot Helm release: the Bitnami Redis services are named <release>-chatwoot-redis"
+        }
+        ("namespace", _) => "The namespace of the Chatwoot release (for kubectl and helm commands)",
+        ("maxmemory", _) => {
+            "noeviction: Sidekiq jobs have no TTL, so a full Redis must refuse writes, not drop jobs; leave headroom"
+        }
+        ("web-processes", _) => {
+            "WEB_CONCURRENCY x web hosts or pods: each Puma process holds its own Redis pools"
+        }
+        ("web-threads", _) => {
+            "RAILS_MAX_THREADS: REDIS_ALFRED_SIZE and REDIS_VELMA_SIZE must be at least this, or requests queue"
+        }
+        ("sidekiq-processes", _) => {
+            "Sidekiq processes in total (containers, pods, dynos or systemd workers)"
+        }
+        ("sidekiq-concurrency", _) => {
+            "SIDEKIQ_CONCURRENCY (Chatwoot's default 10): each job thread holds a Redis connection"
+        }
+        ("max-connections", _) => {
+            "Small plans cap connections (Heroku mini: 20): Chatwoot's budget is checked against it"
+        }
+        ("url", _) => {
+            "heroku config:get REDIS_URL; the password stays in the URL. Heroku serves a self-signed certificate; Chatwoot must skip verification"
+        }
+        ("password", Scenario::KubernetesSentinel) => {
+            "Goes into the chart's values (redis.auth.password); Chatwoot pastes it into YAML, so it must read back unchanged"
+        }
+        ("password", _) => {
+            "Chatwoot's cable.yml pastes REDIS_PASSWORD unquoted into YAML: letters and digits are safe everywhere"
+        }
+        _ => "",
+    }
+}
+
+/// An answer of resolved answers, as the text the wizard offers as its default.
+fn field_value(a: &Answers, field: &str) -> Option<String> {
+    Some(match field {
+        "host" => a.host.clone(),
+        "port" => a.port.to_string(),
+        "db" => a.db.to_string(),
+        "tls" => a.tls.to_string(),
+        "auth" => match a.auth {
+            Auth::Password => "password".into(),
+            Auth::None => "none".into(),
+        },
+        "username" => a.username.clone()?,
+        "sentinels" => {
+            if a.sentinels.is_empty() {
+                return None;
+            }
+            a.sentinels
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        }
+        "sentinel-master" => a.sentinel_master.clone(),
+        "redis-version" => a.redis_version.id().into(),
+        "maxmemory" => a.maxmemory.text.clone(),
+        "web-processes" => a.workload.web_processes.to_string(),
+        "web-threads" => a.workload.web_threads.to_string(),
+        "sidekiq-processes" => a.workload.sidekiq_processes.to_string(),
+        "sidekiq-concurrency" => a.workload.sidekiq_concurrency.to_string(),
+        "max-connections" => a.max_connections?.to_string(),
+        "release" => a.release.clone(),
+        "namespace" => a.namespace.clone(),
+        "config-dir" => a.config_dir.clone(),
+        "data-dir" => a.data_dir.clone(),
+        "url" => crate::render::redis_url(a, None),
+        _ => return None,
+    })
+}
+
+/// The field a `Missing` line is about (`"host: --host …"` → `host`).
+fn missing_field(line: &str) -> &str {
+    line.split(':').next().unwrap_or("").trim()
+}
+
+/// The one validation path: the answer goes into a copy of the answers and [`answers::resolve`]
+/// judges it. Problems of this field are the prompt's error; problems of answers still to be
+/// asked are not.
+fn check_answer(
+    raw: &RawAnswers,
+    pending: &BTreeSet<&str>,
+    field: &str,
+    value: &str,
+) -> std::result::Result<(), String> {
+    let mut copy = raw.clone();
+    if field == "url" {
+        url_replaces_endpoint(&mut copy);
+    }
+    if value.trim().is_empty() && is_optional(field) {
+        copy.remove(field);
+    } else {
+        copy.set(field, value.trim());
+    }
+    match answers::resolve(&copy) {
+        Err(Error::Invalid {
+            field: f,
+            reason,
+            fix,
+            ..
+        }) if f == format!("--{field}") => Err(format!("{reason} (fix: {fix})")),
+        Err(Error::Missing(lines)) => {
+            for line in lines {
+                let mf = missing_field(&line);
+                if mf == field || !pending.contains(mf) {
+                    return Err(line);
+                }
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The password of the previous run in this directory: its `.env`, or, for Kubernetes (no
+/// `.env`), its `redis-secret.yaml`. Returns the password and the file it came from.
+fn existing_password(out_dir: &Path) -> Option<(String, &'static str)> {
+    if let Some(p) = secrets::read_existing_env(&out_dir.join(".env")).and_then(|(p, _)| p) {
+        return Some((p, ".env")).filter(|(p, _)| !p.is_empty());
+    }
+    let name = FileKind::HelmSecret.file_name();
+    let text = std::fs::read_to_string(out_dir.join(name)).ok()?;
+    let doc: yaml_serde::Value = yaml_serde::from_str(&text).ok()?;
+    let data = doc.get("stringData")?;
+    let field = |k: &str| data.get(k).and_then(|v| v.as_str()).map(str::to_string);
+    let from_url = || {
+        let url = url::Url::parse(&field("REDIS_URL")?).ok()?;
+        crate::chatwoot::form_decode(url.password()?).ok()
+    };
+    field(crate::render::SECRET_PASSWORD_KEY)
+        .or_else(|| field("REDIS_PASSWORD"))
+        .or_else(from_url)
+        .filter(|p| !p.is_empty())
+        .map(|p| (p, name))
+}
+
+/// A URL gives host, port, TLS, db and user: the previous ones (e.g. from the answers file of
+/// a Heroku app whose host rotated) must not override it.
+fn url_replaces_endpoint(raw: &mut RawAnswers) {
+    for f in ["host", "port", "tls", "db", "username"] {
+        raw.remove(f);
+    }
+}
+
+/// Where a password other than the prompt's comes from, if any (then it is not asked).
+fn other_password_source(ctx: &Context<'_>, a: &Answers) -> Option<&'static str> {
+    let f = ctx.secret_flags;
+    if f.password_file.is_some() {
+        Some(Origin::File.describe())
+    } else if f.password_stdin {
+        Some(Origin::Stdin.describe())
+    } else if ctx.env_password {
+        Some(Origin::Environment.describe())
+    } else if a.url_password.is_some() {
+        Some(Origin::Url.describe())
+    } else if f.generate_password {
+        Some("generated (--generate-password), unless the existing .env has one")
+    } else {
+        None
+    }
+}
+
+struct Session<'a, 'c> {
+    p: &'a mut dyn Prompter,
+    w: &'a mut dyn Write,
+    ctx: &'a Context<'c>,
+    scenario: Scenario,
+    raw: RawAnswers,
+    password: Option<(String, Origin)>,
+    asked: BTreeSet<&'static str>,
+    sizing_done: bool,
+}
+
+impl Session<'_, '_> {
+    fn say(&mut self, text: &str) {
+        if !self.ctx.quiet {
+            let _ = writeln!(self.w, "{text}");
+        }
+    }
+
+    fn pending(&self) -> BTreeSet<&'static str> {
+        self.scenario
+            .questions()
+            .iter()
+            .copied()
+            .filter(|q| !self.asked.contains(q))
+            .collect()
+    }
+
+    fn is_fixed(&self, field: &str) -> bool {
+        self.ctx.fixed.get(field).is_some()
+    }
+
+    fn default_for(&self, field: &str) -> Option<String> {
+        if let Some(v) = self.raw.get(field) {
+            return Some(v.to_string());
+        }
+        let a = answers::resolve(&self.raw).ok()?;
+        field_value(&a, field)
+    }
+
+    /// Asks one question of the scenario (or the group it belongs to).
+    fn ask(&mut self, field: &'static str) -> Result<()> {
+        if self.is_fixed(field) {
+            self.asked.insert(field);
+            if self.ctx.verbose {
+                let v = self.ctx.fixed.get(field).unwrap_or_default();
+                let shown = if field == "url" {
+                    answers::redact_url(v)
+                } else {
+                    v.to_string()
+                };
+                self.say(&format!("{field}: {shown} (given on the command line)"));
+            }
+            return Ok(());
+        }
+        match field {
+            "password" => self.ask_password(false),
+            f if f == "maxmemory" || WORKLOAD.contains(&f) => {
+                if !self.sizing_done {
+                    self.ask_sizing()?;
+                }
+                Ok(())
+            }
+            // With the chart's bundled Redis the chart names the host itself.
+            "host"
+                if self.scenario == Scenario::KubernetesSentinel
+                    && self.raw.get("sentinels").is_none() =>
+            {
+                self.raw.remove("host");
+                self.asked.insert(field);
+                Ok(())
+            }
+            "tls" => self.ask_bool(field),
+            "redis-version" => {
+                let ids: Vec<&str> = RedisVersion::ALL.iter().map(|v| v.id()).collect();
+                self.ask_choice(field, &ids, &ids)
+            }
+            "auth" => self.ask_choice(
+                field,
+                &["password", "none"],
+                &[
+                    "password — Redis requires AUTH",
+                    "none — no password (loopback or private network only)",
+                ],
+            ),
+            _ => self.ask_text(field),
+        }
+    }
+
+    fn ask_text(&mut self, field: &'static str) -> Result<()> {
+        let default = self.default_for(field);
+        let pending = self.pending();
+        let raw = self.raw.clone();
+        let validate = |v: &str| check_answer(&raw, &pending, field, v);
+        let help = help(field, self.scenario);
+        let value = self.p.text(&TextQuestion {
+            message: label(field),
+            default: default.as_deref(),
+            help,
+            validate: &validate,
+            optional: is_optional(field),
+            redact: field == "url",
+        })?;
+        let value = value.trim();
+        if field == "url" {
+            url_replaces_endpoint(&mut self.raw);
+        }
+        if value.is_empty() && is_optional(field) {
+            self.raw.remove(field);
+        } else {
+            self.raw.set(field, value);
+        }
+        self.asked.insert(field);
+        if field == "url" {
+            self.split_url()?;
+        }
+        Ok(())
+    }
+
+    /// Heroku's URL carries the password: keep host, port, TLS and db as answers and the
+    /// password as the prompt's secret, so the password never sits in the answers.
+    fn split_url(&mut self) -> Result<()> {
+        let a = answers::resolve(&self.raw)?;
+        if let Some(p) = a.url_password.clone() {
+            self.password = Some((p, Origin::Url));
+        }
+        self.raw.remove("url");
+        self.raw.set("host", a.host.clone());
+        self.raw.set("port", a.port.to_string());
+        self.raw.set("tls", a.tls.to_string());
+        self.raw.set("db", a.db.to_string());
+        if let Some(u) = &a.username {
+            self.raw.set("username", u.clone());
+        }
+        Ok(())
+    }
+
+    fn ask_bool(&mut self, field: &'static str) -> Result<()> {
+        loop {
+            let default = self.default_for(field).as_deref() == Some("true");
+            let value = self
+                .p
+                .confirm(label(field), default, help(field, self.scenario))?;
+            let text = value.to_string();
+            match check_answer(&self.raw, &self.pending(), field, &text) {
+                Ok(()) => {
+                    self.raw.set(field, text);
+                    self.asked.insert(field);
+                    return Ok(());
+                }
+                Err(msg) => self.refused(&msg),
+            }
+        }
+    }
+
+    fn ask_choice(&mut self, field: &'static str, values: &[&str], shown: &[&str]) -> Result<()> {
+        loop {
+            let current = self.default_for(field);
+            let default = values
+                .iter()
+                .position(|v| Some(*v) == current.as_deref())
+                .unwrap_or(0);
+            let options: Vec<String> = shown.iter().map(|s| s.to_string()).collect();
+            let i = self
+                .p
+                .select(label(field), &options, default, help(field, self.scenario))?;
+            let value = values.get(i).copied().unwrap_or(values[0]);
+            match check_answer(&self.raw, &self.pending(), field, value) {
+                Ok(()) => {
+                    self.raw.set(field, value);
+                    self.asked.insert(field);
+                    return Ok(());
+                }
+                Err(msg) => self.refused(&msg),
+            }
+        }
+    }
+
+    /// A choice refused by the validator: say why (always, even with --quiet) and ask again.
+    fn refused(&mut self, msg: &str) {
+        let _ = writeln!(self.w, "✗ {msg}");
+    }
+
+    /// The password question. `again`: the render refused the password chosen before.
+    fn ask_password(&mut self, again: bool) -> Result<()> {
+        self.asked.insert("password");
+        if !again {
+            if let Some((_, Origin::Url)) = self.password {
+                self.say("Password: from the URL.");
+                return Ok(());
+            }
+        }
+        let a = match answers::resolve(&self.raw) {
+            Ok(a) => a,
+            // An answer still missing: the final check asks for it, then for the password.
+            Err(_) => return Ok(()),
+        };
+        if a.auth == Auth::None {
+            self.password = None;
+            return Ok(());
+        }
+        if let Some(source) = other_password_source(self.ctx, &a) {
+            self.say(&format!("Password: {source}."));
+            return Ok(());
+        }
+        let existing = existing_password(self.ctx.out_dir).filter(|_| !again);
+        let mut options = Vec::new();
+        if let Some((_, from)) = &existing {
+            options.push(format!("keep the existing password (from {from})"));
+        }
+        options.push("generate a strong one (letters and digits; shown once)".to_string());
+        options.push("enter one (typed twice, masked)".to_string());
+        let i = self.p.select(
+            "Redis password:",
+            &options,
+            0,
+            help("password", self.scenario),
+        )?;
+        let choice = if existing.is_some() { i } else { i + 1 };
+        self.password = match (choice, existing) {
+            (0, Some((p, _))) => Some((p, Origin::ExistingEnvFile)),
+            (1, _) => Some((secrets::generate_password()?, Origin::Generated)),
+            _ => {
+                let validate: OwnedValidator =
+                    std::rc::Rc::new(move |pw: &str| match secrets::place_password(&a, pw) {
+                        Ok(_) => Ok(()),
+                        Err(Error::Invalid { reason, fix, .. }) => {
+                            Err(format!("{reason} (fix: {fix})"))
+                        }
+                        Err(e) => Err(e.to_string()),
+                    });
+                let pw = self.p.password(
+                    "Type the Redis password:",
+                    help("password", self.scenario),
+                    validate,
+                )?;
+                Some((pw, Origin::Prompt))
+            }
+        };
+        Ok(())
+    }
+
+    /// Processes and threads, the connection budget they give, and the memory limit.
+    fn ask_sizing(&mut self) -> Result<()> {
+        let questions = self.scenario.questions();
+        loop {
+            for f in WORKLOAD {
+                if questions.contains(&f) && !self.is_fixed(f) {
+                    self.ask_text(f)?;
+                } else {
+                    self.asked.insert(f);
+                }
+            }
+            if let Ok(a) = answers::resolve(&self.raw) {
+                let budget = sizing::budget(&a.workload);
+                self.say("Connection budget (from Chatwoot's code):");
+                for line in budget.explain(&a.workload) {
+                    self.say(&format!("  {line}"));
+                }
+                if a.scenario.is_managed() {
+                    self.say(&format!(
+                        "  → .env gets REDIS_ALFRED_SIZE={} and REDIS_VELMA_SIZE={}; the plan must allow {} connections",
+                        budget.alfred, budget.velma, budget.total
+                    ));
+                } else {
+                    self.say(&format!(
+                        "  → REDIS_ALFRED_SIZE={}, REDIS_VELMA_SIZE={}, maxclients {}",
+                        budget.alfred, budget.velma, budget.maxclients
+                    ));
+                }
+            }
+            if questions.contains(&"maxmemory") {
+                if self.is_fixed("maxmemory") {
+                    self.asked.insert("maxmemory");
+                } else {
+                    self.ask_text("maxmemory")?;
+                }
+            }
+            self.asked.insert("maxmemory");
+            self.sizing_done = true;
+            if self.p.confirm(
+                "Use these sizes?",
+                true,
+                "No: answer the processes and threads again",
+            )? {
+                return Ok(());
+            }
+        }
+    }
+
+    /// The complete render, re-asking any answer the render refuses.
+    fn prepare(&mut self) -> Result<Prepared> {
+        for _ in 0..20 {
+            let err = match commands::prepare_with_password(
+                self.ctx.out_dir,
+                &self.raw,
+                self.ctx.secret_flags,
+                self.password.clone(),
+                true,
+            ) {
+                Ok(p) => return Ok(p),
+                Err(e) => e,
+            };
+            let field = match &err {
+                Error::Invalid { field, .. } => field.trim_start_matches("--").to_string(),
+                Error::Missing(lines) => lines
+                    .first()
+                    .map(|l| missing_field(l).to_string())
+                    .unwrap_or_default(),
+                _ => return Err(err),
+            };
+            let resolved = answers::resolve(&self.raw);
+            if field == "password" {
+                let other = resolved
+                    .as_ref()
+                    .ok()
+                    .and_then(|a| other_password_source(self.ctx, a));
+                if other.is_some() {
+                    return Err(err);
+                }
+                self.refused(&err.to_string());
+                self.ask_password(true)?;
+                continue;
+            }
+            let Some(q) = self
+                .scenario
+                .questions()
+                .iter()
+                .copied()
+                .find(|q| *q == field && !self.is_fixed(q))
+            else {
+                return Err(err);
+            };
+            self.refused(&err.to_string());
+            if q == "maxmemory" || WORKLOAD.contains(&q) {
+                self.ask_sizing()?;
+            } else {
+                self.ask(q)?;
+            }
+        }
+        Err(Error::Usage("too many refused answers".into()))
+    }
+}
+
+/// Runs the questions and returns the render, after the summary was confirmed.
+/// Declining the summary is [`Error::Interrupted`]: nothing is written.
+pub fn interview(p: &mut dyn Prompter, w: &mut dyn Write, ctx: &Context<'_>) -> Result<Prepared> {
+    let default_scenario = ctx
+        .defaults
+        .get("scenario")
+        .and_then(|s| Scenario::parse(s.trim()));
+    let scenario = match ctx.fixed.get("scenario") {
+        Some(s) => Scenario::parse(s.trim()).ok_or_else(|| {
+            answers::resolve(&ctx.fixed)
+                .err()
+                .unwrap_or_else(|| Error::Usage(format!("unknown scenario {s:?}")))
+        })?,
+        None => {
+            let width = Scenario::ALL
+                .iter()
+                .map(|s| s.id().len())
+                .max()
+                .unwrap_or(0);
+            let options: Vec<String> = Scenario::ALL
+                .iter()
+                .map(|s| format!("{:width$}  {}", s.id(), s.description()))
+                .collect();
+            let default = default_scenario
+                .and_then(|d| Scenario::ALL.iter().position(|s| *s == d))
+                .unwrap_or(0);
+            let i = p.select(
+                "Where does Chatwoot's Redis run?",
+                &options,
+                default,
+                "Decides the files and questions: `chatwoot-redis scenarios` lists them",
+            )?;
+            Scenario::ALL
+                .get(i)
+                .copied()
+                .unwrap_or(Scenario::SingleServer)
+        }
+    };
+    // Re-run = reconfigure: the answers file of the same scenario gives the defaults.
+    let mut raw = if default_scenario == Some(scenario) {
+        ctx.defaults.clone()
+    } else {
+        RawAnswers::new()
+    };
+    raw.overlay(&ctx.fixed);
+    raw.set("scenario", scenario.id());
+    let mut s = Session {
+        p,
+        w,
+        ctx,
+        scenario,
+        raw,
+        password: None,
+        asked: BTreeSet::new(),
+        sizing_done: false,
+    };
+    for q in scenario.questions() {
+        if !s.asked.contains(q) {
+            s.ask(q)?;
+        }
+    }
+    let prepared = s.prepare()?;
+    summary(&mut s, &prepared)?;
+    if !s.p.confirm(
+        "Write these files?",
+        true,
+        "No: stop here, nothing is written",
+    )? {
+        return Err(Error::Interrupted);
+    }
+    Ok(prepared)
+}
+
+fn summary(s: &mut Session<'_, '_>, prepared: &Prepared) -> Result<()> {
+    if s.ctx.quiet {
+        return Ok(());
+    }
+    s.say("");
+    s.say(&format!(
+        "Answers (written to {}):",
+        commands::answers_path(s.ctx.out_dir, None).display()
+    ));
+    for line in answers::to_answers_yaml(&prepared.answers).lines() {
+        s.say(&format!("  {line}"));
+    }
+    let password = match &prepared.secrets.password {
+        Some((_, Origin::Generated)) => "generated (shown once, after writing)".to_string(),
+        Some((_, o)) => o.describe().to_string(),
+        None => "none (no AUTH)".to_string(),
+    };
+    s.say(&format!("  password: {password}"));
+    for warning in &prepared.set.warnings {
+        s.say(&format!("warning: {warning}"));
+    }
+    let mut buf = Vec::new();
+    show_plan(&prepared.set, s.ctx.out_dir, &mut buf);
+    let _ = s.w.write_all(&buf);
+    Ok(())
+}
+
+/// The files the write would create, update or leave unchanged: the planner's dry run, or,
+/// where it is not available, a simple comparison with the disk.
+pub fn show_plan(set: &RenderSet, out_dir: &Path, w: &mut dyn Write) {
+    let mut buf = Vec::new();
+    if plan::execute(set, out_dir, plan::Mode::DryRun, &mut buf).is_ok() {
+        let _ = w.write_all(&buf);
+        return;
+    }
+    let _ = writeln!(w, "Plan for {}:", out_dir.display());
+    for f in &set.files {
+        let path = out_dir.join(f.name());
+        let action = match std::fs::read_to_string(&path) {
+            Err(_) => "create",
+            Ok(_) if f.kind == FileKind::Env => "update (Redis keys only)",
+            Ok(text) if text == f.contents => "unchanged",
+            Ok(_) => "update",
+        };
+        let _ = writeln!(w, "  {action:<9} {}", path.display());
+    }
+}
+
+/// A path as a shell word to copy.
+fn shell_path(out_dir: &Path, name: &str) -> String {
+    let p = if out_dir == Path::new(".") {
+        name.to_string()
+    } else {
+        out_dir.join(name).display().to_string()
+    };
+    if p.chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-_./+,=:@".contains(c))
+    {
+        p
+    } else {
+        format!("'{}'", p.replace('\'', "'\\''"))
+    }
+}
+
+/// What to run after writing, as commands to copy.
+pub fn next_steps(a: &Answers, set: &RenderSet, out_dir: &Path) -> Vec<String> {
+    let has = |k: FileKind| set.files.iter().any(|f| f.kind == k);
+    let path = |name: &str| shell_path(out_dir, name);
+    let env = path(".env");
+    let mut steps = Vec::new();
+    match a.scenario {
+        Scenario::SingleServer => {
+            let group = if a.redis_version.is_valkey() {
+                "valkey"
+            } else {
+                "redis"
+            };
+            let service = if a.redis_version.is_valkey() {
+                "valkey-server"
+            } else {
+                "redis-server"
+            };
+            if has(FileKind::RedisConf) {
+                steps.push(format!(
+                    "sudo install -m 640 -o {group} -g {group} {} {}/redis.conf",
+                    path("redis.conf"),
+                    a.config_dir
+                ));
+            }
+            if has(FileKind::RedisSecretsConf) {
+                steps.push(format!(
+                    "sudo install -m 600 -o {group} -g {group} {} {}/",
+                    path("redis-secrets.conf"),
+                    a.config_dir
+                ));
+            }
+            steps.push(format!("sudo systemctl restart {service}"));
+            steps.push(format!(
+                "# put the REDIS_* lines of {env} into Chatwoot's .env (or use --out on Chatwoot's directory), then:"
+            ));
+            steps.push("sudo systemctl restart chatwoot.target".into());
+            steps.push(format!("chatwoot-redis doctor --env-file {env}"));
+        }
+        Scenario::DockerCompose => {
+            steps.push(format!(
+                "docker compose -f docker-compose.production.yaml -f {} up -d",
+                path("docker-compose.redis.yaml")
+            ));
+            steps.push(format!("chatwoot-redis doctor --env-file {env} --offline"));
+        }
+        Scenario::KubernetesSentinel => {}
+        _ => {
+            if has(FileKind::ProviderScript) {
+                steps.push(format!(
+                    "bash {}    # read it first: it names the variables it needs",
+                    path("redis-settings.sh")
+                ));
+            }
+            if has(FileKind::Env) {
+                steps.push(format!("chatwoot-redis doctor --env-file {env}"));
+            }
+        }
+    }
+    if a.outputs.contains(&Output::Helm) {
+        if has(FileKind::HelmSecret) {
+            steps.push(format!(
+                "kubectl apply -n {} -f {}",
+                a.namespace,
+                path("redis-secret.yaml")
+            ));
+        }
+        steps.push(format!(
+            "helm upgrade --install {} chatwoot/chatwoot -n {} -f your-values.yaml -f {}",
+            a.release,
+            a.namespace,
+            path("values.redis.yaml")
+        ));
+    }
+    steps
+}
+
+fn ci_set() -> bool {
+    std::env::var_os("CI").is_some_and(|v| !v.is_empty())
+}
+
+/// `chatwoot-redis init`.
+pub fn run(args: InitArgs, quiet: bool, verbose: bool) -> Result<u8> {
+    commands::check_url_flag(&args.answers)?;
+    let path = commands::answers_path(&args.out, None);
+    let defaults = commands::read_answers_file(&path, false)?;
+    let fixed = args.answers.to_raw();
+    let mut err = std::io::stderr();
+    let interactive = std::io::stdin().is_terminal() && !ci_set();
+    if !interactive {
+        let why = if ci_set() {
+            "CI is set"
+        } else {
+            "standard input is not a terminal"
+        };
+        return run_unattended(&args, defaults, fixed, quiet, why);
+    }
+    if args.secrets.password_stdin {
+        return Err(Error::Usage(
+            "--password-stdin: standard input is the terminal the wizard asks on\n  fix: \
+             choose the password at the wizard's prompt, or use --password-file FILE or \
+             REDIS_PASSWORD=…"
+                .into(),
+        ));
+    }
+    if verbose && path.exists() {
+        let _ = writeln!(
+            err,
+            "Defaults from {} (Enter keeps each answer).",
+            path.display()
+        );
+    }
+    let ctx = Context {
+        out_dir: &args.out,
+        defaults,
+        fixed,
+        secret_flags: &args.secrets,
+        env_password: std::env::var("REDIS_PASSWORD").is_ok_and(|p| !p.is_empty()),
+        quiet,
+        verbose,
+    };
+    let mut prompter = InquirePrompter::new();
+    let prepared = interview(&mut prompter, &mut err, &ctx)?;
+    write(&prepared, &args, quiet)
+}
+
+fn write(prepared: &Prepared, args: &InitArgs, quiet: bool) -> Result<u8> {
+    let mut out = std::io::stdout().lock();
+    let code = plan::execute(
+        &prepared.set,
+        &args.out,
+        plan::Mode::Write { force: args.force },
+        &mut out,
+    )?;
+    if quiet || code != 0 {
+        return Ok(code);
+    }
+    if let Some((p, Origin::Generated)) = &prepared.secrets.password {
+        let holders: Vec<&str> = prepared
+            .set
+            .files
+            .iter()
+            .filter(|f| f.contents.contains(p.as_str()))
+            .map(|f| f.name())
+            .collect();
+        // On the terminal only (standard error), once.
+        let _ = writeln!(
+            std::io::stderr(),
+            "\nGenerated Redis password (shown this once; it is stored in {} and never echoed again):\n  {p}\n",
+            holders.join(", ")
+        );
+    }
+    let steps = next_steps(&prepared.answers, &prepared.set, &args.out);
+    if !steps.is_empty() {
+        let _ = writeln!(out, "\nNext steps ({}):", prepared.answers.scenario);
+        for s in steps {
+            let _ = writeln!(out, "  {s}");
+        }
+    }
+    Ok(code)
+}
+
+/// One line of the missing-answers list: the flag and the environment variable.
+fn missing_line(field: &str, scenario: Option<Scenario>) -> String {
+    let env = answers::env_var_for(field);
+    match field {
+        "scenario" => format!(
+            "scenario: --scenario ID or {env}=ID (one of {}; the other answers depend on it: \
+             `chatwoot-redis scenarios` lists them)",
+            Scenario::ALL.map(|s| s.id()).join(", ")
+        ),
+        "url" => format!(
+            "url: --url rediss://HOST:PORT or {env}=… (Heroku's REDIS_URL; the password goes in \
+             REDIS_PASSWORD, or stays in {env})"
+        ),
+        "host" => format!(
+            "host: --host HOST or {env}=HOST (the {} endpoint)",
+            scenario.map(|s| s.id()).unwrap_or("Redis")
+        ),
+        f => format!("{f}: --{f} VALUE or {env}=VALUE"),
+    }
+}
+
+/// Every answer that cannot be had without asking. Stops at the scenario (the rest depends
+/// on it). Bad answers are errors of their own.
+fn missing_answers(raw: &RawAnswers, out: &Path, flags: &SecretFlags) -> Result<Vec<String>> {
+    let mut copy = raw.clone();
+    let mut lines: Vec<String> = Vec::new();
+    for _ in 0..8 {
+        match answers::resolve(&copy) {
+            Ok(_) => break,
+            Err(Error::Missing(found)) => {
+                let scenario = copy.get("scenario").and_then(Scenario::parse);
+                for line in found {
+                    let field = missing_field(&line);
+                    match field {
+                        "scenario" => {
+                            lines.push(missing_line("scenario", None));
+                            return Ok(lines);
+                        }
+                        "host" | "port" => {
+                            let f = if scenario == Some(Scenario::Heroku) {
+                                "url"
+                            } else {
+                                field
+                            };
+                            let l = missing_line(f, scenario);
+                            if !lines.contains(&l) {
+                                lines.push(l);
+                            }
+                            copy.set(
+                                "host",
+                                copy.get("host").unwrap_or("answer.invalid").to_string(),
+                            );
+                            copy.set("port", copy.get("port").unwrap_or("6379").to_string());
+                        }
+                        _ => {
+                            lines.push(line);
+                            return Ok(lines);
+                        }
+                    }
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    // The password, unless reading it would consume standard input.
+    if !lines.is_empty() && !flags.password_stdin {
+        if let Err(Error::Missing(found)) = commands::prepare_raw(out, &copy, flags, true) {
+            lines.extend(found);
+        }
+    }
+    Ok(lines)
+}
+
+/// No terminal (or CI): never prompt. Missing answers are listed (exit 2); when every answer
+/// is supplied, render as `render` would.
+fn run_unattended(
+    args: &InitArgs,
+    defaults: RawAnswers,
+    fixed: RawAnswers,
+    quiet: bool,
+    why: &str,
+) -> Result<u8> {
+    let mut raw = defaults;
+    raw.overlay(&fixed);
+    let missing = missing_answers(&raw, &args.out, &args.secrets)?;
+    let prepared = if missing.is_empty() {
+        match commands::prepare_raw(&args.out, &raw, &args.secrets, true) {
+            Ok(p) => Some(p),
+            Err(Error::Missing(m)) => return Err(not_prompting(m, why, quiet)),
+            Err(e) => return Err(e),
+        }
+    } else {
+        None
+    };
+    let Some(prepared) = prepared else {
+        return Err(not_prompting(missing, why, quiet));
+    };
+    if !quiet {
+        let mut err = std::io::stderr();
+        let _ = writeln!(
+            err,
+            "init: not prompting ({why}); every answer is supplied, rendering"
+        );
+        for w in &prepared.set.warnings {
+            let _ = writeln!(err, "warning: {w}");
+        }
+    }
+    write(&prepared, args, quiet)
+}
+
+fn not_prompting(missing: Vec<String>, why: &str, quiet: bool) -> Error {
+    if !quiet {
+        let _ = writeln!(
+            std::io::stderr(),
+            "init: not prompting ({why}). Supply these answers as flags or environment \
+             variables (or run `chatwoot-redis init` in a terminal):"
+        );
+    }
+    Error::Missing(missing)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,598 @@
+//! The wizard's question flow, driven by a scripted prompter.
+
+use std::path::Path;
+
+use super::*;
+
+/// One scripted answer.
+#[derive(Debug, Clone)]
+enum Step {
+    /// Accept the default.
+    Enter,
+    Type(&'static str),
+    /// The first option that starts with this text.
+    Pick(&'static str),
+    Yes,
+    No,
+    /// Ctrl-C / Esc.
+    Cancel,
+}
+
+/// Answers prompts whose message contains a key, in order; Enter for every other prompt.
+struct Scripted {
+    script: Vec<(&'static str, Step)>,
+    /// Every prompt message, in order.
+    asked: Vec<String>,
+    /// (prompt, validator message) for every refused answer.
+    refused: Vec<(String, String)>,
+    /// Option lists shown by selects.
+    options: Vec<Vec<String>>,
+}
+
+impl Scripted {
+    fn new(script: &[(&'static str, Step)]) -> Self {
+        Scripted {
+            script: script.to_vec(),
+            asked: Vec::new(),
+            refused: Vec::new(),
+            options: Vec::new(),
+        }
+    }
+
+    fn next(&mut self, message: &str) -> Result<Step> {
+        self.asked.push(message.to_string());
+        if self.asked.len() > 200 {
+            return Err(Error::Usage(format!("script loops at {message:?}")));
+        }
+        match self.script.iter().position(|(k, _)| message.contains(k)) {
+            Some(i) => {
+                let (_, step) = self.script.remove(i);
+                if let Step::Cancel = step {
+                    return Err(Error::Interrupted);
+                }
+                Ok(step)
+            }
+            None => Ok(Step::Enter),
+        }
+    }
+
+    fn answer_text(
+        &mut self,
+        message: &str,
+        default: Option<&str>,
+        validate: Validator<'_>,
+    ) -> Result<String> {
+        loop {
+            let value = match self.next(message)? {
+                Step::Enter => default.unwrap_or("").to_string(),
+                Step::Type(t) => t.to_string(),
+                other => return Err(Error::Usage(format!("{message}: unexpected {other:?}"))),
+            };
+            match validate(&value) {
+                Ok(()) => return Ok(value),
+                Err(m) => self.refused.push((message.to_string(), m)),
+            }
+        }
+    }
+}
+
+impl Prompter for Scripted {
+    fn select(
+        &mut self,
+        message: &str,
+        options: &[String],
+        default: usize,
+        _: &str,
+    ) -> Result<usize> {
+        self.options.push(options.to_vec());
+        match self.next(message)? {
+            Step::Enter => Ok(default),
+            Step::Pick(p) => options
+                .iter()
+                .position(|o| o.starts_with(p))
+                .ok_or_else(|| Error::Usage(format!("{message}: no option {p:?} in {options:?}"))),
+            other => Err(Error::Usage(format!("{message}: unexpected {other:?}"))),
+        }
+    }
+
+    fn text(&mut self, q: &TextQuestion<'_>) -> Result<String> {
+        assert!(!q.help.is_empty(), "{} has no help line", q.message);
+        self.answer_text(q.message, q.default, q.validate)
+    }
+
+    fn password(&mut self, message: &str, _: &str, validate: OwnedValidator) -> Result<String> {
+        self.answer_text(message, None, &*validate)
+    }
+
+    fn confirm(&mut self, message: &str, default: bool, _: &str) -> Result<bool> {
+        match self.next(message)? {
+            Step::Enter => Ok(default),
+            Step::Yes => Ok(true),
+            Step::No => Ok(false),
+            other => Err(Error::Usage(format!("{message}: unexpected {other:?}"))),
+        }
+    }
+}
+
+fn ctx<'a>(out: &'a Path, flags: &'a SecretFlags) -> Context<'a> {
+    let defaults =
+        commands::read_answers_file(&commands::answers_path(out, None), false).unwrap_or_default();
+    Context {
+        out_dir: out,
+        defaults,
+        fixed: RawAnswers::new(),
+        secret_flags: flags,
+        env_password: false,
+        quiet: false,
+        verbose: false,
+    }
+}
+
+fn run(out: &Path, script: &[(&'static str, Step)]) -> (Result<Prepared>, Scripted, String) {
+    let flags = SecretFlags::default();
+    let c = ctx(out, &flags);
+    let mut p = Scripted::new(script);
+    let mut w = Vec::new();
+    let r = interview(&mut p, &mut w, &c);
+    (r, p, String::from_utf8_lossy(&w).into_owned())
+}
+
+/// The only answers without a default, per scenario.
+fn needed(sc: Scenario) -> Vec<(&'static str, Step)> {
+    let mut v = vec![("Where does", Step::Pick(sc.id()))];
+    match sc {
+        Scenario::Elasticache => v.push((
+            "Redis host",
+            Step::Type("master.chatwoot.abc123.use1.cache.amazonaws.com"),
+        )),
+        Scenario::Azure => v.push((
+            "Redis host",
+            Step::Type("chatwoot.westeurope.redis.azure.net"),
+        )),
+        Scenario::Memorystore => v.push(("Redis host", Step::Type("10.0.0.3"))),
+        Scenario::Digitalocean => v.push((
+            "Redis host",
+            Step::Type("db-valkey-fra1-1-do-user-1-0.b.db.ondigitalocean.com"),
+        )),
+        Scenario::Heroku => v.push((
+            "REDIS_URL",
+            Step::Type("rediss://:p4ssw0rdHeroku@ec2-1-2-3-4.compute-1.amazonaws.com:12345"),
+        )),
+        _ => {}
+    }
+    v
+}
+
+#[test]
+fn every_scenario_gives_a_valid_render_with_defaults() {
+    for sc in Scenario::ALL {
+        let dir = tempfile::tempdir().unwrap();
+        let (r, p, out) = run(dir.path(), &needed(sc));
+        let prepared = r.unwrap_or_else(|e| panic!("{sc}: {e}\nasked: {:?}", p.asked));
+        assert_eq!(prepared.answers.scenario, sc);
+        assert!(p.refused.is_empty(), "{sc}: {:?}", p.refused);
+        // Only this scenario's questions (plus scenario, password choice, sizes, confirm).
+        for q in &p.asked {
+            assert!(
+                !q.contains("sentinels") || sc == Scenario::KubernetesSentinel,
+                "{sc}: {q}"
+            );
+        }
+        assert!(
+            p.asked.iter().any(|q| q.contains("Use these sizes")),
+            "{sc}"
+        );
+        assert!(
+            p.asked.last().unwrap().contains("Write these files"),
+            "{sc}"
+        );
+        assert!(
+            out.contains("maxclients ="),
+            "{sc}: budget not shown:\n{out}"
+        );
+        assert!(out.contains("Plan for"), "{sc}");
+        let answers_file = prepared
+            .set
+            .files
+            .iter()
+            .find(|f| f.kind == FileKind::Answers)
+            .expect("answers file");
+        let (password, origin) = prepared.secrets.password.clone().expect("a password");
+        let expected = if sc == Scenario::Heroku {
+            Origin::Url
+        } else {
+            Origin::Generated
+        };
+        assert_eq!(origin, expected, "{sc}");
+        assert!(
+            !answers_file.contents.contains(&password),
+            "{sc}: secret in answers"
+        );
+        assert!(
+            !out.contains(&password),
+            "{sc}: password shown before writing"
+        );
+        // The answers file reproduces the same answers.
+        let back = RawAnswers::from_yaml(&answers_file.contents, "test").unwrap();
+        assert_eq!(answers::resolve(&back).unwrap(), prepared.answers, "{sc}");
+    }
+}
+
+#[test]
+fn a_bad_answer_is_asked_again_with_the_validator_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let (r, p, _) = run(
+        dir.path(),
+        &[
+            ("Where does", Step::Pick("single-server")),
+            ("Redis port", Step::Type("70000")),
+            ("Redis port", Step::Type("6380")),
+            ("maxmemory", Step::Type("10mb")),
+            ("maxmemory", Step::Type("2gb")),
+        ],
+    );
+    let prepared = r.unwrap();
+    assert_eq!(prepared.answers.port, 6380);
+    assert_eq!(prepared.answers.maxmemory.text, "2gb");
+    assert_eq!(p.refused.len(), 2, "{:?}", p.refused);
+    assert!(p.refused[0].1.contains("not a TCP port"), "{:?}", p.refused);
+    assert!(p.refused[1].1.contains("below 32mb"), "{:?}", p.refused);
+}
+
+#[test]
+fn answers_given_as_flags_are_not_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let flags = SecretFlags::default();
+    let mut c = ctx(dir.path(), &flags);
+    c.fixed.set("scenario", "azure");
+    c.fixed.set("port", "10000");
+    let mut p = Scripted::new(&[(
+        "Redis host",
+        Step::Type("chatwoot.westeurope.redis.azure.net"),
+    )]);
+    let prepared = interview(&mut p, &mut Vec::new(), &c).unwrap();
+    assert_eq!(prepared.answers.port, 10000);
+    assert!(!p
+        .asked
+        .iter()
+        .any(|q| q.contains("Where does") || q.contains("Redis port")));
+}
+
+#[test]
+fn an_answer_the_render_refuses_is_asked_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut script = needed(Scenario::Elasticache);
+    script.push(("TLS", Step::No));
+    script.push(("TLS", Step::Yes));
+    let (r, p, out) = run(dir.path(), &script);
+    let prepared = r.unwrap();
+    assert!(prepared.answers.tls);
+    assert!(out.contains("in-transit encryption"), "{out}");
+    assert_eq!(p.asked.iter().filter(|q| q.contains("TLS")).count(), 2);
+}
+
+#[test]
+fn an_entered_password_follows_the_core_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let (r, p, _) = run(
+        dir.path(),
+        &[
+            ("Where does", Step::Pick("docker-compose")),
+            ("Redis password", Step::Pick("enter")),
+            ("Type the Redis password", Step::Type("0777")),
+            (
+                "Type the Redis password",
+                Step::Type("Str0ngEnoughPassw0rd"),
+            ),
+        ],
+    );
+    let prepared = r.unwrap();
+    assert_eq!(p.refused.len(), 1);
+    assert!(p.refused[0].1.contains("cable.yml"), "{:?}", p.refused);
+    let (pw, origin) = prepared.secrets.password.clone().unwrap();
+    assert_eq!(
+        (pw.as_str(), origin),
+        ("Str0ngEnoughPassw0rd", Origin::Prompt)
+    );
+    let env = prepared
+        .set
+        .files
+        .iter()
+        .find(|f| f.kind == FileKind::Env)
+        .unwrap();
+    assert!(env.contents.contains("Str0ngEnoughPassw0rd"));
+    for f in &prepared.set.files {
+        if f.kind == FileKind::Answers {
+            assert!(!f.contents.contains("Str0ngEnoughPassw0rd"));
+        }
+    }
+}
+
+#[test]
+fn auth_none_asks_no_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let (r, p, _) = run(
+        dir.path(),
+        &[
+            ("Where does", Step::Pick("single-server")),
+            ("Require a password", Step::Pick("none")),
+        ],
+    );
+    let prepared = r.unwrap();
+    assert!(prepared.secrets.password.is_none());
+    assert!(!p.asked.iter().any(|q| q.contains("Redis password")));
+    assert!(!p.asked.iter().any(|q| q.contains("ACL user")) || prepared.answers.username.is_none());
+}
+
+#[test]
+fn sizes_are_shown_and_can_be_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (r, p, out) = run(
+        dir.path(),
+        &[
+            ("Where does", Step::Pick("docker-compose")),
+            ("Threads per Puma", Step::Type("16")),
+            ("Use these sizes", Step::No),
+            ("Threads per Puma", Step::Type("8")),
+            ("Use these sizes", Step::Yes),
+        ],
+    );
+    let prepared = r.unwrap();
+    assert_eq!(prepared.answers.workload.web_threads, 8);
+    assert!(
+        out.contains("REDIS_ALFRED_SIZE = max(5, web threads) = 16"),
+        "{out}"
+    );
+    assert!(
+        out.contains("REDIS_ALFRED_SIZE = max(5, web threads) = 8"),
+        "{out}"
+    );
+    assert_eq!(
+        p.asked
+            .iter()
+            .filter(|q| q.contains("memory limit"))
+            .count(),
+        2
+    );
+}
+
+#[test]
+fn heroku_connection_cap_is_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut script = needed(Scenario::Heroku);
+    script.push(("Connection cap", Step::Type("20")));
+    script.push(("Connection cap", Step::Type("100")));
+    let (r, p, out) = run(dir.path(), &script);
+    let prepared = r.unwrap();
+    assert_eq!(prepared.answers.max_connections, Some(100));
+    assert!(out.contains("the plan allows 20"), "{out}");
+    assert!(
+        p.asked
+            .iter()
+            .filter(|q| q.contains("Connection cap"))
+            .count()
+            >= 2
+    );
+}
+
+#[test]
+fn ctrl_c_and_declining_write_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (r, _, _) = run(
+        dir.path(),
+        &[
+            ("Where does", Step::Pick("single-server")),
+            ("Redis port", Step::Cancel),
+        ],
+    );
+    assert!(matches!(r, Err(Error::Interrupted)));
+    let (r, _, _) = run(
+        dir.path(),
+        &[
+            ("Where does", Step::Pick("single-server")),
+            ("Write these", Step::No),
+        ],
+    );
+    assert!(matches!(r, Err(Error::Interrupted)));
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn rerun_with_enter_everywhere_reproduces_the_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let (r, _, _) = run(
+        dir.path(),
+        &[
+            ("Where does", Step::Pick("single-server")),
+            ("Redis port", Step::Type("6390")),
+            ("memory limit", Step::Type("768mb")),
+        ],
+    );
+    let first = r.unwrap();
+    plan::execute(
+        &first.set,
+        dir.path(),
+        plan::Mode::Write { force: false },
+        &mut Vec::new(),
+    )
+    .unwrap();
+    let (r, p, _) = run(dir.path(), &[]);
+    let second = r.unwrap();
+    assert_eq!(
+        second.secrets.password.as_ref().unwrap().1,
+        Origin::ExistingEnvFile
+    );
+    assert!(p
+        .options
+        .iter()
+        .any(|o| o[0].starts_with("keep the existing")));
+    assert_eq!(first.set.files, second.set.files);
+}
+
+#[test]
+fn another_scenario_on_rerun_starts_from_its_own_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let (r, _, _) = run(
+        dir.path(),
+        &[
+            ("Where does", Step::Pick("single-server")),
+            ("Redis port", Step::Type("6390")),
+        ],
+    );
+    plan::execute(
+        &r.unwrap().set,
+        dir.path(),
+        plan::Mode::Write { force: false },
+        &mut Vec::new(),
+    )
+    .unwrap();
+    let (r, _, _) = run(dir.path(), &[("Where does", Step::Pick("docker-compose"))]);
+    assert_eq!(r.unwrap().answers.port, 6379);
+}
+
+#[test]
+fn unattended_lists_every_missing_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let flags = SecretFlags::default();
+    let lines = missing_answers(&RawAnswers::new(), dir.path(), &flags).unwrap();
+    assert_eq!(lines.len(), 1);
+    assert!(lines[0].contains("--scenario") && lines[0].contains("CHATWOOT_REDIS_SCENARIO"));
+
+    let mut raw = RawAnswers::new();
+    raw.set("scenario", "elasticache");
+    let lines = missing_answers(&raw, dir.path(), &flags).unwrap();
+    assert!(
+        lines[0].contains("--host") && lines[0].contains("CHATWOOT_REDIS_HOST"),
+        "{lines:?}"
+    );
+    assert!(
+        lines.iter().any(|l| l.contains("REDIS_PASSWORD")),
+        "{lines:?}"
+    );
+
+    raw.set("scenario", "heroku");
+    let lines = missing_answers(&raw, dir.path(), &flags).unwrap();
+    assert!(
+        lines[0].contains("--url") && lines[0].contains("CHATWOOT_REDIS_URL"),
+        "{lines:?}"
+    );
+}
+
+#[test]
+fn next_steps_are_commands_for_the_scenario() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            Scenario::DockerCompose,
+            "docker compose -f docker-compose.production.yaml -f",
+        ),
+        (Scenario::SingleServer, "redis-secrets.conf /etc/redis/"),
+        (
+            Scenario::KubernetesSentinel,
+            "helm upgrade --install chatwoot chatwoot/chatwoot",
+        ),
+        (Scenario::Elasticache, "bash "),
+    ];
+    for (sc, expected) in cases {
+        let (r, _, _) = run(dir.path(), &needed(sc));
+        let prepared = r.unwrap();
+        let steps = next_steps(&prepared.answers, &prepared.set, dir.path()).join("\n");
+        assert!(steps.contains(expected), "{sc}: {steps}");
+    }
+}
+
+#[test]
+fn every_question_has_a_help_line() {
+    for sc in Scenario::ALL {
+        for q in sc.questions() {
+            assert!(!help(q, sc).is_empty(), "{sc} {q}");
+        }
+    }
+}
+
+#[test]
+fn a_new_heroku_url_replaces_the_old_endpoint_on_rerun() {
+    let dir = tempfile::tempdir().unwrap();
+    let (r, _, _) = run(dir.path(), &needed(Scenario::Heroku));
+    let first = r.unwrap();
+    plan::execute(
+        &first.set,
+        dir.path(),
+        plan::Mode::Write { force: false },
+        &mut Vec::new(),
+    )
+    .unwrap();
+    // Enter keeps the endpoint and the password (from the existing .env).
+    let (r, p, _) = run(dir.path(), &[]);
+    let same = r.unwrap();
+    assert_eq!(same.answers, first.answers);
+    assert_eq!(same.set.files, first.set.files);
+    assert!(!p
+        .asked
+        .iter()
+        .any(|q| q.contains("Type the Redis password")));
+    // Heroku rotated host and port.
+    let (r, _, _) = run(
+        dir.path(),
+        &[(
+            "REDIS_URL",
+            Step::Type("rediss://:n3wPassw0rd@ec2-9-9-9-9.compute-1.amazonaws.com:23456"),
+        )],
+    );
+    let moved = r.unwrap();
+    assert_eq!(moved.answers.host, "ec2-9-9-9-9.compute-1.amazonaws.com");
+    assert_eq!(moved.answers.port, 23456);
+    assert_eq!(
+        moved.secrets.password.unwrap(),
+        ("n3wPassw0rd".to_string(), Origin::Url)
+    );
+}
+
+#[test]
+fn kubernetes_rerun_keeps_the_password_of_redis_secret_yaml() {
+    let dir = tempfile::tempdir().unwrap();
+    let (r, _, _) = run(dir.path(), &needed(Scenario::KubernetesSentinel));
+    let first = r.unwrap();
+    assert!(first
+        .set
+        .files
+        .iter()
+        .any(|f| f.kind == FileKind::HelmSecret));
+    plan::execute(
+        &first.set,
+        dir.path(),
+        plan::Mode::Write { force: false },
+        &mut Vec::new(),
+    )
+    .unwrap();
+    let (r, p, _) = run(dir.path(), &[]);
+    let second = r.unwrap();
+    assert!(
+        p.options
+            .iter()
+            .any(|o| o[0] == "keep the existing password (from redis-secret.yaml)"),
+        "{:?}",
+        p.options
+    );
+    assert_eq!(first.set.files, second.set.files);
+}
+
+#[test]
+fn quiet_keeps_only_the_questions_and_refusals() {
+    let dir = tempfile::tempdir().unwrap();
+    let flags = SecretFlags::default();
+    let mut c = ctx(dir.path(), &flags);
+    c.quiet = true;
+    let mut p = Scripted::new(&[
+        ("Where does", Step::Pick("docker-compose")),
+        ("memory limit", Step::Type("1")),
+    ]);
+    let mut w = Vec::new();
+    interview(&mut p, &mut w, &c).unwrap();
+    let out = String::from_utf8_lossy(&w);
+    assert!(
+        !out.contains("maxclients") && !out.contains("Answers ("),
+        "{out}"
+    );
+    assert_eq!(p.refused.len(), 1, "refusals are shown at the prompt");
+}
