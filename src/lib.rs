@@ -3,6 +3,7 @@
 pub mod app;
 pub mod chatwoot;
 pub mod cli;
+pub mod dotenv;
 pub mod error;
 pub mod header;
 pub mod output;
