@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, DoctorArgs, OutputFormat};
 use crate::error::{Error, EXIT_USAGE};
 
 pub fn main() -> ExitCode {
@@ -38,6 +38,41 @@ fn run(cli: Cli) -> Result<u8, Error> {
         Command::Scenarios => Err(Error::Usage("scenarios: not wired yet".into())),
         Command::Render(_) => Err(Error::Usage("render: not wired yet".into())),
         Command::Init(_) => Err(Error::Usage("init: not wired yet".into())),
-        Command::Doctor(_) => Err(Error::Usage("doctor: not wired yet".into())),
+        Command::Doctor(args) => run_doctor(&args),
     }
+}
+
+/// Converts the flags into doctor's options, runs it and prints the report.
+fn run_doctor(args: &DoctorArgs) -> Result<u8, Error> {
+    if !(args.timeout.is_finite() && args.timeout > 0.0 && args.timeout <= 3600.0) {
+        return Err(Error::invalid(
+            "--timeout",
+            args.timeout.to_string(),
+            "it must be a number of seconds above 0 (at most 3600)",
+            "pass e.g. --timeout 3 or --timeout 0.5",
+        ));
+    }
+    let options = crate::doctor::Options {
+        env: match &args.env_file {
+            Some(p) => crate::doctor::EnvSource::File(p.clone()),
+            None => crate::doctor::EnvSource::Default,
+        },
+        offline: args.offline,
+        timeout: std::time::Duration::from_secs_f64(args.timeout),
+        strict: args.strict,
+        max_connections: args.max_connections,
+        answers: args.answers.clone(),
+    };
+    let report = crate::doctor::run(&options)?;
+    let text = match args.format {
+        OutputFormat::Json => report.to_json(),
+        OutputFormat::Text => {
+            use std::io::IsTerminal;
+            let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+            report.to_text(std::io::stdout().is_terminal() && !no_color)
+        }
+    };
+    // A closed pipe (doctor | head) is not an error worth reporting.
+    let _ = std::io::stdout().write_all(text.as_bytes());
+    Ok(report.exit_code())
 }
