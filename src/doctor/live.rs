@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use crate::chatwoot::{parse_redis_version, ManagedProvider, MIN_REDIS_VERSION};
 
 use super::finding::{Finding, Severity};
-use super::resp::{parse_info, Conn, Failure, Reply, Step};
+use super::resp::{parse_info, Conn, Failure, Info, Reply, Step};
 use super::settings::{Endpoint, Settings};
 use super::statics::{is_public_ip, plaintext_public};
 
@@ -298,7 +298,7 @@ fn auth_error(ep: &Endpoint, place: &str, e: &str) -> Finding {
     }
 }
 
-fn num(info: &std::collections::BTreeMap<String, String>, key: &str) -> Option<u64> {
+fn num(info: &Info, key: &str) -> Option<u64> {
     info.get(key).and_then(|v| v.parse().ok())
 }
 
@@ -331,6 +331,13 @@ fn server_checks(conn: &mut Conn, ep: &Endpoint, input: &LiveInput, out: &mut Ve
             return;
         }
     };
+    judge_info(&info, &place, input, out);
+    latency(conn, &place, input, out);
+}
+
+/// Judges a server from its `INFO` alone (version, cluster, role, eviction, memory, clients,
+/// persistence, hit ratio): a pure function, so every rule is unit-tested on INFO texts.
+pub fn judge_info(info: &Info, place: &str, input: &LiveInput, out: &mut Vec<Finding>) {
     let version_text = info.get("redis_version").cloned().unwrap_or_default();
     let valkey = info.get("valkey_version").cloned();
     let role = info.get("role").cloned().unwrap_or_default();
@@ -405,8 +412,8 @@ fn server_checks(conn: &mut Conn, ep: &Endpoint, input: &LiveInput, out: &mut Ve
                 .fix(format!("Set maxmemory-policy to noeviction and give Redis enough maxmemory.{provider_fix}")),
         );
     }
-    let used = num(&info, "used_memory");
-    let max = num(&info, "maxmemory");
+    let used = num(info, "used_memory");
+    let max = num(info, "maxmemory");
     match (used, max) {
         (Some(used), Some(0)) => out.push(
             Finding::warning("maxmemory-unset", "maxmemory is 0: Redis has no memory limit")
@@ -429,7 +436,7 @@ fn server_checks(conn: &mut Conn, ep: &Endpoint, input: &LiveInput, out: &mut Ve
         }
         _ => {}
     }
-    clients(&info, &place, input, out);
+    clients(info, place, input, out);
     if info.get("aof_enabled").map(String::as_str) == Some("0") {
         let managed = input.provider.is_some();
         out.push(
@@ -447,7 +454,7 @@ fn server_checks(conn: &mut Conn, ep: &Endpoint, input: &LiveInput, out: &mut Ve
             }),
         );
     }
-    if let (Some(h), Some(m)) = (num(&info, "keyspace_hits"), num(&info, "keyspace_misses")) {
+    if let (Some(h), Some(m)) = (num(info, "keyspace_hits"), num(info, "keyspace_misses")) {
         if h + m > 0 {
             let ratio = h as f64 * 100.0 / (h + m) as f64;
             out.push(
@@ -457,7 +464,6 @@ fn server_checks(conn: &mut Conn, ep: &Endpoint, input: &LiveInput, out: &mut Ve
             );
         }
     }
-    latency(conn, &place, input, out);
 }
 
 fn clients(
@@ -757,5 +763,115 @@ fn actioncable_on_master(
                 "After a failover REDIS_URL must follow the new master, or realtime updates stop.",
             ),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::doctor::settings::{ChatwootEnv, Settings};
+
+    fn judge(info_text: &str, budget: Option<u32>) -> Vec<Finding> {
+        let settings = Settings::from_env(&ChatwootEnv::default());
+        let input = LiveInput {
+            settings: &settings,
+            timeout: Duration::from_secs(1),
+            budget_total: budget,
+            budget_maxclients: budget.map(|b| b * 2 + 32),
+            provider: None,
+        };
+        let mut out = Vec::new();
+        judge_info(&parse_info(info_text), "test", &input, &mut out);
+        out
+    }
+
+    fn ids(findings: &[Finding]) -> Vec<&'static str> {
+        findings.iter().map(|f| f.id).collect()
+    }
+
+    const HEALTHY: &str = "# Server\r\nredis_version:7.2.4\r\nredis_mode:standalone\r\n\
+        # Clients\r\nconnected_clients:10\r\nmaxclients:10000\r\n\
+        # Memory\r\nused_memory:1048576\r\nmaxmemory:104857600\r\nmaxmemory_policy:noeviction\r\n\
+        # Persistence\r\naof_enabled:1\r\n# Stats\r\nkeyspace_hits:90\r\nkeyspace_misses:10\r\n\
+        rejected_connections:0\r\n# Replication\r\nrole:master\r\n# Cluster\r\ncluster_enabled:0\r\n";
+
+    #[test]
+    fn healthy_server_gives_infos_only() {
+        let f = judge(HEALTHY, Some(55));
+        assert!(f.iter().all(|f| f.severity == Severity::Info), "{f:?}");
+        assert_eq!(
+            ids(&f),
+            vec!["server-version", "memory", "keyspace-hit-ratio"]
+        );
+    }
+
+    #[test]
+    fn version_below_6_2_and_cluster_mode_are_errors() {
+        let f = judge(&HEALTHY.replace("7.2.4", "6.0.20"), None);
+        assert!(ids(&f).contains(&"redis-too-old"));
+        let f = judge(&HEALTHY.replace("7.2.4", "6.2.0"), None);
+        assert!(!ids(&f).contains(&"redis-too-old"));
+        let f = judge(&HEALTHY.replace("7.2.4", "garbage"), None);
+        assert!(ids(&f).contains(&"version-unknown"));
+        let f = judge(
+            &HEALTHY.replace("cluster_enabled:0", "cluster_enabled:1"),
+            None,
+        );
+        assert!(ids(&f).contains(&"cluster-mode"));
+    }
+
+    #[test]
+    fn valkey_is_named() {
+        let f = judge(&format!("{HEALTHY}valkey_version:8.0.1\r\n"), None);
+        assert!(f[0].title.contains("Valkey 8.0.1"), "{}", f[0].title);
+    }
+
+    #[test]
+    fn replica_policy_memory_clients_persistence() {
+        let f = judge(&HEALTHY.replace("role:master", "role:slave"), None);
+        assert!(ids(&f).contains(&"connected-to-replica"));
+        for policy in [
+            "allkeys-lru",
+            "volatile-lru",
+            "allkeys-random",
+            "volatile-ttl",
+        ] {
+            let f = judge(&HEALTHY.replace("noeviction", policy), None);
+            assert!(ids(&f).contains(&"eviction-policy"), "{policy}");
+        }
+        let f = judge(&HEALTHY.replace("maxmemory:104857600", "maxmemory:0"), None);
+        assert!(ids(&f).contains(&"maxmemory-unset"));
+        let f = judge(
+            &HEALTHY.replace("used_memory:1048576", "used_memory:99000000"),
+            None,
+        );
+        assert!(ids(&f).contains(&"memory-nearly-full"));
+        let f = judge(
+            &HEALTHY.replace("used_memory:1048576", "used_memory:83886080"),
+            None,
+        );
+        assert!(ids(&f).contains(&"memory-high"));
+        let f = judge(
+            &HEALTHY.replace("maxclients:10000", "maxclients:40"),
+            Some(55),
+        );
+        assert!(ids(&f).contains(&"maxclients-below-budget"));
+        let f = judge(
+            &HEALTHY.replace("maxclients:10000", "maxclients:100"),
+            Some(55),
+        );
+        assert!(ids(&f).contains(&"maxclients-tight"));
+        let f = judge(&HEALTHY.replace("maxclients:10000", "maxclients:12"), None);
+        assert!(ids(&f).contains(&"clients-near-limit"));
+        // Redis 6.2 has no maxclients in INFO.
+        let f = judge(&HEALTHY.replace("maxclients:10000\r\n", ""), Some(55));
+        assert!(ids(&f).contains(&"maxclients-unknown"));
+        let f = judge(
+            &HEALTHY.replace("rejected_connections:0", "rejected_connections:3"),
+            None,
+        );
+        assert!(ids(&f).contains(&"rejected-connections"));
+        let f = judge(&HEALTHY.replace("aof_enabled:1", "aof_enabled:0"), None);
+        assert!(ids(&f).contains(&"aof-disabled"));
     }
 }

@@ -440,8 +440,11 @@ fn handshake(
     Ok(tls)
 }
 
+/// An `INFO` reply as key/value pairs.
+pub type Info = std::collections::BTreeMap<String, String>;
+
 /// Parses an `INFO` reply into key/value pairs (sections and comments dropped).
-pub fn parse_info(text: &str) -> std::collections::BTreeMap<String, String> {
+pub fn parse_info(text: &str) -> Info {
     text.lines()
         .filter(|l| !l.starts_with('#'))
         .filter_map(|l| l.split_once(':'))

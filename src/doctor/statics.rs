@@ -669,3 +669,344 @@ fn pools_and_budget(input: &StaticInput, out: &mut Vec<Finding>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::doctor::settings::workload;
+
+    /// Runs the static checks on an env file text.
+    fn lint_with(text: &str, max_connections: Option<u32>) -> Vec<Finding> {
+        let env = ChatwootEnv::from_dotenv(text, "env file test").expect("parses");
+        let settings = Settings::from_env(&env);
+        let w = workload(&env, None);
+        check(&StaticInput {
+            env: &env,
+            settings: &settings,
+            workload: &w,
+            max_connections,
+        })
+    }
+
+    fn lint(text: &str) -> Vec<Finding> {
+        lint_with(text, None)
+    }
+
+    fn severity_of(findings: &[Finding], id: &str) -> Option<Severity> {
+        findings.iter().find(|f| f.id == id).map(|f| f.severity)
+    }
+
+    #[track_caller]
+    fn assert_finding(text: &str, id: &str, severity: Severity) {
+        let f = lint(text);
+        assert_eq!(severity_of(&f, id), Some(severity), "{text:?} → {f:#?}");
+    }
+
+    #[track_caller]
+    fn assert_no_finding(text: &str, id: &str) {
+        let f = lint(text);
+        assert_eq!(severity_of(&f, id), None, "{text:?} → {f:#?}");
+    }
+
+    #[test]
+    fn a_clean_env_has_only_infos() {
+        let f = lint("REDIS_URL=redis://redis:6379\nREDIS_PASSWORD=Abc123def456\n");
+        assert!(f.iter().all(|f| f.severity == Severity::Info), "{f:#?}");
+    }
+
+    #[test]
+    fn substitutions() {
+        assert_finding(
+            "REDIS_PASSWORD=a$(id)b",
+            "env-command-substitution",
+            Severity::Error,
+        );
+        assert_finding(
+            "REDIS_PASSWORD=\"a$HOME\"",
+            "env-variable-substitution",
+            Severity::Warning,
+        );
+        assert_no_finding("REDIS_PASSWORD='a$(id)b'", "env-command-substitution");
+        // The value of a secret is not shown, the command of a non-secret is.
+        let f = lint("REDIS_PASSWORD=a$(cat /secret)b\nREDIS_ALFRED_SIZE=$(nproc)\n");
+        assert!(!f.iter().any(|f| f.observed.contains("/secret")));
+        assert!(f.iter().any(|f| f.observed.contains("$(nproc)")));
+    }
+
+    #[test]
+    fn redis_url_rules() {
+        assert_finding("REDIS_URL=\n", "redis-url-empty", Severity::Error);
+        assert_finding("OTHER=1\n", "redis-url-default", Severity::Info);
+        assert_finding(
+            "REDIS_URL='redis://:a^b@h:6379'\n",
+            "redis-url-invalid",
+            Severity::Error,
+        );
+        assert_finding(
+            "REDIS_URL='redis://:a@b@h:6379'\n",
+            "redis-url-invalid",
+            Severity::Error,
+        );
+        assert_finding(
+            "REDIS_URL=redis://:a+b@h:6379\n",
+            "url-password-plus",
+            Severity::Error,
+        );
+        assert_finding(
+            "REDIS_URL=redis://:a+b@h:6379\nREDIS_PASSWORD=Abcdef\n",
+            "url-password-plus",
+            Severity::Info,
+        );
+        assert_finding(
+            "REDIS_URL=redis://:one@h:6379\nREDIS_PASSWORD=Two\n",
+            "url-password-overridden",
+            Severity::Warning,
+        );
+        let f = lint("REDIS_URL='redis://:a^b@h:6379'\n");
+        assert!(!f
+            .iter()
+            .any(|f| f.observed.contains("a^b") || f.title.contains("a^b")));
+    }
+
+    #[test]
+    fn cable_yaml_password() {
+        for bad in ["0777", "yes", "'@x'", "\"a: b\""] {
+            assert_finding(
+                &format!("REDIS_PASSWORD={bad}\n"),
+                "password-cable-yaml",
+                Severity::Error,
+            );
+        }
+        let f = lint("REDIS_PASSWORD=yes\n");
+        assert!(!f.iter().any(|f| f.observed.contains("\"yes\"")), "{f:#?}");
+        assert_no_finding("REDIS_PASSWORD=\n", "password-cable-yaml");
+    }
+
+    #[test]
+    fn sentinel_rules() {
+        let base = "REDIS_SENTINELS=s1:26379,s2:26379,s3:26379\n";
+        assert_finding(
+            &format!("{base}REDIS_SENTINEL_MASTER_NAME=\n"),
+            "sentinel-master-name-empty",
+            Severity::Error,
+        );
+        assert_no_finding(base, "sentinel-master-name-empty");
+        assert_no_finding(
+            "REDIS_SENTINELS=\nREDIS_SENTINEL_MASTER_NAME=\n",
+            "sentinel-master-name-empty",
+        );
+        assert_finding(
+            &format!("{base}REDIS_SENTINEL_MASTER_NAME=my/master\n"),
+            "sentinel-master-name-invalid",
+            Severity::Error,
+        );
+        for bad in ["a:1,,b:2", "a: ", "redis://a:26379", "[::1]:26379"] {
+            assert_finding(
+                &format!("REDIS_SENTINELS='{bad}'\n"),
+                "sentinels-invalid",
+                Severity::Error,
+            );
+        }
+        assert_finding(
+            "REDIS_SENTINELS=master.cw.abc.use1.cache.amazonaws.com:26379\n",
+            "sentinel-managed-provider",
+            Severity::Error,
+        );
+        assert_finding(
+            &format!("{base}REDIS_URL=rediss://u:p@m:6379/3\n"),
+            "sentinel-ignores-url-settings",
+            Severity::Warning,
+        );
+        assert_finding(
+            &format!("{base}REDIS_SENTINEL_PASSWORD=\n"),
+            "sentinel-password-empty",
+            Severity::Info,
+        );
+        assert_finding(base, "sentinel-actioncable-url", Severity::Info);
+    }
+
+    #[test]
+    fn tls_and_provider_rules() {
+        assert_finding(
+            "REDIS_OPENSSL_VERIFY_MODE=NONE\n",
+            "verify-mode-not-none",
+            Severity::Warning,
+        );
+        assert_finding(
+            "REDIS_OPENSSL_VERIFY_MODE=' none'\n",
+            "verify-mode-not-none",
+            Severity::Warning,
+        );
+        assert_finding(
+            "REDIS_OPENSSL_VERIFY_MODE=off\n",
+            "verify-mode-unknown",
+            Severity::Info,
+        );
+        assert_no_finding("REDIS_OPENSSL_VERIFY_MODE=none\n", "verify-mode-not-none");
+        assert_finding(
+            "REDIS_URL=redis://10.0.0.5:6379\nREDIS_OPENSSL_VERIFY_MODE=none\n",
+            "verify-mode-unused",
+            Severity::Info,
+        );
+        for host in [
+            "master.cw.abc.use1.cache.amazonaws.com:6379",
+            "cw.westeurope.redis.azure.net:10000",
+            "cw-do-user-1-0.b.db.ondigitalocean.com:25061",
+        ] {
+            assert_finding(
+                &format!("REDIS_URL=rediss://{host}\nREDIS_OPENSSL_VERIFY_MODE=none\n"),
+                "verify-none-public-cert",
+                Severity::Warning,
+            );
+        }
+        // Heroku: a guess from the host name alone, an error with Heroku's own variables.
+        let heroku = "REDIS_URL=rediss://:p@ec2-1-2-3-4.compute-1.amazonaws.com:12345\n";
+        assert_finding(heroku, "provider-needs-verify-none", Severity::Warning);
+        assert_finding(
+            &format!("{heroku}DYNO=web.1\n"),
+            "provider-needs-verify-none",
+            Severity::Error,
+        );
+        assert_no_finding(
+            &format!("{heroku}REDIS_OPENSSL_VERIFY_MODE=none\n"),
+            "provider-needs-verify-none",
+        );
+        // Memorystore: private IP on 6378 with TLS; not on 6379.
+        assert_finding(
+            "REDIS_URL=rediss://10.1.2.3:6378\n",
+            "provider-needs-verify-none",
+            Severity::Warning,
+        );
+        assert_finding(
+            "REDIS_URL=rediss://10.1.2.3:6378\n",
+            "memorystore-client-command",
+            Severity::Warning,
+        );
+        assert_no_finding(
+            "REDIS_URL=redis://10.1.2.3:6379\n",
+            "provider-needs-verify-none",
+        );
+        assert_no_finding(
+            "REDIS_URL=redis://10.1.2.3:6379\n",
+            "memorystore-client-command",
+        );
+        assert_finding(
+            "REDIS_URL=redis://10.1.2.3:6378\n",
+            "plaintext-to-managed",
+            Severity::Error,
+        );
+        // Plain text to a managed host or a public address.
+        assert_finding(
+            "REDIS_URL=redis://cw-do-user-1-0.b.db.ondigitalocean.com:25060\n",
+            "plaintext-to-managed",
+            Severity::Error,
+        );
+        assert_finding(
+            "REDIS_URL=redis://master.cw.abc.use1.cache.amazonaws.com:6379\n",
+            "plaintext-to-managed",
+            Severity::Warning,
+        );
+        assert_finding(
+            "REDIS_URL=redis://203.0.113.7:6379\n",
+            "plaintext-public",
+            Severity::Warning,
+        );
+        assert_no_finding("REDIS_URL=redis://192.168.1.7:6379\n", "plaintext-public");
+        assert_finding(
+            "REDIS_URL=rediss://cw.redis.cache.windows.net:6380\n",
+            "azure-cache-redis-6",
+            Severity::Error,
+        );
+        assert_finding(
+            "REDIS_URL=rediss://clustercfg.cw.abc.use1.cache.amazonaws.com:6379\n",
+            "cluster-endpoint",
+            Severity::Error,
+        );
+    }
+
+    #[test]
+    fn ignored_variables() {
+        assert_finding(
+            "REDIS_URL=redis://r:6379\nREDIS_TLS=true\n",
+            "ignored-variable",
+            Severity::Warning,
+        );
+        assert_finding(
+            "REDIS_URL=redis://r:6379\nREDIS_HOST=r\nREDIS_PORT=6379\n",
+            "ignored-variable",
+            Severity::Info,
+        );
+        assert_finding(
+            "REDIS_URL=redis://r:6379\nREDIS_HOST=other\n",
+            "ignored-variable",
+            Severity::Warning,
+        );
+        assert_finding(
+            "REDIS_URL=redis://r:6379/2\nREDIS_DB=0\n",
+            "ignored-variable",
+            Severity::Warning,
+        );
+    }
+
+    #[test]
+    fn client_command_and_pools() {
+        assert_finding(
+            "REDIS_DISABLE_CLIENT_COMMAND=false\n",
+            "disable-client-command-false",
+            Severity::Warning,
+        );
+        assert_no_finding(
+            "REDIS_DISABLE_CLIENT_COMMAND=true\n",
+            "disable-client-command-false",
+        );
+        assert_finding("REDIS_ALFRED_SIZE=\n", "pool-size-invalid", Severity::Error);
+        assert_finding(
+            "REDIS_VELMA_SIZE=ten\n",
+            "pool-size-invalid",
+            Severity::Error,
+        );
+        assert_finding("REDIS_VELMA_SIZE=0\n", "pool-size-invalid", Severity::Error);
+        assert_finding(
+            "REDIS_VELMA_SIZE=010\n",
+            "pool-size-radix",
+            Severity::Warning,
+        );
+        assert_finding(
+            "RAILS_MAX_THREADS=8\n",
+            "pool-below-threads",
+            Severity::Warning,
+        );
+        assert_no_finding(
+            "RAILS_MAX_THREADS=8\nREDIS_ALFRED_SIZE=8\nREDIS_VELMA_SIZE=10\n",
+            "pool-below-threads",
+        );
+        assert_finding(
+            "RAILS_MAX_THREADS=many\n",
+            "workload-invalid",
+            Severity::Warning,
+        );
+    }
+
+    #[test]
+    fn budget_against_the_plan_cap() {
+        let f = lint_with("REDIS_URL=redis://r:6379\n", Some(20));
+        assert_eq!(
+            severity_of(&f, "budget-over-plan-cap"),
+            Some(Severity::Error)
+        );
+        let f = lint_with("REDIS_URL=redis://r:6379\n", Some(100));
+        assert_eq!(severity_of(&f, "budget-over-plan-cap"), None);
+        let budget = f
+            .iter()
+            .find(|f| f.id == "connection-budget")
+            .expect("budget");
+        assert!(budget.title.contains("55"), "{}", budget.title);
+        // WEB_CONCURRENCY=2 doubles the web part: 2 × 27 + 28.
+        let f = lint("WEB_CONCURRENCY=2\n");
+        let budget = f
+            .iter()
+            .find(|f| f.id == "connection-budget")
+            .expect("budget");
+        assert!(budget.title.contains("82"), "{}", budget.title);
+    }
+}
