@@ -51,6 +51,9 @@ pub struct EnvEntry {
     pub substitutions: Vec<Substitution>,
     /// The line had the `export ` prefix.
     pub exported: bool,
+    /// When Docker Compose v2 would read a different text for this unquoted value (it starts
+    /// a comment only at ` #`, so `a#b` is `a#b` there and `a` here): that text.
+    pub compose_text: Option<String>,
 }
 
 impl EnvEntry {
@@ -224,6 +227,7 @@ fn parse_assignment(
                         line,
                         substitutions: Vec::new(),
                         exported,
+                        compose_text: None,
                     }
                 } else {
                     // dotenv 3 keeps `\n` and `\r` as two characters (legacy mode aside).
@@ -237,6 +241,7 @@ fn parse_assignment(
                         line,
                         substitutions,
                         exported,
+                        compose_text: None,
                     }
                 };
                 return Some((entry, rest_end));
@@ -250,15 +255,43 @@ fn parse_assignment(
         .map_or(line_end, |p| value_start + p);
     let raw: String = chars[value_start..value_end].iter().collect();
     let raw = raw.trim().to_string();
-    // Ruby strips surrounding quotes that match even here (e.g. `'a'b'` never gets here, but
-    // `"a" x` does not match either); an unmatched quote stays part of the value.
-    let (value, substitutions) = evaluate(&unescape(&raw));
+    // Docker Compose v2 starts a comment only at a `#` after a blank: `a#b` stays `a#b` there.
+    let compose: String = {
+        let line: String = chars[value_start..line_end].iter().collect();
+        let cut = line
+            .char_indices()
+            .find(|(i, c)| *c == '#' && (*i == 0 || line[..*i].ends_with(is_blank)))
+            .map_or(line.len(), |(i, _)| i);
+        line[..cut].trim().to_string()
+    };
+    // Like Ruby, strip quotes that enclose the whole text (`"a"b"` is `a"b`, double-quoted);
+    // an unmatched quote stays part of the value.
+    let enclosing = raw
+        .chars()
+        .next()
+        .filter(|q| (*q == '"' || *q == '\'') && raw.len() >= 2 && raw.ends_with(*q));
+    let (value, substitutions, quoting) = match enclosing {
+        Some('\'') => (
+            raw[1..raw.len() - 1].to_string(),
+            Vec::new(),
+            Quoting::Single,
+        ),
+        Some(_) => {
+            let (v, s) = evaluate(&unescape(&raw[1..raw.len() - 1]));
+            (v, s, Quoting::Double)
+        }
+        None => {
+            let (v, s) = evaluate(&unescape(&raw));
+            (v, s, Quoting::Unquoted)
+        }
+    };
     Some((
         EnvEntry {
             key,
             value,
+            compose_text: (compose != raw).then_some(compose),
             raw,
-            quoting: Quoting::Unquoted,
+            quoting,
             line,
             substitutions,
             exported,
@@ -403,7 +436,10 @@ mod tests {
 
     #[test]
     fn hash_in_unquoted_value_starts_a_comment_anywhere() {
-        assert_eq!(one("P=a#b").value, "a");
+        let e = one("P=a#b");
+        assert_eq!(e.value, "a");
+        assert_eq!(e.compose_text.as_deref(), Some("a#b"));
+        assert_eq!(one("P=a #b").compose_text, None);
         assert_eq!(one("P=a #b").value, "a");
         assert_eq!(one("P=\"a#b\"").value, "a#b");
         assert_eq!(one("P='a #b' # c").value, "a #b");
@@ -458,6 +494,10 @@ mod tests {
         assert_eq!(one("P: v").value, "v");
         let e = one("P=\"abc");
         assert_eq!((e.value.as_str(), e.quoting), ("\"abc", Quoting::Unquoted));
+        let e = one("P=\"a\"b\"");
+        assert_eq!((e.value.as_str(), e.quoting), ("a\"b", Quoting::Double));
+        let e = one("P='a'b' # c");
+        assert_eq!((e.value.as_str(), e.quoting), ("a'b", Quoting::Single));
         assert!(parse("just words\n").expect("ignored").is_empty());
         let entries = parse("A=1\nA=2\n").expect("parses");
         assert_eq!(last(&entries, "A").map(|e| e.value.as_str()), Some("2"));

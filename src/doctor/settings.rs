@@ -21,6 +21,8 @@ pub struct EnvVar {
     pub line: Option<usize>,
     pub quoting: Option<Quoting>,
     pub substitutions: Vec<Substitution>,
+    /// What Docker Compose v2 would read instead, when it differs (`a#b` unquoted).
+    pub compose_text: Option<String>,
 }
 
 /// The variables Chatwoot would see, and where they came from.
@@ -43,6 +45,7 @@ impl ChatwootEnv {
                     line: Some(e.line),
                     quoting: Some(e.quoting),
                     substitutions: e.substitutions,
+                    compose_text: e.compose_text,
                 },
             );
         }
@@ -66,6 +69,7 @@ impl ChatwootEnv {
                             line: None,
                             quoting: None,
                             substitutions: Vec::new(),
+                            compose_text: None,
                         },
                     )
                 })

@@ -42,7 +42,7 @@ pub struct StaticInput<'a> {
 /// Runs every static rule, in the order an operator should fix things.
 pub fn check(input: &StaticInput) -> Vec<Finding> {
     let mut out = Vec::new();
-    substitutions(input.env, &mut out);
+    env_file_traps(input.env, &mut out);
     redis_url(input.env, input.settings, &mut out);
     password(input.env, input.settings, &mut out);
     sentinel(input.env, input.settings, &mut out);
@@ -58,7 +58,8 @@ pub fn shown_url(settings: &Settings) -> String {
     redact_url(settings.url_text.as_deref().unwrap_or(DEFAULT_REDIS_URL))
 }
 
-fn substitutions(env: &ChatwootEnv, out: &mut Vec<Finding>) {
+/// How the env file is written: values that a reader changes (substitutions, `#`).
+fn env_file_traps(env: &ChatwootEnv, out: &mut Vec<Finding>) {
     for key in REDIS_ENV_KEYS
         .iter()
         .chain(WORKLOAD_KEYS)
@@ -74,6 +75,31 @@ fn substitutions(env: &ChatwootEnv, out: &mut Vec<Finding>) {
                 format!(" ({text})")
             }
         };
+        if let Some(compose) = &var.compose_text {
+            out.push(
+                Finding::warning(
+                    "env-readers-disagree",
+                    format!("{key}: Docker Compose and Chatwoot's dotenv read different values"),
+                )
+                .observed(format!(
+                    "{} is unquoted and has a # not preceded by a space{}",
+                    env.locate(key),
+                    if SECRET_KEYS.contains(key) {
+                        String::new()
+                    } else {
+                        format!(": dotenv reads {:?}, Compose reads {compose:?}", var.value)
+                    }
+                ))
+                .why(
+                    "Ruby dotenv (a non-Docker Chatwoot) starts a comment at any # of an unquoted \
+                     value, Docker Compose only at \" #\": the same file gives two different \
+                     values, and a password cut at # fails AUTH on one of the two.",
+                )
+                .fix(format!(
+                    "Single-quote the value ({key}='…'): every reader then keeps the # as is."
+                )),
+            );
+        }
         for s in &var.substitutions {
             match s {
                 Substitution::Command(cmd) => out.push(
@@ -189,9 +215,6 @@ fn redis_url(env: &ChatwootEnv, settings: &Settings, out: &mut Vec<Finding>) {
                         .fix("Keep the password in one place: remove it from the URL, or unset REDIS_PASSWORD."),
                     );
                 }
-            }
-            if url.username.is_some() && url.password.is_none() {
-                // Unreachable with redis-client's rules (a lone user is a password); kept out.
             }
         }
     }
@@ -712,6 +735,19 @@ mod tests {
     fn a_clean_env_has_only_infos() {
         let f = lint("REDIS_URL=redis://redis:6379\nREDIS_PASSWORD=Abc123def456\n");
         assert!(f.iter().all(|f| f.severity == Severity::Info), "{f:#?}");
+    }
+
+    #[test]
+    fn env_readers_disagree_on_hash() {
+        assert_finding(
+            "REDIS_PASSWORD=abc#def\n",
+            "env-readers-disagree",
+            Severity::Warning,
+        );
+        assert_no_finding("REDIS_PASSWORD='abc#def'\n", "env-readers-disagree");
+        assert_no_finding("REDIS_PASSWORD=abcdef # comment\n", "env-readers-disagree");
+        let f = lint("REDIS_PASSWORD=abc#defgh\n");
+        assert!(!f.iter().any(|f| f.observed.contains("defgh")));
     }
 
     #[test]
