@@ -221,6 +221,19 @@ fn doctor_tls_self_signed_verify_peer_fails_verify_none_passes() {
     );
     run.expect("tls-certificate-rejected", "error", 1);
     assert!(run.has("verify-mode-not-none"));
+
+    // Plain redis:// to the TLS port: the server drops the connection.
+    let run = doctor_env(
+        &format!(
+            "REDIS_URL=redis://127.0.0.1:{}\nREDIS_PASSWORD={PASSWORD}\n",
+            redis.port
+        ),
+        &["--timeout", "2"],
+    );
+    run.expect("connection-closed", "error", 1);
+    assert!(run.finding("connection-closed")["fix"]
+        .as_str()
+        .is_some_and(|f| f.contains("rediss://")));
 }
 
 #[test]
@@ -314,7 +327,51 @@ fn doctor_silent_listener_times_out() {
         "took {:?}",
         run.elapsed
     );
+
+    // The same with rediss://: the TLS handshake is bounded too.
+    let run = doctor_env(
+        &format!("REDIS_URL=rediss://127.0.0.1:{port}\nREDIS_PASSWORD={PASSWORD}\n"),
+        &["--timeout", "1"],
+    );
+    run.expect("tls-timeout", "error", 1);
+    assert!(
+        run.elapsed < Duration::from_secs(5),
+        "took {:?}",
+        run.elapsed
+    );
     drop(listener);
+}
+
+#[test]
+fn doctor_reads_dot_env_then_the_process_environment() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let run_in = |dir: &Path| {
+        let out = Command::cargo_bin("chatwoot-redis")
+            .expect("binary")
+            .current_dir(dir)
+            .args(["doctor", "--offline", "--format", "json"])
+            .env("REDIS_URL", format!("redis://:{PASSWORD}@127.0.0.1:6379"))
+            .env("REDIS_TLS", "true")
+            .env_remove("REDIS_PASSWORD")
+            .env_remove("REDIS_SENTINELS")
+            .env_remove("CHATWOOT_REDIS_MAX_CONNECTIONS")
+            .output()
+            .expect("run");
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(!stdout.contains(PASSWORD), "{stdout}");
+        serde_json::from_str::<Value>(&stdout).expect("JSON")
+    };
+    let json = run_in(dir.path());
+    assert_eq!(json["target"]["env_source"], "process environment");
+    assert_eq!(json["target"]["redis_url"], "redis://:***@127.0.0.1:6379");
+    assert!(json["findings"]
+        .as_array()
+        .is_some_and(|a| a.iter().any(|f| f["id"] == "ignored-variable")));
+
+    std::fs::write(dir.path().join(".env"), "REDIS_URL=redis://10.0.0.9:6379\n").expect("write");
+    let json = run_in(dir.path());
+    assert_eq!(json["target"]["env_source"], "env file .env");
+    assert_eq!(json["target"]["host"], "10.0.0.9");
 }
 
 #[test]
@@ -355,6 +412,18 @@ fn doctor_sentinel_master_wrong_name_and_replica_url() {
     assert!(run.has("actioncable-on-master"), "{}", run.stdout);
     assert!(run.has("sentinel-quorum"), "{}", run.stdout);
     assert_eq!(run.json["target"]["mode"], "sentinel");
+
+    // One sentinel down while the others answer: a warning, not an error.
+    let closed = free_port();
+    let run = doctor_env(
+        &env("mymaster", master.port).replace(
+            &format!("REDIS_SENTINELS={list}"),
+            &format!("REDIS_SENTINELS={list},127.0.0.1:{closed}"),
+        ),
+        &[],
+    );
+    run.expect("connection-refused", "warning", 0);
+    assert!(run.has("sentinel-master"));
 
     let run = doctor_env(&env("othermaster", master.port), &[]);
     run.expect("sentinel-master-unknown", "error", 1);
