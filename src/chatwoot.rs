@@ -520,11 +520,8 @@ pub fn parse_redis_url(url: &str) -> Result<RedisUrl, String> {
             }
         }
     }
-    let (path, query) = tail
-        .split_once('#')
-        .map_or(tail, |(before, _)| before)
-        .split_once('?')
-        .unwrap_or((tail.split_once('#').map_or(tail, |(b, _)| b), ""));
+    let tail = tail.split_once('#').map_or(tail, |(before, _)| before);
+    let (path, query) = tail.split_once('?').unwrap_or((tail, ""));
     let mut db = None;
     let db_path = path.strip_prefix('/').unwrap_or(path);
     if !db_path.is_empty() {

@@ -91,6 +91,12 @@ pub fn connections_total(w: &Workload, alfred: u32, velma: u32) -> u32 {
         )
 }
 
+/// `maxclients` for a steady-state connection count: room for a rolling restart (old and new
+/// processes side by side) plus admin headroom.
+pub fn maxclients_for(total: u32) -> u32 {
+    total.saturating_mul(2).saturating_add(ADMIN_HEADROOM)
+}
+
 /// The whole budget for a workload. Saturating arithmetic: absurd inputs are refused by the
 /// validators before they get here, but the function stays total.
 pub fn budget(w: &Workload) -> Budget {
@@ -105,7 +111,7 @@ pub fn budget(w: &Workload) -> Budget {
         per_web_process,
         per_sidekiq_process,
         total,
-        maxclients: total.saturating_mul(2).saturating_add(ADMIN_HEADROOM),
+        maxclients: maxclients_for(total),
     }
 }
 

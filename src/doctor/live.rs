@@ -7,7 +7,7 @@ use crate::chatwoot::{parse_redis_version, ManagedProvider, MIN_REDIS_VERSION};
 
 use super::finding::{Finding, Severity};
 use super::resp::{parse_info, Conn, Failure, Info, Reply, Step};
-use super::settings::{Endpoint, Settings};
+use super::settings::{ConfiguredBudget, Endpoint, Settings};
 use super::statics::{is_public_ip, plaintext_public};
 
 /// What the live checks need.
@@ -15,10 +15,8 @@ use super::statics::{is_public_ip, plaintext_public};
 pub struct LiveInput<'a> {
     pub settings: &'a Settings,
     pub timeout: Duration,
-    /// Connections Chatwoot holds (configured pools × workload), when known.
-    pub budget_total: Option<u32>,
-    /// `maxclients` the budget recommends (rolling restarts + admin headroom).
-    pub budget_maxclients: Option<u32>,
+    /// Connections Chatwoot holds with the configured pools, when they can be read.
+    pub budget: Option<ConfiguredBudget>,
     pub provider: Option<ManagedProvider>,
 }
 
@@ -91,7 +89,9 @@ fn connect(ep: &Endpoint, input: &LiveInput, out: &mut Vec<Finding>) -> Option<(
         }
     };
     if let Some(peer) = conn.peer {
-        if !ep.tls && ep.label == "REDIS_URL" && is_public_ip(peer.ip()) {
+        // An IP literal was already judged by the static checks.
+        let literal = ep.host.parse::<std::net::IpAddr>().is_ok();
+        if !ep.tls && ep.label == "REDIS_URL" && !literal && is_public_ip(peer.ip()) {
             out.push(plaintext_public(&format!("{} ({})", ep.host, peer.ip())));
         }
     }
@@ -502,8 +502,8 @@ fn clients(
             );
         }
     }
-    if let Some(total) = input.budget_total {
-        let recommended = input.budget_maxclients.unwrap_or(total);
+    if let Some(budget) = input.budget {
+        let (total, recommended) = (budget.total, budget.maxclients);
         if maxclients < total as u64 {
             out.push(
                 Finding::error("maxclients-below-budget", format!("maxclients {maxclients} is below Chatwoot's {total} connections"))
@@ -776,8 +776,12 @@ mod tests {
         let input = LiveInput {
             settings: &settings,
             timeout: Duration::from_secs(1),
-            budget_total: budget,
-            budget_maxclients: budget.map(|b| b * 2 + 32),
+            budget: budget.map(|total| ConfiguredBudget {
+                alfred: 5,
+                velma: 10,
+                total,
+                maxclients: crate::sizing::maxclients_for(total),
+            }),
             provider: None,
         };
         let mut out = Vec::new();

@@ -16,7 +16,6 @@ use std::time::Duration;
 use crate::chatwoot::{detect_provider, UrlScheme};
 use crate::error::{Error, Result};
 use crate::redact::Redactor;
-use crate::sizing;
 
 pub use finding::{Finding, Severity};
 pub use report::{Report, Target};
@@ -101,31 +100,14 @@ pub fn run(options: &Options) -> Result<Report> {
     };
     let settings = Settings::from_env(&env);
     let workload = settings::workload(&env, answers.as_ref().map(|(a, p)| (a, p.as_str())));
+    let budget = settings::configured_budget(&env, &workload.workload);
     let mut findings = statics::check(&statics::StaticInput {
         env: &env,
         settings: &settings,
         workload: &workload,
+        budget,
         max_connections: options.max_connections,
     });
-
-    let pools = (
-        settings::pool_size(&env, "REDIS_ALFRED_SIZE"),
-        settings::pool_size(&env, "REDIS_VELMA_SIZE"),
-    );
-    let (budget_total, budget_maxclients) = match pools {
-        (Ok(alfred), Ok(velma)) => {
-            let total = sizing::connections_total(&workload.workload, alfred, velma);
-            (
-                Some(total),
-                Some(
-                    total
-                        .saturating_mul(2)
-                        .saturating_add(sizing::ADMIN_HEADROOM),
-                ),
-            )
-        }
-        _ => (None, None),
-    };
     let provider = settings
         .url
         .as_ref()
@@ -136,8 +118,7 @@ pub fn run(options: &Options) -> Result<Report> {
         findings.extend(live::check(&live::LiveInput {
             settings: &settings,
             timeout: options.timeout,
-            budget_total,
-            budget_maxclients,
+            budget,
             provider,
         }));
     }

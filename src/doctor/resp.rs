@@ -256,7 +256,8 @@ fn tls_config(verify_peer: bool) -> Result<Arc<ClientConfig>, Failure> {
 }
 
 impl Conn {
-    /// Opens a TCP (and TLS) connection; each step gets `timeout`.
+    /// Opens a TCP connection, then TLS when `tls` is `Some(verify_peer)`; each step (DNS,
+    /// connect, handshake) gets `timeout`.
     pub fn open(
         host: &str,
         port: u16,

@@ -8,7 +8,7 @@ use crate::chatwoot::{
     DEFAULT_SENTINEL_MASTER,
 };
 use crate::dotenv::{self, DotenvError, Quoting, Substitution};
-use crate::sizing::{Workload, DEFAULT_ALFRED, DEFAULT_VELMA};
+use crate::sizing::{connections_total, maxclients_for, Workload, DEFAULT_ALFRED, DEFAULT_VELMA};
 
 /// Where Chatwoot's default `REDIS_URL` points when the variable is unset.
 pub const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:6379";
@@ -256,6 +256,30 @@ pub fn pool_size(env: &ChatwootEnv, key: &str) -> Result<u32, String> {
                 .ok_or_else(|| format!("{n} is not a usable pool size (it must be 1 or more)"))
         }
     }
+}
+
+/// The connections Chatwoot holds with the pool sizes the env really sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConfiguredBudget {
+    pub alfred: u32,
+    pub velma: u32,
+    /// Connections in steady state.
+    pub total: u32,
+    /// The `maxclients` this total calls for (rolling restarts, admin headroom).
+    pub maxclients: u32,
+}
+
+/// `None` when a pool size cannot be read (reported by the static checks).
+pub fn configured_budget(env: &ChatwootEnv, w: &Workload) -> Option<ConfiguredBudget> {
+    let alfred = pool_size(env, "REDIS_ALFRED_SIZE").ok()?;
+    let velma = pool_size(env, "REDIS_VELMA_SIZE").ok()?;
+    let total = connections_total(w, alfred, velma);
+    Some(ConfiguredBudget {
+        alfred,
+        velma,
+        total,
+        maxclients: maxclients_for(total),
+    })
 }
 
 /// The workload behind the connection budget, and where it came from.

@@ -6,12 +6,12 @@ use crate::chatwoot::{
 };
 use crate::dotenv::Substitution;
 use crate::redact::redact_url;
-use crate::sizing::{
-    connections_per_sidekiq_process, connections_per_web_process, connections_total, Workload,
-};
+use crate::sizing::{connections_per_sidekiq_process, connections_per_web_process, Workload};
 
 use super::finding::{Finding, Severity};
-use super::settings::{pool_size, ChatwootEnv, Settings, WorkloadSource, DEFAULT_REDIS_URL};
+use super::settings::{
+    pool_size, ChatwootEnv, ConfiguredBudget, Settings, WorkloadSource, DEFAULT_REDIS_URL,
+};
 
 /// Variables whose value doctor never prints.
 const SECRET_KEYS: &[&str] = &[
@@ -35,6 +35,8 @@ pub struct StaticInput<'a> {
     pub env: &'a ChatwootEnv,
     pub settings: &'a Settings,
     pub workload: &'a WorkloadSource,
+    /// `None` when a pool size cannot be read.
+    pub budget: Option<ConfiguredBudget>,
     /// The plan's connection cap (`--max-connections`).
     pub max_connections: Option<u32>,
 }
@@ -613,31 +615,24 @@ fn client_command(env: &ChatwootEnv, out: &mut Vec<Finding>) {
 
 fn pools_and_budget(input: &StaticInput, out: &mut Vec<Finding>) {
     let env = input.env;
-    let mut sizes = Vec::new();
     for key in ["REDIS_ALFRED_SIZE", "REDIS_VELMA_SIZE"] {
         match pool_size(env, key) {
-            Err(why) => {
-                out.push(
-                    Finding::error("pool-size-invalid", format!("{key} is not an integer: Chatwoot does not boot"))
-                        .observed(format!("{}: {why}", env.locate(key)))
-                        .why("Chatwoot reads the pool size with Ruby's Integer(), which raises on an empty or non-numeric value.")
-                        .fix(format!("Set {key} to a positive number (at least RAILS_MAX_THREADS) or delete the line.")),
-                );
-                sizes.push(None);
-            }
+            Err(why) => out.push(
+                Finding::error("pool-size-invalid", format!("{key} is not an integer: Chatwoot does not boot"))
+                    .observed(format!("{}: {why}", env.locate(key)))
+                    .why("Chatwoot reads the pool size with Ruby's Integer(), which raises on an empty or non-numeric value.")
+                    .fix(format!("Set {key} to a positive number (at least RAILS_MAX_THREADS) or delete the line.")),
+            ),
             Ok(n) => {
-                if let Some(v) = env.get(key) {
-                    let t = v.trim();
-                    if t.len() > 1 && t.starts_with('0') {
-                        out.push(
-                            Finding::warning("pool-size-radix", format!("{key}={t} is read as {n}"))
-                                .observed(format!("{} = {v:?}", env.locate(key)))
-                                .why("Ruby's Integer() reads a leading 0 as octal and 0x as hexadecimal.")
-                                .fix(format!("Write {key}={n} if that is what you meant.")),
-                        );
-                    }
+                let t = env.get(key).map(str::trim).unwrap_or_default();
+                if t.len() > 1 && t.starts_with('0') {
+                    out.push(
+                        Finding::warning("pool-size-radix", format!("{key}={t} is read as {n}"))
+                            .observed(format!("{} = {t:?}", env.locate(key)))
+                            .why("Ruby's Integer() reads a leading 0 as octal and 0x as hexadecimal.")
+                            .fix(format!("Write {key}={n} if that is what you meant.")),
+                    );
                 }
-                sizes.push(Some(n));
             }
         }
     }
@@ -653,10 +648,13 @@ fn pools_and_budget(input: &StaticInput, out: &mut Vec<Finding>) {
             .fix("Fix the value (a positive whole number)."),
         );
     }
-    let (Some(alfred), Some(velma)) = (sizes[0], sizes[1]) else {
+    let Some(budget) = input.budget else {
         return;
     };
-    for (key, size) in [("REDIS_ALFRED_SIZE", alfred), ("REDIS_VELMA_SIZE", velma)] {
+    for (key, size) in [
+        ("REDIS_ALFRED_SIZE", budget.alfred),
+        ("REDIS_VELMA_SIZE", budget.velma),
+    ] {
         if size < w.web_threads {
             out.push(
                 Finding::warning("pool-below-threads", format!("{key} ({size}) is below the web threads ({})", w.web_threads))
@@ -666,20 +664,19 @@ fn pools_and_budget(input: &StaticInput, out: &mut Vec<Finding>) {
             );
         }
     }
-    let total = connections_total(w, alfred, velma);
+    let total = budget.total;
     let formula = format!(
         "{} web process(es) x {} + {} Sidekiq process(es) x {} = {total} connections ({})",
         w.web_processes,
-        connections_per_web_process(alfred, velma),
+        connections_per_web_process(budget.alfred, budget.velma),
         w.sidekiq_processes,
-        connections_per_sidekiq_process(alfred, w.sidekiq_concurrency),
+        connections_per_sidekiq_process(budget.alfred, w.sidekiq_concurrency),
         input.workload.from
     );
     out.push(
         Finding::info("connection-budget", format!("Chatwoot opens about {total} Redis connections"))
             .observed(formula.clone())
-            .why("Per web process: alfred + velma + 10 (Sidekiq client) + 2 (ActionCable); per Sidekiq process: concurrency + 10 + 2 + min(alfred, concurrency) + 1.")
-            .fix(""),
+            .why("Per web process: alfred + velma + 10 (Sidekiq client) + 2 (ActionCable); per Sidekiq process: concurrency + 10 + 2 + min(alfred, concurrency) + 1."),
     );
     if let Some(cap) = input.max_connections {
         if total > cap {
@@ -696,7 +693,7 @@ fn pools_and_budget(input: &StaticInput, out: &mut Vec<Finding>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::doctor::settings::workload;
+    use crate::doctor::settings::{configured_budget, workload};
 
     /// Runs the static checks on an env file text.
     fn lint_with(text: &str, max_connections: Option<u32>) -> Vec<Finding> {
@@ -706,6 +703,7 @@ mod tests {
         check(&StaticInput {
             env: &env,
             settings: &settings,
+            budget: configured_budget(&env, &w.workload),
             workload: &w,
             max_connections,
         })
