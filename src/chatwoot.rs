@@ -494,7 +494,8 @@ pub fn parse_redis_url(url: &str) -> Result<RedisUrl, String> {
         port.parse::<u16>()
             .ok()
             .filter(|p| *p != 0)
-            .ok_or_else(|| format!("the port {port:?} is not a number from 1 to 65535"))?
+            // The text is not echoed: in `redis://:secret` (host forgotten) it is the password.
+            .ok_or_else(|| "the port is not a number from 1 to 65535".to_string())?
     };
     let (mut username, mut password, mut raw_password) = (None, None, None);
     if let Some(info) = userinfo {
@@ -858,12 +859,14 @@ mod tests {
             ("redis://:a%zz@host", "%"),
             ("http://host", "scheme"),
             ("redis://host:abc", "port"),
+            ("redis://:forgotten", "port"),
             ("redis://host/x", "database"),
             ("host:6379", "not a URL"),
         ] {
             let err = parse_redis_url(bad).unwrap_err();
             assert!(err.contains(needle), "{bad}: {err}");
             assert!(!err.contains("a#b") && !err.contains("a^b"), "{err}");
+            assert!(!err.contains("forgotten"), "{err}");
         }
     }
 

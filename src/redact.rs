@@ -12,6 +12,19 @@ pub fn redact_url(url: &str) -> String {
     };
     let rest = &url[scheme_end + 3..];
     let Some(at) = rest.rfind('@') else {
+        // No userinfo; but in `redis://:secret` (host forgotten) the "port" is the password.
+        let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        if let Some(colon) = rest[..end].rfind(':') {
+            let port = &rest[colon + 1..end];
+            if !port.bytes().all(|b| b.is_ascii_digit()) && !rest[..end].ends_with(']') {
+                return format!(
+                    "{}{}{MASK}{}",
+                    &url[..scheme_end + 3],
+                    &rest[..=colon],
+                    &rest[end..]
+                );
+            }
+        }
         return url.to_string();
     };
     let userinfo = &rest[..at];
@@ -68,6 +81,10 @@ mod tests {
         assert_eq!(redact_url("redis://s3cr3t@h"), "redis://***@h");
         assert_eq!(redact_url("redis://:a@b#c@h:1"), "redis://:***@h:1");
         assert_eq!(redact_url("redis://h:6379"), "redis://h:6379");
+        assert_eq!(redact_url("redis://[::1]:6379/0"), "redis://[::1]:6379/0");
+        assert_eq!(redact_url("redis://[::1]/0"), "redis://[::1]/0");
+        assert_eq!(redact_url("redis://:s3cr3t"), "redis://:***");
+        assert_eq!(redact_url("redis://h:s3cr3t/1"), "redis://h:***/1");
         assert_eq!(redact_url("not a url"), "not a url");
     }
 

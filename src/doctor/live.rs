@@ -249,6 +249,8 @@ fn command_failure(
 fn auth_error(ep: &Endpoint, place: &str, e: &str) -> Finding {
     let who = if ep.label.starts_with("sentinel") {
         "REDIS_SENTINEL_PASSWORD (REDIS_PASSWORD when unset)"
+    } else if ep.label == "Sentinel master" {
+        "REDIS_PASSWORD (in Sentinel mode the password in REDIS_URL is not used for the master)"
     } else {
         "REDIS_PASSWORD (or the password in REDIS_URL)"
     };

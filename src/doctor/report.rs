@@ -105,10 +105,6 @@ impl Report {
         }
     }
 
-    pub fn has(&self, id: &str) -> bool {
-        self.findings.iter().any(|f| f.id == id)
-    }
-
     pub fn to_json(&self) -> String {
         let json = Json {
             version: JSON_VERSION,
