@@ -368,7 +368,7 @@ pub fn workload(env: &ChatwootEnv, answers: Option<(&AnswersWorkload, &str)>) ->
         }
     }
     let from = if used.is_empty() {
-        "Chatwoot defaults (one web process with 5 threads, one Sidekiq with concurrency 10)"
+        "Chatwoot defaults: one web process with 5 threads, one Sidekiq with concurrency 10"
             .to_string()
     } else {
         format!(

@@ -293,6 +293,14 @@ fn sentinel(env: &ChatwootEnv, settings: &Settings, out: &mut Vec<Finding>) {
                 .fix("Write REDIS_SENTINELS=host1:26379,host2:26379,host3:26379 (host names, no scheme, no spaces)."),
         ),
         Ok(list) => {
+            if list.len() < 3 {
+                out.push(
+                    Finding::warning("sentinels-too-few", format!("Only {} sentinel(s) listed", list.len()))
+                        .observed(format!("{} lists {}", env.locate("REDIS_SENTINELS"), list.len()))
+                        .why("A failover needs a majority of sentinels; with fewer than three, losing one host (often the master's) leaves no quorum and Chatwoot stays down.")
+                        .fix("Run three sentinels on separate hosts (quorum 2) and list all of them."),
+                );
+            }
             for addr in list {
                 if let Some(p) = detect_provider(&addr.host, addr.port).filter(|p| p.is_certain()) {
                     out.push(
@@ -857,6 +865,12 @@ mod tests {
             Severity::Info,
         );
         assert_finding(base, "sentinel-actioncable-url", Severity::Info);
+        assert_no_finding(base, "sentinels-too-few");
+        assert_finding(
+            "REDIS_SENTINELS=s1,s2\n",
+            "sentinels-too-few",
+            Severity::Warning,
+        );
     }
 
     #[test]
