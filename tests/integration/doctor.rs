@@ -118,16 +118,25 @@ fn healthy_args() -> Vec<&'static str> {
     ]
 }
 
+/// A healthy password-protected Redis with some settings overridden (later arguments win).
+fn protected_redis(overrides: &[&str]) -> Server {
+    let mut args = healthy_args();
+    args.extend_from_slice(overrides);
+    Server::redis(&args)
+}
+
+/// doctor on an env that points at `port` with the right password.
+fn doctor_protected(port: u16) -> Run {
+    doctor_env(
+        &format!("REDIS_URL=redis://127.0.0.1:{port}\nREDIS_PASSWORD={PASSWORD}\n"),
+        &[],
+    )
+}
+
 #[test]
 fn doctor_healthy_password_protected_redis() {
-    let redis = Server::redis(&healthy_args());
-    let run = doctor_env(
-        &format!(
-            "REDIS_URL=redis://127.0.0.1:{}\nREDIS_PASSWORD={PASSWORD}\n",
-            redis.port
-        ),
-        &[],
-    );
+    let redis = protected_redis(&[]);
+    let run = doctor_protected(redis.port);
     run.expect("server-version", "info", 0);
     assert!(
         run.has("latency") || run.has("latency-high"),
@@ -143,7 +152,7 @@ fn doctor_healthy_password_protected_redis() {
 
 #[test]
 fn doctor_password_in_url_is_redacted_and_used() {
-    let redis = Server::redis(&healthy_args());
+    let redis = protected_redis(&[]);
     let run = doctor_env(
         &format!("REDIS_URL=redis://:{PASSWORD}@127.0.0.1:{}/0\n", redis.port),
         &[],
@@ -157,7 +166,7 @@ fn doctor_password_in_url_is_redacted_and_used() {
 
 #[test]
 fn doctor_wrong_password() {
-    let redis = Server::redis(&healthy_args());
+    let redis = protected_redis(&[]);
     let run = doctor_env(
         &format!(
             "REDIS_URL=redis://127.0.0.1:{}\nREDIS_PASSWORD=WrongPassword0xyz\n",
@@ -170,7 +179,7 @@ fn doctor_wrong_password() {
 
 #[test]
 fn doctor_no_password_sent_to_protected_server() {
-    let redis = Server::redis(&healthy_args());
+    let redis = protected_redis(&[]);
     let run = doctor_env(
         &format!("REDIS_URL=redis://127.0.0.1:{}\n", redis.port),
         &[],
@@ -238,21 +247,8 @@ fn doctor_tls_self_signed_verify_peer_fails_verify_none_passes() {
 
 #[test]
 fn doctor_allkeys_lru_is_an_error() {
-    let redis = Server::redis(&[
-        "--requirepass",
-        PASSWORD,
-        "--maxmemory",
-        "64mb",
-        "--maxmemory-policy",
-        "allkeys-lru",
-    ]);
-    let run = doctor_env(
-        &format!(
-            "REDIS_URL=redis://127.0.0.1:{}\nREDIS_PASSWORD={PASSWORD}\n",
-            redis.port
-        ),
-        &[],
-    );
+    let redis = protected_redis(&["--maxmemory-policy", "allkeys-lru"]);
+    let run = doctor_protected(redis.port);
     run.expect("eviction-policy", "error", 1);
     assert!(run.finding("eviction-policy")["fix"]
         .as_str()
@@ -261,14 +257,7 @@ fn doctor_allkeys_lru_is_an_error() {
 
 #[test]
 fn doctor_memory_nearly_full() {
-    let redis = Server::redis(&[
-        "--requirepass",
-        PASSWORD,
-        "--maxmemory",
-        "4mb",
-        "--maxmemory-policy",
-        "noeviction",
-    ]);
+    let redis = protected_redis(&["--maxmemory", "4mb", "--appendonly", "no"]);
     let mut c = client(redis.port, Some(PASSWORD));
     let value = "x".repeat(16 * 1024);
     let mut full = false;
@@ -280,35 +269,14 @@ fn doctor_memory_nearly_full() {
         }
     }
     assert!(full, "Redis never reported OOM while filling");
-    let run = doctor_env(
-        &format!(
-            "REDIS_URL=redis://127.0.0.1:{}\nREDIS_PASSWORD={PASSWORD}\n",
-            redis.port
-        ),
-        &[],
-    );
+    let run = doctor_protected(redis.port);
     run.expect("memory-nearly-full", "error", 1);
 }
 
 #[test]
 fn doctor_maxclients_below_budget() {
-    let redis = Server::redis(&[
-        "--requirepass",
-        PASSWORD,
-        "--maxmemory",
-        "64mb",
-        "--maxmemory-policy",
-        "noeviction",
-        "--maxclients",
-        "20",
-    ]);
-    let run = doctor_env(
-        &format!(
-            "REDIS_URL=redis://127.0.0.1:{}\nREDIS_PASSWORD={PASSWORD}\n",
-            redis.port
-        ),
-        &[],
-    );
+    let redis = protected_redis(&["--maxclients", "20"]);
+    let run = doctor_protected(redis.port);
     run.expect("maxclients-below-budget", "error", 1);
 }
 
