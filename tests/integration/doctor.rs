@@ -165,6 +165,42 @@ fn doctor_password_in_url_is_redacted_and_used() {
 }
 
 #[test]
+fn doctor_acl_user_from_url() {
+    // Only the `chatwoot` ACL user can log in: the username must come from user:pass@.
+    let user = format!(">{PASSWORD}");
+    let redis = Server::redis(&[
+        "--user", "default", "off", "--user", "chatwoot", "on", &user, "~*", "&*", "+@all",
+    ]);
+    let run = doctor_env(
+        &format!(
+            "REDIS_URL=redis://chatwoot:{PASSWORD}@127.0.0.1:{}\n",
+            redis.port
+        ),
+        &[],
+    );
+    run.expect("server-version", "info", 0);
+    assert_eq!(
+        run.json["target"]["redis_url"],
+        format!("redis://chatwoot:***@127.0.0.1:{}", redis.port)
+    );
+    // REDIS_PASSWORD overrides the URL's password but keeps its user.
+    let run = doctor_env(
+        &format!(
+            "REDIS_URL=redis://chatwoot:stale@127.0.0.1:{}\nREDIS_PASSWORD={PASSWORD}\n",
+            redis.port
+        ),
+        &[],
+    );
+    run.expect("url-password-overridden", "warning", 0);
+    // A lone `secret@` is a password for the default user, which is off.
+    let run = doctor_env(
+        &format!("REDIS_URL=redis://{PASSWORD}@127.0.0.1:{}\n", redis.port),
+        &[],
+    );
+    run.expect("auth-failed", "error", 1);
+}
+
+#[test]
 fn doctor_wrong_password() {
     let redis = protected_redis(&[]);
     let run = doctor_env(
