@@ -43,7 +43,9 @@ impl Target {
                 "standalone"
             },
             redis_url: shown_url(settings),
-            host: url.map(|u| u.effective_host().to_string()),
+            host: url
+                .filter(|u| u.scheme != UrlScheme::Unix)
+                .map(|u| u.effective_host().to_string()),
             port: url.filter(|u| u.scheme != UrlScheme::Unix).map(|u| u.port),
             tls: url.is_some_and(|u| u.scheme == UrlScheme::Rediss),
             verify_peer: settings.verify_peer,
