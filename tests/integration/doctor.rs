@@ -201,6 +201,21 @@ fn doctor_acl_user_from_url() {
 }
 
 #[test]
+fn doctor_unix_socket_url() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let socket = dir.path().join("redis.sock");
+    let socket_text = socket.display().to_string();
+    let redis = protected_redis(&["--unixsocket", &socket_text, "--unixsocketperm", "700"]);
+    let run = doctor_env(
+        &format!("REDIS_URL=unix://{socket_text}\nREDIS_PASSWORD={PASSWORD}\n"),
+        &[],
+    );
+    run.expect("server-version", "info", 0);
+    assert_eq!(run.json["target"]["host"], Value::Null);
+    drop(redis);
+}
+
+#[test]
 fn doctor_wrong_password() {
     let redis = protected_redis(&[]);
     let run = doctor_env(
