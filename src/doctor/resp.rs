@@ -382,7 +382,9 @@ impl Conn {
                     .into(),
             )
         };
-        let (kind, rest) = line.split_at(line.len().min(1));
+        // Split after the first character, not byte: garbage may start with a multi-byte one.
+        let first = line.chars().next().map_or(0, char::len_utf8);
+        let (kind, rest) = line.split_at(first);
         let number = || rest.parse::<i64>().map_err(|_| garbage());
         Ok(match kind {
             "+" => Reply::Simple(rest.to_string()),
@@ -464,6 +466,22 @@ mod tests {
         );
         assert_eq!(info.get("redis_version").map(String::as_str), Some("7.2.4"));
         assert_eq!(info.get("connected_clients").map(String::as_str), Some("3"));
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let server = std::thread::spawn(move || {
+            let (mut s, _) = listener.accept().expect("accept");
+            let mut req = [0u8; 256];
+            let _ = s.read(&mut req);
+            s.write_all(b"\xe2\x82\xacSSH-2.0-OpenSSH\r\n")
+                .expect("write");
+        });
+        let mut c = Conn::open("127.0.0.1", port, None, Duration::from_secs(2)).expect("open");
+        assert!(matches!(c.command(&["PING"]), Err(Failure::Other(_))));
+        server.join().expect("server");
     }
 
     #[test]
