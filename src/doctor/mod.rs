@@ -125,14 +125,22 @@ pub fn run(options: &Options) -> Result<Report> {
     // Most severe first; the checks' own order within a severity.
     findings.sort_by_key(|f| f.severity);
 
+    // Last line of defence: no text leaves doctor with a secret in it. Only the free-text
+    // fields are scrubbed, so ids and JSON keys stay intact even for a word-like password.
     let mut redactor = Redactor::default();
     for s in settings.secrets(&env) {
         redactor.add(&s);
     }
+    for f in &mut findings {
+        for text in [&mut f.title, &mut f.observed, &mut f.why, &mut f.fix] {
+            *text = redactor.scrub(text);
+        }
+    }
+    let mut target = Target::new(&env, &settings, options.offline);
+    target.redis_url = redactor.scrub(&target.redis_url);
     Ok(Report {
-        target: Target::new(&env, &settings, options.offline),
+        target,
         findings,
         strict: options.strict,
-        redactor,
     })
 }

@@ -1,11 +1,11 @@
-//! The report: text for people (colours only on a terminal, NO_COLOR respected) and a stable
-//! JSON schema (version 1, `docs/doctor.md`) for scripts and monitoring.
+//! The report (already redacted by `doctor::run`): text for people (colours only on a
+//! terminal, NO_COLOR respected) and a stable JSON schema (version 1, `docs/doctor.md`) for
+//! scripts and monitoring.
 
 use serde::Serialize;
 
 use crate::chatwoot::UrlScheme;
 use crate::error::{EXIT_OK, EXIT_PROBLEMS};
-use crate::redact::Redactor;
 
 use super::finding::{Finding, Severity};
 use super::settings::{ChatwootEnv, Settings};
@@ -75,7 +75,6 @@ pub struct Report {
     pub target: Target,
     pub findings: Vec<Finding>,
     pub strict: bool,
-    pub redactor: Redactor,
 }
 
 #[derive(Serialize)]
@@ -118,7 +117,7 @@ impl Report {
         let text = serde_json::to_string_pretty(&json).unwrap_or_else(|e| {
             format!("{{\"version\":{JSON_VERSION},\"error\":\"cannot serialise the report: {e}\"}}")
         });
-        self.redactor.scrub(&text) + "\n"
+        text + "\n"
     }
 
     pub fn to_text(&self, color: bool) -> String {
@@ -187,6 +186,6 @@ impl Report {
                 ""
             }
         ));
-        self.redactor.scrub(&out)
+        out
     }
 }

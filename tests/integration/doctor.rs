@@ -518,6 +518,17 @@ fn doctor_bad_input_exits_2() {
 }
 
 #[test]
+fn doctor_redaction_keeps_ids_intact_for_word_like_passwords() {
+    // The password is a word that appears in ids and texts: only it may be hidden.
+    let run = doctor_env(
+        "REDIS_URL=redis://:stale-value@10.0.0.1:6379\nREDIS_PASSWORD=password\n",
+        &["--offline"],
+    );
+    run.expect("url-password-overridden", "warning", 0);
+    assert!(!run.stdout.contains("stale-value"));
+}
+
+#[test]
 fn doctor_text_report_has_no_colour_off_terminal_and_no_secret() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join(".env");
