@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, DoctorArgs, OutputFormat};
 use crate::error::{Error, EXIT_USAGE};
 
 pub fn main() -> ExitCode {
@@ -41,7 +41,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
         }
         Command::Render(args) => run_render(args, cli.quiet),
         Command::Init(args) => crate::wizard::run(args, cli.quiet, cli.verbose),
-        Command::Doctor(_) => Err(Error::Usage("doctor: not wired yet".into())),
+        Command::Doctor(args) => run_doctor(&args),
     }
 }
 
@@ -105,4 +105,39 @@ fn render_command(args: &crate::cli::RenderArgs) -> String {
         cmd.push_str(&format!(" --answers {}", a.display()));
     }
     cmd
+}
+
+/// Converts the flags into doctor's options, runs it and prints the report.
+fn run_doctor(args: &DoctorArgs) -> Result<u8, Error> {
+    if !(args.timeout.is_finite() && args.timeout > 0.0 && args.timeout <= 3600.0) {
+        return Err(Error::invalid(
+            "--timeout",
+            args.timeout.to_string(),
+            "it must be a number of seconds above 0 (at most 3600)",
+            "pass e.g. --timeout 3 or --timeout 0.5",
+        ));
+    }
+    let options = crate::doctor::Options {
+        env: match &args.env_file {
+            Some(p) => crate::doctor::EnvSource::File(p.clone()),
+            None => crate::doctor::EnvSource::Default,
+        },
+        offline: args.offline,
+        timeout: std::time::Duration::from_secs_f64(args.timeout),
+        strict: args.strict,
+        max_connections: args.max_connections,
+        answers: args.answers.clone(),
+    };
+    let report = crate::doctor::run(&options)?;
+    let text = match args.format {
+        OutputFormat::Json => report.to_json(),
+        OutputFormat::Text => {
+            use std::io::IsTerminal;
+            let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+            report.to_text(std::io::stdout().is_terminal() && !no_color)
+        }
+    };
+    // A closed pipe (doctor | head) is not an error worth reporting.
+    let _ = std::io::stdout().write_all(text.as_bytes());
+    Ok(report.exit_code())
 }

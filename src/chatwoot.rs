@@ -368,6 +368,337 @@ pub fn parse_redis_version(v: &str) -> Option<(u32, u32, u32)> {
     Some((major, minor, patch))
 }
 
+/// The URL schemes Chatwoot's redis-client accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UrlScheme {
+    Redis,
+    Rediss,
+    Unix,
+}
+
+/// `REDIS_URL` as Chatwoot's redis-client (0.26) reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedisUrl {
+    pub scheme: UrlScheme,
+    /// `None` when the URL has no host (redis-client then uses `localhost`); for `unix` URLs,
+    /// the socket path is in `path`.
+    pub host: Option<String>,
+    pub port: u16,
+    /// Only from `user:pass@` (a lone `secret@` is a password), not decoded (redis-client
+    /// sends it as written).
+    pub username: Option<String>,
+    /// Form-decoded (`%XX` and `+` → space), as redis-client decodes it.
+    pub password: Option<String>,
+    /// The password exactly as written in the URL.
+    pub raw_password: Option<String>,
+    pub db: Option<i64>,
+    /// Socket path of a `unix://` URL.
+    pub path: Option<String>,
+}
+
+impl RedisUrl {
+    /// The host redis-client connects to.
+    pub fn effective_host(&self) -> &str {
+        self.host.as_deref().unwrap_or("localhost")
+    }
+}
+
+/// Characters Ruby's RFC 3986 URI parser accepts in userinfo as they are (unreserved,
+/// sub-delims, `:`; `%` starts an escape).
+fn is_userinfo_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "-._~!$&'()*+,;=:%".contains(c)
+}
+
+/// Parses `REDIS_URL` with redis-client's rules, refusing what would crash Chatwoot's boot or
+/// be read differently from what was meant. The error never contains the password.
+pub fn parse_redis_url(url: &str) -> Result<RedisUrl, String> {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        if url.to_ascii_lowercase().starts_with("unix:") {
+            let path = &url[5..];
+            return Ok(RedisUrl {
+                scheme: UrlScheme::Unix,
+                host: None,
+                port: 6379,
+                username: None,
+                password: None,
+                raw_password: None,
+                db: None,
+                path: Some(path.to_string()),
+            });
+        }
+        return Err("it is not a URL (expected redis://host:port, rediss://… or unix://…)".into());
+    };
+    let scheme = match scheme.to_ascii_lowercase().as_str() {
+        "redis" => UrlScheme::Redis,
+        "rediss" => UrlScheme::Rediss,
+        "unix" => UrlScheme::Unix,
+        other => {
+            return Err(format!(
+                "unknown scheme {other:?}; Chatwoot accepts redis://, rediss:// (TLS) and unix://"
+            ))
+        }
+    };
+    if scheme == UrlScheme::Unix {
+        let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+        return Ok(RedisUrl {
+            scheme,
+            host: None,
+            port: 6379,
+            username: None,
+            password: None,
+            raw_password: None,
+            db: query_db(query)?,
+            path: Some(path.to_string()),
+        });
+    }
+    // Userinfo runs to the last `@`: when it holds a character the URI parser stops at
+    // (`/ ? #`) or refuses (`@ ^`, spaces, …), Chatwoot cannot read the URL.
+    let (userinfo, after_userinfo) = match rest.rfind('@') {
+        Some(at) => (Some(&rest[..at]), &rest[at + 1..]),
+        None => (None, rest),
+    };
+    if let Some(info) = userinfo {
+        if let Some(bad) = info.chars().find(|c| !is_userinfo_char(*c)) {
+            let what = match bad {
+                ' ' => "a space".to_string(),
+                c if c.is_control() => "a control character".to_string(),
+                c => format!("an unencoded {c:?}"),
+            };
+            return Err(format!(
+                "the user/password part contains {what}; Chatwoot's URI parser cannot read \
+                 such a URL and boot fails. Percent-encode the password in the URL (e.g. @ is \
+                 %40, # is %23, / is %2F, ^ is %5E), or keep it out of the URL and set \
+                 REDIS_PASSWORD"
+            ));
+        }
+    }
+    let authority_end = after_userinfo
+        .find(['/', '?', '#'])
+        .unwrap_or(after_userinfo.len());
+    let (authority, tail) = after_userinfo.split_at(authority_end);
+    let (host, port) = if let Some(inner) = authority.strip_prefix('[') {
+        let Some((h, after)) = inner.split_once(']') else {
+            return Err("an IPv6 address in brackets is not closed with ]".into());
+        };
+        (h.to_string(), after.strip_prefix(':').unwrap_or(after))
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) => (h.to_string(), p),
+            None => (authority.to_string(), ""),
+        }
+    };
+    let port = if port.is_empty() {
+        6379
+    } else {
+        port.parse::<u16>()
+            .ok()
+            .filter(|p| *p != 0)
+            // The text is not echoed: in `redis://:secret` (host forgotten) it is the password.
+            .ok_or_else(|| "the port is not a number from 1 to 65535".to_string())?
+    };
+    let (mut username, mut password, mut raw_password) = (None, None, None);
+    if let Some(info) = userinfo {
+        let decode = |raw: &str| {
+            form_decode(raw).map_err(|_| {
+                "the password in the URL has a % not followed by two hex digits; redis-client \
+                 cannot decode it"
+                    .to_string()
+            })
+        };
+        match info.split_once(':') {
+            Some((user, pass)) => {
+                if !user.is_empty() {
+                    username = Some(user.to_string());
+                }
+                password = Some(decode(pass)?);
+                raw_password = Some(pass.to_string());
+            }
+            None => {
+                // `redis://secret@host`: redis-client reads the lone user as the password.
+                password = Some(decode(info)?);
+                raw_password = Some(info.to_string());
+            }
+        }
+    }
+    let tail = tail.split_once('#').map_or(tail, |(before, _)| before);
+    let (path, query) = tail.split_once('?').unwrap_or((tail, ""));
+    let mut db = None;
+    let db_path = path.strip_prefix('/').unwrap_or(path);
+    if !db_path.is_empty() {
+        db = Some(
+            parse_ruby_integer(db_path)
+                .map_err(|why| format!("the database {db_path:?} in the path: {why}"))?,
+        );
+    }
+    if db.is_none() {
+        db = query_db(query)?;
+    }
+    Ok(RedisUrl {
+        scheme,
+        host: (!host.is_empty()).then_some(host),
+        port,
+        username,
+        password,
+        raw_password,
+        db,
+        path: None,
+    })
+}
+
+fn query_db(query: &str) -> Result<Option<i64>, String> {
+    for pair in query.split('&') {
+        if let Some(v) = pair.strip_prefix("db=") {
+            if !v.is_empty() {
+                return parse_ruby_integer(v)
+                    .map(Some)
+                    .map_err(|why| format!("the database {v:?} in ?db=: {why}"));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// Ruby's `Integer(string)`, which Chatwoot uses for `REDIS_ALFRED_SIZE`,
+/// `REDIS_VELMA_SIZE` and the URL's db: surrounding whitespace allowed, optional sign,
+/// `0x`/`0b`/`0o`/`0d` prefixes, a leading `0` means octal, single `_` between digits.
+/// Empty or anything else raises (Chatwoot does not boot).
+pub fn parse_ruby_integer(value: &str) -> Result<i64, String> {
+    let s = value.trim();
+    if s.is_empty() {
+        return Err("it is empty; Ruby's Integer() raises on it and Chatwoot does not boot".into());
+    }
+    let (negative, s) = match s.as_bytes()[0] {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let lower = s.to_ascii_lowercase();
+    let (radix, digits) = if let Some(d) = lower.strip_prefix("0x") {
+        (16, d)
+    } else if let Some(d) = lower.strip_prefix("0b") {
+        (2, d)
+    } else if let Some(d) = lower.strip_prefix("0o") {
+        (8, d)
+    } else if let Some(d) = lower.strip_prefix("0d") {
+        (10, d)
+    } else if lower.len() > 1 && lower.starts_with('0') {
+        (8, lower.get(1..).unwrap_or(""))
+    } else {
+        (10, lower.as_str())
+    };
+    let bad = || {
+        format!(
+            "{value:?} is not an integer; Ruby's Integer() raises on it and Chatwoot does not boot"
+        )
+    };
+    if digits.is_empty()
+        || digits.starts_with('_')
+        || digits.ends_with('_')
+        || digits.contains("__")
+    {
+        return Err(bad());
+    }
+    let n = i64::from_str_radix(&digits.replace('_', ""), radix).map_err(|_| bad())?;
+    Ok(if negative { -n } else { n })
+}
+
+/// A managed Redis service recognised from its endpoint (facts §7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ManagedProvider {
+    /// `*.cache.amazonaws.com`, cluster mode disabled.
+    ElastiCache,
+    /// `clustercfg.*.cache.amazonaws.com`: cluster mode enabled (Sidekiq cannot use it).
+    ElastiCacheClusterMode,
+    /// `*.serverless.*.cache.amazonaws.com`: always clustered.
+    ElastiCacheServerless,
+    /// `*.redis.cache.windows.net`: Azure Cache for Redis, Redis 6.0.
+    AzureCacheForRedis,
+    /// `*.redis.azure.net`: Azure Managed Redis.
+    AzureManagedRedis,
+    /// `*.db.ondigitalocean.com`.
+    DigitalOcean,
+    /// An EC2 public name (`ec2-….compute-1.amazonaws.com`, `….compute.amazonaws.com`): how
+    /// Heroku Key-Value Store URLs look. A guess: a self-managed EC2 host looks the same.
+    HerokuLikely,
+    /// A private IPv4 address on port 6378: Memorystore's TLS port. A guess.
+    MemorystoreLikely,
+}
+
+impl ManagedProvider {
+    pub fn name(self) -> &'static str {
+        match self {
+            ManagedProvider::ElastiCache => "AWS ElastiCache",
+            ManagedProvider::ElastiCacheClusterMode => "AWS ElastiCache (cluster mode enabled)",
+            ManagedProvider::ElastiCacheServerless => "AWS ElastiCache Serverless",
+            ManagedProvider::AzureCacheForRedis => "Azure Cache for Redis",
+            ManagedProvider::AzureManagedRedis => "Azure Managed Redis",
+            ManagedProvider::DigitalOcean => "DigitalOcean Managed Valkey",
+            ManagedProvider::HerokuLikely => "Heroku Key-Value Store (guessed from the host name)",
+            ManagedProvider::MemorystoreLikely => {
+                "Google Cloud Memorystore (guessed from a private IP on port 6378)"
+            }
+        }
+    }
+
+    /// True when the service's TLS certificate chains to a public CA, so certificate checks
+    /// work and `REDIS_OPENSSL_VERIFY_MODE=none` only removes protection.
+    pub fn has_public_certificate(self) -> bool {
+        !matches!(
+            self,
+            ManagedProvider::HerokuLikely | ManagedProvider::MemorystoreLikely
+        )
+    }
+
+    /// True when the endpoint name proves the provider (not a guess).
+    pub fn is_certain(self) -> bool {
+        !matches!(
+            self,
+            ManagedProvider::HerokuLikely | ManagedProvider::MemorystoreLikely
+        )
+    }
+}
+
+/// Recognises a managed service from the host (and port, for Memorystore).
+pub fn detect_provider(host: &str, port: u16) -> Option<ManagedProvider> {
+    let h = host.trim_end_matches('.').to_ascii_lowercase();
+    if h.ends_with(".cache.amazonaws.com") || h.ends_with(".cache.amazonaws.com.cn") {
+        return Some(if h.starts_with("clustercfg.") {
+            ManagedProvider::ElastiCacheClusterMode
+        } else if h.contains(".serverless.") {
+            ManagedProvider::ElastiCacheServerless
+        } else {
+            ManagedProvider::ElastiCache
+        });
+    }
+    if h.ends_with(".redis.cache.windows.net")
+        || h.ends_with(".redis.cache.chinacloudapi.cn")
+        || h.ends_with(".redis.cache.usgovcloudapi.net")
+    {
+        return Some(ManagedProvider::AzureCacheForRedis);
+    }
+    if h.ends_with(".redis.azure.net") {
+        return Some(ManagedProvider::AzureManagedRedis);
+    }
+    if h.ends_with(".db.ondigitalocean.com") {
+        return Some(ManagedProvider::DigitalOcean);
+    }
+    if h.starts_with("ec2-")
+        && (h.ends_with(".compute-1.amazonaws.com") || h.ends_with(".compute.amazonaws.com"))
+    {
+        return Some(ManagedProvider::HerokuLikely);
+    }
+    if port == 6378 {
+        if let Ok(ip) = h.parse::<std::net::Ipv4Addr>() {
+            if ip.is_private() {
+                return Some(ManagedProvider::MemorystoreLikely);
+            }
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -488,5 +819,113 @@ mod tests {
         assert_eq!(parse_redis_version("7.2.4"), Some((7, 2, 4)));
         assert_eq!(parse_redis_version("6.0"), Some((6, 0, 0)));
         assert_eq!(parse_redis_version("x"), None);
+    }
+
+    #[test]
+    fn redis_urls_as_redis_client_reads_them() {
+        let u = parse_redis_url("rediss://chatwoot:p%40ss+w@host.example:6380/2").unwrap();
+        assert_eq!(u.scheme, UrlScheme::Rediss);
+        assert_eq!(u.host.as_deref(), Some("host.example"));
+        assert_eq!(u.port, 6380);
+        assert_eq!(u.username.as_deref(), Some("chatwoot"));
+        assert_eq!(u.password.as_deref(), Some("p@ss w"));
+        assert_eq!(u.raw_password.as_deref(), Some("p%40ss+w"));
+        assert_eq!(u.db, Some(2));
+
+        let u = parse_redis_url("redis://secret@redis").unwrap();
+        assert_eq!((u.username, u.password.as_deref()), (None, Some("secret")));
+        assert_eq!(u.port, 6379);
+        let u = parse_redis_url("redis://:pw@[::1]:7000?db=3").unwrap();
+        assert_eq!(
+            (u.host.as_deref(), u.port, u.db),
+            (Some("::1"), 7000, Some(3))
+        );
+        assert_eq!(
+            parse_redis_url("redis://").unwrap().effective_host(),
+            "localhost"
+        );
+        let u = parse_redis_url("unix:///run/redis.sock").unwrap();
+        assert_eq!(u.path.as_deref(), Some("/run/redis.sock"));
+    }
+
+    #[test]
+    fn redis_urls_chatwoot_cannot_read() {
+        for (bad, needle) in [
+            ("redis://:a@b@host:6379", "'@'"),
+            ("redis://:a#b@host:6379", "'#'"),
+            ("redis://:a/b@host:6379", "'/'"),
+            ("redis://:a^b@host:6379", "'^'"),
+            ("redis://:a b@host:6379", "space"),
+            ("redis://:a%zz@host", "%"),
+            ("http://host", "scheme"),
+            ("redis://host:abc", "port"),
+            ("redis://:forgotten", "port"),
+            ("redis://host/x", "database"),
+            ("host:6379", "not a URL"),
+        ] {
+            let err = parse_redis_url(bad).unwrap_err();
+            assert!(err.contains(needle), "{bad}: {err}");
+            assert!(!err.contains("a#b") && !err.contains("a^b"), "{err}");
+            assert!(!err.contains("forgotten"), "{err}");
+        }
+    }
+
+    #[test]
+    fn ruby_integer_rules() {
+        assert_eq!(parse_ruby_integer(" 10 "), Ok(10));
+        assert_eq!(parse_ruby_integer("0777"), Ok(511));
+        assert_eq!(parse_ruby_integer("0x1A"), Ok(26));
+        assert_eq!(parse_ruby_integer("1_000"), Ok(1000));
+        assert_eq!(parse_ruby_integer("-3"), Ok(-3));
+        assert_eq!(parse_ruby_integer("0"), Ok(0));
+        for bad in ["", " ", "ten", "1__0", "_1", "1_", "08", "1.5", "0x"] {
+            assert!(parse_ruby_integer(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn providers_from_endpoints() {
+        use ManagedProvider::*;
+        for (host, port, want) in [
+            (
+                "master.cw.abc123.use1.cache.amazonaws.com",
+                6379,
+                Some(ElastiCache),
+            ),
+            (
+                "clustercfg.cw.abc123.use1.cache.amazonaws.com",
+                6379,
+                Some(ElastiCacheClusterMode),
+            ),
+            (
+                "cw-abc.serverless.use1.cache.amazonaws.com",
+                6379,
+                Some(ElastiCacheServerless),
+            ),
+            ("cw.redis.cache.windows.net", 6380, Some(AzureCacheForRedis)),
+            (
+                "cw.westeurope.redis.azure.net",
+                10000,
+                Some(AzureManagedRedis),
+            ),
+            (
+                "cw-do-user-1-0.b.db.ondigitalocean.com",
+                25061,
+                Some(DigitalOcean),
+            ),
+            (
+                "ec2-1-2-3-4.compute-1.amazonaws.com",
+                12345,
+                Some(HerokuLikely),
+            ),
+            ("10.0.0.3", 6378, Some(MemorystoreLikely)),
+            ("10.0.0.3", 6379, None),
+            ("8.8.8.8", 6378, None),
+            ("redis", 6379, None),
+        ] {
+            assert_eq!(detect_provider(host, port), want, "{host}:{port}");
+        }
+        assert!(!HerokuLikely.has_public_certificate());
+        assert!(ElastiCache.has_public_certificate());
     }
 }

@@ -77,6 +77,26 @@ pub fn connections_per_sidekiq_process(alfred: u32, concurrency: u32) -> u32 {
         .saturating_add(alfred.min(concurrency))
 }
 
+/// Connections Chatwoot holds in steady state with the given pool sizes (the configured ones,
+/// which `doctor` reads from the env, or the recommended ones of [`budget`]).
+pub fn connections_total(w: &Workload, alfred: u32, velma: u32) -> u32 {
+    w.web_processes
+        .saturating_mul(connections_per_web_process(alfred, velma))
+        .saturating_add(
+            w.sidekiq_processes
+                .saturating_mul(connections_per_sidekiq_process(
+                    alfred,
+                    w.sidekiq_concurrency,
+                )),
+        )
+}
+
+/// `maxclients` for a steady-state connection count: room for a rolling restart (old and new
+/// processes side by side) plus admin headroom.
+pub fn maxclients_for(total: u32) -> u32 {
+    total.saturating_mul(2).saturating_add(ADMIN_HEADROOM)
+}
+
 /// The whole budget for a workload. Saturating arithmetic: absurd inputs are refused by the
 /// validators before they get here, but the function stays total.
 pub fn budget(w: &Workload) -> Budget {
@@ -84,17 +104,14 @@ pub fn budget(w: &Workload) -> Budget {
     let velma = velma_pool_size(w);
     let per_web_process = connections_per_web_process(alfred, velma);
     let per_sidekiq_process = connections_per_sidekiq_process(alfred, w.sidekiq_concurrency);
-    let total = w
-        .web_processes
-        .saturating_mul(per_web_process)
-        .saturating_add(w.sidekiq_processes.saturating_mul(per_sidekiq_process));
+    let total = connections_total(w, alfred, velma);
     Budget {
         alfred,
         velma,
         per_web_process,
         per_sidekiq_process,
         total,
-        maxclients: total.saturating_mul(2).saturating_add(ADMIN_HEADROOM),
+        maxclients: maxclients_for(total),
     }
 }
 

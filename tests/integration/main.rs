@@ -2,6 +2,7 @@
 
 mod common;
 mod consumers;
+mod doctor;
 mod plan;
 mod render_cli;
 mod wizard;

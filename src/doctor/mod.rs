@@ -1,0 +1,146 @@
+//! `chatwoot-redis doctor`: reads Chatwoot's Redis environment, runs the static checks of the
+//! facts file, then (unless offline) checks the live servers, and reports findings.
+//!
+//! The JSON report is a stable schema documented in `docs/doctor.md`.
+
+pub mod finding;
+pub mod live;
+pub mod report;
+pub mod resp;
+pub mod settings;
+pub mod statics;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::chatwoot::{detect_provider, UrlScheme};
+use crate::error::{Error, Result};
+use crate::redact::Redactor;
+
+pub use finding::{Finding, Severity};
+pub use report::{Report, Target};
+use settings::{AnswersWorkload, ChatwootEnv, Settings};
+
+/// Where the environment comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnvSource {
+    /// An env file named on the command line (must be readable).
+    File(PathBuf),
+    /// `./.env` when it exists, else the process environment.
+    Default,
+}
+
+/// Everything doctor needs, already validated (no clap types here).
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub env: EnvSource,
+    pub offline: bool,
+    pub timeout: Duration,
+    pub strict: bool,
+    pub max_connections: Option<u32>,
+    pub answers: Option<PathBuf>,
+}
+
+fn read_env_file(path: &Path) -> Result<ChatwootEnv> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    ChatwootEnv::from_dotenv(&text, format!("env file {}", path.display())).map_err(|e| {
+        Error::invalid(
+            "--env-file",
+            path.display().to_string(),
+            format!("Ruby dotenv refuses this file, so Chatwoot would not boot: {e}"),
+            "fix that line (or remove it) and run doctor again",
+        )
+    })
+}
+
+/// Loads the environment Chatwoot would see.
+pub fn load_env(source: &EnvSource) -> Result<ChatwootEnv> {
+    match source {
+        EnvSource::File(path) => read_env_file(path),
+        EnvSource::Default => {
+            let local = Path::new(".env");
+            if local.is_file() {
+                read_env_file(local)
+            } else {
+                Ok(ChatwootEnv::from_pairs(std::env::vars_os().filter_map(
+                    |(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)),
+                )))
+            }
+        }
+    }
+}
+
+fn load_answers(path: &Path) -> Result<AnswersWorkload> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if text.trim().is_empty() {
+        return Ok(AnswersWorkload::default());
+    }
+    yaml_serde::from_str(&text).map_err(|e| {
+        Error::invalid(
+            "--answers",
+            path.display().to_string(),
+            format!("it is not a readable answers file: {e}"),
+            "point --answers at a chatwoot-redis.yaml (keys web-processes, web-threads, sidekiq-processes, sidekiq-concurrency)",
+        )
+    })
+}
+
+/// Runs doctor and returns the report (printing is the caller's job).
+pub fn run(options: &Options) -> Result<Report> {
+    let env = load_env(&options.env)?;
+    let answers = match &options.answers {
+        Some(p) => Some((load_answers(p)?, p.display().to_string())),
+        None => None,
+    };
+    let settings = Settings::from_env(&env);
+    let workload = settings::workload(&env, answers.as_ref().map(|(a, p)| (a, p.as_str())));
+    let budget = settings::configured_budget(&env, &workload.workload);
+    let mut findings = statics::check(&statics::StaticInput {
+        env: &env,
+        settings: &settings,
+        workload: &workload,
+        budget,
+        max_connections: options.max_connections,
+    });
+    let provider = settings
+        .url
+        .as_ref()
+        .ok()
+        .filter(|u| u.scheme != UrlScheme::Unix)
+        .and_then(|u| detect_provider(u.effective_host(), u.port));
+    if !options.offline {
+        findings.extend(live::check(&live::LiveInput {
+            settings: &settings,
+            timeout: options.timeout,
+            budget,
+            provider,
+        }));
+    }
+    // Most severe first; the checks' own order within a severity.
+    findings.sort_by_key(|f| f.severity);
+
+    // Last line of defence: no text leaves doctor with a secret in it. Only the free-text
+    // fields are scrubbed, so ids and JSON keys stay intact even for a word-like password.
+    let mut redactor = Redactor::default();
+    for s in settings.secrets(&env) {
+        redactor.add(&s);
+    }
+    for f in &mut findings {
+        for text in [&mut f.title, &mut f.observed, &mut f.why, &mut f.fix] {
+            *text = redactor.scrub(text);
+        }
+    }
+    let mut target = Target::new(&env, &settings, options.offline);
+    target.redis_url = redactor.scrub(&target.redis_url);
+    Ok(Report {
+        target,
+        findings,
+        strict: options.strict,
+    })
+}

@@ -1,0 +1,191 @@
+//! The report (already redacted by `doctor::run`): text for people (colours only on a
+//! terminal, NO_COLOR respected) and a stable JSON schema (version 1, `docs/doctor.md`) for
+//! scripts and monitoring.
+
+use serde::Serialize;
+
+use crate::chatwoot::UrlScheme;
+use crate::error::{EXIT_OK, EXIT_PROBLEMS};
+
+use super::finding::{Finding, Severity};
+use super::settings::{ChatwootEnv, Settings};
+use super::statics::shown_url;
+
+/// Schema version of the JSON report.
+pub const JSON_VERSION: u32 = 1;
+
+/// What was diagnosed (no secret: the URL is redacted).
+#[derive(Debug, Clone, Serialize)]
+pub struct Target {
+    /// "env file PATH" or "process environment".
+    pub env_source: String,
+    /// "standalone" or "sentinel".
+    pub mode: &'static str,
+    /// REDIS_URL with its password replaced by ***, or Chatwoot's default when unset.
+    pub redis_url: String,
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub tls: bool,
+    pub verify_peer: bool,
+    pub sentinels: Option<Vec<String>>,
+    pub master_name: Option<String>,
+    pub offline: bool,
+}
+
+impl Target {
+    pub fn new(env: &ChatwootEnv, settings: &Settings, offline: bool) -> Target {
+        let url = settings.url.as_ref().ok();
+        Target {
+            env_source: env.source.clone(),
+            mode: if settings.sentinel.is_some() {
+                "sentinel"
+            } else {
+                "standalone"
+            },
+            redis_url: shown_url(settings),
+            host: url
+                .filter(|u| u.scheme != UrlScheme::Unix)
+                .map(|u| u.effective_host().to_string()),
+            port: url.filter(|u| u.scheme != UrlScheme::Unix).map(|u| u.port),
+            tls: url.is_some_and(|u| u.scheme == UrlScheme::Rediss),
+            verify_peer: settings.verify_peer,
+            sentinels: settings
+                .sentinel
+                .as_ref()
+                .and_then(|s| s.sentinels.as_ref().ok())
+                .map(|l| l.iter().map(|a| a.to_string()).collect()),
+            master_name: settings
+                .sentinel
+                .as_ref()
+                .and_then(|s| s.master_name.as_ref().ok().cloned()),
+            offline,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+pub struct Summary {
+    pub errors: usize,
+    pub warnings: usize,
+    pub infos: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub target: Target,
+    pub findings: Vec<Finding>,
+    pub strict: bool,
+}
+
+#[derive(Serialize)]
+struct Json<'a> {
+    version: u32,
+    target: &'a Target,
+    findings: &'a [Finding],
+    summary: Summary,
+    exit_code: u8,
+}
+
+impl Report {
+    pub fn summary(&self) -> Summary {
+        let count = |s| self.findings.iter().filter(|f| f.severity == s).count();
+        Summary {
+            errors: count(Severity::Error),
+            warnings: count(Severity::Warning),
+            infos: count(Severity::Info),
+        }
+    }
+
+    /// 1 when an error was found (or a warning, with `--strict`), else 0.
+    pub fn exit_code(&self) -> u8 {
+        let s = self.summary();
+        if s.errors > 0 || (self.strict && s.warnings > 0) {
+            EXIT_PROBLEMS
+        } else {
+            EXIT_OK
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        let json = Json {
+            version: JSON_VERSION,
+            target: &self.target,
+            findings: &self.findings,
+            summary: self.summary(),
+            exit_code: self.exit_code(),
+        };
+        let text = serde_json::to_string_pretty(&json).unwrap_or_else(|e| {
+            format!("{{\"version\":{JSON_VERSION},\"error\":\"cannot serialise the report: {e}\"}}")
+        });
+        text + "\n"
+    }
+
+    pub fn to_text(&self, color: bool) -> String {
+        let paint = |code: &str, text: &str| {
+            if color {
+                format!("\x1b[{code}m{text}\x1b[0m")
+            } else {
+                text.to_string()
+            }
+        };
+        let t = &self.target;
+        let mut out = String::new();
+        out.push_str(&paint("1", "chatwoot-redis doctor"));
+        out.push_str(&format!(
+            " — {} mode, REDIS_URL {}{} (from the {}){}\n\n",
+            t.mode,
+            t.redis_url,
+            match &t.sentinels {
+                Some(s) => format!(
+                    ", sentinels {} master {}",
+                    s.join(","),
+                    t.master_name.as_deref().unwrap_or("?")
+                ),
+                None => String::new(),
+            },
+            t.env_source,
+            if t.offline {
+                ", offline: static checks only"
+            } else {
+                ""
+            }
+        ));
+        for f in &self.findings {
+            let (code, label) = match f.severity {
+                Severity::Error => ("1;31", "ERROR  "),
+                Severity::Warning => ("1;33", "WARNING"),
+                Severity::Info => ("36", "INFO   "),
+            };
+            out.push_str(&format!(
+                "{} {} [{}]\n",
+                paint(code, label),
+                f.title,
+                paint("2", f.id)
+            ));
+            for (name, text) in [("observed", &f.observed), ("why", &f.why), ("fix", &f.fix)] {
+                if !text.is_empty() && (f.severity != Severity::Info || name != "why") {
+                    out.push_str(&format!("        {name}: {text}\n"));
+                }
+            }
+        }
+        let s = self.summary();
+        let code = self.exit_code();
+        let verdict = if code == EXIT_OK {
+            paint("1;32", "no problem found")
+        } else {
+            paint("1;31", "problems found")
+        };
+        out.push_str(&format!(
+            "\n{verdict}: {} error(s), {} warning(s), {} info(s){}\n",
+            s.errors,
+            s.warnings,
+            s.infos,
+            if self.strict {
+                " (--strict: warnings count)"
+            } else {
+                ""
+            }
+        ));
+        out
+    }
+}

@@ -1,0 +1,385 @@
+//! Chatwoot's Redis environment and the connection settings Chatwoot derives from it
+//! (`lib/redis/config.rb`, `config/cable.yml`, `Chatwoot.redis_ssl_verify_mode`).
+
+use std::collections::BTreeMap;
+
+use crate::chatwoot::{
+    parse_redis_url, parse_ruby_integer, parse_sentinels, RedisUrl, SentinelAddr, UrlScheme,
+    DEFAULT_SENTINEL_MASTER,
+};
+use crate::dotenv::{self, DotenvError, Quoting, Substitution};
+use crate::sizing::{connections_total, maxclients_for, Workload, DEFAULT_ALFRED, DEFAULT_VELMA};
+
+/// Where Chatwoot's default `REDIS_URL` points when the variable is unset.
+pub const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:6379";
+
+/// One variable as doctor read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvVar {
+    pub value: String,
+    /// Line in the env file (none for the process environment).
+    pub line: Option<usize>,
+    pub quoting: Option<Quoting>,
+    pub substitutions: Vec<Substitution>,
+    /// What Docker Compose v2 would read instead, when it differs (`a#b` unquoted).
+    pub compose_text: Option<String>,
+}
+
+/// The variables Chatwoot would see, and where they came from.
+#[derive(Debug, Clone, Default)]
+pub struct ChatwootEnv {
+    /// "env file PATH" or "process environment".
+    pub source: String,
+    pub vars: BTreeMap<String, EnvVar>,
+}
+
+impl ChatwootEnv {
+    /// From the text of an env file, with Ruby dotenv's rules (the last assignment wins).
+    pub fn from_dotenv(text: &str, source: impl Into<String>) -> Result<Self, DotenvError> {
+        let mut vars = BTreeMap::new();
+        for e in dotenv::parse(text)? {
+            vars.insert(
+                e.key,
+                EnvVar {
+                    value: e.value,
+                    line: Some(e.line),
+                    quoting: Some(e.quoting),
+                    substitutions: e.substitutions,
+                    compose_text: e.compose_text,
+                },
+            );
+        }
+        Ok(ChatwootEnv {
+            source: source.into(),
+            vars,
+        })
+    }
+
+    /// From `(key, value)` pairs of a process environment (values are literal there).
+    pub fn from_pairs(pairs: impl IntoIterator<Item = (String, String)>) -> Self {
+        ChatwootEnv {
+            source: "process environment".into(),
+            vars: pairs
+                .into_iter()
+                .map(|(k, value)| {
+                    (
+                        k,
+                        EnvVar {
+                            value,
+                            line: None,
+                            quoting: None,
+                            substitutions: Vec::new(),
+                            compose_text: None,
+                        },
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.vars.get(key).map(|v| v.value.as_str())
+    }
+
+    /// Rails' `.presence`: set and not blank.
+    pub fn present(&self, key: &str) -> Option<&str> {
+        self.get(key).filter(|v| !v.trim().is_empty())
+    }
+
+    /// "KEY (line N)" or "KEY", for messages.
+    pub fn locate(&self, key: &str) -> String {
+        match self.vars.get(key).and_then(|v| v.line) {
+            Some(line) => format!("{key} (line {line})"),
+            None => key.to_string(),
+        }
+    }
+}
+
+/// A place doctor connects to, with what Chatwoot would send there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    /// What this endpoint is for the reader ("REDIS_URL", "sentinel a:26379", "master").
+    pub label: String,
+    pub host: String,
+    pub port: u16,
+    /// Unix socket path (`unix://` URLs).
+    pub unix_path: Option<String>,
+    pub tls: bool,
+    pub verify_peer: bool,
+    pub username: Option<String>,
+    pub password: Option<String>,
+}
+
+/// Sentinel mode settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentinelSettings {
+    pub sentinels: Result<Vec<SentinelAddr>, String>,
+    /// The master set name; `Err` with the raw value when set but unusable.
+    pub master_name: Result<String, String>,
+    /// `REDIS_SENTINEL_PASSWORD` when set (empty = none), else `REDIS_PASSWORD`.
+    pub password: Option<String>,
+}
+
+/// The Redis settings Chatwoot derives from its environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// `REDIS_URL` as read; `None` when unset (Chatwoot uses [`DEFAULT_REDIS_URL`]).
+    pub url_text: Option<String>,
+    /// The parsed URL (of the default when unset); `Err` when Chatwoot cannot use it.
+    pub url: Result<RedisUrl, String>,
+    /// `REDIS_PASSWORD` when not blank.
+    pub password: Option<String>,
+    /// False only when `REDIS_OPENSSL_VERIFY_MODE` is exactly `none`.
+    pub verify_peer: bool,
+    pub sentinel: Option<SentinelSettings>,
+}
+
+impl Settings {
+    pub fn from_env(env: &ChatwootEnv) -> Settings {
+        let url_text = env.get("REDIS_URL").map(str::to_string);
+        let url = match url_text.as_deref() {
+            None => parse_redis_url(DEFAULT_REDIS_URL),
+            Some(t) if t.trim().is_empty() => Err(
+                "REDIS_URL is set but empty; Chatwoot uses the default only when it is unset"
+                    .to_string(),
+            ),
+            Some(t) => parse_redis_url(t),
+        };
+        let password = env.present("REDIS_PASSWORD").map(str::to_string);
+        let sentinel = env.present("REDIS_SENTINELS").map(|list| SentinelSettings {
+            sentinels: parse_sentinels(list),
+            master_name: match env.get("REDIS_SENTINEL_MASTER_NAME") {
+                None => Ok(DEFAULT_SENTINEL_MASTER.to_string()),
+                Some(n) => crate::chatwoot::validate_master_name(n)
+                    .map(|()| n.to_string())
+                    .map_err(|_| n.to_string()),
+            },
+            password: match env.get("REDIS_SENTINEL_PASSWORD") {
+                Some(p) => Some(p.to_string()).filter(|p| !p.trim().is_empty()),
+                None => password.clone(),
+            },
+        });
+        Settings {
+            url_text,
+            url,
+            password,
+            verify_peer: env.get("REDIS_OPENSSL_VERIFY_MODE") != Some("none"),
+            sentinel,
+        }
+    }
+
+    /// Where `REDIS_URL` leads (ActionCable always; everything when not in Sentinel mode),
+    /// with the credentials Chatwoot sends: `REDIS_PASSWORD` overrides the URL's password.
+    pub fn url_endpoint(&self) -> Option<Endpoint> {
+        let url = self.url.as_ref().ok()?;
+        Some(Endpoint {
+            label: "REDIS_URL".into(),
+            host: url.effective_host().to_string(),
+            port: url.port,
+            unix_path: url.path.clone(),
+            tls: url.scheme == UrlScheme::Rediss,
+            verify_peer: self.verify_peer,
+            username: url.username.clone(),
+            password: self
+                .password
+                .clone()
+                .or_else(|| url.password.clone().filter(|p| !p.is_empty())),
+        })
+    }
+
+    /// The master as Chatwoot reaches it in Sentinel mode: `redis://<name>` resolved by the
+    /// sentinels, so no TLS, no username, and only `REDIS_PASSWORD`.
+    pub fn master_endpoint(&self, host: &str, port: u16) -> Endpoint {
+        Endpoint {
+            label: "Sentinel master".into(),
+            host: host.to_string(),
+            port,
+            unix_path: None,
+            tls: false,
+            verify_peer: self.verify_peer,
+            username: None,
+            password: self.password.clone(),
+        }
+    }
+
+    /// A sentinel as Chatwoot reaches it (plain TCP, sentinel password, no username).
+    pub fn sentinel_endpoint(&self, addr: &SentinelAddr) -> Endpoint {
+        Endpoint {
+            label: format!("sentinel {addr}"),
+            host: addr.host.clone(),
+            port: addr.port,
+            unix_path: None,
+            tls: false,
+            verify_peer: self.verify_peer,
+            username: None,
+            password: self.sentinel.as_ref().and_then(|s| s.password.clone()),
+        }
+    }
+
+    /// Every secret that could appear in a message.
+    pub fn secrets(&self, env: &ChatwootEnv) -> Vec<String> {
+        let mut out = Vec::new();
+        for key in ["REDIS_PASSWORD", "REDIS_SENTINEL_PASSWORD"] {
+            if let Some(v) = env.get(key) {
+                out.push(v.to_string());
+            }
+        }
+        if let Ok(url) = &self.url {
+            out.extend(url.password.clone());
+            out.extend(url.raw_password.clone());
+        }
+        for key in ["REDIS_URL", "REDIS_TLS_URL", "SIDEKIQ_REDIS_URL"] {
+            if let Some(Ok(u)) = env.get(key).map(parse_redis_url) {
+                out.extend(u.password);
+                out.extend(u.raw_password);
+            }
+        }
+        out
+    }
+}
+
+/// Pool sizes as Chatwoot reads them: `Ok(default)` when unset, `Err` when `Integer()`
+/// would raise.
+pub fn pool_size(env: &ChatwootEnv, key: &str) -> Result<u32, String> {
+    let default = if key == "REDIS_ALFRED_SIZE" {
+        DEFAULT_ALFRED
+    } else {
+        DEFAULT_VELMA
+    };
+    match env.get(key) {
+        None => Ok(default),
+        Some(v) => {
+            let n = parse_ruby_integer(v)?;
+            u32::try_from(n)
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| format!("{n} is not a usable pool size (it must be 1 or more)"))
+        }
+    }
+}
+
+/// The connections Chatwoot holds with the pool sizes the env really sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConfiguredBudget {
+    pub alfred: u32,
+    pub velma: u32,
+    /// Connections in steady state.
+    pub total: u32,
+    /// The `maxclients` this total calls for (rolling restarts, admin headroom).
+    pub maxclients: u32,
+}
+
+/// `None` when a pool size cannot be read (reported by the static checks).
+pub fn configured_budget(env: &ChatwootEnv, w: &Workload) -> Option<ConfiguredBudget> {
+    let alfred = pool_size(env, "REDIS_ALFRED_SIZE").ok()?;
+    let velma = pool_size(env, "REDIS_VELMA_SIZE").ok()?;
+    let total = connections_total(w, alfred, velma);
+    Some(ConfiguredBudget {
+        alfred,
+        velma,
+        total,
+        maxclients: maxclients_for(total),
+    })
+}
+
+/// The workload behind the connection budget, and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkloadSource {
+    pub workload: Workload,
+    pub from: String,
+    /// Values that could not be read (a warning each).
+    pub problems: Vec<String>,
+}
+
+/// Workload keys of the answers file (only these are read).
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct AnswersWorkload {
+    pub web_processes: Option<NumberOrText>,
+    pub web_threads: Option<NumberOrText>,
+    pub sidekiq_processes: Option<NumberOrText>,
+    pub sidekiq_concurrency: Option<NumberOrText>,
+}
+
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(untagged)]
+pub enum NumberOrText {
+    Number(u64),
+    Text(String),
+}
+
+impl NumberOrText {
+    fn get(&self) -> Option<u32> {
+        match self {
+            NumberOrText::Number(n) => u32::try_from(*n).ok(),
+            NumberOrText::Text(t) => t.trim().parse().ok(),
+        }
+    }
+}
+
+/// The workload from the answers file when given, else from Puma/Sidekiq variables in the
+/// env (`WEB_CONCURRENCY` 0 or unset = one process), else Chatwoot's defaults.
+pub fn workload(env: &ChatwootEnv, answers: Option<(&AnswersWorkload, &str)>) -> WorkloadSource {
+    let mut w = Workload::default();
+    let mut problems = Vec::new();
+    if let Some((a, path)) = answers {
+        for (field, value, name) in [
+            (&mut w.web_processes, &a.web_processes, "web-processes"),
+            (&mut w.web_threads, &a.web_threads, "web-threads"),
+            (
+                &mut w.sidekiq_processes,
+                &a.sidekiq_processes,
+                "sidekiq-processes",
+            ),
+            (
+                &mut w.sidekiq_concurrency,
+                &a.sidekiq_concurrency,
+                "sidekiq-concurrency",
+            ),
+        ] {
+            if let Some(v) = value {
+                match v.get().filter(|n| *n > 0) {
+                    Some(n) => *field = n,
+                    None => problems.push(format!("{name} in {path} is not a positive number")),
+                }
+            }
+        }
+        return WorkloadSource {
+            workload: w,
+            from: format!("answers file {path}"),
+            problems,
+        };
+    }
+    let mut used = Vec::new();
+    for (field, key) in [
+        (&mut w.web_threads, "RAILS_MAX_THREADS"),
+        (&mut w.web_processes, "WEB_CONCURRENCY"),
+        (&mut w.sidekiq_concurrency, "SIDEKIQ_CONCURRENCY"),
+    ] {
+        if let Some(v) = env.present(key) {
+            match v.trim().parse::<u32>() {
+                // Puma: WEB_CONCURRENCY 0 is single mode, one process.
+                Ok(n) => {
+                    *field = n.max(1);
+                    used.push(key);
+                }
+                Err(_) => problems.push(format!("{key}={v:?} is not a number")),
+            }
+        }
+    }
+    let from = if used.is_empty() {
+        "Chatwoot defaults: one web process with 5 threads, one Sidekiq with concurrency 10"
+            .to_string()
+    } else {
+        format!(
+            "{} from {}, Chatwoot defaults for the rest",
+            used.join(", "),
+            env.source
+        )
+    };
+    WorkloadSource {
+        workload: w,
+        from,
+        problems,
+    }
+}
