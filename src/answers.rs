@@ -395,18 +395,18 @@ struct UrlParts {
 
 fn split_url(text: &str) -> Result<UrlParts> {
     let shown = redact_url(text);
-    let url = url::Url::parse(text.trim()).map_err(|e| {
+    let url = chatwoot::parse_redis_url(text.trim()).map_err(|why| {
         invalid(
             "url",
             &shown,
-            format!("not a URL ({e})"),
+            why,
             "pass it as redis://[user:password@]host:port[/db] or rediss://… for TLS",
         )
     })?;
-    let tls = match url.scheme() {
-        "redis" => false,
-        "rediss" => true,
-        "unix" => {
+    let tls = match url.scheme {
+        chatwoot::UrlScheme::Redis => false,
+        chatwoot::UrlScheme::Rediss => true,
+        chatwoot::UrlScheme::Unix => {
             return Err(invalid(
                 "url",
                 &shown,
@@ -414,17 +414,10 @@ fn split_url(text: &str) -> Result<UrlParts> {
                 "use single-server with the loopback address (127.0.0.1)",
             ))
         }
-        s => {
-            return Err(invalid(
-                "url",
-                &shown,
-                format!("scheme {s:?} is not one Chatwoot reads"),
-                "use redis:// or rediss:// (TLS)",
-            ))
-        }
     };
     let host = url
-        .host_str()
+        .host
+        .clone()
         .map(|h| h.trim_start_matches('[').trim_end_matches(']').to_string())
         .filter(|h| !h.is_empty())
         .ok_or_else(|| {
@@ -435,69 +428,33 @@ fn split_url(text: &str) -> Result<UrlParts> {
                 "add the host: redis://HOST:PORT",
             )
         })?;
-    let decode = |s: &str, what: &str| {
-        chatwoot::form_decode(s)
-            .map_err(|e| invalid("url", &shown, format!("{what}: {e}"), "percent-encode it"))
-    };
-    let username = match url.username() {
-        "" => None,
-        u => Some(decode(u, "user name")?),
-    };
-    let password = match url.password() {
-        None | Some("") => None,
-        Some(p) => Some(decode(p, "password")?),
-    };
-    let mut db = None;
-    let path = url.path().trim_matches('/');
-    if !path.is_empty() {
-        db = Some(path.parse::<u8>().map_err(|_| {
+    let db = match url.db {
+        None => None,
+        Some(n) => Some(u8::try_from(n).ok().filter(|n| *n < 16).ok_or_else(|| {
             invalid(
                 "url",
                 &shown,
-                format!("path /{path} is not a database number"),
+                format!("database {n} is not 0 to 15"),
                 "use /0 to /15",
             )
-        })?);
-    }
-    for (k, v) in url.query_pairs() {
-        if k == "db" {
-            db = Some(v.parse::<u8>().map_err(|_| {
-                invalid(
-                    "url",
-                    &shown,
-                    format!("db={v} is not a database number"),
-                    "use db=0 to 15",
-                )
-            })?);
-        }
-    }
+        })?),
+    };
+    let explicit_port = text.trim().rsplit_once(':').is_some_and(|(_, tail)| {
+        tail.split(['/', '?'])
+            .next()
+            .is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    });
     Ok(UrlParts {
         host,
-        port: url.port(),
-        username,
-        password,
+        port: explicit_port.then_some(url.port),
+        username: url.username.clone(),
+        password: url.password.clone().filter(|p| !p.is_empty()),
         db,
         tls,
     })
 }
 
-/// A URL with its password replaced by `***`, for messages.
-pub fn redact_url(text: &str) -> String {
-    match url::Url::parse(text.trim()) {
-        Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some("***"));
-            u.to_string()
-        }
-        Ok(u) => u.to_string(),
-        Err(_) => {
-            // Unparseable: hide everything between "://" and the last '@'.
-            match (text.find("://"), text.rfind('@')) {
-                (Some(a), Some(b)) if b > a => format!("{}***{}", &text[..a + 3], &text[b..]),
-                _ => text.to_string(),
-            }
-        }
-    }
-}
+pub use crate::redact::redact_url;
 
 /// Resolves the `--emit` spec against the scenario's defaults.
 fn resolve_emit(scenario: Scenario, spec: Option<&str>) -> Result<BTreeSet<Output>> {
@@ -1285,7 +1242,7 @@ mod tests {
         assert_eq!(a.port, 12345);
         assert!(a.tls);
         assert_eq!(a.url_password.as_deref(), Some("p+w"));
-        assert_eq!(redact_url("rediss://:secret@h:1"), "rediss://:***@h:1");
+        assert!(!redact_url("rediss://:secret@h:1").contains("secret"));
     }
 
     #[test]

@@ -12,6 +12,7 @@ use std::path::Path;
 use crate::answers::{Answers, Auth, SentinelAuth};
 use crate::chatwoot;
 use crate::cli::SecretFlags;
+use crate::dotenv;
 use crate::error::{Error, Result};
 use crate::scenario::Scenario;
 
@@ -103,51 +104,24 @@ fn first_line(text: &str) -> String {
         .to_string()
 }
 
-/// The Redis password and sentinel password an existing Chatwoot `.env` holds, if any.
-/// Reads `REDIS_PASSWORD`, else the password in `REDIS_URL`; last assignment wins.
+/// The Redis password and sentinel password an existing Chatwoot `.env` holds, if any,
+/// read with Ruby dotenv's rules: `REDIS_PASSWORD`, else the password in `REDIS_URL`.
 pub fn read_existing_env(path: &Path) -> Option<(Option<String>, Option<String>)> {
     let text = std::fs::read_to_string(path).ok()?;
-    let mut password = None;
-    let mut url_password = None;
-    let mut sentinel = None;
-    for line in text.lines() {
-        let line = line.trim_start();
-        let line = line.strip_prefix("export ").unwrap_or(line);
-        let Some((key, value)) = line.split_once('=') else {
-            continue;
-        };
-        let value = unquote_env_value(value);
-        match key.trim() {
-            "REDIS_PASSWORD" => password = Some(value),
-            "REDIS_SENTINEL_PASSWORD" => sentinel = Some(value),
-            "REDIS_URL" => {
-                url_password = url::Url::parse(&value)
-                    .ok()
-                    .and_then(|u| u.password().map(str::to_string))
-                    .and_then(|p| chatwoot::form_decode(&p).ok())
-                    .filter(|p| !p.is_empty());
-            }
-            _ => {}
-        }
-    }
-    let password = password.filter(|p| !p.is_empty()).or(url_password);
-    Some((password, sentinel))
-}
-
-/// The value of a line as written by this tool (bare or single-quoted) or a plain
-/// double-quoted value; other forms are taken as written.
-fn unquote_env_value(raw: &str) -> String {
-    let v = raw.trim();
-    if let Some(inner) = v.strip_prefix('\'').and_then(|r| r.strip_suffix('\'')) {
-        return inner.to_string();
-    }
-    if let Some(inner) = v.strip_prefix('"').and_then(|r| r.strip_suffix('"')) {
-        return inner.replace("\\\"", "\"").replace("\\\\", "\\");
-    }
-    match v.find(" #") {
-        Some(i) => v[..i].trim_end().to_string(),
-        None => v.to_string(),
-    }
+    let entries = dotenv::parse(&text).ok()?;
+    let literal = |key: &str| {
+        dotenv::last(&entries, key)
+            .filter(|e| e.is_literal())
+            .map(|e| e.value.clone())
+    };
+    let url_password = literal("REDIS_URL")
+        .and_then(|u| chatwoot::parse_redis_url(&u).ok())
+        .and_then(|u| u.password)
+        .filter(|p| !p.is_empty());
+    let password = literal("REDIS_PASSWORD")
+        .filter(|p| !p.is_empty())
+        .or(url_password);
+    Some((password, literal("REDIS_SENTINEL_PASSWORD")))
 }
 
 /// Gathers the secrets for a render. `required`: fail when a needed password is missing
