@@ -443,6 +443,7 @@ fn handshake(
                 return Err(Failure::Closed)
             }
             Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(io_failure(&e)),
         }
     }
