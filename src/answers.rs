@@ -182,6 +182,14 @@ impl RedisVersion {
         }
     }
 
+    /// Human name: "Redis 7.2", "Valkey 8".
+    pub fn label(self) -> String {
+        match self.id().strip_prefix("valkey-") {
+            Some(v) => format!("Valkey {v}"),
+            None => format!("Redis {}", self.id()),
+        }
+    }
+
     pub fn is_valkey(self) -> bool {
         matches!(self, RedisVersion::Valkey72 | RedisVersion::Valkey8)
     }
@@ -226,8 +234,8 @@ impl RedisVersion {
             (7, 2 | 3) => Ok(RedisVersion::Redis72),
             (7, _) => Ok(RedisVersion::Redis74),
             _ => Err(format!(
-                "Redis {major}.{minor} is not known here; use one of {} (Redis 8 users: valkey-8 \
-                 or 7.4 directives are the closest)",
+                "Redis {major}.{minor} is not known here; use one of {} (a server must not \
+                 be older than the Redis that wrote its data files)",
                 Self::ALL.map(|v| v.id()).join(", ")
             )),
         }
@@ -865,6 +873,9 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
     // Version and memory.
     let default_version = match scenario {
         Scenario::SingleServer => RedisVersion::Redis70,
+        // Upstream's compose file runs redis:alpine (the newest release): an older default
+        // could not read its data files.
+        Scenario::DockerCompose => RedisVersion::Redis74,
         Scenario::KubernetesSentinel => RedisVersion::Redis62,
         Scenario::Digitalocean => RedisVersion::Valkey8,
         _ => RedisVersion::Redis72,
@@ -883,6 +894,15 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
             )
         })?,
     };
+    if a_bundled(scenario, &sentinels) && redis_version != RedisVersion::Redis62 {
+        return Err(invalid(
+            "redis-version",
+            redis_version.id(),
+            "the Chatwoot chart's bundled Bitnami Redis (chart 16.12.2) and its sentinel image \
+             run Redis 6.2; the generated values do not change the image",
+            "remove --redis-version (6.2), or run Redis yourself and pass --sentinels",
+        ));
+    }
     let maxmemory = match raw.get("maxmemory") {
         None => MemSize::parse("1gb").map_err(|e| Error::Other(anyhow::anyhow!(e)))?,
         Some(m) => {
@@ -956,6 +976,10 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
         data_dir: data_dir.trim_end_matches('/').to_string(),
         url_password: url.and_then(|u| u.password),
     })
+}
+
+fn a_bundled(scenario: Scenario, sentinels: &[SentinelAddr]) -> bool {
+    scenario == Scenario::KubernetesSentinel && sentinels.is_empty()
 }
 
 /// Provider endpoint rules that are known from the host name alone.

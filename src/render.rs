@@ -119,6 +119,7 @@ struct View {
     auth: bool,
     username: Option<String>,
     version: &'static str,
+    version_label: String,
     valkey: bool,
     redis7: bool,
     maxmemory: String,
@@ -299,7 +300,23 @@ fn sentinel_list(a: &Answers) -> Vec<String> {
 pub fn render(a: &Answers, secrets: &Secrets) -> Result<RenderSet> {
     let budget = sizing::budget(&a.workload);
     let mut warnings = Vec::new();
+    if a.scenario == Scenario::Heroku && a.max_connections.is_none() {
+        warnings.push(format!(
+            "Heroku Key-Value Store plans cap connections (mini: 20) and Chatwoot needs {} at \
+             this workload: pass --max-connections with your plan's limit to have it checked",
+            budget.total
+        ));
+    }
     if let Some(cap) = a.max_connections {
+        if budget.total <= cap && budget.total.saturating_mul(2) > cap {
+            warnings.push(format!(
+                "Chatwoot needs {} connections in steady state, within the plan's {cap}, but a \
+                 rolling restart or Heroku preboot runs old and new processes side by side \
+                 ({} connections) and will hit the cap",
+                budget.total,
+                budget.total.saturating_mul(2)
+            ));
+        }
         if budget.total > cap {
             let msg = format!(
                 "Chatwoot needs {} Redis connections but the plan allows {cap}. Lower \
@@ -340,6 +357,27 @@ pub fn render(a: &Answers, secrets: &Secrets) -> Result<RenderSet> {
             "ElastiCache accepts an AUTH token only with in-transit encryption (TLS) enabled",
             "use --tls (or --auth none for a cache without AUTH)",
         ));
+    }
+    match (a.scenario, a.tls, a.port) {
+        (Scenario::Digitalocean, true, 25060) => warnings.push(
+            "DigitalOcean serves TLS on port 25061; 25060 is the plain-text port".into(),
+        ),
+        (Scenario::Memorystore, true, 6379) => warnings.push(
+            "Memorystore serves in-transit encryption on port 6378, not 6379".into(),
+        ),
+        (Scenario::Memorystore, false, 6378) => warnings.push(
+            "port 6378 is Memorystore's TLS port: add --tls (REDIS_OPENSSL_VERIFY_MODE=none follows)".into(),
+        ),
+        _ => {}
+    }
+    if a.outputs.contains(&Output::RedisConf) {
+        warnings.push(
+            "redis.conf turns on appendonly: a Redis that already holds data without an \
+             append-only file would start EMPTY with it (queued jobs lost). On such a server \
+             first run `redis-cli CONFIG SET appendonly yes`, wait until `INFO persistence` \
+             shows aof_rewrite_in_progress:0, then switch to the new config."
+                .into(),
+        );
     }
     if a.sentinel_mode() {
         warnings.push(
@@ -397,6 +435,7 @@ pub fn render(a: &Answers, secrets: &Secrets) -> Result<RenderSet> {
         auth: a.auth == Auth::Password,
         username: a.username.clone(),
         version: v.id(),
+        version_label: v.label(),
         valkey: v.is_valkey(),
         redis7: v.has_redis7_directives(),
         maxmemory: a.maxmemory.text.clone(),
@@ -591,9 +630,13 @@ fn env_update_raw(
             },
         ),
     )];
-    if let (Some(Placement::EnvVar), Some(p)) = (placement, password) {
-        out.push(("REDIS_PASSWORD".into(), p.to_string()));
-    }
+    // Always present: the chart otherwise sets REDIS_PASSWORD=redis, which overrides the URL's
+    // password (or sends AUTH to a Redis without one). Empty means "no separate password".
+    let env_password = match (placement, password) {
+        (Some(Placement::EnvVar), Some(p)) => p.to_string(),
+        _ => String::new(),
+    };
+    out.push(("REDIS_PASSWORD".into(), env_password));
     if let Some(sp) = &secrets.sentinel_password {
         out.push(("REDIS_SENTINEL_PASSWORD".into(), sp.clone()));
     }
