@@ -3,6 +3,7 @@
 mod common;
 mod consumers;
 mod doctor;
+mod examples;
 mod plan;
 mod render_cli;
 mod wizard;
