@@ -27,6 +27,7 @@ pub enum Origin {
     Environment,
     Generated,
     ExistingEnvFile,
+    ExistingSecretManifest,
     Url,
     Prompt,
 }
@@ -39,6 +40,7 @@ impl Origin {
             Origin::Environment => "from REDIS_PASSWORD",
             Origin::Generated => "generated",
             Origin::ExistingEnvFile => "kept from the existing .env",
+            Origin::ExistingSecretManifest => "kept from the existing redis-secret.yaml",
             Origin::Url => "from the URL",
             Origin::Prompt => "entered at the prompt",
         }
@@ -124,6 +126,33 @@ pub fn read_existing_env(path: &Path) -> Option<(Option<String>, Option<String>)
     Some((password, literal("REDIS_SENTINEL_PASSWORD")))
 }
 
+/// The password of the previous render in `out_dir`: its `.env`, or, where there is no `.env`
+/// (Kubernetes), the Secret of its `redis-secret.yaml`. Re-rendering then keeps the password.
+pub fn existing_password(out_dir: &Path) -> Option<(String, Origin)> {
+    if let Some(p) = read_existing_env(&out_dir.join(".env")).and_then(|(p, _)| p) {
+        return Some((p, Origin::ExistingEnvFile));
+    }
+    let text = std::fs::read_to_string(out_dir.join("redis-secret.yaml")).ok()?;
+    let doc: yaml_serde::Value = yaml_serde::from_str(&text).ok()?;
+    let data = doc.get("stringData")?;
+    let field = |k: &str| {
+        data.get(k)
+            .and_then(|v| v.as_str())
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    };
+    let from_url = || {
+        chatwoot::parse_redis_url(&field("REDIS_URL")?)
+            .ok()?
+            .password
+            .filter(|p| !p.is_empty())
+    };
+    field(crate::render::SECRET_PASSWORD_KEY)
+        .or_else(|| field("REDIS_PASSWORD"))
+        .or_else(from_url)
+        .map(|p| (p, Origin::ExistingSecretManifest))
+}
+
 /// Gathers the secrets for a render. `required`: fail when a needed password is missing
 /// (false for `--check`/`--diff`/`--dry-run`, where secret files are skipped).
 pub fn gather(
@@ -152,15 +181,18 @@ pub fn gather(
         password = Some((p, Origin::Environment));
     } else if let Some(p) = answers.url_password.clone() {
         password = Some((p, Origin::Url));
-    } else if let Some(p) = existing.as_ref().and_then(|(p, _)| p.clone()) {
-        password = Some((p, Origin::ExistingEnvFile));
+    } else if let Some(found) = existing_password(out_dir) {
+        password = Some(found);
     } else if flags.generate_password {
         password = Some((generate_password()?, Origin::Generated));
     }
 
     if answers.auth == Auth::None {
         if let Some((_, origin)) = &password {
-            if !matches!(origin, Origin::ExistingEnvFile) {
+            if !matches!(
+                origin,
+                Origin::ExistingEnvFile | Origin::ExistingSecretManifest
+            ) {
                 return Err(Error::invalid(
                     "--auth",
                     "none",

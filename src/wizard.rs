@@ -404,26 +404,15 @@ fn check_answer(
     }
 }
 
-/// The password of the previous run in this directory: its `.env`, or, for Kubernetes (no
-/// `.env`), its `redis-secret.yaml`. Returns the password and the file it came from.
+/// The password of the previous run in this directory (see [`secrets::existing_password`]).
 fn existing_password(out_dir: &Path) -> Option<(String, &'static str)> {
-    if let Some(p) = secrets::read_existing_env(&out_dir.join(".env")).and_then(|(p, _)| p) {
-        return Some((p, ".env")).filter(|(p, _)| !p.is_empty());
-    }
-    let name = FileKind::HelmSecret.file_name();
-    let text = std::fs::read_to_string(out_dir.join(name)).ok()?;
-    let doc: yaml_serde::Value = yaml_serde::from_str(&text).ok()?;
-    let data = doc.get("stringData")?;
-    let field = |k: &str| data.get(k).and_then(|v| v.as_str()).map(str::to_string);
-    let from_url = || {
-        let url = url::Url::parse(&field("REDIS_URL")?).ok()?;
-        crate::chatwoot::form_decode(url.password()?).ok()
-    };
-    field(crate::render::SECRET_PASSWORD_KEY)
-        .or_else(|| field("REDIS_PASSWORD"))
-        .or_else(from_url)
-        .filter(|p| !p.is_empty())
-        .map(|p| (p, name))
+    secrets::existing_password(out_dir).map(|(p, origin)| {
+        let file = match origin {
+            Origin::ExistingSecretManifest => FileKind::HelmSecret.file_name(),
+            _ => FileKind::Env.file_name(),
+        };
+        (p, file)
+    })
 }
 
 /// A URL gives host, port, TLS, db and user: the previous ones (e.g. from the answers file of

@@ -505,6 +505,19 @@ fn helm_values_fit_the_chart_and_bitnami_schema() {
     assert_eq!(secret["metadata"]["name"], v["redis"]["existingSecret"]);
     assert_eq!(secret["metadata"]["namespace"], "support");
     assert_eq!(secret["stringData"]["redis-password"], pw);
+    // Re-rendering without a password source keeps the Secret's password (no .env here).
+    let before = r.read("redis-secret.yaml");
+    let (code, out, err) = run(bin()
+        .args(["render", "--out"])
+        .arg(r.path())
+        .env_remove("REDIS_PASSWORD"));
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(
+        r.read("redis-secret.yaml"),
+        before,
+        "password kept, file unchanged"
+    );
+    assert!(!out.contains(pw) && !err.contains(pw));
 
     // The bundled commonConfiguration is accepted by a real redis-server.
     let conf = v["redis"]["commonConfiguration"].as_str().expect("string");
