@@ -340,6 +340,15 @@ pub fn render(a: &Answers, secrets: &Secrets) -> Result<RenderSet> {
         Some((p, _)) => Some(secrets::place_password(a, p)?),
         None => None,
     };
+    if let Some((p, _)) = &secrets.password {
+        if p.chars().count() < 16 && !a.scenario.is_managed() {
+            warnings.push(
+                "the password is shorter than 16 characters; Redis answers AUTH attempts fast \
+                 enough to guess short passwords: prefer --generate-password"
+                    .into(),
+            );
+        }
+    }
     if placement == Some(Placement::Url)
         && !matches!(a.scenario, Scenario::Heroku | Scenario::Digitalocean)
         && a.username.is_none()
