@@ -313,7 +313,7 @@ pub fn help(field: &str, scenario: Scenario) -> &'static str {
             "heroku config:get REDIS_URL; the password stays in the URL. Heroku serves a self-signed certificate; Chatwoot must skip verification"
         }
         ("password", Scenario::KubernetesSentinel) => {
-            "Goes into the chart's values (redis.auth.password); Chatwoot pastes it into YAML, so it must read back unchanged"
+            "Goes into the Kubernetes Secret of redis-secret.yaml (never the values); Chatwoot pastes it into YAML, so it must read back unchanged"
         }
         ("password", _) => {
             "Chatwoot's cable.yml pastes REDIS_PASSWORD unquoted into YAML: letters and digits are safe everywhere"
