@@ -208,6 +208,27 @@ fn unusable_passwords_are_refused_without_showing_them() {
         "0777 with docker-compose",
     );
 
+    // A password that is text of the generated files ("redis") is a guessable choice, not a
+    // leak: refused as input (exit 2), where it used to be an internal error (exit 1).
+    for (scenario, pw) in [
+        ("single-server", "redis"),
+        ("kubernetes-sentinel", "chatwoot"),
+    ] {
+        let result = render_in(&out, &["--scenario", scenario], Some(pw));
+        assert_refused(
+            &out,
+            &Default::default(),
+            result,
+            &[
+                "password",
+                "not shown",
+                "easy to guess",
+                "--generate-password",
+            ],
+            &format!("{scenario} with password {pw:?}"),
+        );
+    }
+
     // A password inside --url on the command line: refused, and not echoed back.
     let secret = "UrlFlagSecret0abcdef";
     let url = format!("rediss://:{secret}@ec2-3-1-2-3.compute-1.amazonaws.com:12345");
