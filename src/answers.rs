@@ -1149,16 +1149,29 @@ pub fn to_answers_yaml(a: &Answers) -> String {
 }
 
 /// A YAML scalar that reads back as exactly this string: plain when unambiguous, else
-/// double-quoted (JSON string syntax is valid YAML).
+/// double-quoted (JSON string syntax is valid YAML). Whole numbers without a leading zero and
+/// `true`/`false` stay plain: they are the numeric and boolean answers, read back as the same text.
 pub fn yaml_scalar(v: &str) -> String {
+    let whole_number =
+        !v.is_empty() && v.chars().all(|c| c.is_ascii_digit()) && (v == "0" || !v.starts_with('0'));
+    if whole_number || v == "true" || v == "false" {
+        v.to_string()
+    } else {
+        yaml_string(v)
+    }
+}
+
+/// A YAML scalar that every YAML reader (1.1 or 1.2) loads as this exact string: plain when it
+/// starts with a letter (or `/`), holds only inert characters and is no boolean or null word,
+/// else double-quoted. Numbers-looking text (`0777`, `1e5`) is quoted.
+pub fn yaml_string(v: &str) -> String {
     let plain_ok = !v.is_empty()
         && v.chars()
             .all(|c| c.is_ascii_alphanumeric() || "-_./+,".contains(c))
         && v.starts_with(|c: char| c.is_ascii_alphabetic() || c == '/')
         && !["y", "n", "yes", "no", "true", "false", "on", "off", "null"]
             .contains(&v.to_ascii_lowercase().as_str());
-    let is_number_or_bool = v.parse::<f64>().is_ok() || v == "true" || v == "false";
-    if plain_ok || (is_number_or_bool && !v.contains('.')) {
+    if plain_ok {
         v.to_string()
     } else {
         serde_json::to_string(v).unwrap_or_default()

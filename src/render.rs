@@ -92,6 +92,7 @@ fn environment() -> Result<Environment<'static>> {
     env.set_lstrip_blocks(true);
     env.add_filter("sh", |v: String| sh_quote(&v));
     env.add_filter("yq", |v: String| yaml_quote(&v));
+    env.add_filter("ys", |v: String| crate::answers::yaml_string(&v));
     env.add_filter("conf", |v: String| conf_quote(&v));
     for (name, source) in TEMPLATES {
         env.add_template(name, source)
