@@ -611,14 +611,11 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
     let url = raw.get("url").map(split_url).transpose()?;
 
     // Host.
-    let release = raw.get("release").unwrap_or("chatwoot").trim().to_string();
+    // Kept exactly as given (no trimming): a value either appears verbatim or is refused.
+    let release = raw.get("release").unwrap_or("chatwoot").to_string();
     chatwoot::validate_k8s_name(&release)
         .map_err(|why| invalid("release", &release, why, "e.g. --release chatwoot"))?;
-    let namespace = raw
-        .get("namespace")
-        .unwrap_or("chatwoot")
-        .trim()
-        .to_string();
+    let namespace = raw.get("namespace").unwrap_or("chatwoot").to_string();
     chatwoot::validate_k8s_name(&namespace)
         .map_err(|why| invalid("namespace", &namespace, why, "e.g. --namespace chatwoot"))?;
     let sentinels = match raw.get("sentinels") {
@@ -965,11 +962,14 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
         })
         .to_string();
     for (field, dir) in [("config-dir", &config_dir), ("data-dir", &data_dir)] {
-        if !dir.starts_with('/') || dir.contains(['\n', '\r', '"', '\'', '\\', ' ']) {
+        if !dir.starts_with('/')
+            || dir.contains(['"', '\'', '\\', ' '])
+            || dir.chars().any(char::is_control)
+        {
             return Err(invalid(
                 field,
                 dir,
-                "an absolute path without spaces, quotes or line breaks is needed (redis.conf refers to it)",
+                "an absolute path without spaces, tabs, quotes or line breaks is needed (redis.conf refers to it)",
                 format!("e.g. --{field} {}", if field == "config-dir" { "/etc/redis" } else { "/var/lib/redis" }),
             ));
         }
