@@ -4,5 +4,6 @@ mod common;
 mod consumers;
 mod doctor;
 mod plan;
+mod properties;
 mod render_cli;
 mod wizard;
