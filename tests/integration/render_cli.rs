@@ -126,6 +126,26 @@ fn bad_answers_exit_2_name_field_value_reason_and_fix_and_write_nothing() {
             vec!["--scenario", "kubernetes-sentinel", "--sentinel-master", ""],
             vec!["--sentinel-master", "\"\"", "empty", "mymaster"],
         ),
+        // Kept as given, so surrounding spaces are refused rather than trimmed silently.
+        (
+            vec![
+                "--scenario",
+                "kubernetes-sentinel",
+                "--release",
+                "chatwoot ",
+            ],
+            vec!["--release", "\"chatwoot \"", "Kubernetes names"],
+        ),
+        // A tab would split redis.conf's include line into two arguments.
+        (
+            vec![
+                "--scenario",
+                "single-server",
+                "--config-dir",
+                "/etc/re\tdis",
+            ],
+            vec!["--config-dir", "/etc/re\\tdis", "tabs"],
+        ),
         (
             vec!["--scenario", "single-server", "--redis-version", "6.0"],
             vec!["--redis-version", "6.0", "6.2"],
