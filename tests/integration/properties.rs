@@ -170,6 +170,7 @@ enum Target {
     Heroku,
     Digitalocean,
     Compose,
+    Kubernetes,
 }
 
 struct Accepted {
@@ -206,6 +207,8 @@ fn render_password(password: &str, target: Target) -> Option<Accepted> {
             "elasticache",
             "--host",
             "master.cw.abc123.use1.cache.amazonaws.com",
+            "--emit",
+            "+helm",
         ],
         Target::Heroku => vec![
             "--scenario",
@@ -222,6 +225,7 @@ fn render_password(password: &str, target: Target) -> Option<Accepted> {
             "db-valkey-do-user-1-0.b.db.ondigitalocean.com",
         ],
         Target::Compose => vec!["--scenario", "docker-compose"],
+        Target::Kubernetes => vec!["--scenario", "kubernetes-sentinel"],
     };
     if target == (Target::Single { acl: true }) {
         args.extend(["--username", "chatwoot"]);
@@ -289,7 +293,12 @@ fn hostile_passwords_are_refused_or_reach_every_consumer_exactly() {
         ("a$(echo X)b".into(), Target::Compose),
         ("p#1!&*^<>=%@/?;()".into(), Target::Compose),
         ("yes".into(), Target::Compose),
+        ("Pa$$word$1".into(), Target::Compose),
+        ("u%41v#w@x/y=z".into(), Target::Compose),
         ("Token$with#sym!&^<>-1".into(), Target::Elasticache),
+        ("Token0777#0x1A$(x)".into(), Target::Elasticache),
+        ("Helm$pw#x&y*z(1)".into(), Target::Kubernetes),
+        ("0777".into(), Target::Kubernetes),
         ("p+w/=x y:z@é'\"".into(), Target::Heroku),
         ("AVNS_x'y\"z $(id)".into(), Target::Digitalocean),
     ];
@@ -301,7 +310,7 @@ fn hostile_passwords_are_refused_or_reach_every_consumer_exactly() {
         Target::Elasticache,
         Target::Heroku,
         Target::Digitalocean,
-        Target::Single { acl: false },
+        Target::Kubernetes,
     ];
     for (i, pw) in generate(hostile_value(), 56).into_iter().enumerate() {
         cases.push((pw, targets[i % targets.len()]));
@@ -315,6 +324,24 @@ fn hostile_passwords_are_refused_or_reach_every_consumer_exactly() {
             None => refused += 1,
         }
     }
+    for t in [Target::Elasticache, Target::Kubernetes, Target::Heroku] {
+        assert!(
+            accepted.iter().any(|a| a.target == t),
+            "no {t:?} case was accepted"
+        );
+    }
+    eprintln!(
+        "{} accepted ({} single-server, {} compose), {refused} refused",
+        accepted.len(),
+        accepted
+            .iter()
+            .filter(|a| matches!(a.target, Target::Single { .. }))
+            .count(),
+        accepted
+            .iter()
+            .filter(|a| a.target == Target::Compose)
+            .count()
+    );
     assert!(
         accepted.len() >= 20 && refused >= 10,
         "the corpus should exercise both outcomes: {} accepted, {refused} refused",
@@ -323,8 +350,32 @@ fn hostile_passwords_are_refused_or_reach_every_consumer_exactly() {
 
     // Chatwoot's readers: dotenv, the redis client (REDIS_PASSWORD or the URL's password),
     // and ActionCable's cable.yml (ERB + YAML load).
-    let dirs: Vec<&Path> = accepted.iter().map(|a| a.dir.as_path()).collect();
-    for (a, got) in accepted.iter().zip(ruby_reads(&dirs)) {
+    // Helm: the bundled chart's Secret holds the password itself.
+    for a in accepted.iter().filter(|a| a.target == Target::Kubernetes) {
+        let secret = yaml(&a.dir.join("redis-secret.yaml"));
+        assert_eq!(
+            secret["stringData"]["redis-password"], a.password,
+            "{:?}: the Kubernetes Secret holds another password",
+            a.password
+        );
+    }
+    let with_env: Vec<&Accepted> = accepted
+        .iter()
+        .filter(|a| a.target != Target::Kubernetes)
+        .collect();
+    let dirs: Vec<&Path> = with_env.iter().map(|a| a.dir.as_path()).collect();
+    for (a, got) in with_env.iter().zip(ruby_reads(&dirs)) {
+        if a.target == Target::Elasticache {
+            // The chart's existingEnvSecret carries the same variables as the .env.
+            let secret = yaml(&a.dir.join("redis-secret.yaml"));
+            for key in ["REDIS_URL", "REDIS_PASSWORD"] {
+                assert_eq!(
+                    secret["stringData"][key], got["env"][key],
+                    "{:?}: {key} differs between the Secret and the .env",
+                    a.password
+                );
+            }
+        }
         assert_eq!(
             got["client_password"], a.password,
             "{:?} {:?}: the redis client reads another password: {got}",
