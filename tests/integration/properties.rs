@@ -282,6 +282,9 @@ fn hostile_passwords_are_refused_or_reach_every_consumer_exactly() {
         ("0x1A".into(), Target::Single { acl: false }),
         ("a: b".into(), Target::Single { acl: false }),
         ("a #b".into(), Target::Single { acl: false }),
+        // Blank to ActiveSupport's presence: must not become REDIS_PASSWORD (read as none).
+        ("   ".into(), Target::Single { acl: false }),
+        (" \t ".into(), Target::Single { acl: true }),
         (
             "é漢 $(x) #c'\"\\\t%41+".into(),
             Target::Single { acl: true },
@@ -350,6 +353,28 @@ fn hostile_passwords_are_refused_or_reach_every_consumer_exactly() {
 
     // Chatwoot's readers: dotenv, the redis client (REDIS_PASSWORD or the URL's password),
     // and ActionCable's cable.yml (ERB + YAML load).
+    // The directory alone reproduces itself: the answers file gives every answer and the
+    // password is read back from the existing .env, so nothing changes.
+    for a in accepted.iter().filter(|a| a.target != Target::Kubernetes) {
+        let what = format!(
+            "{:?} {:?} re-rendered without a password",
+            a.target, a.password
+        );
+        let before = std::fs::read(a.dir.join(".env")).expect(".env");
+        let o = render(&a.dir, &[], None, &what);
+        assert_eq!(o.code, 0, "{what}:\n{}\n{}", o.stdout, o.stderr);
+        assert!(
+            o.stdout.contains("nothing to write"),
+            "{what}: files would change:\n{}",
+            o.stdout
+        );
+        assert_eq!(
+            std::fs::read(a.dir.join(".env")).expect(".env"),
+            before,
+            "{what}"
+        );
+    }
+
     // Helm: the bundled chart's Secret holds the password itself.
     for a in accepted.iter().filter(|a| a.target == Target::Kubernetes) {
         let secret = yaml(&a.dir.join("redis-secret.yaml"));
