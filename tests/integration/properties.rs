@@ -511,7 +511,21 @@ fn hostile_hosts_and_names_are_refused_or_appear_verbatim() {
     let mut cases: Vec<(Field, String)> = Vec::new();
     for f in fields {
         for v in [
-            "0777", "1e5", "true", "null", "yes", "a b", "a\nb", "é", "漢", "a#b",
+            "0777",
+            "1e5",
+            "true",
+            "null",
+            "yes",
+            "a b",
+            "a\nb",
+            "é",
+            "漢",
+            "a#b",
+            "::1",
+            "fe80::1",
+            "Upper.Case",
+            "a$(x)",
+            "-x",
         ] {
             cases.push((f, v.to_string()));
         }
