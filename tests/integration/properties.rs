@@ -634,3 +634,61 @@ fn hostile_hosts_and_names_are_refused_or_appear_verbatim() {
         }
     }
 }
+
+#[test]
+fn hostile_sentinel_passwords_are_refused_or_read_back_exactly() {
+    let mut values: Vec<String> = vec!["redis".into(), "x$(y) #z".into(), "a\\b\"c".into()];
+    values.extend(generate(hostile_value(), 20));
+    let mut accepted = Vec::new();
+    for sp in values {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let dir = tmp.path().join("out");
+        let what = format!("sentinel password {sp:?}");
+        let mut cmd = bin();
+        cmd.arg("render")
+            .arg("--out")
+            .arg(&dir)
+            .args([
+                "--scenario",
+                "kubernetes-sentinel",
+                "--sentinels",
+                "sentinel-1.example:26379,sentinel-2.example",
+                "--host",
+                "redis-master.example",
+                "--sentinel-auth",
+                "separate",
+                "--emit",
+                "+env",
+            ])
+            .env("REDIS_PASSWORD", "Sentinel0Redis0Password0abc")
+            .env("REDIS_SENTINEL_PASSWORD", &sp);
+        let (code, out, err) = run(&mut cmd);
+        assert!(code == 0 || code == 2, "{what}: exit {code}\n{out}\n{err}");
+        if sp.len() >= 16 {
+            assert!(!out.contains(&sp) && !err.contains(&sp), "{what}: printed");
+        }
+        if code == 2 {
+            assert!(err.contains("REDIS_SENTINEL_PASSWORD"), "{what}: {err}");
+            assert!(!dir.exists(), "{what}: refused but wrote files");
+            continue;
+        }
+        let secret = yaml(&dir.join("redis-secret.yaml"));
+        assert_eq!(
+            secret["stringData"]["REDIS_SENTINEL_PASSWORD"],
+            sp.as_str(),
+            "{what}: Secret"
+        );
+        accepted.push((sp, tmp));
+    }
+    assert!(accepted.len() >= 5, "only {} accepted", accepted.len());
+    let dirs: Vec<PathBuf> = accepted.iter().map(|(_, t)| t.path().join("out")).collect();
+    let refs: Vec<&Path> = dirs.iter().map(PathBuf::as_path).collect();
+    for ((sp, _), got) in accepted.iter().zip(ruby_reads(&refs)) {
+        assert_eq!(
+            got["env"]["REDIS_SENTINEL_PASSWORD"],
+            sp.as_str(),
+            "dotenv reads another sentinel password: {got}"
+        );
+        assert_eq!(got["client_password"], "Sentinel0Redis0Password0abc");
+    }
+}
