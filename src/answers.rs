@@ -576,14 +576,11 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
     let url = raw.get("url").map(split_url).transpose()?;
 
     // Host.
-    let release = raw.get("release").unwrap_or("chatwoot").trim().to_string();
+    // Kept exactly as given (no trimming): a value either appears verbatim or is refused.
+    let release = raw.get("release").unwrap_or("chatwoot").to_string();
     chatwoot::validate_k8s_name(&release)
         .map_err(|why| invalid("release", &release, why, "e.g. --release chatwoot"))?;
-    let namespace = raw
-        .get("namespace")
-        .unwrap_or("chatwoot")
-        .trim()
-        .to_string();
+    let namespace = raw.get("namespace").unwrap_or("chatwoot").to_string();
     chatwoot::validate_k8s_name(&namespace)
         .map_err(|why| invalid("namespace", &namespace, why, "e.g. --namespace chatwoot"))?;
     let sentinels = match raw.get("sentinels") {
@@ -942,11 +939,14 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
         })
         .to_string();
     for (field, dir) in [("config-dir", &config_dir), ("data-dir", &data_dir)] {
-        if !dir.starts_with('/') || dir.contains(['\n', '\r', '"', '\'', '\\', ' ']) {
+        if !dir.starts_with('/')
+            || dir.contains(['"', '\'', '\\', ' '])
+            || dir.chars().any(char::is_control)
+        {
             return Err(invalid(
                 field,
                 dir,
-                "an absolute path without spaces, quotes or line breaks is needed (redis.conf refers to it)",
+                "an absolute path without spaces, tabs, quotes or line breaks is needed (redis.conf refers to it)",
                 format!("e.g. --{field} {}", if field == "config-dir" { "/etc/redis" } else { "/var/lib/redis" }),
             ));
         }
@@ -1130,16 +1130,29 @@ pub fn to_answers_yaml(a: &Answers) -> String {
 }
 
 /// A YAML scalar that reads back as exactly this string: plain when unambiguous, else
-/// double-quoted (JSON string syntax is valid YAML).
+/// double-quoted (JSON string syntax is valid YAML). Whole numbers without a leading zero and
+/// `true`/`false` stay plain: they are the numeric and boolean answers, read back as the same text.
 pub fn yaml_scalar(v: &str) -> String {
+    let whole_number =
+        !v.is_empty() && v.chars().all(|c| c.is_ascii_digit()) && (v == "0" || !v.starts_with('0'));
+    if whole_number || v == "true" || v == "false" {
+        v.to_string()
+    } else {
+        yaml_string(v)
+    }
+}
+
+/// A YAML scalar that every YAML reader (1.1 or 1.2) loads as this exact string: plain when it
+/// starts with a letter (or `/`), holds only inert characters and is no boolean or null word,
+/// else double-quoted. Numbers-looking text (`0777`, `1e5`) is quoted.
+pub fn yaml_string(v: &str) -> String {
     let plain_ok = !v.is_empty()
         && v.chars()
             .all(|c| c.is_ascii_alphanumeric() || "-_./+,".contains(c))
         && v.starts_with(|c: char| c.is_ascii_alphabetic() || c == '/')
         && !["y", "n", "yes", "no", "true", "false", "on", "off", "null"]
             .contains(&v.to_ascii_lowercase().as_str());
-    let is_number_or_bool = v.parse::<f64>().is_ok() || v == "true" || v == "false";
-    if plain_ok || (is_number_or_bool && !v.contains('.')) {
+    if plain_ok {
         v.to_string()
     } else {
         serde_json::to_string(v).unwrap_or_default()

@@ -92,6 +92,7 @@ fn environment() -> Result<Environment<'static>> {
     env.set_lstrip_blocks(true);
     env.add_filter("sh", |v: String| sh_quote(&v));
     env.add_filter("yq", |v: String| yaml_quote(&v));
+    env.add_filter("ys", |v: String| crate::answers::yaml_string(&v));
     env.add_filter("conf", |v: String| conf_quote(&v));
     for (name, source) in TEMPLATES {
         env.add_template(name, source)
@@ -523,15 +524,17 @@ pub fn render(a: &Answers, secrets: &Secrets) -> Result<RenderSet> {
                 files.push(stamped(FileKind::RedisConf, body));
                 if a.auth == Auth::Password && !compose {
                     if let Some(p) = &password {
+                        // The `>password` rule is one quoted argument, whatever the password holds.
                         let acl_user = a.username.as_ref().map(|u| {
                             format!(
-                                "user {u} on >{p} ~* &* +@all -flushall -flushdb -config -debug -shutdown"
+                                "user {u} on {} ~* &* +@all -flushall -flushdb -config -debug -shutdown",
+                                conf_quote(&format!(">{p}"))
                             )
                         });
                         let body = render_template(
                             &env,
                             "redis-secrets.conf.j2",
-                            context! { v => ctx(), password => p.clone(), acl_user => acl_user.map(|r| conf_acl(&r)) },
+                            context! { v => ctx(), password => p.clone(), acl_user => acl_user },
                         )?;
                         files.push(stamped(FileKind::RedisSecretsConf, body));
                     }
@@ -617,7 +620,40 @@ pub fn render(a: &Answers, secrets: &Secrets) -> Result<RenderSet> {
         warnings,
         secrets: secret_values,
     };
-    assert_no_secret_leak(&set)?;
+    if let Some((kind, secret)) = find_secret_in_public_file(&set) {
+        // A short password can be text the public files hold anyway ("redis", "chatwoot", a
+        // checksum fragment): the same files rendered without any secret contain it too. That
+        // is a guessable password the user chose, not a leak, so it is refused as input.
+        let public = render(a, &Secrets::default())?;
+        let coincidence = public
+            .files
+            .iter()
+            .any(|f| f.kind == kind && f.contents.contains(secret));
+        if coincidence {
+            let is_sentinel = secrets.sentinel_password.as_deref() == Some(secret)
+                && !secrets
+                    .password
+                    .as_ref()
+                    .is_some_and(|(p, _)| p == secret || percent_encode_userinfo(p) == secret);
+            return Err(Error::invalid_secret(
+                if is_sentinel {
+                    "REDIS_SENTINEL_PASSWORD"
+                } else {
+                    "password"
+                },
+                format!(
+                    "it is text that the generated {} holds anyway (a word such as \"redis\" or \
+                     \"chatwoot\"): it is easy to guess, and it could not be kept out of files \
+                     that are committed or printed",
+                    kind
+                ),
+                "use --generate-password, or a longer password of letters and digits",
+            ));
+        }
+        return Err(Error::Other(anyhow::anyhow!(
+            "internal error: a secret would be written to {kind}; nothing was written"
+        )));
+    }
     Ok(set)
 }
 
@@ -652,36 +688,16 @@ fn env_update_raw(
     out
 }
 
-/// An ACL rule line, with the password part quoted for redis.conf.
-fn conf_acl(rule: &str) -> String {
-    // rule = "user NAME on >PASSWORD ~* ..." → quote the ">PASSWORD" token as one argument.
-    let mut parts = rule.splitn(4, ' ');
-    let (user, name, on, rest) = (
-        parts.next().unwrap_or(""),
-        parts.next().unwrap_or(""),
-        parts.next().unwrap_or(""),
-        parts.next().unwrap_or(""),
-    );
-    let (pw, tail) = match rest.find(" ~* ") {
-        Some(i) => (&rest[..i], &rest[i + 1..]),
-        None => (rest, ""),
-    };
-    format!("{user} {name} {on} {} {tail}", conf_quote(pw))
-}
-
-/// Last safety net: no secret value in a file that is not a secret file.
-fn assert_no_secret_leak(set: &RenderSet) -> Result<()> {
+/// Last safety net: the first secret value found in a file that is not a secret file.
+fn find_secret_in_public_file(set: &RenderSet) -> Option<(FileKind, &str)> {
     for f in set.files.iter().filter(|f| !f.kind.is_secret()) {
         for s in set.secrets.iter().filter(|s| s.len() >= 4) {
             if f.contents.contains(s.as_str()) {
-                return Err(Error::Other(anyhow::anyhow!(
-                    "internal error: a secret would be written to {}; nothing was written",
-                    f.name()
-                )));
+                return Some((f.kind, s.as_str()));
             }
         }
     }
-    Ok(())
+    None
 }
 
 #[cfg(test)]

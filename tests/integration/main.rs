@@ -5,5 +5,6 @@ mod consumers;
 mod doctor;
 mod examples;
 mod plan;
+mod properties;
 mod render_cli;
 mod wizard;

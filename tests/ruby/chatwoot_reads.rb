@@ -11,9 +11,16 @@ require 'yaml'
 require 'json'
 require 'openssl'
 
+# ActiveSupport's presence: nil when blank (a whitespace-only string is blank too).
 class Object
   def presence
     respond_to?(:empty?) && empty? ? nil : self
+  end
+end
+
+class String
+  def presence
+    match?(/\A[[:space:]]*\z/) ? nil : self
   end
 end
 
