@@ -1123,8 +1123,26 @@ pub fn to_answers_yaml(a: &Answers) -> String {
         push("emit", e.clone());
     }
     let mut out = String::new();
+    // Numbers and booleans are written as such only for the answers that are numbers or
+    // booleans; every other answer (a host named `true`, a release `0777`) stays a string for
+    // any YAML reader.
+    const TYPED: &[&str] = &[
+        "port",
+        "db",
+        "tls",
+        "web-processes",
+        "web-threads",
+        "sidekiq-processes",
+        "sidekiq-concurrency",
+        "max-connections",
+    ];
     for (k, v) in lines {
-        out.push_str(&format!("{k}: {}\n", yaml_scalar(&v)));
+        let value = if TYPED.contains(&k.as_str()) {
+            yaml_scalar(&v)
+        } else {
+            yaml_string(&v)
+        };
+        out.push_str(&format!("{k}: {value}\n"));
     }
     out
 }
@@ -1318,6 +1336,10 @@ mod tests {
         let back = resolve(&RawAnswers::from_yaml(&text, "test").unwrap()).unwrap();
         assert_eq!(a, back);
         assert!(RawAnswers::from_yaml("password: x\n", "f").is_err());
+        // A host that looks like a boolean stays a string for every YAML reader.
+        let a = resolve(&raw(&[("scenario", "memorystore"), ("host", "true")])).unwrap();
+        assert!(to_answers_yaml(&a).contains("host: \"true\"\n"));
+        assert!(to_answers_yaml(&a).contains("tls: false\n"));
         assert!(RawAnswers::from_yaml("colour: x\n", "f").is_err());
     }
 }
