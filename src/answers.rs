@@ -639,6 +639,17 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
         )
     })?;
     check_host_for_scenario(scenario, &host)?;
+    if scenario == Scenario::SingleServer
+        && host != "localhost"
+        && host.parse::<std::net::IpAddr>().is_err()
+    {
+        return Err(invalid(
+            "host",
+            &host,
+            "single-server writes the addresses redis-server listens on (bind), which must be IP addresses",
+            "use --host 127.0.0.1 (Redis on the Chatwoot host), or the server's IP address",
+        ));
+    }
 
     // TLS and port.
     let tls_flag = parse_bool(raw, "tls")?;

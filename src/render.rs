@@ -146,6 +146,8 @@ struct View {
     env_secret_name: String,
     secret_key: &'static str,
     disable_client_command: bool,
+    /// single-server: a non-loopback address Chatwoot connects to, added to `bind`.
+    extra_bind: Option<String>,
     /// Helm `env` entries (string values, already decided).
     helm_env: Vec<(String, String)>,
     /// Provider script values.
@@ -483,6 +485,18 @@ pub fn render(a: &Answers, secrets: &Secrets) -> Result<RenderSet> {
         env_secret_name: format!("{}-redis-env", a.release),
         secret_key: SECRET_PASSWORD_KEY,
         disable_client_command: a.scenario == Scenario::Memorystore,
+        extra_bind: a
+            .host
+            .parse::<std::net::IpAddr>()
+            .ok()
+            .filter(|ip| {
+                let default_loopback: [std::net::IpAddr; 2] = [
+                    std::net::Ipv4Addr::LOCALHOST.into(),
+                    std::net::Ipv6Addr::LOCALHOST.into(),
+                ];
+                !default_loopback.contains(ip) && !ip.is_unspecified()
+            })
+            .map(|ip| ip.to_string()),
         helm_env,
         provider,
     };

@@ -154,6 +154,30 @@ fn single_server_redis_conf_starts_for_every_version_and_accepts_the_password() 
 }
 
 #[test]
+fn single_server_listens_where_chatwoot_connects() {
+    // Another address than the default loopback one: redis.conf must bind it too.
+    let port = free_port();
+    let pw = "Bind0Address0Password0abcdefgh";
+    let r = single_server(&["--host", "127.0.0.2", "--redis-version", "7.0"], pw, port);
+    assert!(r
+        .read("redis.conf")
+        .contains("bind 127.0.0.1 -::1 127.0.0.2"));
+    let conf_path = r.path().join("redis.conf");
+    let _server = start_redis(
+        &[conf_path.to_str().expect("path")],
+        port,
+        Some(pw),
+        &r.path().join("server.log"),
+    );
+    let read = ruby_reads(&[r.path()], true);
+    assert_eq!(
+        read[0]["ping"], "PONG",
+        "Chatwoot reaches 127.0.0.2: {}",
+        read[0]
+    );
+}
+
+#[test]
 fn acl_user_reaches_redis_through_the_url_and_pubsub_is_allowed() {
     let port = free_port();
     let pw = "AclUser0Password0Long0Enough0x";
