@@ -158,7 +158,6 @@ struct View {
 struct ProviderView {
     elasticache_group: String,
     elasticache_region: String,
-    elasticache_family: String,
     azure_name: String,
     azure_managed: bool,
 }
@@ -405,13 +404,6 @@ pub fn render(a: &Answers, secrets: &Secrets) -> Result<RenderSet> {
     let provider = ProviderView {
         elasticache_group: group,
         elasticache_region: region,
-        elasticache_family: match v {
-            RedisVersion::Redis62 => "redis6.x",
-            RedisVersion::Valkey72 => "valkey7",
-            RedisVersion::Valkey8 => "valkey8",
-            _ => "redis7",
-        }
-        .into(),
         azure_name: a.host.split('.').next().unwrap_or("").to_string(),
         azure_managed: a.host.ends_with(".redis.azure.net"),
     };

@@ -6,5 +6,6 @@ mod doctor;
 mod examples;
 mod plan;
 mod properties;
+mod provider_scripts;
 mod render_cli;
 mod wizard;
