@@ -111,9 +111,12 @@ fn elasticache_script_stops_on_cluster_mode_and_old_engines() {
     }
 }
 
+/// Render flags, the CLI the script calls, the identifiers it needs, the expected command.
+type ProviderCase<'a> = (&'a [&'a str], &'a str, &'a [(&'a str, &'a str)], &'a str);
+
 #[test]
 fn managed_scripts_set_noeviction_with_their_cli() {
-    let cases: [(&[&str], &str, &[(&str, &str)], &str); 4] = [
+    let cases: [ProviderCase; 4] = [
         (
             &["--scenario", "azure", "--host", "cw.westeurope.redis.azure.net"],
             "az",
