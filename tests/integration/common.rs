@@ -7,6 +7,18 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// The product's scenario ids, as product.md fixes them.
+pub const SCENARIOS: [&str; 8] = [
+    "single-server",
+    "docker-compose",
+    "kubernetes-sentinel",
+    "elasticache",
+    "azure",
+    "memorystore",
+    "heroku",
+    "digitalocean",
+];
+
 pub fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_chatwoot-redis"))
 }

@@ -5,17 +5,6 @@ use std::path::Path;
 
 use crate::common::*;
 
-const SCENARIOS: [&str; 8] = [
-    "single-server",
-    "docker-compose",
-    "kubernetes-sentinel",
-    "elasticache",
-    "azure",
-    "memorystore",
-    "heroku",
-    "digitalocean",
-];
-
 fn examples() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/examples"))
 }

@@ -400,16 +400,7 @@ fn stdout_prints_the_public_files_only() {
 fn scenarios_lists_all_eight_and_render_help_has_examples() {
     let (code, out, err) = run(bin().arg("scenarios"));
     assert_eq!(code, 0, "{err}");
-    for id in [
-        "single-server",
-        "docker-compose",
-        "kubernetes-sentinel",
-        "elasticache",
-        "azure",
-        "memorystore",
-        "heroku",
-        "digitalocean",
-    ] {
+    for id in SCENARIOS {
         assert!(
             out.lines().any(|l| l.trim() == id),
             "scenario {id} is not listed:\n{out}"
