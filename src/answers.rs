@@ -37,6 +37,26 @@ pub const FIELDS: &[&str] = &[
     "data-dir",
 ];
 
+/// Answers that mean the same whatever the scenario: the workload Chatwoot runs.
+pub const PORTABLE_FIELDS: &[&str] = &[
+    "web-processes",
+    "web-threads",
+    "sidekiq-processes",
+    "sidekiq-concurrency",
+];
+
+/// Drops every answer tied to the previous scenario's Redis (used when the scenario changes).
+pub fn keep_only_portable(raw: &mut RawAnswers) {
+    let fields: Vec<&str> = FIELDS
+        .iter()
+        .copied()
+        .filter(|f| !PORTABLE_FIELDS.contains(f))
+        .collect();
+    for f in fields {
+        raw.remove(f);
+    }
+}
+
 /// The environment variable that supplies a field.
 pub fn env_var_for(field: &str) -> String {
     match field {
@@ -679,12 +699,21 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
             Scenario::Heroku | Scenario::Digitalocean | Scenario::Azure
         )
     {
-        return Err(invalid(
-            "tls",
-            "false",
-            format!("{scenario} requires TLS connections"),
-            "remove --no-tls (the URL scheme becomes rediss://)",
-        ));
+        // Name the answer the value came from: a redis:// URL, or --no-tls.
+        return Err(match (tls_flag, raw.get("url")) {
+            (None, Some(u)) => invalid(
+                "url",
+                &redact_url(u),
+                format!("{scenario} requires TLS connections, and a redis:// URL has none"),
+                "use the rediss:// URL the provider gives",
+            ),
+            _ => invalid(
+                "tls",
+                "false",
+                format!("{scenario} requires TLS connections"),
+                "remove --no-tls (the URL scheme becomes rediss://)",
+            ),
+        });
     }
     let default_port = match scenario {
         Scenario::Azure if host.ends_with(".redis.azure.net") => 10000,
@@ -1309,6 +1338,11 @@ mod tests {
         assert!(a.tls);
         assert_eq!(a.url_password.as_deref(), Some("p+w"));
         assert!(!redact_url("rediss://:secret@h:1").contains("secret"));
+        // A redis:// URL for a TLS-only provider is the URL's fault, not a --tls flag's.
+        match resolve(&raw(&[("scenario", "heroku"), ("url", "redis://h:1")])) {
+            Err(Error::Invalid { field, .. }) => assert_eq!(field, "--url"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -66,7 +66,15 @@ pub fn prepare(
     check_url_flag(flags)?;
     let path = answers_path(out, answers_file);
     let mut raw = read_answers_file(&path, answers_file.is_some())?;
-    raw.overlay(&flags.to_raw());
+    let given = flags.to_raw();
+    if let (Some(old), Some(new)) = (raw.get("scenario"), given.get("scenario")) {
+        if old.trim() != new.trim() {
+            // A new scenario: the old endpoint answers (host, port, TLS…) describe another
+            // Redis and must not leak into this one. The workload stays.
+            answers::keep_only_portable(&mut raw);
+        }
+    }
+    raw.overlay(&given);
     prepare_raw(out, &raw, secret_flags, require_secrets)
 }
 

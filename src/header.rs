@@ -39,9 +39,25 @@ pub fn plain_header() -> String {
     format!("# {MARK}; regenerate with `chatwoot-redis render`.\n")
 }
 
-/// Judges a file on disk by its first line.
+/// The header line and the body it covers. Scripts keep their `#!` line first, so the header
+/// is then the second line.
+fn split(contents: &str) -> (&str, &str) {
+    let rest = match contents.strip_prefix("#!") {
+        Some(_) => contents.split_once('\n').map(|(_, r)| r).unwrap_or(""),
+        None => contents,
+    };
+    rest.split_once('\n').unwrap_or((rest, ""))
+}
+
+/// True when two generated files differ at most in their header line (e.g. a hand edit that
+/// was later moved into the answers: the body is current, only the checksum is stale).
+pub fn same_body(a: &str, b: &str) -> bool {
+    split(a).1 == split(b).1
+}
+
+/// Judges a file on disk by its header line.
 pub fn inspect(contents: &str) -> HeaderState {
-    let (first, body) = contents.split_once('\n').unwrap_or((contents, ""));
+    let (first, body) = split(contents);
     if !first.starts_with("# ") || !first.contains(MARK) {
         return HeaderState::Foreign;
     }
@@ -69,6 +85,16 @@ mod tests {
         assert_eq!(inspect(&edited), HeaderState::HandEdited);
         assert_eq!(inspect("maxmemory 1gb\n"), HeaderState::Foreign);
         assert_eq!(inspect(&plain_header()), HeaderState::Foreign);
+    }
+
+    #[test]
+    fn scripts_carry_the_header_after_the_shebang() {
+        let f = format!("#!/usr/bin/env bash\n{}", stamp("echo hi\n"));
+        assert_eq!(inspect(&f), HeaderState::Intact);
+        assert_eq!(inspect(&f.replace("hi", "ho")), HeaderState::HandEdited);
+        let other = format!("#!/usr/bin/env bash\n{}", stamp("echo ho\n"));
+        assert!(!same_body(&f, &other));
+        assert!(same_body(&other, &f.replace("echo hi", "echo ho")));
     }
 
     #[test]

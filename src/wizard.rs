@@ -1058,7 +1058,12 @@ fn write(prepared: &Prepared, args: &InitArgs, quiet: bool) -> Result<u8> {
     if quiet || code != 0 {
         return Ok(code);
     }
-    if let Some((p, Origin::Generated)) = &prepared.secrets.password {
+    // Only an operator at a terminal sees it; a log (CI, a pipe) never gets a secret.
+    let at_terminal = {
+        use std::io::IsTerminal;
+        std::io::stderr().is_terminal() && std::io::stdin().is_terminal()
+    };
+    if let (true, Some((p, Origin::Generated))) = (at_terminal, &prepared.secrets.password) {
         let holders: Vec<&str> = prepared
             .set
             .files

@@ -472,3 +472,100 @@ fn answers_file_reproduces_the_outputs_without_flags_or_password() {
         assert_eq!(snapshot(dir), first, "{args:?}: files changed on re-render");
     }
 }
+
+const WORKFLOW_PASSWORD: Option<&str> = Some("Workflow0Password0abcdefgh");
+
+#[test]
+fn changing_an_answer_regenerates_the_provider_script() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (code, out, err) = render_in(
+        dir.path(),
+        &[
+            "--scenario",
+            "elasticache",
+            "--host",
+            "master.a.abc123.use1.cache.amazonaws.com",
+        ],
+        WORKFLOW_PASSWORD,
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    // The script keeps its #! line first; it is still recognised as generated.
+    let (code, out, err) = render_in(
+        dir.path(),
+        &["--host", "master.b.abc123.use1.cache.amazonaws.com"],
+        WORKFLOW_PASSWORD,
+    );
+    assert_eq!(
+        code, 0,
+        "a generated script must be replaced, not refused:\n{out}{err}"
+    );
+    let script = std::fs::read_to_string(dir.path().join("redis-settings.sh")).expect("script");
+    assert!(script.contains("REPLICATION_GROUP_ID:-b}"), "{script}");
+}
+
+#[test]
+fn moving_a_hand_edit_into_the_answers_is_accepted() {
+    let dir = tempfile::tempdir().expect("tmp");
+    assert_eq!(
+        render_in(
+            dir.path(),
+            &["--scenario", "docker-compose"],
+            WORKFLOW_PASSWORD
+        )
+        .0,
+        0
+    );
+    let conf = dir.path().join("redis.conf");
+    let text = std::fs::read_to_string(&conf).expect("conf");
+    std::fs::write(&conf, text.replace("maxmemory 1gb", "maxmemory 3gb")).expect("edit");
+    let (code, out, _) = render_in(dir.path(), &[], WORKFLOW_PASSWORD);
+    assert_eq!(code, 1, "the hand edit is protected: {out}");
+    // The operator follows the advice: the change goes into the answers.
+    let (code, out, err) = render_in(dir.path(), &["--maxmemory", "3gb"], WORKFLOW_PASSWORD);
+    assert_eq!(
+        code, 0,
+        "body already current, only the header is refreshed:\n{out}{err}"
+    );
+    let (code, out, _) = run(bin()
+        .args(["render", "--check", "--out"])
+        .arg(dir.path())
+        .env_remove("REDIS_PASSWORD"));
+    assert_eq!(code, 0, "{out}");
+}
+
+#[test]
+fn switching_scenario_drops_the_old_endpoint_answers() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (code, out, err) = render_in(
+        dir.path(),
+        &[
+            "--scenario",
+            "elasticache",
+            "--host",
+            "master.a.abc123.use1.cache.amazonaws.com",
+        ],
+        WORKFLOW_PASSWORD,
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = render_in(
+        dir.path(),
+        &["--scenario", "docker-compose"],
+        WORKFLOW_PASSWORD,
+    );
+    assert_eq!(
+        code, 0,
+        "the old tls/host answers must not block or leak:\n{out}{err}"
+    );
+    let env = std::fs::read_to_string(dir.path().join(".env")).expect(".env");
+    assert_eq!(
+        env_value(&env, "REDIS_URL").as_deref(),
+        Some("redis://redis:6379"),
+        "{env}"
+    );
+    let answers = std::fs::read_to_string(dir.path().join("chatwoot-redis.yaml")).expect("answers");
+    assert!(!answers.contains("amazonaws"), "{answers}");
+    // A second render changes nothing.
+    let (code, out, _) = render_in(dir.path(), &["--dry-run"], WORKFLOW_PASSWORD);
+    assert_eq!(code, 0);
+    assert!(!out.contains("update"), "{out}");
+}
