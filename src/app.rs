@@ -46,7 +46,8 @@ fn run(cli: Cli) -> Result<u8, Error> {
 }
 
 fn run_render(args: crate::cli::RenderArgs, quiet: bool) -> Result<u8, Error> {
-    let writes = !(args.check || args.diff || args.dry_run);
+    // Modes that never show or write secret files need no password.
+    let writes = !(args.check || args.diff || args.dry_run || args.stdout);
     let prepared = crate::commands::prepare(
         &args.out,
         args.answers.as_deref(),
@@ -74,7 +75,7 @@ fn run_render(args: crate::cli::RenderArgs, quiet: bool) -> Result<u8, Error> {
         if !withheld.is_empty() && !quiet {
             let _ = writeln!(
                 stderr,
-                "note: {} not printed (they hold secrets); render without --stdout to write them",
+                "note: not printed because it holds secrets: {} (render without --stdout writes it)",
                 withheld.join(", ")
             );
         }
@@ -92,7 +93,17 @@ fn run_render(args: crate::cli::RenderArgs, quiet: bool) -> Result<u8, Error> {
     let mut plan = crate::plan::plan(&prepared.set, &args.out)?;
     plan.set_render_command(render_command(&args));
     let mut out = std::io::stdout().lock();
-    crate::plan::execute_plan(&plan, mode, &mut out)
+    if !quiet {
+        return crate::plan::execute_plan(&plan, mode, &mut out);
+    }
+    // --quiet: the report is shown only when something needs attention (a refusal, a stale
+    // --check) or was asked for (--diff, --dry-run).
+    let mut buffer = Vec::new();
+    let code = crate::plan::execute_plan(&plan, mode, &mut buffer)?;
+    if code != 0 || matches!(mode, crate::plan::Mode::Diff | crate::plan::Mode::DryRun) {
+        let _ = out.write_all(&buffer);
+    }
+    Ok(code)
 }
 
 /// The command that regenerates this directory, as printed in fixes.

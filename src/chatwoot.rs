@@ -64,38 +64,42 @@ const CABLE_SAFE_PUNCTUATION: &str = "-_.~!&#$^<>*+=%@/?;()";
 /// a few punctuation characters that are inert inside a plain scalar. Spaces, quotes, colons,
 /// backslashes and flow indicators are refused, as are the YAML 1.1 boolean and null words.
 pub fn check_cable_yaml_password(password: &str) -> Result<(), CableYamlProblem> {
+    // The messages describe the kind of problem, never the password or one of its characters:
+    // they are shown for secrets.
     let first = password.chars().next();
     match first {
         None => return Err(CableYamlProblem("it is empty".into())),
         Some(c) if !c.is_ascii_alphabetic() => {
-            return Err(CableYamlProblem(format!(
-                "it starts with {c:?}; YAML reads a leading digit, sign or symbol as a number, \
-                 date, comment, anchor, alias, tag or syntax (e.g. 0777 becomes 511, @x and 'x \
-                 are errors)"
-            )))
+            let kind = if c.is_ascii_digit() {
+                "a digit (YAML reads numbers, octal with a leading zero, hex, dates)"
+            } else {
+                "a symbol or non-letter (YAML reads signs, comments, anchors, aliases, tags, \
+                 quotes and flow syntax there)"
+            };
+            return Err(CableYamlProblem(format!("it starts with {kind}")));
         }
         Some(_) => {}
     }
     if YAML_WORDS.iter().any(|w| w.eq_ignore_ascii_case(password)) {
-        return Err(CableYamlProblem(format!(
-            "YAML reads the word {password:?} as a boolean or null, not as a string"
-        )));
+        return Err(CableYamlProblem(
+            "it is one of the words YAML reads as a boolean or null (yes, no, on, off, true, \
+             false, null, …), not as a string"
+                .into(),
+        ));
     }
     if let Some(bad) = password
         .chars()
         .find(|c| !(c.is_ascii_alphanumeric() || CABLE_SAFE_PUNCTUATION.contains(*c)))
     {
         let what = match bad {
-            ' ' | '\t' => "a space or tab (` #` starts a comment, `: ` a mapping)".to_string(),
-            '\n' | '\r' => "a line break".to_string(),
-            ':' => "a colon (`a: b` is a YAML mapping)".to_string(),
-            '\'' | '"' | '\\' => format!("the quote or escape character {bad:?}"),
-            ',' | '[' | ']' | '{' | '}' | '|' | '`' => {
-                format!("the YAML indicator {bad:?}")
-            }
-            c if c.is_ascii_control() => "a control character".to_string(),
-            c if !c.is_ascii() => format!("the non-ASCII character {c:?}"),
-            c => format!("the character {c:?}"),
+            ' ' | '\t' => "a space or tab (` #` starts a comment, `: ` a mapping)",
+            '\n' | '\r' => "a line break",
+            ':' => "a colon (`a: b` is a YAML mapping)",
+            '\'' | '"' | '\\' => "a quote or backslash",
+            ',' | '[' | ']' | '{' | '}' | '|' | '`' => "a YAML flow or block indicator",
+            c if c.is_ascii_control() => "a control character",
+            c if !c.is_ascii() => "a non-ASCII character",
+            _ => "a character other than letters, digits and -_.~!&#$^<>*+=%@/?;()",
         };
         return Err(CableYamlProblem(format!(
             "it contains {what}, which the YAML load of cable.yml does not keep as-is"

@@ -111,7 +111,12 @@ pub fn prepare_with_password(
             secrets.password = Some(p);
         }
     }
-    let set = render::render(&answers, &secrets)?;
+    let mut set = render::render(&answers, &secrets)?;
+    // The append-only caution matters when a redis.conf is first introduced; repeating it on
+    // every later render (and in CI's --check) would only be noise.
+    if out.join("redis.conf").exists() {
+        set.warnings.retain(|w| w != render::APPENDONLY_WARNING);
+    }
     Ok(Prepared {
         answers,
         secrets,

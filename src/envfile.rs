@@ -64,7 +64,7 @@ impl fmt::Display for EnvChange {
             EnvChange::Updated(k) => write!(f, "{k} updated"),
             EnvChange::Uncommented(k) => write!(f, "{k} set (was a commented example)"),
             EnvChange::Added(k) => write!(f, "{k} added"),
-            EnvChange::Removed(k) => write!(f, "{k} removed (not used by this scenario)"),
+            EnvChange::Removed(k) => write!(f, "{k} removed (this render does not set it)"),
             EnvChange::DuplicateRemoved(k) => {
                 write!(f, "{k} duplicate removed (the last one is kept)")
             }

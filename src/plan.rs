@@ -1171,7 +1171,8 @@ pub fn execute_plan(plan: &Plan, mode: Mode, out: &mut dyn io::Write) -> Result<
                             .files
                             .iter()
                             .find(|f| &f.path == path)
-                            .map(Plan::file_note)
+                            // Already replaced: the "kept" advice of the plan no longer applies.
+                            .map(|f| Plan::file_note(f).replace("; kept (--force replaces it)", ""))
                             .unwrap_or_else(|| display(path));
                         writeln!(out, "  {verb:<10} {note}").map_err(io_error)?;
                     }

@@ -19,6 +19,11 @@ use crate::sizing::{self, Budget};
 /// Bitnami sentinel image the Chatwoot chart needs (old bitnami/* images moved; chart #167).
 pub const SENTINEL_IMAGE_REPOSITORY: &str = "bitnamilegacy/redis-sentinel";
 pub const SENTINEL_IMAGE_TAG: &str = "6.2.7-debian-11-r3";
+/// Said when a redis.conf is first generated for a directory (see `commands::prepare_raw`).
+pub const APPENDONLY_WARNING: &str = "redis.conf turns on appendonly: a Redis that already \
+    holds data without an append-only file would start EMPTY with it (queued jobs lost). On \
+    such a server first run `redis-cli CONFIG SET appendonly yes`, wait until `INFO \
+    persistence` shows aof_rewrite_in_progress:0, then switch to the new config.";
 /// Key of the password in the generated Kubernetes Secret.
 pub const SECRET_PASSWORD_KEY: &str = "redis-password";
 
@@ -320,21 +325,49 @@ pub fn render(a: &Answers, secrets: &Secrets) -> Result<RenderSet> {
             ));
         }
         if budget.total > cap {
-            let msg = format!(
-                "Chatwoot needs {} Redis connections but the plan allows {cap}. Lower \
-                 --web-processes/--web-threads/--sidekiq-processes/--sidekiq-concurrency, or use \
-                 a larger plan. Budget: {}",
-                budget.total,
-                budget.explain(&a.workload).join("; ")
-            );
+            // The smallest Chatwoot: one web process with one thread, one Sidekiq thread.
+            let smallest = sizing::budget(&sizing::Workload {
+                web_processes: 1,
+                web_threads: 1,
+                sidekiq_processes: 1,
+                sidekiq_concurrency: 1,
+            });
+            let (msg, fix) = if smallest.total > cap {
+                (
+                    format!(
+                        "the plan allows {cap} connections, but even the smallest Chatwoot (one \
+                         web process with one thread, one Sidekiq thread) opens {}: the pools \
+                         have fixed minimums (alfred 5, velma 10, Sidekiq's 10 internal)",
+                        smallest.total
+                    ),
+                    format!(
+                        "use a plan with at least {} connections ({} here, {} with rolling restarts)",
+                        smallest.total,
+                        budget.total,
+                        budget.total.saturating_mul(2)
+                    ),
+                )
+            } else {
+                (
+                    format!(
+                        "Chatwoot needs {} connections at this workload but the plan allows \
+                         {cap} (per web process {}, per Sidekiq process {})",
+                        budget.total, budget.per_web_process, budget.per_sidekiq_process
+                    ),
+                    "lower --web-processes, --web-threads, --sidekiq-processes or \
+                     --sidekiq-concurrency, or use a larger plan"
+                        .to_string(),
+                )
+            };
             if a.scenario == Scenario::Heroku || budget.total > cap.saturating_mul(2) {
                 return Err(Error::invalid(
                     "--max-connections",
                     cap.to_string(),
                     msg,
-                    "reduce the workload answers or raise --max-connections to the plan's real cap",
+                    fix,
                 ));
             }
+            let msg = format!("{msg}; {fix}");
             warnings.push(msg);
         }
     }
@@ -382,13 +415,7 @@ pub fn render(a: &Answers, secrets: &Secrets) -> Result<RenderSet> {
         _ => {}
     }
     if a.outputs.contains(&Output::RedisConf) {
-        warnings.push(
-            "redis.conf turns on appendonly: a Redis that already holds data without an \
-             append-only file would start EMPTY with it (queued jobs lost). On such a server \
-             first run `redis-cli CONFIG SET appendonly yes`, wait until `INFO persistence` \
-             shows aof_rewrite_in_progress:0, then switch to the new config."
-                .into(),
-        );
+        warnings.push(APPENDONLY_WARNING.into());
     }
     if a.sentinel_mode() {
         warnings.push(

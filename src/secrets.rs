@@ -170,6 +170,15 @@ pub fn gather(
             path: path.clone(),
             source,
         })?;
+        if text.lines().skip(1).any(|l| !l.trim().is_empty()) {
+            return Err(Error::invalid(
+                "--password-file",
+                path.display().to_string(),
+                "the file has more than one line; the password is its only line (a line break \
+                 cannot be part of a Redis password Chatwoot reads)",
+                "put the password alone on the first line",
+            ));
+        }
         password = Some((first_line(&text), Origin::File));
     } else if flags.password_stdin {
         let mut line = String::new();

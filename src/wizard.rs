@@ -404,17 +404,6 @@ fn check_answer(
     }
 }
 
-/// The password of the previous run in this directory (see [`secrets::existing_password`]).
-fn existing_password(out_dir: &Path) -> Option<(String, &'static str)> {
-    secrets::existing_password(out_dir).map(|(p, origin)| {
-        let file = match origin {
-            Origin::ExistingSecretManifest => FileKind::HelmSecret.file_name(),
-            _ => FileKind::Env.file_name(),
-        };
-        (p, file)
-    })
-}
-
 /// A URL gives host, port, TLS, db and user: the previous ones (e.g. from the answers file of
 /// a Heroku app whose host rotated) must not override it.
 fn url_replaces_endpoint(raw: &mut RawAnswers) {
@@ -645,10 +634,14 @@ impl Session<'_, '_> {
             self.say(&format!("Password: {source}."));
             return Ok(());
         }
-        let existing = existing_password(self.ctx.out_dir).filter(|_| !again);
+        let existing = secrets::existing_password(self.ctx.out_dir).filter(|_| !again);
         let mut options = Vec::new();
-        if let Some((_, from)) = &existing {
-            options.push(format!("keep the existing password (from {from})"));
+        if let Some((_, origin)) = &existing {
+            let file = match origin {
+                Origin::ExistingSecretManifest => FileKind::HelmSecret.file_name(),
+                _ => FileKind::Env.file_name(),
+            };
+            options.push(format!("keep the existing password (from {file})"));
         }
         options.push("generate a strong one (letters and digits; shown once)".to_string());
         options.push("enter one (typed twice, masked)".to_string());
@@ -660,7 +653,7 @@ impl Session<'_, '_> {
         )?;
         let choice = if existing.is_some() { i } else { i + 1 };
         self.password = match (choice, existing) {
-            (0, Some((p, _))) => Some((p, Origin::ExistingEnvFile)),
+            (0, Some(found)) => Some(found),
             (1, _) => Some((secrets::generate_password()?, Origin::Generated)),
             _ => {
                 let validate: OwnedValidator =

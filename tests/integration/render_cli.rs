@@ -569,3 +569,84 @@ fn switching_scenario_drops_the_old_endpoint_answers() {
     assert_eq!(code, 0);
     assert!(!out.contains("update"), "{out}");
 }
+
+#[test]
+fn quiet_success_prints_nothing_and_refusals_still_show() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (code, out, err) = run(bin()
+        .args(["--quiet", "render", "--scenario", "docker-compose", "--out"])
+        .arg(dir.path())
+        .env("REDIS_PASSWORD", "Quiet0Password0abcdefghij"));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.is_empty() && err.is_empty(), "quiet: {out}{err}");
+    let conf = dir.path().join("redis.conf");
+    let text = std::fs::read_to_string(&conf).expect("conf");
+    std::fs::write(&conf, text.replace("timeout 0", "timeout 30")).expect("edit");
+    let (code, out, _) = run(bin()
+        .args(["--quiet", "render", "--out"])
+        .arg(dir.path())
+        .env("REDIS_PASSWORD", "Quiet0Password0abcdefghij"));
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("timeout 30"),
+        "a refusal is shown even when quiet: {out}"
+    );
+}
+
+#[test]
+fn password_file_with_several_lines_is_refused() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = dir.path().join("pw");
+    std::fs::write(&file, "FirstLine0Password0abc\nSecondLine\n").expect("write");
+    let out_dir = dir.path().join("out");
+    let (code, out, err) = run(bin()
+        .args(["render", "--scenario", "single-server", "--password-file"])
+        .arg(&file)
+        .arg("--out")
+        .arg(&out_dir)
+        .env_remove("REDIS_PASSWORD"));
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains("--password-file") && err.contains("more than one line"),
+        "{err}"
+    );
+    assert!(!err.contains("FirstLine0Password0abc") && !err.contains("SecondLine"));
+    assert!(!out_dir.exists());
+}
+
+#[test]
+fn refusals_of_a_password_never_quote_it() {
+    for pw in ["yes", "0777", "a: b", "Off"] {
+        let dir = tempfile::tempdir().expect("tmp");
+        let (code, out, err) = render_in(dir.path(), &["--scenario", "docker-compose"], Some(pw));
+        assert_eq!(code, 2, "{pw:?}: {out}{err}");
+        assert!(err.contains("cable.yml"), "{err}");
+        assert!(
+            !err.contains(&format!("{pw:?}")) && !err.contains(&format!("\"{pw}\"")),
+            "{pw:?} echoed: {err}"
+        );
+    }
+}
+
+#[test]
+fn a_plan_too_small_for_any_chatwoot_says_so() {
+    let (code, _, err) = run(bin()
+        .args([
+            "render",
+            "--scenario",
+            "heroku",
+            "--host",
+            "ec2-3-1-2-3.compute-1.amazonaws.com",
+            "--port",
+            "1234",
+            "--max-connections",
+            "20",
+            "--stdout",
+        ])
+        .env_remove("REDIS_PASSWORD"));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("even the smallest Chatwoot") && err.contains("at least 42"),
+        "{err}"
+    );
+}
