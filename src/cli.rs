@@ -3,7 +3,42 @@
 
 use std::path::PathBuf;
 
+use clap::builder::{PossibleValue, StringValueParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// A free-text value with suggestions: shells complete and `--help` lists the known values,
+/// while validation stays in `answers::resolve` (one path for flags, files and prompts, with
+/// messages that name the value, the reason and the fix).
+#[derive(Clone)]
+struct Suggest(&'static [&'static str]);
+
+impl TypedValueParser for Suggest {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        StringValueParser::new().parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(self.0.iter().map(|v| PossibleValue::new(*v))))
+    }
+}
+
+const SCENARIO_IDS: &[&str] = &[
+    "single-server",
+    "docker-compose",
+    "kubernetes-sentinel",
+    "elasticache",
+    "azure",
+    "memorystore",
+    "heroku",
+    "digitalocean",
+];
 
 const ABOUT: &str = "Generate, check and diagnose the Redis side of a Chatwoot deployment";
 
@@ -133,7 +168,7 @@ pub struct RenderArgs {
 #[derive(Debug, Args, Default, Clone)]
 pub struct AnswerFlags {
     /// Deployment scenario (see `chatwoot-redis scenarios`)
-    #[arg(long, value_name = "ID", env = "CHATWOOT_REDIS_SCENARIO")]
+    #[arg(long, value_name = "ID", env = "CHATWOOT_REDIS_SCENARIO", value_parser = Suggest(SCENARIO_IDS))]
     pub scenario: Option<String>,
     /// Redis host Chatwoot connects to
     #[arg(long, env = "CHATWOOT_REDIS_HOST")]
@@ -154,7 +189,7 @@ pub struct AnswerFlags {
     #[arg(long, overrides_with = "tls")]
     pub no_tls: bool,
     /// TLS certificate verification: peer (check it) or none (self-signed / private CA)
-    #[arg(long, value_name = "MODE", env = "CHATWOOT_REDIS_VERIFY_MODE")]
+    #[arg(long, value_name = "MODE", env = "CHATWOOT_REDIS_VERIFY_MODE", value_parser = Suggest(&["peer", "none"]))]
     pub verify_mode: Option<String>,
     /// Split an existing REDIS_URL into answers (without its password: pass that through
     /// REDIS_PASSWORD or --password-file)
@@ -167,7 +202,7 @@ pub struct AnswerFlags {
     #[arg(long, value_name = "NAME", env = "CHATWOOT_REDIS_SENTINEL_MASTER")]
     pub sentinel_master: Option<String>,
     /// Redis server version: 6.2, 7.0, 7.2, 7.4, valkey-7.2, valkey-8
-    #[arg(long, value_name = "V", env = "CHATWOOT_REDIS_VERSION")]
+    #[arg(long, value_name = "V", env = "CHATWOOT_REDIS_VERSION", value_parser = Suggest(&["6.2", "7.0", "7.2", "7.4", "valkey-7.2", "valkey-8"]))]
     pub redis_version: Option<String>,
     /// Memory limit for Redis, e.g. 512mb, 2gb
     #[arg(long, value_name = "SIZE", env = "CHATWOOT_REDIS_MAXMEMORY")]
@@ -203,10 +238,10 @@ pub struct AnswerFlags {
     #[arg(long, value_name = "NS", env = "CHATWOOT_REDIS_NAMESPACE")]
     pub namespace: Option<String>,
     /// Require a password (password) or run without AUTH (none: loopback or private network only)
-    #[arg(long, value_name = "MODE", env = "CHATWOOT_REDIS_AUTH")]
+    #[arg(long, value_name = "MODE", env = "CHATWOOT_REDIS_AUTH", value_parser = Suggest(&["password", "none"]))]
     pub auth: Option<String>,
     /// What Chatwoot sends to external sentinels: same (the Redis password), none, separate
-    #[arg(long, value_name = "MODE", env = "CHATWOOT_REDIS_SENTINEL_AUTH")]
+    #[arg(long, value_name = "MODE", env = "CHATWOOT_REDIS_SENTINEL_AUTH", value_parser = Suggest(&["same", "none", "separate"]))]
     pub sentinel_auth: Option<String>,
     /// single-server: directory of redis.conf and redis-secrets.conf on the host
     #[arg(long, value_name = "DIR", env = "CHATWOOT_REDIS_CONFIG_DIR")]
@@ -306,4 +341,18 @@ pub struct DoctorArgs {
     /// Answers file to take the workload (processes, threads) from
     #[arg(long, value_name = "FILE")]
     pub answers: Option<PathBuf>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggested_ids_are_the_scenarios() {
+        let ids: Vec<&str> = crate::scenario::Scenario::ALL
+            .iter()
+            .map(|s| s.id())
+            .collect();
+        assert_eq!(ids, SCENARIO_IDS);
+    }
 }
