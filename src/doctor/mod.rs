@@ -73,30 +73,48 @@ pub fn load_env(source: &EnvSource) -> Result<ChatwootEnv> {
     }
 }
 
-fn load_answers(path: &Path) -> Result<AnswersWorkload> {
+/// The workload and plan cap of an answers file, read by the one answers reader.
+fn load_answers(path: &Path) -> Result<(AnswersWorkload, Option<u32>)> {
     let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
         path: path.to_path_buf(),
         source,
     })?;
-    if text.trim().is_empty() {
-        return Ok(AnswersWorkload::default());
+    let raw = crate::answers::RawAnswers::from_yaml(&text, &path.display().to_string())?;
+    let field = |k: &str| raw.get(k).map(str::to_string);
+    let workload = AnswersWorkload {
+        web_processes: field("web-processes"),
+        web_threads: field("web-threads"),
+        sidekiq_processes: field("sidekiq-processes"),
+        sidekiq_concurrency: field("sidekiq-concurrency"),
+    };
+    let cap = raw
+        .get("max-connections")
+        .and_then(|v| v.trim().parse().ok());
+    Ok((workload, cap))
+}
+
+/// The answers file to read: `--answers`, else `chatwoot-redis.yaml` beside the env file.
+fn answers_path(options: &Options) -> Option<PathBuf> {
+    if let Some(p) = &options.answers {
+        return Some(p.clone());
     }
-    yaml_serde::from_str(&text).map_err(|e| {
-        Error::invalid(
-            "--answers",
-            path.display().to_string(),
-            format!("it is not a readable answers file: {e}"),
-            "point --answers at a chatwoot-redis.yaml (keys web-processes, web-threads, sidekiq-processes, sidekiq-concurrency)",
-        )
-    })
+    let dir = match &options.env {
+        EnvSource::File(p) => p.parent().map(Path::to_path_buf).unwrap_or_default(),
+        EnvSource::Default => PathBuf::from("."),
+    };
+    let candidate = dir.join("chatwoot-redis.yaml");
+    candidate.is_file().then_some(candidate)
 }
 
 /// Runs doctor and returns the report (printing is the caller's job).
 pub fn run(options: &Options) -> Result<Report> {
     let env = load_env(&options.env)?;
-    let answers = match &options.answers {
-        Some(p) => Some((load_answers(p)?, p.display().to_string())),
-        None => None,
+    let (answers, answers_cap) = match answers_path(options) {
+        Some(p) => {
+            let (workload, cap) = load_answers(&p)?;
+            (Some((workload, p.display().to_string())), cap)
+        }
+        None => (None, None),
     };
     let settings = Settings::from_env(&env);
     let workload = settings::workload(&env, answers.as_ref().map(|(a, p)| (a, p.as_str())));
@@ -106,7 +124,7 @@ pub fn run(options: &Options) -> Result<Report> {
         settings: &settings,
         workload: &workload,
         budget,
-        max_connections: options.max_connections,
+        max_connections: options.max_connections.or(answers_cap),
     });
     let provider = settings
         .url

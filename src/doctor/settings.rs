@@ -291,30 +291,13 @@ pub struct WorkloadSource {
     pub problems: Vec<String>,
 }
 
-/// Workload keys of the answers file (only these are read).
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
+/// Workload answers of the answers file, as written there.
+#[derive(Debug, Default)]
 pub struct AnswersWorkload {
-    pub web_processes: Option<NumberOrText>,
-    pub web_threads: Option<NumberOrText>,
-    pub sidekiq_processes: Option<NumberOrText>,
-    pub sidekiq_concurrency: Option<NumberOrText>,
-}
-
-#[derive(Debug, Clone, serde::Deserialize)]
-#[serde(untagged)]
-pub enum NumberOrText {
-    Number(u64),
-    Text(String),
-}
-
-impl NumberOrText {
-    fn get(&self) -> Option<u32> {
-        match self {
-            NumberOrText::Number(n) => u32::try_from(*n).ok(),
-            NumberOrText::Text(t) => t.trim().parse().ok(),
-        }
-    }
+    pub web_processes: Option<String>,
+    pub web_threads: Option<String>,
+    pub sidekiq_processes: Option<String>,
+    pub sidekiq_concurrency: Option<String>,
 }
 
 /// The workload from the answers file when given, else from Puma/Sidekiq variables in the
@@ -338,7 +321,7 @@ pub fn workload(env: &ChatwootEnv, answers: Option<(&AnswersWorkload, &str)>) ->
             ),
         ] {
             if let Some(v) = value {
-                match v.get().filter(|n| *n > 0) {
+                match v.trim().parse::<u32>().ok().filter(|n| *n > 0) {
                     Some(n) => *field = n,
                     None => problems.push(format!("{name} in {path} is not a positive number")),
                 }

@@ -550,3 +550,43 @@ fn doctor_text_report_has_no_colour_off_terminal_and_no_secret() {
     assert!(!stdout.contains(PASSWORD));
     assert!(stdout.contains("redis://:***@127.0.0.1:1"));
 }
+
+/// A rendered directory carries its answers file: doctor takes the workload and the plan cap
+/// from it without flags.
+#[test]
+fn doctor_reads_the_answers_file_beside_the_env_file() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_chatwoot-redis"))
+        .args([
+            "render",
+            "--scenario",
+            "elasticache",
+            "--host",
+            "master.cw.abc123.use1.cache.amazonaws.com",
+            "--web-processes",
+            "4",
+            "--max-connections",
+            "100",
+            "--out",
+        ])
+        .arg(dir.path())
+        .env("REDIS_PASSWORD", "Doctor0Answers0Token0abc")
+        .output()
+        .expect("render");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_chatwoot-redis"))
+        .args(["doctor", "--offline", "--format", "json", "--env-file"])
+        .arg(dir.path().join(".env"))
+        .output()
+        .expect("doctor");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("budget-over-plan-cap"),
+        "4 web processes exceed the cap of 100: {text}"
+    );
+    assert!(!text.contains("Doctor0Answers0Token0abc"));
+}
