@@ -23,6 +23,24 @@ pub fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_chatwoot-redis"))
 }
 
+/// `chatwoot-redis render --out DIR ARGS` in a clean environment: no CHATWOOT_REDIS_* or
+/// password variables leak in from the test runner; `password` goes in REDIS_PASSWORD.
+pub fn render_cmd(dir: &Path, args: &[&str], password: Option<&str>) -> Command {
+    let mut cmd = bin();
+    cmd.arg("render").arg("--out").arg(dir).args(args);
+    cmd.env_remove("REDIS_PASSWORD")
+        .env_remove("REDIS_SENTINEL_PASSWORD");
+    for (k, _) in std::env::vars() {
+        if k.starts_with("CHATWOOT_REDIS_") {
+            cmd.env_remove(k);
+        }
+    }
+    if let Some(p) = password {
+        cmd.env("REDIS_PASSWORD", p);
+    }
+    cmd
+}
+
 /// The shared reference files (upstream copies).
 pub fn reference(rel: &str) -> PathBuf {
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));

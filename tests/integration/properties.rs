@@ -92,18 +92,7 @@ struct Outcome {
 
 /// `render --out DIR` with `password` in REDIS_PASSWORD; checks the refusal contract itself.
 fn render(dir: &Path, args: &[&str], password: Option<&str>, what: &str) -> Outcome {
-    let mut cmd = bin();
-    cmd.arg("render").arg("--out").arg(dir).args(args);
-    cmd.env_remove("REDIS_PASSWORD")
-        .env_remove("REDIS_SENTINEL_PASSWORD");
-    for (k, _) in std::env::vars() {
-        if k.starts_with("CHATWOOT_REDIS_") {
-            cmd.env_remove(k);
-        }
-    }
-    if let Some(p) = password {
-        cmd.env("REDIS_PASSWORD", p);
-    }
+    let mut cmd = render_cmd(dir, args, password);
     let (code, stdout, stderr) = run(&mut cmd);
     assert!(
         code == 0 || code == 2,

@@ -35,18 +35,7 @@ fn snapshot(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
 
 /// `render --out DIR args` with `password` in REDIS_PASSWORD (or none).
 fn render_in(dir: &Path, args: &[&str], password: Option<&str>) -> (i32, String, String) {
-    let mut cmd = bin();
-    cmd.arg("render").arg("--out").arg(dir).args(args);
-    cmd.env_remove("REDIS_PASSWORD")
-        .env_remove("REDIS_SENTINEL_PASSWORD");
-    for (k, _) in std::env::vars() {
-        if k.starts_with("CHATWOOT_REDIS_") {
-            cmd.env_remove(k);
-        }
-    }
-    if let Some(p) = password {
-        cmd.env("REDIS_PASSWORD", p);
-    }
+    let mut cmd = render_cmd(dir, args, password);
     run(&mut cmd)
 }
 
