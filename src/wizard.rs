@@ -690,6 +690,10 @@ impl Session<'_, '_> {
                 let budget = sizing::budget(&a.workload);
                 self.say("Connection budget (from Chatwoot's code):");
                 for line in budget.explain(&a.workload) {
+                    // A managed service sets its own maxclients: that line would mislead.
+                    if a.scenario.is_managed() && line.starts_with("maxclients") {
+                        continue;
+                    }
                     self.say(&format!("  {line}"));
                 }
                 if a.scenario.is_managed() {
