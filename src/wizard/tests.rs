@@ -187,8 +187,14 @@ fn every_scenario_gives_a_valid_render_with_defaults() {
             "{sc}"
         );
         assert!(
-            out.contains("maxclients ="),
+            out.contains("Chatwoot total ="),
             "{sc}: budget not shown:\n{out}"
+        );
+        // maxclients is ours to set only where we write redis.conf.
+        assert_eq!(
+            out.contains("maxclients ="),
+            !sc.is_managed(),
+            "{sc}:\n{out}"
         );
         assert!(out.contains("Plan for"), "{sc}");
         let answers_file = prepared
