@@ -36,7 +36,8 @@ fn run(cli: Cli) -> Result<u8, Error> {
             Ok(0)
         }
         Command::Scenarios => {
-            print!("{}", crate::scenario::describe_all());
+            // A closed pipe (`scenarios | head`) is not an error.
+            let _ = std::io::stdout().write_all(crate::scenario::describe_all().as_bytes());
             Ok(0)
         }
         Command::Render(args) => run_render(args, cli.quiet),
