@@ -74,9 +74,14 @@ fn run_render(args: crate::cli::RenderArgs, quiet: bool) -> Result<u8, Error> {
             let _ = out.write_all(f.contents.as_bytes());
         }
         if !withheld.is_empty() && !quiet {
+            let (them, they) = if withheld.len() == 1 {
+                ("it", "it holds")
+            } else {
+                ("them", "they hold")
+            };
             let _ = writeln!(
                 stderr,
-                "note: not printed because it holds secrets: {} (render without --stdout writes it)",
+                "note: not printed, {they} secrets: {}; render without --stdout writes {them}",
                 withheld.join(", ")
             );
         }
