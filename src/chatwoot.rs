@@ -108,6 +108,91 @@ pub fn check_cable_yaml_password(password: &str) -> Result<(), CableYamlProblem>
     Ok(())
 }
 
+/// The cases where cable.yml's YAML load (Psych, YAML 1.1) certainly does not give back the
+/// same string. [`check_cable_yaml_password`] is the generator's stricter rule (what it
+/// accepts is always safe); `doctor` uses this one to call a live password an error only when
+/// it really breaks, and the stricter rule for a warning.
+pub fn cable_yaml_definitely_changes(pw: &str) -> Option<&'static str> {
+    if pw.is_empty() {
+        return None;
+    }
+    if pw != pw.trim() {
+        return Some("YAML drops leading and trailing spaces");
+    }
+    if pw.contains(" #") || pw.contains("\t#") || pw.starts_with('#') {
+        return Some("YAML starts a comment at ` #` and drops the rest");
+    }
+    if pw.contains(": ") || pw.contains(":\t") || pw.ends_with(':') {
+        return Some("YAML reads `key: value` as a mapping (a syntax error in cable.yml)");
+    }
+    if pw.contains(['\n', '\r']) {
+        return Some("a line break ends the YAML value");
+    }
+    let words = [
+        "yes", "Yes", "YES", "no", "No", "NO", "true", "True", "TRUE", "false", "False", "FALSE",
+        "on", "On", "ON", "off", "Off", "OFF", "null", "Null", "NULL", "~",
+    ];
+    if words.contains(&pw) {
+        return Some("YAML reads it as a boolean or null");
+    }
+    let first = pw.chars().next().unwrap_or(' ');
+    if "@`'\"%!&*|>{[".contains(first)
+        || ((first == '-' || first == '?') && (pw.len() == 1 || pw[1..].starts_with(' ')))
+    {
+        return Some(
+            "YAML reads a leading indicator (quote, anchor, alias, tag, block or flow syntax)",
+        );
+    }
+    if yaml11_number(pw) {
+        return Some("YAML reads it as a number (octal, hex, decimal, float or base 60)");
+    }
+    None
+}
+
+/// Psych's YAML 1.1 numbers: decimal with `_`/`,`, octal `0…`, hex `0x…`, binary `0b…`,
+/// floats with a dot, `.inf`/`.nan`, and base-60 `12:30:00`.
+fn yaml11_number(v: &str) -> bool {
+    let body = v.strip_prefix(['-', '+']).unwrap_or(v);
+    let digits = |s: &str, ok: &dyn Fn(char) -> bool| !s.is_empty() && s.chars().all(ok);
+    let dec = |c: char| c.is_ascii_digit() || c == '_' || c == ',';
+    if let Some(h) = body.strip_prefix("0x") {
+        return digits(h, &|c| c.is_ascii_hexdigit() || c == '_' || c == ',');
+    }
+    if let Some(b) = body.strip_prefix("0b") {
+        return digits(b, &|c| matches!(c, '0' | '1' | '_' | ','));
+    }
+    if body.starts_with(|c: char| c.is_ascii_digit()) && digits(body, &dec) {
+        return true;
+    }
+    if [".inf", ".Inf", ".INF", ".nan", ".NaN", ".NAN"].contains(&body) {
+        return true;
+    }
+    if let Some((int, frac)) = body.split_once('.') {
+        let (frac, exp) = match frac.find(['e', 'E']) {
+            Some(i) => (&frac[..i], Some(&frac[i + 1..])),
+            None => (frac, None),
+        };
+        let int_ok =
+            int.is_empty() || (int.starts_with(|c: char| c.is_ascii_digit()) && digits(int, &dec));
+        let frac_ok = frac.chars().all(|c| c.is_ascii_digit() || c == '_');
+        let exp_ok = exp.is_none_or(|e| {
+            e.strip_prefix(['-', '+'])
+                .is_some_and(|d| digits(d, &|c| c.is_ascii_digit()))
+        });
+        if int_ok && frac_ok && exp_ok && !(int.is_empty() && frac.is_empty()) {
+            return true;
+        }
+    }
+    if body.contains(':') {
+        let mut parts = body.split(':');
+        let head = parts.next().unwrap_or("");
+        return head.starts_with(|c: char| c.is_ascii_digit())
+            && digits(head, &|c| c.is_ascii_digit() || c == '_')
+            && parts.all(|p| (1..=2).contains(&p.len()) && p.chars().all(|c| c.is_ascii_digit()));
+    }
+    false
+}
+
 /// Characters left as they are in URL userinfo: RFC 3986 "unreserved". Everything else is
 /// percent-encoded, which Chatwoot's redis-client decodes back (it uses form decoding, so a
 /// literal `+` would become a space: it is encoded too).
@@ -759,6 +844,25 @@ mod tests {
             "K9-_.~x",
         ] {
             assert_eq!(check_cable_yaml_password(good), Ok(()), "{good:?}");
+        }
+    }
+
+    #[test]
+    fn definite_yaml_changes() {
+        for changed in [
+            "0777", "0x1A", "1_000", "12", "1.5", ".5", ".inf", "12:30:00", "yes", "Off", "NULL",
+            "~", "a #b", "a: b", "abc:", " abc", "abc ", "@x", "'x", "%x", "- x", "*x", "&x", "!x",
+            "{", "[", "|", ">", "#x", "-",
+        ] {
+            assert!(
+                cable_yaml_definitely_changes(changed).is_some(),
+                "{changed:?}"
+            );
+        }
+        for kept in [
+            "y", "n", "abc def", "a,b", "1e3", "1abc", "abc\"def", "x-1", "a#b", "-x",
+        ] {
+            assert_eq!(cable_yaml_definitely_changes(kept), None, "{kept:?}");
         }
     }
 

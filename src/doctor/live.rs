@@ -320,7 +320,7 @@ fn server_checks(conn: &mut Conn, ep: &Endpoint, input: &LiveInput, out: &mut Ve
     let info = match conn.command(&["INFO"]) {
         Ok(Reply::Error(e)) => {
             out.push(
-                Finding::warning("info-denied", format!("{place} refused INFO"))
+                Finding::error("info-denied", format!("{place} refused INFO"))
                     .observed(format!("INFO answered: {e}"))
                     .why("Sidekiq and Chatwoot's health checks read INFO; doctor cannot check version, memory or clients without it.")
                     .fix("Allow INFO for Chatwoot's ACL user (+@all minus the dangerous commands)."),

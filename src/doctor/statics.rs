@@ -1,8 +1,8 @@
 //! Static checks: every trap of the facts file that can be seen in the environment alone.
 
 use crate::chatwoot::{
-    check_cable_yaml_password, detect_provider, parse_ruby_integer, ManagedProvider, UrlScheme,
-    IGNORED_ENV_KEYS, REDIS_ENV_KEYS,
+    cable_yaml_definitely_changes, check_cable_yaml_password, detect_provider, parse_ruby_integer,
+    ManagedProvider, UrlScheme, IGNORED_ENV_KEYS, REDIS_ENV_KEYS,
 };
 use crate::dotenv::Substitution;
 use crate::redact::redact_url;
@@ -226,27 +226,58 @@ fn password(env: &ChatwootEnv, settings: &Settings, out: &mut Vec<Finding>) {
     let Some(pw) = settings.password.as_deref() else {
         return;
     };
-    if let Err(problem) = check_cable_yaml_password(pw) {
-        // The rule's wording may quote the whole password (YAML words): never show it.
-        let problem = problem.0.replace(&format!("{pw:?}"), "(the password)");
+    let why = "cable.yml pastes REDIS_PASSWORD unquoted into YAML, so YAML can turn it into a \
+               number, boolean, null, a comment or a syntax error: realtime updates \
+               (ActionCable) fail to authenticate or Chatwoot does not boot, while the rest of \
+               Chatwoot works, which makes it hard to diagnose.";
+    let fix = "Use a password of letters and digits starting with a letter (32+ characters; \
+               `chatwoot-redis render --generate-password` makes one) and set it on the Redis \
+               server and in REDIS_PASSWORD.";
+    if let Some(change) = cable_yaml_definitely_changes(pw) {
         out.push(
             Finding::error(
                 "password-cable-yaml",
                 "REDIS_PASSWORD does not survive config/cable.yml: ActionCable gets another password",
             )
-            .observed(format!("{}: {problem}", env.locate("REDIS_PASSWORD")))
-            .why(
-                "cable.yml pastes REDIS_PASSWORD unquoted into YAML, so YAML turns it into a \
-                 number, boolean, null, a comment or a syntax error: realtime updates \
-                 (ActionCable) fail to authenticate or Chatwoot does not boot, while the rest \
-                 of Chatwoot works, which makes it hard to diagnose.",
-            )
-            .fix(
-                "Use a password of letters and digits starting with a letter (32+ characters; \
-                 `chatwoot-redis render --generate-password` makes one) and set it on the \
-                 Redis server and in REDIS_PASSWORD.",
-            ),
+            .observed(format!("{}: {change}", env.locate("REDIS_PASSWORD")))
+            .why(why)
+            .fix(fix),
         );
+    } else if let Err(problem) = check_cable_yaml_password(pw) {
+        out.push(
+            Finding::warning(
+                "password-cable-yaml",
+                "REDIS_PASSWORD may not survive config/cable.yml's YAML load",
+            )
+            .observed(format!(
+                "{}: {} (YAML may keep this one; letters and digits are certain)",
+                env.locate("REDIS_PASSWORD"),
+                problem.0
+            ))
+            .why(why)
+            .fix(fix),
+        );
+    }
+    if let Ok(url) = &settings.url {
+        let host = url.effective_host();
+        // A Heroku-style endpoint whose URL carries the password too (an EC2 name alone
+        // could be a self-managed host).
+        let heroku = detect_provider(host, url.port) == Some(ManagedProvider::HerokuLikely)
+            && (url.password.is_some() || heroku_hints(env));
+        if heroku {
+            out.push(
+                Finding::warning(
+                    "heroku-password-set",
+                    "REDIS_PASSWORD is set for Heroku Key-Value Store",
+                )
+                .observed(format!("{} is set", env.locate("REDIS_PASSWORD")))
+                .why(
+                    "Heroku rotates the credentials inside REDIS_URL; a REDIS_PASSWORD copy \
+                     overrides the URL's password and breaks at the next rotation.",
+                )
+                .fix("heroku config:unset REDIS_PASSWORD (the password stays in REDIS_URL)."),
+            );
+        }
     }
 }
 
@@ -325,6 +356,21 @@ fn sentinel(env: &ChatwootEnv, settings: &Settings, out: &mut Vec<Finding>) {
         );
     }
     if let Ok(url) = &settings.url {
+        if url.password.as_deref().is_some_and(|p| !p.is_empty()) && settings.password.is_none() {
+            out.push(
+                Finding::error(
+                    "sentinel-url-password-ignored",
+                    "In Sentinel mode the password in REDIS_URL is not used for Redis",
+                )
+                .observed("REDIS_URL holds a password and REDIS_PASSWORD is unset".to_string())
+                .why(
+                    "With REDIS_SENTINELS set, Chatwoot connects to redis://<master-name> with \
+                     REDIS_PASSWORD only (and sends it to the sentinels): the app gets NOAUTH \
+                     while ActionCable, which uses REDIS_URL, still works.",
+                )
+                .fix("Set REDIS_PASSWORD to the Redis password (letters and digits) and keep REDIS_URL without it."),
+            );
+        }
         let mut ignored = Vec::new();
         if url.scheme == UrlScheme::Rediss {
             ignored.push("rediss:// (TLS)");
@@ -351,11 +397,20 @@ fn sentinel(env: &ChatwootEnv, settings: &Settings, out: &mut Vec<Finding>) {
             );
         }
     }
-    out.push(
+    let url_unset = env.get("REDIS_URL").is_none();
+    let actioncable = if url_unset {
+        Finding::warning(
+            "sentinel-actioncable-url",
+            "ActionCable ignores Sentinel and REDIS_URL is unset: realtime goes to 127.0.0.1:6379",
+        )
+    } else {
         Finding::info(
             "sentinel-actioncable-url",
             "ActionCable ignores Sentinel and always uses REDIS_URL",
         )
+    };
+    out.push(
+        actioncable
         .observed(format!(
             "Sentinel mode; REDIS_URL is {}",
             shown_url(settings)
@@ -738,6 +793,43 @@ mod tests {
     }
 
     #[test]
+    fn cable_yaml_certain_changes_are_errors_doubtful_ones_warnings() {
+        assert_finding(
+            "REDIS_PASSWORD=0777\n",
+            "password-cable-yaml",
+            Severity::Error,
+        );
+        assert_finding(
+            "REDIS_PASSWORD='a #b'\n",
+            "password-cable-yaml",
+            Severity::Error,
+        );
+        // Psych keeps these, but they are outside the always-safe set.
+        assert_finding(
+            "REDIS_PASSWORD='abc def'\n",
+            "password-cable-yaml",
+            Severity::Warning,
+        );
+        assert_finding(
+            "REDIS_PASSWORD=1abc\n",
+            "password-cable-yaml",
+            Severity::Warning,
+        );
+        assert_no_finding("REDIS_PASSWORD=Abc123\n", "password-cable-yaml");
+    }
+
+    #[test]
+    fn heroku_password_copy_is_a_warning() {
+        let url = "REDIS_URL=rediss://:pw0abc@ec2-1-2-3-4.compute-1.amazonaws.com:12345\nREDIS_OPENSSL_VERIFY_MODE=none\n";
+        assert_finding(
+            &format!("{url}REDIS_PASSWORD=pw0abc\n"),
+            "heroku-password-set",
+            Severity::Warning,
+        );
+        assert_no_finding(url, "heroku-password-set");
+    }
+
+    #[test]
     fn a_clean_env_has_only_infos() {
         let f = lint("REDIS_URL=redis://redis:6379\nREDIS_PASSWORD=Abc123def456\n");
         assert!(f.iter().all(|f| f.severity == Severity::Info), "{f:#?}");
@@ -864,7 +956,22 @@ mod tests {
             "sentinel-password-empty",
             Severity::Info,
         );
-        assert_finding(base, "sentinel-actioncable-url", Severity::Info);
+        // Without REDIS_URL, ActionCable goes to loopback: a warning; with one, a reminder.
+        assert_finding(base, "sentinel-actioncable-url", Severity::Warning);
+        assert_finding(
+            &format!("{base}REDIS_URL=redis://m:6379\n"),
+            "sentinel-actioncable-url",
+            Severity::Info,
+        );
+        assert_finding(
+            &format!("{base}REDIS_URL=redis://:urlpw@m:6379\n"),
+            "sentinel-url-password-ignored",
+            Severity::Error,
+        );
+        assert_no_finding(
+            &format!("{base}REDIS_URL=redis://m:6379\nREDIS_PASSWORD=Abc123\n"),
+            "sentinel-url-password-ignored",
+        );
         assert_no_finding(base, "sentinels-too-few");
         assert_finding(
             "REDIS_SENTINELS=s1,s2\n",

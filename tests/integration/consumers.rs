@@ -729,3 +729,101 @@ fn provider_env_facts() {
         "public certificate: verified"
     );
 }
+
+/// The two cable.yml rules against Ruby's own YAML load: what the generator accepts is always
+/// kept, and what doctor calls a certain change is always changed.
+#[test]
+fn cable_yaml_rules_agree_with_psych() {
+    use chatwoot_redis::chatwoot::{cable_yaml_definitely_changes, check_cable_yaml_password};
+    let corpus = [
+        "0777",
+        "0x1A",
+        "1_000",
+        "12",
+        "1.5",
+        ".5",
+        ".inf",
+        "12:30:00",
+        "yes",
+        "Off",
+        "NULL",
+        "~",
+        "a #b",
+        "a: b",
+        "abc:",
+        " abc",
+        "abc ",
+        "@x",
+        "'x",
+        "%x",
+        "- x",
+        "*x",
+        "&x",
+        "!x",
+        "{",
+        "[",
+        "|",
+        ">",
+        "#x",
+        "-",
+        "y",
+        "n",
+        "abc def",
+        "a,b",
+        "1e3",
+        "1abc",
+        "abc\"def",
+        "x-1",
+        "a#b",
+        "-x",
+        "Abc123",
+        "secretPassword",
+        "a$b",
+        "a&b!c",
+        "K9-_.~x",
+        "p+w/x=",
+        "2001-12-14",
+        "on",
+        "True",
+        "a%b",
+        "A@b",
+        "z?y",
+        "Q;r(s)",
+    ];
+    let script = r#"
+        require 'yaml'; require 'json'
+        words = JSON.parse(STDIN.read)
+        out = words.map do |p|
+          begin
+            v = YAML.load("password: " + p)["password"]
+            v.is_a?(String) && v == p
+          rescue Exception
+            false
+          end
+        end
+        puts JSON.generate(out)
+    "#;
+    let mut child = Command::new(require("ruby"))
+        .args(["-e", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("ruby");
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(serde_json::to_string(&corpus[..]).expect("json").as_bytes())
+        .expect("write");
+    let out = child.wait_with_output().expect("ruby output");
+    let kept: Vec<bool> = serde_json::from_slice(&out.stdout).expect("ruby JSON");
+    for (pw, kept) in corpus.iter().zip(kept) {
+        if check_cable_yaml_password(pw).is_ok() {
+            assert!(kept, "the generator accepts {pw:?} but Psych changes it");
+        }
+        if cable_yaml_definitely_changes(pw).is_some() {
+            assert!(!kept, "doctor calls {pw:?} changed but Psych keeps it");
+        }
+    }
+}
