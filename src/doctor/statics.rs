@@ -258,6 +258,26 @@ fn password(env: &ChatwootEnv, settings: &Settings, out: &mut Vec<Finding>) {
             .fix(fix),
         );
     }
+    if pw.chars().count() < 16 {
+        out.push(
+            Finding::warning(
+                "password-short",
+                "REDIS_PASSWORD is shorter than 16 characters",
+            )
+            .observed(format!(
+                "{} has fewer than 16 characters",
+                env.locate("REDIS_PASSWORD")
+            ))
+            .why(
+                "Redis answers AUTH attempts fast enough to guess short or common passwords \
+                     (the Helm chart's fallback is literally `redis`); whoever guesses it reads \
+                     every queued conversation.",
+            )
+            .fix(
+                "Use 32+ random letters and digits (`chatwoot-redis render --generate-password`).",
+            ),
+        );
+    }
     if let Ok(url) = &settings.url {
         let host = url.effective_host();
         // A Heroku-style endpoint whose URL carries the password too (an EC2 name alone
@@ -819,6 +839,16 @@ mod tests {
     }
 
     #[test]
+    fn short_passwords_are_a_warning() {
+        assert_finding(
+            "REDIS_PASSWORD=redis\n",
+            "password-short",
+            Severity::Warning,
+        );
+        assert_no_finding("REDIS_PASSWORD=Abcdefghijklmnop1\n", "password-short");
+    }
+
+    #[test]
     fn heroku_password_copy_is_a_warning() {
         let url = "REDIS_URL=rediss://:pw0abc@ec2-1-2-3-4.compute-1.amazonaws.com:12345\nREDIS_OPENSSL_VERIFY_MODE=none\n";
         assert_finding(
@@ -831,7 +861,7 @@ mod tests {
 
     #[test]
     fn a_clean_env_has_only_infos() {
-        let f = lint("REDIS_URL=redis://redis:6379\nREDIS_PASSWORD=Abc123def456\n");
+        let f = lint("REDIS_URL=redis://redis:6379\nREDIS_PASSWORD=Abc123def456ghi789\n");
         assert!(f.iter().all(|f| f.severity == Severity::Info), "{f:#?}");
     }
 
