@@ -116,6 +116,26 @@ fn connect(ep: &Endpoint, input: &LiveInput, out: &mut Vec<Finding>) -> Option<(
                     }
                 }
             }
+            // Chatwoot selects the URL's database on every connection.
+            if let Some(db) = ep.db.filter(|d| *d != 0) {
+                let db_text = db.to_string();
+                match conn.command(&["SELECT", &db_text]) {
+                    Ok(Reply::Error(e)) => {
+                        out.push(
+                            Finding::error("db-unavailable", format!("{place} refused database {db}"))
+                                .observed(format!("SELECT {db} answered: {e}"))
+                                .why("Chatwoot selects the database of REDIS_URL on every connection; every command fails when it does not exist.")
+                                .fix("Use a database the server has (0-15 by default; `databases` in redis.conf), usually /0."),
+                        );
+                        return None;
+                    }
+                    Err(f) => {
+                        out.push(command_failure(ep, &place, "SELECT", f, secs));
+                        return None;
+                    }
+                    Ok(_) => {}
+                }
+            }
             Some((conn, h))
         }
         Reply::Error(e) if e.starts_with("ERR unknown command") => {

@@ -108,6 +108,8 @@ pub struct Endpoint {
     pub verify_peer: bool,
     pub username: Option<String>,
     pub password: Option<String>,
+    /// Database Chatwoot selects (REDIS_URL only; Sentinel mode always uses 0).
+    pub db: Option<i64>,
 }
 
 /// Sentinel mode settings.
@@ -184,6 +186,7 @@ impl Settings {
                 .password
                 .clone()
                 .or_else(|| url.password.clone().filter(|p| !p.is_empty())),
+            db: url.db,
         })
     }
 
@@ -199,6 +202,7 @@ impl Settings {
             verify_peer: self.verify_peer,
             username: None,
             password: self.password.clone(),
+            db: None,
         }
     }
 
@@ -213,6 +217,7 @@ impl Settings {
             verify_peer: self.verify_peer,
             username: None,
             password: self.sentinel.as_ref().and_then(|s| s.password.clone()),
+            db: None,
         }
     }
 

@@ -590,3 +590,54 @@ fn doctor_reads_the_answers_file_beside_the_env_file() {
     );
     assert!(!text.contains("Doctor0Answers0Token0abc"));
 }
+
+/// Chatwoot selects REDIS_URL's database on every connection: a database the server does not
+/// have is an error, found live.
+#[test]
+fn doctor_finds_a_database_the_server_does_not_have() {
+    use crate::common::{free_port, run, start_redis};
+    let dir = tempfile::tempdir().expect("tmp");
+    let port = free_port();
+    let pw = "Doctor0Db0Password0abcdefgh";
+    let d = dir.path().to_str().expect("path").to_string();
+    let port_s = port.to_string();
+    let _server = start_redis(
+        &[
+            "--port",
+            &port_s,
+            "--bind",
+            "127.0.0.1",
+            "--requirepass",
+            pw,
+            "--dir",
+            &d,
+            "--save",
+            "",
+        ],
+        port,
+        Some(pw),
+        &dir.path().join("log"),
+    );
+    for (db, expect_error) in [(16, true), (3, false)] {
+        let env = dir.path().join(format!("db{db}.env"));
+        std::fs::write(
+            &env,
+            format!("REDIS_URL=redis://127.0.0.1:{port}/{db}\nREDIS_PASSWORD={pw}\n"),
+        )
+        .expect("env");
+        let (code, out, err) = run(std::process::Command::new(env!(
+            "CARGO_BIN_EXE_chatwoot-redis"
+        ))
+        .args(["doctor", "--timeout", "3", "--env-file"])
+        .arg(&env));
+        assert_eq!(
+            out.contains("db-unavailable"),
+            expect_error,
+            "db {db}:\n{out}{err}"
+        );
+        if expect_error {
+            assert_eq!(code, 1, "{out}");
+        }
+        assert!(!out.contains(pw) && !err.contains(pw));
+    }
+}
