@@ -354,7 +354,31 @@ fn server_checks(conn: &mut Conn, ep: &Endpoint, input: &LiveInput, out: &mut Ve
         }
     };
     judge_info(&info, &place, input, out);
+    pubsub(conn, &place, out);
     latency(conn, &place, input, out);
+}
+
+/// ActionCable subscribes to channels: an ACL user without `&*` (Redis 7 defaults new users to
+/// `resetchannels`) gets NOPERM and realtime updates stop. SUBSCRIBE then UNSUBSCRIBE on a
+/// channel nobody uses changes no data.
+fn pubsub(conn: &mut Conn, place: &str, out: &mut Vec<Finding>) {
+    let channel = "chatwoot-redis-doctor-probe";
+    match conn.command(&["SUBSCRIBE", channel]) {
+        Ok(Reply::Error(e)) => out.push(
+            Finding::error("pubsub-denied", format!("{place} refused SUBSCRIBE"))
+                .observed(format!("SUBSCRIBE answered: {e}"))
+                .why(
+                    "ActionCable (realtime updates) subscribes to channels; since Redis 7 an ACL \
+                     user gets no channels unless its rule has &* (acl-pubsub-default \
+                     resetchannels).",
+                )
+                .fix("Add &* to Chatwoot's ACL user: ACL SETUSER <user> &* (and in the ACL file or redis-secrets.conf)."),
+        ),
+        Ok(_) => {
+            let _ = conn.command(&["UNSUBSCRIBE", channel]);
+        }
+        Err(_) => {}
+    }
 }
 
 /// Judges a server from its `INFO` alone (version, cluster, role, eviction, memory, clients,

@@ -641,3 +641,64 @@ fn doctor_finds_a_database_the_server_does_not_have() {
         assert!(!out.contains(pw) && !err.contains(pw));
     }
 }
+
+/// An ACL user without `&*` cannot subscribe (Redis 7): ActionCable would be denied.
+#[test]
+fn doctor_finds_an_acl_user_without_channels() {
+    use crate::common::{free_port, run, start_redis_as};
+    let dir = tempfile::tempdir().expect("tmp");
+    let port = free_port();
+    let pw = "Doctor0Acl0Password0abcdefgh";
+    let d = dir.path().to_str().expect("path").to_string();
+    let port_s = port.to_string();
+    let secret = format!(">{pw}");
+    // redis-server joins the words after --user into one ACL rule.
+    let _server = start_redis_as(
+        &[
+            "--port",
+            &port_s,
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            &d,
+            "--save",
+            "",
+            "--user",
+            "cw",
+            "on",
+            &secret,
+            "~*",
+            "resetchannels",
+            "+@all",
+            "--user",
+            "cw2",
+            "on",
+            &secret,
+            "~*",
+            "&*",
+            "+@all",
+        ],
+        port,
+        Some("cw"),
+        Some(pw),
+        &dir.path().join("log"),
+    );
+    for (user, denied) in [("cw", true), ("cw2", false)] {
+        let env = dir.path().join(format!("{user}.env"));
+        std::fs::write(
+            &env,
+            format!("REDIS_URL=redis://{user}:{pw}@127.0.0.1:{port}\n"),
+        )
+        .expect("env");
+        let (code, out, err) = run(std::process::Command::new(env!(
+            "CARGO_BIN_EXE_chatwoot-redis"
+        ))
+        .args(["doctor", "--env-file"])
+        .arg(&env));
+        assert_eq!(out.contains("pubsub-denied"), denied, "{user}:\n{out}{err}");
+        if denied {
+            assert_eq!(code, 1);
+        }
+        assert!(!out.contains(pw) && !err.contains(pw));
+    }
+}
