@@ -271,6 +271,11 @@ pub fn parse_sentinel_entry(entry: &str) -> Result<SentinelAddr, String> {
             "{entry:?} has a scheme; REDIS_SENTINELS takes bare host:port entries"
         ));
     }
+    if entry.contains(';') {
+        return Err(format!(
+            "{entry:?} contains ';'; REDIS_SENTINELS separates entries with commas"
+        ));
+    }
     if entry.starts_with('[') || entry.matches(':').count() > 1 {
         return Err(format!(
             "{entry:?} looks like an IPv6 literal; Chatwoot's sentinel parser cannot read \
@@ -897,6 +902,7 @@ mod tests {
         assert!(parse_sentinels("redis://a:1").is_err());
         assert!(parse_sentinels("[::1]:26379").is_err());
         assert!(parse_sentinels("a:99999").is_err());
+        assert!(parse_sentinels("a:1;b:2").unwrap_err().contains("commas"));
     }
 
     #[test]

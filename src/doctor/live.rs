@@ -43,16 +43,27 @@ pub fn check(input: &LiveInput) -> Vec<Finding> {
 }
 
 fn seed_fix_refused(ep: &Endpoint) -> String {
+    let sentinel = ep.label.starts_with("sentinel");
+    let (service, config) = if sentinel {
+        (
+            "systemctl status redis-sentinel",
+            "bind, port in sentinel.conf",
+        )
+    } else {
+        (
+            "systemctl status redis-server, docker compose ps redis",
+            "bind, port in redis.conf",
+        )
+    };
     format!(
-        "Is Redis running (systemctl status redis-server, docker compose ps redis)? Does it \
-         listen on {}:{} (bind, port in redis.conf; ss -ltnp)? Does a firewall or security \
-         group block the port? Is the host/port in {} right?",
+        "Is it running ({service})? Does it listen on {}:{} ({config}; ss -ltnp)? Does a \
+         firewall or security group block the port? Is the host/port in {} right?",
         ep.host,
         ep.port,
-        if ep.label == "REDIS_URL" {
-            "REDIS_URL"
-        } else {
-            "the configuration"
+        match ep.label.as_str() {
+            "REDIS_URL" => "REDIS_URL",
+            _ if sentinel => "REDIS_SENTINELS",
+            _ => "the configuration",
         }
     )
 }
