@@ -246,13 +246,13 @@ pub fn redis_url(a: &Answers, password: Option<&str>) -> String {
     format!("{scheme}://{userinfo}{}:{}{db}", url_host(&a.host), a.port)
 }
 
-/// Chatwoot's Redis variables for this scenario, in order, plus the ones to remove.
-pub fn env_update(
+/// Chatwoot's Redis variables for this scenario, in the order they are written, unquoted.
+fn chatwoot_env(
     a: &Answers,
     budget: &Budget,
     secrets: &Secrets,
     placement: Option<Placement>,
-) -> EnvUpdate {
+) -> Vec<(String, String)> {
     let password = secrets.password.as_ref().map(|(p, _)| p.as_str());
     let url_password = match placement {
         Some(Placement::Url) => password,
@@ -281,7 +281,23 @@ pub fn env_update(
     }
     set.push(("REDIS_ALFRED_SIZE".into(), budget.alfred.to_string()));
     set.push(("REDIS_VELMA_SIZE".into(), budget.velma.to_string()));
-    let set: Vec<(String, String)> = set.into_iter().map(|(k, v)| (k, env_quote(&v))).collect();
+    set
+}
+
+/// The variables that hold secrets: in the external-Redis Kubernetes Secret, not the values.
+const SECRET_ENV_KEYS: [&str; 3] = ["REDIS_URL", "REDIS_PASSWORD", "REDIS_SENTINEL_PASSWORD"];
+
+/// Chatwoot's Redis variables quoted for an env file, plus the Redis keys to remove.
+pub fn env_update(
+    a: &Answers,
+    budget: &Budget,
+    secrets: &Secrets,
+    placement: Option<Placement>,
+) -> EnvUpdate {
+    let set: Vec<(String, String)> = chatwoot_env(a, budget, secrets, placement)
+        .into_iter()
+        .map(|(k, v)| (k, env_quote(&v)))
+        .collect();
     let remove = chatwoot::REDIS_ENV_KEYS
         .iter()
         .filter(|k| !set.iter().any(|(s, _)| s == *k))
@@ -435,25 +451,17 @@ pub fn render(a: &Answers, secrets: &Secrets) -> Result<RenderSet> {
         azure_managed: a.host.ends_with(".redis.azure.net"),
     };
     let env_update = env_update(a, &budget, secrets, placement);
-    let external_helm = !a.bundled_redis();
-    let mut helm_env: Vec<(String, String)> = Vec::new();
-    if external_helm {
-        if a.tls && a.verify_mode == VerifyMode::None {
-            helm_env.push(("REDIS_OPENSSL_VERIFY_MODE".into(), "none".into()));
-        }
-        if a.scenario == Scenario::Memorystore {
-            helm_env.push(("REDIS_DISABLE_CLIENT_COMMAND".into(), "true".into()));
-        }
-        if a.sentinel_mode() {
-            helm_env.push(("REDIS_SENTINELS".into(), sentinel_list(a).join(",")));
-            helm_env.push((
-                "REDIS_SENTINEL_MASTER_NAME".into(),
-                a.sentinel_master.clone(),
-            ));
-        }
-    }
-    helm_env.push(("REDIS_ALFRED_SIZE".into(), budget.alfred.to_string()));
-    helm_env.push(("REDIS_VELMA_SIZE".into(), budget.velma.to_string()));
+    let chatwoot_vars = chatwoot_env(a, &budget, secrets, placement);
+    // Helm `env`: the non-secret variables; the bundled chart computes everything but the
+    // pool sizes itself (its Sentinel variables in particular).
+    let helm_env: Vec<(String, String)> = chatwoot_vars
+        .iter()
+        .filter(|(k, _)| !SECRET_ENV_KEYS.contains(&k.as_str()))
+        .filter(|(k, _)| {
+            !a.bundled_redis() || matches!(k.as_str(), "REDIS_ALFRED_SIZE" | "REDIS_VELMA_SIZE")
+        })
+        .cloned()
+        .collect();
 
     let view = View {
         scenario: a.scenario.id(),
@@ -592,14 +600,16 @@ pub fn render(a: &Answers, secrets: &Secrets) -> Result<RenderSet> {
                         }
                     } else {
                         // External Redis: the exact variables Chatwoot reads, via existingEnvSecret.
-                        let unquoted = env_update_raw(a, secrets, placement);
-                        for (k, val) in unquoted {
-                            if matches!(
-                                k.as_str(),
-                                "REDIS_URL" | "REDIS_PASSWORD" | "REDIS_SENTINEL_PASSWORD"
-                            ) {
-                                data.push((k, val));
-                            }
+                        data.extend(
+                            chatwoot_vars
+                                .iter()
+                                .filter(|(k, _)| SECRET_ENV_KEYS.contains(&k.as_str()))
+                                .cloned(),
+                        );
+                        // Always present: the chart otherwise sets REDIS_PASSWORD=redis, which
+                        // overrides the URL's password (or sends AUTH to a Redis without one).
+                        if !data.iter().any(|(k, _)| k == "REDIS_PASSWORD") {
+                            data.insert(1, ("REDIS_PASSWORD".into(), String::new()));
                         }
                     }
                     let body = render_template(
@@ -688,37 +698,6 @@ pub fn render(a: &Answers, secrets: &Secrets) -> Result<RenderSet> {
         )));
     }
     Ok(set)
-}
-
-/// The env pairs before quoting (for the Kubernetes Secret's stringData).
-fn env_update_raw(
-    a: &Answers,
-    secrets: &Secrets,
-    placement: Option<Placement>,
-) -> Vec<(String, String)> {
-    let password = secrets.password.as_ref().map(|(p, _)| p.as_str());
-    let mut out = vec![(
-        "REDIS_URL".to_string(),
-        redis_url(
-            a,
-            if placement == Some(Placement::Url) {
-                password
-            } else {
-                None
-            },
-        ),
-    )];
-    // Always present: the chart otherwise sets REDIS_PASSWORD=redis, which overrides the URL's
-    // password (or sends AUTH to a Redis without one). Empty means "no separate password".
-    let env_password = match (placement, password) {
-        (Some(Placement::EnvVar), Some(p)) => p.to_string(),
-        _ => String::new(),
-    };
-    out.push(("REDIS_PASSWORD".into(), env_password));
-    if let Some(sp) = &secrets.sentinel_password {
-        out.push(("REDIS_SENTINEL_PASSWORD".into(), sp.clone()));
-    }
-    out
 }
 
 /// Last safety net: the first secret value found in a file that is not a secret file.
