@@ -372,7 +372,7 @@ impl Answers {
 
     /// Kubernetes with the chart's bundled Redis (no external sentinels given).
     pub fn bundled_redis(&self) -> bool {
-        self.scenario == Scenario::KubernetesSentinel && self.sentinels.is_empty()
+        a_bundled(self.scenario, &self.sentinels)
     }
 }
 
@@ -1018,6 +1018,7 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
     })
 }
 
+/// Kubernetes with the chart's bundled Redis: no external sentinels were given.
 fn a_bundled(scenario: Scenario, sentinels: &[SentinelAddr]) -> bool {
     scenario == Scenario::KubernetesSentinel && sentinels.is_empty()
 }

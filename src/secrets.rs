@@ -163,7 +163,6 @@ pub fn gather(
     out_dir: &Path,
     required: bool,
 ) -> Result<Secrets> {
-    let existing = read_existing_env(&out_dir.join(".env"));
     let mut password: Option<(String, Origin)> = None;
     if let Some(path) = &flags.password_file {
         let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
@@ -234,7 +233,11 @@ pub fn gather(
             };
             let p = from_file
                 .or(env_sentinel_password.filter(|p| !p.is_empty()))
-                .or(existing.and_then(|(_, s)| s).filter(|p| !p.is_empty()));
+                .or_else(|| {
+                    read_existing_env(&out_dir.join(".env"))
+                        .and_then(|(_, s)| s)
+                        .filter(|p| !p.is_empty())
+                });
             if p.is_none() && required {
                 return Err(Error::Missing(vec![
                     "sentinel password (sentinel-auth: separate): REDIS_SENTINEL_PASSWORD=… or \
