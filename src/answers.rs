@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::chatwoot::{self, SentinelAddr};
 use crate::error::{Error, Result};
-use crate::scenario::{Output, Scenario};
+use crate::scenario::{EndpointRecord, Output, Scenario, TlsRule};
 use crate::sizing::Workload;
 
 /// Every answer, by its name in the answers file (the flag name without `--`).
@@ -362,7 +362,7 @@ pub struct Answers {
 impl Answers {
     /// Sentinel mode: bundled sentinels in Kubernetes, or external ones.
     pub fn sentinel_mode(&self) -> bool {
-        self.scenario == Scenario::KubernetesSentinel
+        self.scenario.rules().sentinel
     }
 
     /// The Bitnami sub-chart's full name (`<release>-chatwoot-redis`).
@@ -554,7 +554,7 @@ fn resolve_emit(scenario: Scenario, spec: Option<&str>) -> Result<BTreeSet<Outpu
             "drop redis-conf/compose; redis-settings.sh (provider) applies the settings instead",
         ));
     }
-    if set.contains(&Output::Provider) && !scenario.is_managed() {
+    if set.contains(&Output::Provider) && scenario.provider_template().is_none() {
         return Err(invalid(
             "emit",
             spec,
@@ -562,7 +562,7 @@ fn resolve_emit(scenario: Scenario, spec: Option<&str>) -> Result<BTreeSet<Outpu
             "drop provider; the redis.conf carries these settings",
         ));
     }
-    if scenario == Scenario::KubernetesSentinel && set.contains(&Output::Compose) {
+    if scenario.rules().sentinel && set.contains(&Output::Compose) {
         return Err(invalid(
             "emit",
             spec,
@@ -578,7 +578,7 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
     let scenario_text = raw.get("scenario").ok_or_else(|| {
         Error::Missing(vec![format!(
             "scenario: --scenario ID or CHATWOOT_REDIS_SCENARIO (one of {})",
-            Scenario::ALL.map(|s| s.id()).join(", ")
+            Scenario::ids().join(", ")
         )])
     })?;
     let scenario = Scenario::parse(scenario_text.trim()).ok_or_else(|| {
@@ -588,7 +588,7 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
             "not a known scenario",
             format!(
                 "use one of {} (`chatwoot-redis scenarios` describes them)",
-                Scenario::ALL.map(|s| s.id()).join(", ")
+                Scenario::ids().join(", ")
             ),
         )
     })?;
@@ -606,7 +606,7 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
     let sentinels = match raw.get("sentinels") {
         None => Vec::new(),
         Some(text) => {
-            if scenario != Scenario::KubernetesSentinel {
+            if !scenario.rules().sentinel {
                 return Err(invalid(
                     "sentinels",
                     text,
@@ -628,14 +628,7 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
             })?
         }
     };
-    let default_host = match scenario {
-        Scenario::SingleServer => Some("127.0.0.1".to_string()),
-        Scenario::DockerCompose => Some("redis".to_string()),
-        Scenario::KubernetesSentinel if sentinels.is_empty() => {
-            Some(format!("{release}-chatwoot-redis"))
-        }
-        _ => None,
-    };
+    let default_host = scenario.default_host(&release, &sentinels);
     let host = match raw
         .get("host")
         .map(str::to_string)
@@ -659,30 +652,18 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
         )
     })?;
     check_host_for_scenario(scenario, &host)?;
-    if scenario == Scenario::SingleServer
-        && host != "localhost"
-        && host.parse::<std::net::IpAddr>().is_err()
-    {
-        return Err(invalid(
-            "host",
-            &host,
-            "single-server writes the addresses redis-server listens on (bind), which must be IP addresses",
-            "use --host 127.0.0.1 (Redis on the Chatwoot host), or the server's IP address",
-        ));
-    }
 
     // TLS and port.
     let tls_flag = parse_bool(raw, "tls")?;
-    let tls = tls_flag.or(url.as_ref().map(|u| u.tls)).unwrap_or(matches!(
-        scenario,
-        Scenario::Elasticache | Scenario::Azure | Scenario::Heroku | Scenario::Digitalocean
-    ));
-    if tls
-        && matches!(
-            scenario,
-            Scenario::SingleServer | Scenario::DockerCompose | Scenario::KubernetesSentinel
-        )
-    {
+    let tls_rule = scenario.rules().tls;
+    let tls = tls_flag
+        .or(url.as_ref().map(|u| u.tls))
+        .unwrap_or(match tls_rule {
+            TlsRule::Never => false,
+            TlsRule::Optional { default } => default,
+            TlsRule::Always => true,
+        });
+    if tls && tls_rule == TlsRule::Never {
         return Err(invalid(
             "tls",
             "true",
@@ -693,12 +674,7 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
             "remove --tls (or use a managed scenario for a TLS endpoint)",
         ));
     }
-    if !tls
-        && matches!(
-            scenario,
-            Scenario::Heroku | Scenario::Digitalocean | Scenario::Azure
-        )
-    {
+    if !tls && tls_rule == TlsRule::Always {
         // Name the answer the value came from: a redis:// URL, or --no-tls.
         return Err(match (tls_flag, raw.get("url")) {
             (None, Some(u)) => invalid(
@@ -715,13 +691,7 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
             ),
         });
     }
-    let default_port = match scenario {
-        Scenario::Azure if host.ends_with(".redis.azure.net") => 10000,
-        Scenario::Azure => 6380,
-        Scenario::Memorystore if tls => 6378,
-        Scenario::Digitalocean => 25061,
-        _ => 6379,
-    };
+    let default_port = scenario.default_port(&host, tls);
     let port = match raw.get("port") {
         Some(p) => match p.trim().parse::<u16>() {
             Ok(n) if n > 0 => n,
@@ -736,12 +706,10 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
         },
         None => match url.as_ref().and_then(|u| u.port) {
             Some(p) => p,
-            None if scenario == Scenario::Heroku => {
-                return Err(Error::Missing(vec![
-                    "port: Heroku gives host and port in REDIS_URL; pass --url (without the password) or --port".into(),
-                ]))
-            }
-            None => default_port,
+            None => match scenario.rules().endpoint_from_url {
+                Some(missing) => return Err(Error::Missing(vec![missing.into()])),
+                None => default_port,
+            },
         },
     };
 
@@ -760,7 +728,7 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
         },
         None => url.as_ref().and_then(|u| u.db).unwrap_or(0),
     };
-    if db != 0 && scenario == Scenario::KubernetesSentinel {
+    if db != 0 && scenario.rules().sentinel {
         return Err(invalid(
             "db",
             &db.to_string(),
@@ -770,9 +738,10 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
     }
 
     // Verify mode.
-    let default_verify = match scenario {
-        Scenario::Heroku | Scenario::Memorystore => VerifyMode::None,
-        _ => VerifyMode::Peer,
+    let default_verify = if scenario.rules().private_ca {
+        VerifyMode::None
+    } else {
+        VerifyMode::Peer
     };
     let verify_mode = match raw.get("verify-mode") {
         None => default_verify,
@@ -789,10 +758,7 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
             }
         },
     };
-    if tls
-        && verify_mode == VerifyMode::Peer
-        && matches!(scenario, Scenario::Heroku | Scenario::Memorystore)
-    {
+    if tls && verify_mode == VerifyMode::Peer && scenario.rules().private_ca {
         return Err(invalid(
             "verify-mode",
             "peer",
@@ -820,12 +786,7 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
             }
         },
     };
-    if auth == Auth::None
-        && !matches!(
-            scenario,
-            Scenario::SingleServer | Scenario::Memorystore | Scenario::Elasticache
-        )
-    {
+    if auth == Auth::None && !scenario.rules().auth_optional {
         return Err(invalid(
             "auth",
             "none",
@@ -837,25 +798,12 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
         .get("username")
         .map(str::to_string)
         .or(url.as_ref().and_then(|u| u.username.clone()))
-        .or((scenario == Scenario::Digitalocean).then(|| "default".to_string()));
+        .or(scenario.rules().default_username.map(str::to_string));
     if let Some(u) = &username {
         chatwoot::validate_username(u)
             .map_err(|why| invalid("username", u, why, "e.g. --username chatwoot"))?;
-        if matches!(
-            scenario,
-            Scenario::DockerCompose | Scenario::KubernetesSentinel | Scenario::Heroku
-        ) {
-            return Err(invalid(
-                "username",
-                u,
-                match scenario {
-                    Scenario::KubernetesSentinel => {
-                        "Chatwoot's Sentinel mode sends no user name".to_string()
-                    }
-                    _ => format!("{scenario} authenticates the default user only"),
-                },
-                "remove --username",
-            ));
+        if let Some(why) = scenario.username_refusal() {
+            return Err(invalid("username", u, why, "remove --username"));
         }
         if auth == Auth::None {
             return Err(invalid(
@@ -896,9 +844,7 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
             }
         },
     };
-    if sentinel_auth != SentinelAuth::Same
-        && (scenario != Scenario::KubernetesSentinel || sentinels.is_empty())
-    {
+    if sentinel_auth != SentinelAuth::Same && (!scenario.rules().sentinel || sentinels.is_empty()) {
         return Err(invalid(
             "sentinel-auth",
             raw.get("sentinel-auth").unwrap_or_default(),
@@ -908,15 +854,7 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
     }
 
     // Version and memory.
-    let default_version = match scenario {
-        Scenario::SingleServer => RedisVersion::Redis70,
-        // Upstream's compose file runs redis:alpine (the newest release): an older default
-        // could not read its data files.
-        Scenario::DockerCompose => RedisVersion::Redis74,
-        Scenario::KubernetesSentinel => RedisVersion::Redis62,
-        Scenario::Digitalocean => RedisVersion::Valkey8,
-        _ => RedisVersion::Redis72,
-    };
+    let default_version = scenario.rules().default_version;
     let redis_version = match raw.get("redis-version") {
         None => default_version,
         Some(v) => RedisVersion::parse(v).map_err(|why| {
@@ -1020,58 +958,25 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
 
 /// Kubernetes with the chart's bundled Redis: no external sentinels were given.
 fn a_bundled(scenario: Scenario, sentinels: &[SentinelAddr]) -> bool {
-    scenario == Scenario::KubernetesSentinel && sentinels.is_empty()
+    scenario.rules().sentinel && sentinels.is_empty()
 }
 
-/// Provider endpoint rules that are known from the host name alone.
+/// Endpoint rules known from the host name alone: the scenario's own, then a managed
+/// scenario refuses an endpoint that is certainly another provider's.
 fn check_host_for_scenario(scenario: Scenario, host: &str) -> Result<()> {
-    let h = host.to_ascii_lowercase();
-    match scenario {
-        Scenario::Elasticache => {
-            if h.starts_with("clustercfg.") {
-                return Err(invalid(
-                    "host",
-                    host,
-                    "a clustercfg. endpoint is an ElastiCache cluster-mode-enabled configuration \
-                     endpoint; Sidekiq does not support Redis Cluster",
-                    "create a replication group with cluster mode disabled and use its primary \
-                     endpoint (master.<name>.<id>.<region>.cache.amazonaws.com)",
-                ));
-            }
-            if h.contains(".serverless.") {
-                return Err(invalid(
-                    "host",
-                    host,
-                    "ElastiCache Serverless is always clustered; Sidekiq does not support Redis Cluster",
-                    "use a node-based replication group with cluster mode disabled",
-                ));
-            }
-        }
-        Scenario::Azure if h.ends_with(".redis.cache.windows.net") => {
-            return Err(invalid(
-                "host",
-                host,
-                "Azure Cache for Redis (Basic/Standard/Premium) runs Redis 6.0, and Chatwoot's \
-                     Sidekiq 7 refuses to start below Redis 6.2",
-                "use Azure Managed Redis (<name>.<region>.redis.azure.net) with the \
-                     non-clustered (Enterprise) clustering policy",
-            ));
-        }
-        Scenario::Heroku | Scenario::Memorystore | Scenario::Digitalocean => {}
-        _ => {}
+    scenario.check_host(host)?;
+    if !scenario.is_managed() {
+        return Ok(());
     }
-    if scenario != Scenario::Elasticache
-        && h.ends_with(".cache.amazonaws.com")
-        && scenario.is_managed()
-    {
-        return Err(invalid(
+    match crate::scenario::managed::scenario_of_host(host) {
+        Some((owner, _)) if owner != scenario => Err(invalid(
             "host",
             host,
-            "this is an ElastiCache endpoint",
-            "use --scenario elasticache",
-        ));
+            format!("this is {} endpoint", owner.endpoint_noun()),
+            format!("use --scenario {}", owner.id()),
+        )),
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 /// The answers file: every answer of the scenario, never a secret, in a stable order.
@@ -1079,8 +984,8 @@ pub fn to_answers_yaml(a: &Answers) -> String {
     let mut lines: Vec<(String, String)> = Vec::new();
     let mut push = |k: &str, v: String| lines.push((k.to_string(), v));
     push("scenario", a.scenario.id().into());
-    match a.scenario {
-        Scenario::KubernetesSentinel => {
+    match a.scenario.rules().record {
+        EndpointRecord::Sentinel => {
             push("release", a.release.clone());
             push("namespace", a.namespace.clone());
             if !a.sentinels.is_empty() {
@@ -1106,8 +1011,8 @@ pub fn to_answers_yaml(a: &Answers) -> String {
             }
             push("sentinel-master", a.sentinel_master.clone());
         }
-        Scenario::DockerCompose => {}
-        _ => {
+        EndpointRecord::Nothing => {}
+        EndpointRecord::HostPort => {
             push("host", a.host.clone());
             push("port", a.port.to_string());
             push("tls", a.tls.to_string());
@@ -1124,7 +1029,7 @@ pub fn to_answers_yaml(a: &Answers) -> String {
             push("db", a.db.to_string());
         }
     }
-    if a.scenario != Scenario::DockerCompose && a.scenario != Scenario::KubernetesSentinel {
+    if a.scenario.rules().record == EndpointRecord::HostPort {
         push(
             "auth",
             match a.auth {
@@ -1137,13 +1042,13 @@ pub fn to_answers_yaml(a: &Answers) -> String {
     if let Some(u) = &a.username {
         push("username", u.clone());
     }
-    if !a.scenario.is_managed() || a.scenario == Scenario::Elasticache {
+    if a.scenario.rules().records_version {
         push("redis-version", a.redis_version.id().into());
     }
     if !a.scenario.is_managed() {
         push("maxmemory", a.maxmemory.text.clone());
     }
-    if a.scenario == Scenario::SingleServer {
+    if a.scenario.rules().records_dirs {
         push("config-dir", a.config_dir.clone());
         push("data-dir", a.data_dir.clone());
     }

@@ -10,7 +10,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// while validation stays in `answers::resolve` (one path for flags, files and prompts, with
 /// messages that name the value, the reason and the fix).
 #[derive(Clone)]
-struct Suggest(&'static [&'static str]);
+enum Suggest {
+    Values(&'static [&'static str]),
+    /// The ids of the scenario registry.
+    Scenarios,
+}
 
 impl TypedValueParser for Suggest {
     type Value = String;
@@ -25,20 +29,13 @@ impl TypedValueParser for Suggest {
     }
 
     fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
-        Some(Box::new(self.0.iter().map(|v| PossibleValue::new(*v))))
+        let values = match self {
+            Suggest::Values(values) => values.to_vec(),
+            Suggest::Scenarios => crate::scenario::Scenario::ids(),
+        };
+        Some(Box::new(values.into_iter().map(PossibleValue::new)))
     }
 }
-
-const SCENARIO_IDS: &[&str] = &[
-    "single-server",
-    "docker-compose",
-    "kubernetes-sentinel",
-    "elasticache",
-    "azure",
-    "memorystore",
-    "heroku",
-    "digitalocean",
-];
 
 const ABOUT: &str = "Generate, check and diagnose the Redis side of a Chatwoot deployment";
 
@@ -168,7 +165,7 @@ pub struct RenderArgs {
 #[derive(Debug, Args, Default, Clone)]
 pub struct AnswerFlags {
     /// Deployment scenario (see `chatwoot-redis scenarios`)
-    #[arg(long, value_name = "ID", env = "CHATWOOT_REDIS_SCENARIO", value_parser = Suggest(SCENARIO_IDS))]
+    #[arg(long, value_name = "ID", env = "CHATWOOT_REDIS_SCENARIO", value_parser = Suggest::Scenarios)]
     pub scenario: Option<String>,
     /// Redis host Chatwoot connects to
     #[arg(long, env = "CHATWOOT_REDIS_HOST")]
@@ -189,7 +186,7 @@ pub struct AnswerFlags {
     #[arg(long, overrides_with = "tls")]
     pub no_tls: bool,
     /// TLS certificate verification: peer (check it) or none (self-signed / private CA)
-    #[arg(long, value_name = "MODE", env = "CHATWOOT_REDIS_VERIFY_MODE", value_parser = Suggest(&["peer", "none"]))]
+    #[arg(long, value_name = "MODE", env = "CHATWOOT_REDIS_VERIFY_MODE", value_parser = Suggest::Values(&["peer", "none"]))]
     pub verify_mode: Option<String>,
     /// Split an existing REDIS_URL into answers (without its password: pass that through
     /// REDIS_PASSWORD or --password-file)
@@ -202,7 +199,7 @@ pub struct AnswerFlags {
     #[arg(long, value_name = "NAME", env = "CHATWOOT_REDIS_SENTINEL_MASTER")]
     pub sentinel_master: Option<String>,
     /// Redis server version: 6.2, 7.0, 7.2, 7.4, valkey-7.2, valkey-8
-    #[arg(long, value_name = "V", env = "CHATWOOT_REDIS_VERSION", value_parser = Suggest(&["6.2", "7.0", "7.2", "7.4", "valkey-7.2", "valkey-8"]))]
+    #[arg(long, value_name = "V", env = "CHATWOOT_REDIS_VERSION", value_parser = Suggest::Values(&["6.2", "7.0", "7.2", "7.4", "valkey-7.2", "valkey-8"]))]
     pub redis_version: Option<String>,
     /// Memory limit for Redis, e.g. 512mb, 2gb
     #[arg(long, value_name = "SIZE", env = "CHATWOOT_REDIS_MAXMEMORY")]
@@ -238,10 +235,10 @@ pub struct AnswerFlags {
     #[arg(long, value_name = "NS", env = "CHATWOOT_REDIS_NAMESPACE")]
     pub namespace: Option<String>,
     /// Require a password (password) or run without AUTH (none: loopback or private network only)
-    #[arg(long, value_name = "MODE", env = "CHATWOOT_REDIS_AUTH", value_parser = Suggest(&["password", "none"]))]
+    #[arg(long, value_name = "MODE", env = "CHATWOOT_REDIS_AUTH", value_parser = Suggest::Values(&["password", "none"]))]
     pub auth: Option<String>,
     /// What Chatwoot sends to external sentinels: same (the Redis password), none, separate
-    #[arg(long, value_name = "MODE", env = "CHATWOOT_REDIS_SENTINEL_AUTH", value_parser = Suggest(&["same", "none", "separate"]))]
+    #[arg(long, value_name = "MODE", env = "CHATWOOT_REDIS_SENTINEL_AUTH", value_parser = Suggest::Values(&["same", "none", "separate"]))]
     pub sentinel_auth: Option<String>,
     /// single-server: directory of redis.conf and redis-secrets.conf on the host
     #[arg(long, value_name = "DIR", env = "CHATWOOT_REDIS_CONFIG_DIR")]
@@ -346,13 +343,21 @@ pub struct DoctorArgs {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::CommandFactory;
 
     #[test]
     fn suggested_ids_are_the_scenarios() {
-        let ids: Vec<&str> = crate::scenario::Scenario::ALL
+        let cmd = Cli::command();
+        let render = cmd.find_subcommand("render").expect("render");
+        let arg = render
+            .get_arguments()
+            .find(|a| a.get_id() == "scenario")
+            .expect("--scenario");
+        let ids: Vec<String> = arg
+            .get_possible_values()
             .iter()
-            .map(|s| s.id())
+            .map(|v| v.get_name().to_string())
             .collect();
-        assert_eq!(ids, SCENARIO_IDS);
+        assert_eq!(ids, crate::scenario::Scenario::ids());
     }
 }

@@ -12,7 +12,7 @@ use crate::chatwoot::{self, percent_encode_userinfo, url_host};
 use crate::error::{Error, Result};
 use crate::header;
 use crate::output::{EnvUpdate, FileKind, RenderSet, RenderedFile};
-use crate::scenario::{Output, Scenario};
+use crate::scenario::Output;
 use crate::secrets::{self, Placement, Secrets};
 use crate::sizing::{self, Budget};
 
@@ -276,7 +276,7 @@ fn chatwoot_env(
     if a.tls && a.verify_mode == VerifyMode::None {
         set.push(("REDIS_OPENSSL_VERIFY_MODE".into(), "none".into()));
     }
-    if a.scenario == Scenario::Memorystore {
+    if a.scenario.rules().disable_client_command {
         set.push(("REDIS_DISABLE_CLIENT_COMMAND".into(), "true".into()));
     }
     set.push(("REDIS_ALFRED_SIZE".into(), budget.alfred.to_string()));
@@ -322,14 +322,7 @@ fn sentinel_list(a: &Answers) -> Vec<String> {
 /// needs one, secret files are left out (used by `--check`, which never compares them).
 pub fn render(a: &Answers, secrets: &Secrets) -> Result<RenderSet> {
     let budget = sizing::budget(&a.workload);
-    let mut warnings = Vec::new();
-    if a.scenario == Scenario::Heroku && a.max_connections.is_none() {
-        warnings.push(format!(
-            "Heroku Key-Value Store plans cap connections (mini: 20) and Chatwoot needs {} at \
-             this workload: pass --max-connections with your plan's limit to have it checked",
-            budget.total
-        ));
-    }
+    let mut warnings = a.scenario.budget_warnings(a, &budget);
     if let Some(cap) = a.max_connections {
         if budget.total <= cap && budget.total.saturating_mul(2) > cap {
             warnings.push(format!(
@@ -375,7 +368,7 @@ pub fn render(a: &Answers, secrets: &Secrets) -> Result<RenderSet> {
                         .to_string(),
                 )
             };
-            if a.scenario == Scenario::Heroku || budget.total > cap.saturating_mul(2) {
+            if a.scenario.rules().hard_connection_cap || budget.total > cap.saturating_mul(2) {
                 return Err(Error::invalid(
                     "--max-connections",
                     cap.to_string(),
@@ -401,7 +394,7 @@ pub fn render(a: &Answers, secrets: &Secrets) -> Result<RenderSet> {
         }
     }
     if placement == Some(Placement::Url)
-        && !matches!(a.scenario, Scenario::Heroku | Scenario::Digitalocean)
+        && !a.scenario.rules().password_in_url
         && a.username.is_none()
     {
         warnings.push(
@@ -410,26 +403,8 @@ pub fn render(a: &Answers, secrets: &Secrets) -> Result<RenderSet> {
                 .into(),
         );
     }
-    if a.scenario == Scenario::Elasticache && a.auth == Auth::Password && !a.tls {
-        return Err(Error::invalid(
-            "--tls",
-            "false",
-            "ElastiCache accepts an AUTH token only with in-transit encryption (TLS) enabled",
-            "use --tls (or --auth none for a cache without AUTH)",
-        ));
-    }
-    match (a.scenario, a.tls, a.port) {
-        (Scenario::Digitalocean, true, 25060) => warnings.push(
-            "DigitalOcean serves TLS on port 25061; 25060 is the plain-text port".into(),
-        ),
-        (Scenario::Memorystore, true, 6379) => warnings.push(
-            "Memorystore serves in-transit encryption on port 6378, not 6379".into(),
-        ),
-        (Scenario::Memorystore, false, 6378) => warnings.push(
-            "port 6378 is Memorystore's TLS port: add --tls (REDIS_OPENSSL_VERIFY_MODE=none follows)".into(),
-        ),
-        _ => {}
-    }
+    a.scenario.check_answers(a)?;
+    warnings.extend(a.scenario.endpoint_warnings(a));
     if a.outputs.contains(&Output::RedisConf) {
         warnings.push(APPENDONLY_WARNING.into());
     }
@@ -511,7 +486,7 @@ pub fn render(a: &Answers, secrets: &Secrets) -> Result<RenderSet> {
         secret_name: format!("{}-redis-auth", a.release),
         env_secret_name: format!("{}-redis-env", a.release),
         secret_key: SECRET_PASSWORD_KEY,
-        disable_client_command: a.scenario == Scenario::Memorystore,
+        disable_client_command: a.scenario.rules().disable_client_command,
         extra_bind: a
             .host
             .parse::<std::net::IpAddr>()
@@ -556,7 +531,7 @@ pub fn render(a: &Answers, secrets: &Secrets) -> Result<RenderSet> {
                 }
             }
             Output::RedisConf => {
-                let compose = a.scenario == Scenario::DockerCompose;
+                let compose = a.scenario.rules().compose;
                 let body = render_template(
                     &env,
                     "redis.conf.j2",
@@ -621,8 +596,10 @@ pub fn render(a: &Answers, secrets: &Secrets) -> Result<RenderSet> {
                 }
             }
             Output::Provider => {
-                let name = format!("redis-settings.{}.sh.j2", a.scenario.id());
-                let body = render_template(&env, &name, context! { v => ctx() })?;
+                let name = a.scenario.provider_template().ok_or_else(|| {
+                    Error::Other(anyhow::anyhow!("{} has no provider script", a.scenario))
+                })?;
+                let body = render_template(&env, name, context! { v => ctx() })?;
                 // The shebang must stay the first line: the header goes after it.
                 let body = body
                     .strip_prefix("#!/usr/bin/env bash\n")

@@ -14,7 +14,6 @@ use crate::chatwoot;
 use crate::cli::SecretFlags;
 use crate::dotenv;
 use crate::error::{Error, Result};
-use crate::scenario::Scenario;
 
 /// Length of generated passwords (letters and digits: about 238 bits).
 pub const GENERATED_LEN: usize = 40;
@@ -276,39 +275,12 @@ pub fn place_password(answers: &Answers, password: &str) -> Result<Placement> {
             "use --generate-password, or a password of letters and digits",
         )
     })?;
-    if answers.scenario == Scenario::Elasticache {
-        let rule = if answers.username.is_some() {
-            if password.chars().count() < 16 || password.contains([',', '"', '/', '@']) {
-                Err(
-                    "an ElastiCache RBAC user password is 16-128 characters without , \" / @"
-                        .to_string(),
-                )
-            } else {
-                Ok(())
-            }
-        } else {
-            chatwoot::check_elasticache_auth_token(password)
-        };
-        rule.map_err(|why| {
-            Error::invalid_secret(
-                "password",
-                why,
-                "set an AUTH token that fits (e.g. from --generate-password) with \
-                 `aws elasticache modify-replication-group --auth-token … --auth-token-update-strategy ROTATE`",
-            )
-        })?;
-    }
-    let needs_env_var = answers.sentinel_mode() || answers.scenario == Scenario::DockerCompose;
-    let wants_url = matches!(answers.scenario, Scenario::Heroku | Scenario::Digitalocean)
-        || answers.username.is_some();
+    answers.scenario.check_password(answers, password)?;
+    let rules = answers.scenario.rules();
+    let wants_url = rules.password_in_url || answers.username.is_some();
     let cable = chatwoot::check_cable_yaml_password(password);
-    if needs_env_var {
+    if let Some(context) = rules.password_env_only {
         if let Err(why) = cable {
-            let context = if answers.sentinel_mode() {
-                "in Sentinel mode Chatwoot reads the password only from REDIS_PASSWORD"
-            } else {
-                "the Compose redis service takes its password from REDIS_PASSWORD"
-            };
             return Err(Error::invalid_secret(
                 "password",
                 format!(

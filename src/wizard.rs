@@ -1,6 +1,6 @@
 //! `chatwoot-redis init`: the interactive wizard.
 //!
-//! It asks the questions of one scenario (scenario first, then [`Scenario::questions`] in
+//! It asks the questions of one scenario (scenario first, then [`ScenarioSpec::questions`](crate::scenario::ScenarioSpec::questions) in
 //! order), each with a default, a help line saying why it matters for Chatwoot, and the same
 //! validation as the flags: an answer is checked by putting it into a copy of the answers and
 //! calling [`answers::resolve`], the one validation path. The password is chosen at a prompt
@@ -236,86 +236,59 @@ fn label(field: &str) -> &'static str {
 
 /// One line saying why the answer matters for Chatwoot.
 pub fn help(field: &str, scenario: Scenario) -> &'static str {
-    match (field, scenario) {
-        ("redis-version", Scenario::Elasticache) => {
-            "Engine of the replication group: picks the parameter-group family; Sidekiq 7 needs 6.2+"
-        }
-        ("redis-version", _) => {
+    if let Some(own) = scenario.help(field) {
+        return own;
+    }
+    match field {
+        "redis-version" => {
             "Decides which redis.conf directives exist (6.2 refuses 7.0 ones); Sidekiq 7 needs 6.2+"
         }
-        ("host", Scenario::Elasticache) => {
-            "The primary endpoint (master.…cache.amazonaws.com), cluster mode disabled: Sidekiq cannot use Redis Cluster"
-        }
-        ("host", Scenario::Azure) => {
-            "Azure Managed Redis: <name>.<region>.redis.azure.net (Azure Cache for Redis runs 6.0, which Sidekiq refuses)"
-        }
-        ("host", Scenario::Memorystore) => {
-            "The instance's private IP (gcloud redis instances describe); Chatwoot must reach it on the VPC"
-        }
-        ("host", Scenario::Digitalocean) => {
-            "The cluster's host (…db.ondigitalocean.com) from the control panel's connection details"
-        }
-        ("host", Scenario::KubernetesSentinel) => {
-            "A Service that reaches the current master: ActionCable ignores Sentinel and connects to REDIS_URL"
-        }
-        ("host", _) => "The host Chatwoot connects to",
-        ("port", Scenario::SingleServer) => {
-            "The port redis-server listens on (bound to loopback: Chatwoot runs on this host)"
-        }
-        ("port", _) => {
+        "host" => "The host Chatwoot connects to",
+        "port" => {
             "The port Chatwoot connects to; TLS endpoints often use another port (Azure 6380 or 10000, DigitalOcean 25061)"
         }
-        ("db", _) => {
+        "db" => {
             "Database 0-15 in REDIS_URL: Sidekiq queues and Chatwoot's state share it; change only if Redis is shared"
         }
-        ("tls", Scenario::Elasticache) => {
-            "In-transit encryption, chosen when the group was created: ElastiCache accepts AUTH only over TLS"
-        }
-        ("tls", Scenario::Memorystore) => {
-            "Memorystore's TLS uses a private CA: Chatwoot has no CA-file option, so verification is skipped"
-        }
-        ("tls", _) => "rediss:// in REDIS_URL; the provider must have in-transit encryption enabled",
-        ("auth", _) => {
+        "tls" => "rediss:// in REDIS_URL; the provider must have in-transit encryption enabled",
+        "auth" => {
             "none only on loopback or a private network: whoever reaches Redis reads every queued conversation"
         }
-        ("username", _) => {
+        "username" => {
             "An ACL user (Redis 6+): Chatwoot honours it only inside REDIS_URL, so the password moves there"
         }
-        ("sentinels", _) => {
+        "sentinels" => {
             "host:port,host:port — no redis:// prefix, no IPv6 literals; empty means the chart runs Redis with 3 sentinels"
         }
-        ("sentinel-master", _) => {
+        "sentinel-master" => {
             "Never empty: an empty REDIS_SENTINEL_MASTER_NAME breaks Chatwoot's Sentinel mode (default mymaster)"
         }
-        ("release", _) => {
+        "release" => {
             "The Chatwoot Helm release: the Bitnami Redis services are named <release>-chatwoot-redis"
         }
-        ("namespace", _) => "The namespace of the Chatwoot release (for kubectl and helm commands)",
-        ("maxmemory", _) => {
+        "namespace" => "The namespace of the Chatwoot release (for kubectl and helm commands)",
+        "maxmemory" => {
             "noeviction: Sidekiq jobs have no TTL, so a full Redis must refuse writes, not drop jobs; leave headroom"
         }
-        ("web-processes", _) => {
+        "web-processes" => {
             "WEB_CONCURRENCY x web hosts or pods: each Puma process holds its own Redis pools"
         }
-        ("web-threads", _) => {
+        "web-threads" => {
             "RAILS_MAX_THREADS: REDIS_ALFRED_SIZE and REDIS_VELMA_SIZE must be at least this, or requests queue"
         }
-        ("sidekiq-processes", _) => {
+        "sidekiq-processes" => {
             "Sidekiq processes in total (containers, pods, dynos or systemd workers)"
         }
-        ("sidekiq-concurrency", _) => {
+        "sidekiq-concurrency" => {
             "SIDEKIQ_CONCURRENCY (Chatwoot's default 10): each job thread holds a Redis connection"
         }
-        ("max-connections", _) => {
+        "max-connections" => {
             "Small plans cap connections (Heroku mini: 20): Chatwoot's budget is checked against it"
         }
-        ("url", _) => {
+        "url" => {
             "heroku config:get REDIS_URL; the password stays in the URL. Heroku serves a self-signed certificate; Chatwoot must skip verification"
         }
-        ("password", Scenario::KubernetesSentinel) => {
-            "Goes into the Kubernetes Secret of redis-secret.yaml (never the values); Chatwoot pastes it into YAML, so it must read back unchanged"
-        }
-        ("password", _) => {
+        "password" => {
             "Chatwoot's cable.yml pastes REDIS_PASSWORD unquoted into YAML: letters and digits are safe everywhere"
         }
         _ => "",
@@ -493,10 +466,7 @@ impl Session<'_, '_> {
                 Ok(())
             }
             // With the chart's bundled Redis the chart names the host itself.
-            "host"
-                if self.scenario == Scenario::KubernetesSentinel
-                    && self.raw.get("sentinels").is_none() =>
-            {
+            "host" if self.scenario.rules().sentinel && self.raw.get("sentinels").is_none() => {
                 self.raw.remove("host");
                 self.asked.insert(field);
                 Ok(())
@@ -795,17 +765,12 @@ pub fn interview(p: &mut dyn Prompter, w: &mut dyn Write, ctx: &Context<'_>) -> 
                 .unwrap_or_else(|| Error::Usage(format!("unknown scenario {s:?}")))
         })?,
         None => {
-            let width = Scenario::ALL
-                .iter()
-                .map(|s| s.id().len())
-                .max()
-                .unwrap_or(0);
-            let options: Vec<String> = Scenario::ALL
-                .iter()
+            let width = Scenario::all().map(|s| s.id().len()).max().unwrap_or(0);
+            let options: Vec<String> = Scenario::all()
                 .map(|s| format!("{:width$}  {}", s.id(), s.description()))
                 .collect();
             let default = default_scenario
-                .and_then(|d| Scenario::ALL.iter().position(|s| *s == d))
+                .and_then(|d| Scenario::all().position(|s| s == d))
                 .unwrap_or(0);
             let i = p.select(
                 "Where does Chatwoot's Redis run?",
@@ -813,10 +778,10 @@ pub fn interview(p: &mut dyn Prompter, w: &mut dyn Write, ctx: &Context<'_>) -> 
                 default,
                 "Decides the files and questions: `chatwoot-redis scenarios` lists them",
             )?;
-            Scenario::ALL
-                .get(i)
-                .copied()
-                .unwrap_or(Scenario::SingleServer)
+            Scenario::all()
+                .nth(i)
+                .or_else(|| Scenario::all().next())
+                .ok_or_else(|| Error::Other(anyhow::anyhow!("no scenario is registered")))?
         }
     };
     // Re-run = reconfigure: the answers file of the same scenario gives the defaults.
@@ -922,61 +887,11 @@ fn shell_path(out_dir: &Path, name: &str) -> String {
 pub fn next_steps(a: &Answers, set: &RenderSet, out_dir: &Path) -> Vec<String> {
     let has = |k: FileKind| set.files.iter().any(|f| f.kind == k);
     let path = |name: &str| shell_path(out_dir, name);
-    let env = path(".env");
-    let mut steps = Vec::new();
-    match a.scenario {
-        Scenario::SingleServer => {
-            let group = if a.redis_version.is_valkey() {
-                "valkey"
-            } else {
-                "redis"
-            };
-            let service = if a.redis_version.is_valkey() {
-                "valkey-server"
-            } else {
-                "redis-server"
-            };
-            if has(FileKind::RedisConf) {
-                steps.push(format!(
-                    "sudo install -m 640 -o {group} -g {group} {} {}/redis.conf",
-                    path("redis.conf"),
-                    a.config_dir
-                ));
-            }
-            if has(FileKind::RedisSecretsConf) {
-                steps.push(format!(
-                    "sudo install -m 600 -o {group} -g {group} {} {}/",
-                    path("redis-secrets.conf"),
-                    a.config_dir
-                ));
-            }
-            steps.push(format!("sudo systemctl restart {service}"));
-            steps.push(format!(
-                "# put the REDIS_* lines of {env} into Chatwoot's .env (or use --out on Chatwoot's directory), then:"
-            ));
-            steps.push("sudo systemctl restart chatwoot.target".into());
-            steps.push(format!("chatwoot-redis doctor --env-file {env}"));
-        }
-        Scenario::DockerCompose => {
-            steps.push(format!(
-                "docker compose -f docker-compose.production.yaml -f {} up -d",
-                path("docker-compose.redis.yaml")
-            ));
-            steps.push(format!("chatwoot-redis doctor --env-file {env} --offline"));
-        }
-        Scenario::KubernetesSentinel => {}
-        _ => {
-            if has(FileKind::ProviderScript) {
-                steps.push(format!(
-                    "bash {}    # read it first: it names the variables it needs",
-                    path("redis-settings.sh")
-                ));
-            }
-            if has(FileKind::Env) {
-                steps.push(format!("chatwoot-redis doctor --env-file {env}"));
-            }
-        }
-    }
+    let mut steps = a.scenario.next_steps(&crate::scenario::StepContext {
+        answers: a,
+        has: &has,
+        path: &path,
+    });
     if a.outputs.contains(&Output::Helm) {
         if has(FileKind::HelmSecret) {
             steps.push(format!(
@@ -1092,7 +1007,7 @@ fn missing_line(field: &str, scenario: Option<Scenario>) -> String {
         "scenario" => format!(
             "scenario: --scenario ID or {env}=ID (one of {}; the other answers depend on it: \
              `chatwoot-redis scenarios` lists them)",
-            Scenario::ALL.map(|s| s.id()).join(", ")
+            Scenario::ids().join(", ")
         ),
         "url" => format!(
             "url: --url rediss://HOST:PORT or {env}=… (Heroku's REDIS_URL; the password goes in \
@@ -1124,7 +1039,9 @@ fn missing_answers(raw: &RawAnswers, out: &Path, flags: &SecretFlags) -> Result<
                             return Ok(lines);
                         }
                         "host" | "port" => {
-                            let f = if scenario == Some(Scenario::Heroku) {
+                            let f = if scenario
+                                .is_some_and(|s| s.rules().endpoint_from_url.is_some())
+                            {
                                 "url"
                             } else {
                                 field

@@ -8,4 +8,5 @@ mod plan;
 mod properties;
 mod provider_scripts;
 mod render_cli;
+mod scenario_table;
 mod wizard;

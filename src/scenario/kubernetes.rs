@@ -1,0 +1,91 @@
+//! `kubernetes-sentinel`: the Chatwoot Helm chart with Bitnami Redis + Sentinel, or external
+//! sentinels.
+
+use super::{EndpointRecord, Output, Rules, ScenarioSpec, StepContext, TlsRule};
+use crate::answers::RedisVersion;
+use crate::chatwoot::SentinelAddr;
+
+pub struct KubernetesSentinel;
+
+static RULES: Rules = Rules {
+    managed: false,
+    sentinel: true,
+    compose: false,
+    tls: TlsRule::Never,
+    private_ca: false,
+    auth_optional: false,
+    default_username: None,
+    default_version: RedisVersion::Redis62,
+    endpoint_from_url: None,
+    password_in_url: false,
+    password_env_only: Some(
+        "in Sentinel mode Chatwoot reads the password only from REDIS_PASSWORD",
+    ),
+    disable_client_command: false,
+    hard_connection_cap: false,
+    record: EndpointRecord::Sentinel,
+    records_version: true,
+    records_dirs: false,
+};
+
+impl ScenarioSpec for KubernetesSentinel {
+    fn id(&self) -> &'static str {
+        "kubernetes-sentinel"
+    }
+
+    fn description(&self) -> &'static str {
+        "Chatwoot Helm chart with Bitnami Redis + Sentinel, or external sentinels"
+    }
+
+    fn rules(&self) -> &'static Rules {
+        &RULES
+    }
+
+    fn default_outputs(&self) -> &'static [Output] {
+        &[Output::Helm]
+    }
+
+    fn questions(&self) -> &'static [&'static str] {
+        &[
+            "release",
+            "namespace",
+            "sentinels",
+            "host",
+            "sentinel-master",
+            "password",
+            "maxmemory",
+            "web-processes",
+            "web-threads",
+            "sidekiq-processes",
+            "sidekiq-concurrency",
+        ]
+    }
+
+    /// With the chart's bundled Redis, the Bitnami sub-chart's service.
+    fn default_host(&self, release: &str, sentinels: &[SentinelAddr]) -> Option<String> {
+        sentinels
+            .is_empty()
+            .then(|| format!("{release}-chatwoot-redis"))
+    }
+
+    fn username_refusal(&self) -> Option<String> {
+        Some("Chatwoot's Sentinel mode sends no user name".to_string())
+    }
+
+    fn help(&self, field: &str) -> Option<&'static str> {
+        match field {
+            "host" => Some(
+                "A Service that reaches the current master: ActionCable ignores Sentinel and connects to REDIS_URL",
+            ),
+            "password" => Some(
+                "Goes into the Kubernetes Secret of redis-secret.yaml (never the values); Chatwoot pastes it into YAML, so it must read back unchanged",
+            ),
+            _ => None,
+        }
+    }
+
+    /// The Helm steps, shared with every scenario that emits Helm values, are all it needs.
+    fn next_steps(&self, _cx: &StepContext<'_>) -> Vec<String> {
+        Vec::new()
+    }
+}

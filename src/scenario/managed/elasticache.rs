@@ -1,0 +1,161 @@
+//! `elasticache`: AWS ElastiCache, Redis OSS or Valkey, cluster mode disabled.
+
+use super::super::{EndpointRecord, Output, Rules, ScenarioSpec, TlsRule};
+use super::{normalized_host, ManagedProvider};
+use crate::answers::{Answers, Auth, RedisVersion};
+use crate::chatwoot;
+use crate::error::{Error, Result};
+
+pub struct Elasticache;
+
+static RULES: Rules = Rules {
+    managed: true,
+    sentinel: false,
+    compose: false,
+    tls: TlsRule::Optional { default: true },
+    private_ca: false,
+    auth_optional: true,
+    default_username: None,
+    default_version: RedisVersion::Redis72,
+    endpoint_from_url: None,
+    password_in_url: false,
+    password_env_only: None,
+    disable_client_command: false,
+    hard_connection_cap: false,
+    record: EndpointRecord::HostPort,
+    // The engine version picks the parameter-group family of the provider script.
+    records_version: true,
+    records_dirs: false,
+};
+
+const SUFFIXES: [&str; 2] = [".cache.amazonaws.com", ".cache.amazonaws.com.cn"];
+
+/// Which kind of ElastiCache endpoint a host of ElastiCache is.
+fn kind(h: &str) -> ManagedProvider {
+    if h.starts_with("clustercfg.") {
+        ManagedProvider::ElastiCacheClusterMode
+    } else if h.contains(".serverless.") {
+        ManagedProvider::ElastiCacheServerless
+    } else {
+        ManagedProvider::ElastiCache
+    }
+}
+
+impl ScenarioSpec for Elasticache {
+    fn id(&self) -> &'static str {
+        "elasticache"
+    }
+
+    fn description(&self) -> &'static str {
+        "AWS ElastiCache, Redis OSS or Valkey, cluster mode disabled"
+    }
+
+    fn rules(&self) -> &'static Rules {
+        &RULES
+    }
+
+    fn default_outputs(&self) -> &'static [Output] {
+        &[Output::Env, Output::Provider]
+    }
+
+    fn questions(&self) -> &'static [&'static str] {
+        &[
+            "host",
+            "port",
+            "tls",
+            "auth",
+            "username",
+            "password",
+            "db",
+            "redis-version",
+            "web-processes",
+            "web-threads",
+            "sidekiq-processes",
+            "sidekiq-concurrency",
+            "max-connections",
+        ]
+    }
+
+    fn check_host(&self, host: &str) -> Result<()> {
+        match kind(&normalized_host(host)) {
+            ManagedProvider::ElastiCacheClusterMode => Err(Error::invalid(
+                "--host",
+                host,
+                "a clustercfg. endpoint is an ElastiCache cluster-mode-enabled configuration \
+                 endpoint; Sidekiq does not support Redis Cluster",
+                "create a replication group with cluster mode disabled and use its primary \
+                 endpoint (master.<name>.<id>.<region>.cache.amazonaws.com)",
+            )),
+            ManagedProvider::ElastiCacheServerless => Err(Error::invalid(
+                "--host",
+                host,
+                "ElastiCache Serverless is always clustered; Sidekiq does not support Redis Cluster",
+                "use a node-based replication group with cluster mode disabled",
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    fn check_password(&self, answers: &Answers, password: &str) -> Result<()> {
+        let rule = if answers.username.is_some() {
+            if password.chars().count() < 16 || password.contains([',', '"', '/', '@']) {
+                Err(
+                    "an ElastiCache RBAC user password is 16-128 characters without , \" / @"
+                        .to_string(),
+                )
+            } else {
+                Ok(())
+            }
+        } else {
+            chatwoot::check_elasticache_auth_token(password)
+        };
+        rule.map_err(|why| {
+            Error::invalid_secret(
+                "password",
+                why,
+                "set an AUTH token that fits (e.g. from --generate-password) with \
+                 `aws elasticache modify-replication-group --auth-token … --auth-token-update-strategy ROTATE`",
+            )
+        })
+    }
+
+    fn check_answers(&self, a: &Answers) -> Result<()> {
+        if a.auth == Auth::Password && !a.tls {
+            return Err(Error::invalid(
+                "--tls",
+                "false",
+                "ElastiCache accepts an AUTH token only with in-transit encryption (TLS) enabled",
+                "use --tls (or --auth none for a cache without AUTH)",
+            ));
+        }
+        Ok(())
+    }
+
+    fn help(&self, field: &str) -> Option<&'static str> {
+        match field {
+            "redis-version" => Some(
+                "Engine of the replication group: picks the parameter-group family; Sidekiq 7 needs 6.2+",
+            ),
+            "host" => Some(
+                "The primary endpoint (master.…cache.amazonaws.com), cluster mode disabled: Sidekiq cannot use Redis Cluster",
+            ),
+            "tls" => Some(
+                "In-transit encryption, chosen when the group was created: ElastiCache accepts AUTH only over TLS",
+            ),
+            _ => None,
+        }
+    }
+
+    fn provider_template(&self) -> Option<&'static str> {
+        Some("redis-settings.elasticache.sh.j2")
+    }
+
+    fn detect(&self, host: &str, _port: u16) -> Option<ManagedProvider> {
+        let h = normalized_host(host);
+        SUFFIXES.iter().any(|s| h.ends_with(s)).then(|| kind(&h))
+    }
+
+    fn endpoint_noun(&self) -> &'static str {
+        "an ElastiCache"
+    }
+}

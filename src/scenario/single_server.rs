@@ -1,0 +1,119 @@
+//! `single-server`: redis-server on the Chatwoot host (systemd, e.g. a cwctl install).
+
+use super::{EndpointRecord, Output, Rules, ScenarioSpec, StepContext, TlsRule};
+use crate::answers::{Answers, RedisVersion};
+use crate::chatwoot::SentinelAddr;
+use crate::error::{Error, Result};
+use crate::output::FileKind;
+
+pub struct SingleServer;
+
+static RULES: Rules = Rules {
+    managed: false,
+    sentinel: false,
+    compose: false,
+    tls: TlsRule::Never,
+    private_ca: false,
+    auth_optional: true,
+    default_username: None,
+    default_version: RedisVersion::Redis70,
+    endpoint_from_url: None,
+    password_in_url: false,
+    password_env_only: None,
+    disable_client_command: false,
+    hard_connection_cap: false,
+    record: EndpointRecord::HostPort,
+    records_version: true,
+    records_dirs: true,
+};
+
+impl ScenarioSpec for SingleServer {
+    fn id(&self) -> &'static str {
+        "single-server"
+    }
+
+    fn description(&self) -> &'static str {
+        "redis-server on the Chatwoot host (systemd, e.g. a cwctl install)"
+    }
+
+    fn rules(&self) -> &'static Rules {
+        &RULES
+    }
+
+    fn default_outputs(&self) -> &'static [Output] {
+        &[Output::Env, Output::RedisConf]
+    }
+
+    fn questions(&self) -> &'static [&'static str] {
+        &[
+            "redis-version",
+            "port",
+            "db",
+            "auth",
+            "username",
+            "password",
+            "maxmemory",
+            "web-processes",
+            "web-threads",
+            "sidekiq-processes",
+            "sidekiq-concurrency",
+        ]
+    }
+
+    fn default_host(&self, _release: &str, _sentinels: &[SentinelAddr]) -> Option<String> {
+        Some("127.0.0.1".to_string())
+    }
+
+    fn check_host(&self, host: &str) -> Result<()> {
+        if host != "localhost" && host.parse::<std::net::IpAddr>().is_err() {
+            return Err(Error::invalid(
+                "--host",
+                host,
+                "single-server writes the addresses redis-server listens on (bind), which must be IP addresses",
+                "use --host 127.0.0.1 (Redis on the Chatwoot host), or the server's IP address",
+            ));
+        }
+        Ok(())
+    }
+
+    fn help(&self, field: &str) -> Option<&'static str> {
+        match field {
+            "port" => Some(
+                "The port redis-server listens on (bound to loopback: Chatwoot runs on this host)",
+            ),
+            _ => None,
+        }
+    }
+
+    fn next_steps(&self, cx: &StepContext<'_>) -> Vec<String> {
+        let a: &Answers = cx.answers;
+        let (group, service) = if a.redis_version.is_valkey() {
+            ("valkey", "valkey-server")
+        } else {
+            ("redis", "redis-server")
+        };
+        let env = (cx.path)(".env");
+        let mut steps = Vec::new();
+        if (cx.has)(FileKind::RedisConf) {
+            steps.push(format!(
+                "sudo install -m 640 -o {group} -g {group} {} {}/redis.conf",
+                (cx.path)("redis.conf"),
+                a.config_dir
+            ));
+        }
+        if (cx.has)(FileKind::RedisSecretsConf) {
+            steps.push(format!(
+                "sudo install -m 600 -o {group} -g {group} {} {}/",
+                (cx.path)("redis-secrets.conf"),
+                a.config_dir
+            ));
+        }
+        steps.push(format!("sudo systemctl restart {service}"));
+        steps.push(format!(
+            "# put the REDIS_* lines of {env} into Chatwoot's .env (or use --out on Chatwoot's directory), then:"
+        ));
+        steps.push("sudo systemctl restart chatwoot.target".into());
+        steps.push(format!("chatwoot-redis doctor --env-file {env}"));
+        steps
+    }
+}
