@@ -114,14 +114,7 @@ fn run_render(args: crate::cli::RenderArgs, quiet: bool) -> Result<u8, Error> {
 
 /// The command that regenerates this directory, as printed in fixes.
 fn render_command(args: &crate::cli::RenderArgs) -> String {
-    let mut cmd = String::from("chatwoot-redis render");
-    if args.out != std::path::Path::new(".") {
-        cmd.push_str(&format!(" --out {}", args.out.display()));
-    }
-    if let Some(a) = &args.answers {
-        cmd.push_str(&format!(" --answers {}", a.display()));
-    }
-    cmd
+    crate::shell::render_command(&args.out, args.answers.as_deref())
 }
 
 /// Converts the flags into doctor's options, runs it and prints the report.

@@ -16,6 +16,7 @@ pub mod redact;
 pub mod render;
 pub mod scenario;
 pub mod secrets;
+pub mod shell;
 pub mod sizing;
 pub mod wizard;
 pub mod write;

@@ -48,11 +48,6 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "chatwoot-redis.yaml.j2",
 );
 
-/// Single-quotes a value for POSIX shells.
-fn sh_quote(v: &str) -> String {
-    format!("'{}'", v.replace('\'', r"'\''"))
-}
-
 /// A YAML double-quoted scalar (JSON string syntax, which YAML reads the same way).
 fn yaml_quote(v: &str) -> String {
     serde_json::to_string(v).unwrap_or_default()
@@ -95,7 +90,7 @@ fn environment() -> Result<Environment<'static>> {
     env.set_keep_trailing_newline(true);
     env.set_trim_blocks(true);
     env.set_lstrip_blocks(true);
-    env.add_filter("sh", |v: String| sh_quote(&v));
+    env.add_filter("sh", |v: String| crate::shell::quote_always(&v));
     env.add_filter("yq", |v: String| yaml_quote(&v));
     env.add_filter("ys", |v: String| crate::answers::yaml_string(&v));
     env.add_filter("conf", |v: String| conf_quote(&v));
@@ -695,7 +690,7 @@ mod tests {
 
     #[test]
     fn quoting() {
-        assert_eq!(sh_quote("a'b"), r"'a'\''b'");
+        assert_eq!(crate::shell::quote_always("a'b"), r"'a'\''b'");
         assert_eq!(conf_quote("a\"b\\c d"), r#""a\"b\\c d""#);
         assert_eq!(conf_quote("é"), r#""\xc3\xa9""#);
         assert_eq!(env_quote("redis://h:1"), "redis://h:1");

@@ -869,17 +869,10 @@ pub fn show_plan(set: &RenderSet, out_dir: &Path, w: &mut dyn Write) {
 
 /// A path as a shell word to copy.
 fn shell_path(out_dir: &Path, name: &str) -> String {
-    let p = if out_dir == Path::new(".") {
-        name.to_string()
+    if out_dir == Path::new(".") {
+        crate::shell::quote(name)
     } else {
-        out_dir.join(name).display().to_string()
-    };
-    if p.chars()
-        .all(|c| c.is_ascii_alphanumeric() || "-_./+,=:@".contains(c))
-    {
-        p
-    } else {
-        format!("'{}'", p.replace('\'', "'\\''"))
+        crate::shell::quote_path(&out_dir.join(name))
     }
 }
 
