@@ -5,70 +5,23 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::chatwoot::{self, SentinelAddr};
-use crate::error::{Error, Result};
+use crate::error::{Error, Missing, Result};
 use crate::scenario::{EndpointRecord, Output, Scenario, TlsRule};
 use crate::sizing::Workload;
 
-/// Every answer, by its name in the answers file (the flag name without `--`).
-pub const FIELDS: &[&str] = &[
-    "scenario",
-    "url",
-    "host",
-    "port",
-    "username",
-    "db",
-    "tls",
-    "verify-mode",
-    "auth",
-    "sentinels",
-    "sentinel-master",
-    "sentinel-auth",
-    "redis-version",
-    "maxmemory",
-    "web-processes",
-    "web-threads",
-    "sidekiq-processes",
-    "sidekiq-concurrency",
-    "max-connections",
-    "emit",
-    "release",
-    "namespace",
-    "config-dir",
-    "data-dir",
-];
+mod field;
 
-/// Answers that mean the same whatever the scenario: the workload Chatwoot runs.
-pub const PORTABLE_FIELDS: &[&str] = &[
-    "web-processes",
-    "web-threads",
-    "sidekiq-processes",
-    "sidekiq-concurrency",
-];
+pub use field::{Field, FieldSpec, Heading, Kind, FIELD_SPECS};
 
 /// Drops every answer tied to the previous scenario's Redis (used when the scenario changes).
 pub fn keep_only_portable(raw: &mut RawAnswers) {
-    let fields: Vec<&str> = FIELDS
-        .iter()
-        .copied()
-        .filter(|f| !PORTABLE_FIELDS.contains(f))
-        .collect();
-    for f in fields {
-        raw.remove(f);
-    }
+    raw.values.retain(|f, _| f.spec().portable);
 }
 
-/// The environment variable that supplies a field.
-pub fn env_var_for(field: &str) -> String {
-    match field {
-        "redis-version" => "CHATWOOT_REDIS_VERSION".into(),
-        f => format!("CHATWOOT_REDIS_{}", f.to_uppercase().replace('-', "_")),
-    }
-}
-
-/// Answers as given, before validation: field name → text.
+/// Answers as given, before validation: field → text. Secrets are never held here.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RawAnswers {
-    values: BTreeMap<&'static str, String>,
+    values: BTreeMap<Field, String>,
 }
 
 impl RawAnswers {
@@ -76,28 +29,25 @@ impl RawAnswers {
         Self::default()
     }
 
-    /// Sets a field; `field` must be one of [`FIELDS`].
-    pub fn set(&mut self, field: &str, value: impl Into<String>) {
-        let key = FIELDS
-            .iter()
-            .copied()
-            .find(|f| *f == field)
-            .unwrap_or_else(|| panic!("unknown answer field {field}"));
-        self.values.insert(key, value.into());
+    /// Sets an answer. A secret field is ignored: secrets travel as [`crate::secrets`] values.
+    pub fn set(&mut self, field: Field, value: impl Into<String>) {
+        if !field.spec().secret {
+            self.values.insert(field, value.into());
+        }
     }
 
-    pub fn get(&self, field: &str) -> Option<&str> {
-        self.values.get(field).map(String::as_str)
+    pub fn get(&self, field: Field) -> Option<&str> {
+        self.values.get(&field).map(String::as_str)
     }
 
-    pub fn remove(&mut self, field: &str) {
-        self.values.remove(field);
+    pub fn remove(&mut self, field: Field) {
+        self.values.remove(&field);
     }
 
     /// Fields of `other` override those of `self`.
     pub fn overlay(&mut self, other: &RawAnswers) {
         for (k, v) in &other.values {
-            self.values.insert(k, v.clone());
+            self.values.insert(*k, v.clone());
         }
     }
 
@@ -126,7 +76,8 @@ impl RawAnswers {
                 yaml_serde::Value::String(s) => s.clone(),
                 other => format!("{other:?}"),
             };
-            let Some(field) = FIELDS.iter().copied().find(|f| *f == key) else {
+            let field = Field::parse(&key).filter(|f| !f.spec().secret);
+            let Some(field) = field else {
                 if key.contains("password") || key.contains("secret") {
                     return Err(Error::Usage(format!(
                         "{origin}: `{key}`: secrets never go in the answers file (it is committed)\n  \
@@ -136,7 +87,10 @@ impl RawAnswers {
                 }
                 return Err(Error::Usage(format!(
                     "{origin}: unknown answer `{key}`\n  fix: remove it; known answers: {}",
-                    FIELDS.join(", ")
+                    Field::answers()
+                        .map(Field::name)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )));
             };
             let text = match v {
@@ -144,7 +98,7 @@ impl RawAnswers {
                 yaml_serde::Value::Bool(b) => b.to_string(),
                 yaml_serde::Value::Number(n) => n.to_string(),
                 yaml_serde::Value::String(s) => s,
-                yaml_serde::Value::Sequence(items) if matches!(field, "sentinels" | "emit") => {
+                yaml_serde::Value::Sequence(items) if field.spec().kind == Kind::List => {
                     let mut parts = Vec::new();
                     for item in items {
                         match item {
@@ -269,11 +223,43 @@ pub enum VerifyMode {
     None,
 }
 
+impl VerifyMode {
+    pub const ALL: [VerifyMode; 2] = [VerifyMode::Peer, VerifyMode::None];
+
+    /// The `--verify-mode` value (and `REDIS_OPENSSL_VERIFY_MODE`'s, lower-cased).
+    pub fn id(self) -> &'static str {
+        match self {
+            VerifyMode::Peer => "peer",
+            VerifyMode::None => "none",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<VerifyMode> {
+        VerifyMode::ALL.into_iter().find(|m| m.id() == s)
+    }
+}
+
 /// Whether Redis requires a password.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Auth {
     Password,
     None,
+}
+
+impl Auth {
+    pub const ALL: [Auth; 2] = [Auth::Password, Auth::None];
+
+    /// The `--auth` value.
+    pub fn id(self) -> &'static str {
+        match self {
+            Auth::Password => "password",
+            Auth::None => "none",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Auth> {
+        Auth::ALL.into_iter().find(|a| a.id() == s)
+    }
 }
 
 /// What Chatwoot sends to sentinels (`REDIS_SENTINEL_PASSWORD`).
@@ -285,6 +271,27 @@ pub enum SentinelAuth {
     None,
     /// A separate sentinel password (from REDIS_SENTINEL_PASSWORD / --sentinel-password-file).
     Separate,
+}
+
+impl SentinelAuth {
+    pub const ALL: [SentinelAuth; 3] = [
+        SentinelAuth::Same,
+        SentinelAuth::None,
+        SentinelAuth::Separate,
+    ];
+
+    /// The `--sentinel-auth` value.
+    pub fn id(self) -> &'static str {
+        match self {
+            SentinelAuth::Same => "same",
+            SentinelAuth::None => "none",
+            SentinelAuth::Separate => "separate",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<SentinelAuth> {
+        SentinelAuth::ALL.into_iter().find(|m| m.id() == s)
+    }
 }
 
 /// A memory size in bytes, written back in the unit it was given in.
@@ -376,11 +383,11 @@ impl Answers {
     }
 }
 
-fn invalid(field: &str, value: &str, reason: impl Into<String>, fix: impl Into<String>) -> Error {
-    Error::invalid(format!("--{field}"), value, reason, fix)
+fn invalid(field: Field, value: &str, reason: impl Into<String>, fix: impl Into<String>) -> Error {
+    Error::invalid_answer(field, value, reason, fix)
 }
 
-fn parse_count(raw: &RawAnswers, field: &str, default: u32, max: u32) -> Result<u32> {
+fn parse_count(raw: &RawAnswers, field: Field, default: u32, max: u32) -> Result<u32> {
     let Some(v) = raw.get(field) else {
         return Ok(default);
     };
@@ -395,7 +402,7 @@ fn parse_count(raw: &RawAnswers, field: &str, default: u32, max: u32) -> Result<
     }
 }
 
-fn parse_bool(raw: &RawAnswers, field: &str) -> Result<Option<bool>> {
+fn parse_bool(raw: &RawAnswers, field: Field) -> Result<Option<bool>> {
     let Some(v) = raw.get(field) else {
         return Ok(None);
     };
@@ -425,7 +432,7 @@ fn split_url(text: &str) -> Result<UrlParts> {
     let shown = redact_url(text);
     let url = chatwoot::parse_redis_url(text.trim()).map_err(|why| {
         invalid(
-            "url",
+            Field::Url,
             &shown,
             why,
             "pass it as redis://[user:password@]host:port[/db] or rediss://… for TLS",
@@ -436,7 +443,7 @@ fn split_url(text: &str) -> Result<UrlParts> {
         chatwoot::UrlScheme::Rediss => true,
         chatwoot::UrlScheme::Unix => {
             return Err(invalid(
-                "url",
+                Field::Url,
                 &shown,
                 "unix sockets are not a scenario here",
                 "use single-server with the loopback address (127.0.0.1)",
@@ -450,7 +457,7 @@ fn split_url(text: &str) -> Result<UrlParts> {
         .filter(|h| !h.is_empty())
         .ok_or_else(|| {
             invalid(
-                "url",
+                Field::Url,
                 &shown,
                 "it has no host",
                 "add the host: redis://HOST:PORT",
@@ -460,7 +467,7 @@ fn split_url(text: &str) -> Result<UrlParts> {
         None => None,
         Some(n) => Some(u8::try_from(n).ok().filter(|n| *n < 16).ok_or_else(|| {
             invalid(
-                "url",
+                Field::Url,
                 &shown,
                 format!("database {n} is not 0 to 15"),
                 "use /0 to /15",
@@ -497,7 +504,7 @@ fn resolve_emit(scenario: Scenario, spec: Option<&str>) -> Result<BTreeSet<Outpu
         .collect();
     if items.is_empty() {
         return Err(invalid(
-            "emit",
+            Field::Emit,
             spec,
             "no output named",
             "e.g. --emit env,helm or --emit +helm",
@@ -507,7 +514,7 @@ fn resolve_emit(scenario: Scenario, spec: Option<&str>) -> Result<BTreeSet<Outpu
     if !relative {
         if items.iter().any(|i| i.starts_with(['+', '-'])) {
             return Err(invalid(
-                "emit",
+                Field::Emit,
                 spec,
                 "mixes a plain list with +/- items",
                 "either list the outputs (env,helm) or adjust the defaults (+helm,-provider)",
@@ -525,7 +532,7 @@ fn resolve_emit(scenario: Scenario, spec: Option<&str>) -> Result<BTreeSet<Outpu
         };
         let out = Output::parse(name).ok_or_else(|| {
             invalid(
-                "emit",
+                Field::Emit,
                 spec,
                 format!("unknown output {name:?}"),
                 format!("outputs are {}", Output::ALL.map(|o| o.id()).join(", ")),
@@ -539,7 +546,7 @@ fn resolve_emit(scenario: Scenario, spec: Option<&str>) -> Result<BTreeSet<Outpu
     }
     if set.is_empty() {
         return Err(invalid(
-            "emit",
+            Field::Emit,
             spec,
             "this leaves nothing to render",
             "keep at least one output",
@@ -548,7 +555,7 @@ fn resolve_emit(scenario: Scenario, spec: Option<&str>) -> Result<BTreeSet<Outpu
     if scenario.is_managed() && (set.contains(&Output::RedisConf) || set.contains(&Output::Compose))
     {
         return Err(invalid(
-            "emit",
+            Field::Emit,
             spec,
             format!("{scenario} is a managed service: there is no redis.conf or Redis container of yours"),
             "drop redis-conf/compose; redis-settings.sh (provider) applies the settings instead",
@@ -556,7 +563,7 @@ fn resolve_emit(scenario: Scenario, spec: Option<&str>) -> Result<BTreeSet<Outpu
     }
     if set.contains(&Output::Provider) && scenario.provider_template().is_none() {
         return Err(invalid(
-            "emit",
+            Field::Emit,
             spec,
             format!("{scenario} has no provider to configure"),
             "drop provider; the redis.conf carries these settings",
@@ -564,7 +571,7 @@ fn resolve_emit(scenario: Scenario, spec: Option<&str>) -> Result<BTreeSet<Outpu
     }
     if scenario.rules().sentinel && set.contains(&Output::Compose) {
         return Err(invalid(
-            "emit",
+            Field::Emit,
             spec,
             "Compose does not run Sentinel here",
             "drop compose",
@@ -575,15 +582,18 @@ fn resolve_emit(scenario: Scenario, spec: Option<&str>) -> Result<BTreeSet<Outpu
 
 /// Validates raw answers and applies the scenario's defaults.
 pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
-    let scenario_text = raw.get("scenario").ok_or_else(|| {
-        Error::Missing(vec![format!(
-            "scenario: --scenario ID or CHATWOOT_REDIS_SCENARIO (one of {})",
-            Scenario::ids().join(", ")
+    let scenario_text = raw.get(Field::Scenario).ok_or_else(|| {
+        Error::Missing(vec![Missing::new(
+            Field::Scenario,
+            format!(
+                "scenario: --scenario ID or CHATWOOT_REDIS_SCENARIO (one of {})",
+                Scenario::ids().join(", ")
+            ),
         )])
     })?;
     let scenario = Scenario::parse(scenario_text.trim()).ok_or_else(|| {
         invalid(
-            "scenario",
+            Field::Scenario,
             scenario_text,
             "not a known scenario",
             format!(
@@ -593,22 +603,28 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
         )
     })?;
 
-    let url = raw.get("url").map(split_url).transpose()?;
+    let url = raw.get(Field::Url).map(split_url).transpose()?;
 
     // Host.
     // Kept exactly as given (no trimming): a value either appears verbatim or is refused.
-    let release = raw.get("release").unwrap_or("chatwoot").to_string();
+    let release = raw.get(Field::Release).unwrap_or("chatwoot").to_string();
     chatwoot::validate_k8s_name(&release)
-        .map_err(|why| invalid("release", &release, why, "e.g. --release chatwoot"))?;
-    let namespace = raw.get("namespace").unwrap_or("chatwoot").to_string();
-    chatwoot::validate_k8s_name(&namespace)
-        .map_err(|why| invalid("namespace", &namespace, why, "e.g. --namespace chatwoot"))?;
-    let sentinels = match raw.get("sentinels") {
+        .map_err(|why| invalid(Field::Release, &release, why, "e.g. --release chatwoot"))?;
+    let namespace = raw.get(Field::Namespace).unwrap_or("chatwoot").to_string();
+    chatwoot::validate_k8s_name(&namespace).map_err(|why| {
+        invalid(
+            Field::Namespace,
+            &namespace,
+            why,
+            "e.g. --namespace chatwoot",
+        )
+    })?;
+    let sentinels = match raw.get(Field::Sentinels) {
         None => Vec::new(),
         Some(text) => {
             if !scenario.rules().sentinel {
                 return Err(invalid(
-                    "sentinels",
+                    Field::Sentinels,
                     text,
                     if scenario.is_managed() {
                         format!("{scenario} offers no Sentinel; Chatwoot would try to reach sentinels that do not exist")
@@ -620,7 +636,7 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
             }
             chatwoot::parse_sentinels(text).map_err(|why| {
                 invalid(
-                    "sentinels",
+                    Field::Sentinels,
                     text,
                     why,
                     "list sentinels as host:port,host:port (port defaults to 26379)",
@@ -630,22 +646,25 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
     };
     let default_host = scenario.default_host(&release, &sentinels);
     let host = match raw
-        .get("host")
+        .get(Field::Host)
         .map(str::to_string)
         .or(url.as_ref().map(|u| u.host.clone()))
         .or(default_host)
     {
         Some(h) => h,
         None => {
-            return Err(Error::Missing(vec![format!(
-                "host: --host HOST or CHATWOOT_REDIS_HOST (or --url) — the {} endpoint",
-                scenario
+            return Err(Error::Missing(vec![Missing::new(
+                Field::Host,
+                format!(
+                    "host: --host HOST or CHATWOOT_REDIS_HOST (or --url) — the {} endpoint",
+                    scenario
+                ),
             )]))
         }
     };
     chatwoot::validate_host(&host).map_err(|why| {
         invalid(
-            "host",
+            Field::Host,
             &host,
             why,
             "pass the endpoint's host name or IP address alone, e.g. --host redis.example.internal",
@@ -654,7 +673,7 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
     check_host_for_scenario(scenario, &host)?;
 
     // TLS and port.
-    let tls_flag = parse_bool(raw, "tls")?;
+    let tls_flag = parse_bool(raw, Field::Tls)?;
     let tls_rule = scenario.rules().tls;
     let tls = tls_flag
         .or(url.as_ref().map(|u| u.tls))
@@ -665,7 +684,7 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
         });
     if tls && tls_rule == TlsRule::Never {
         return Err(invalid(
-            "tls",
+            Field::Tls,
             "true",
             format!(
                 "{scenario}: Chatwoot reaches this Redis over loopback or a private network, and in \
@@ -676,15 +695,15 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
     }
     if !tls && tls_rule == TlsRule::Always {
         // Name the answer the value came from: a redis:// URL, or --no-tls.
-        return Err(match (tls_flag, raw.get("url")) {
+        return Err(match (tls_flag, raw.get(Field::Url)) {
             (None, Some(u)) => invalid(
-                "url",
+                Field::Url,
                 &redact_url(u),
                 format!("{scenario} requires TLS connections, and a redis:// URL has none"),
                 "use the rediss:// URL the provider gives",
             ),
             _ => invalid(
-                "tls",
+                Field::Tls,
                 "false",
                 format!("{scenario} requires TLS connections"),
                 "remove --no-tls (the URL scheme becomes rediss://)",
@@ -692,12 +711,12 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
         });
     }
     let default_port = scenario.default_port(&host, tls);
-    let port = match raw.get("port") {
+    let port = match raw.get(Field::Port) {
         Some(p) => match p.trim().parse::<u16>() {
             Ok(n) if n > 0 => n,
             _ => {
                 return Err(invalid(
-                    "port",
+                    Field::Port,
                     p,
                     "not a TCP port (1-65535)",
                     format!("e.g. --port {default_port}"),
@@ -707,19 +726,21 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
         None => match url.as_ref().and_then(|u| u.port) {
             Some(p) => p,
             None => match scenario.rules().endpoint_from_url {
-                Some(missing) => return Err(Error::Missing(vec![missing.into()])),
+                Some(missing) => {
+                    return Err(Error::Missing(vec![Missing::new(Field::Port, missing)]))
+                }
                 None => default_port,
             },
         },
     };
 
     // Database.
-    let db = match raw.get("db") {
+    let db = match raw.get(Field::Db) {
         Some(d) => match d.trim().parse::<u8>() {
             Ok(n) if n < 16 => n,
             _ => {
                 return Err(invalid(
-                    "db",
+                    Field::Db,
                     d,
                     "Redis has databases 0 to 15 by default",
                     "use --db 0 (or another number below 16)",
@@ -730,7 +751,7 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
     };
     if db != 0 && scenario.rules().sentinel {
         return Err(invalid(
-            "db",
+            Field::Db,
             &db.to_string(),
             "Chatwoot's Sentinel mode uses redis://<master-name> with no database number",
             "remove --db",
@@ -743,14 +764,13 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
     } else {
         VerifyMode::Peer
     };
-    let verify_mode = match raw.get("verify-mode") {
+    let verify_mode = match raw.get(Field::VerifyMode) {
         None => default_verify,
-        Some(v) => match v.trim() {
-            "peer" => VerifyMode::Peer,
-            "none" => VerifyMode::None,
-            _ => {
+        Some(v) => match VerifyMode::parse(v.trim()) {
+            Some(mode) => mode,
+            None => {
                 return Err(invalid(
-                    "verify-mode",
+                    Field::VerifyMode,
                     v,
                     "Chatwoot knows two modes",
                     "use --verify-mode peer (check the certificate) or --verify-mode none (self-signed or private CA)",
@@ -760,7 +780,7 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
     };
     if tls && verify_mode == VerifyMode::Peer && scenario.rules().private_ca {
         return Err(invalid(
-            "verify-mode",
+            Field::VerifyMode,
             "peer",
             format!(
                 "{scenario} serves a certificate from a private or self-signed CA and Chatwoot has \
@@ -771,14 +791,13 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
     }
 
     // Auth and user.
-    let auth = match raw.get("auth") {
+    let auth = match raw.get(Field::Auth) {
         None => Auth::Password,
-        Some(a) => match a.trim() {
-            "password" => Auth::Password,
-            "none" => Auth::None,
-            _ => {
+        Some(a) => match Auth::parse(a.trim()) {
+            Some(auth) => auth,
+            None => {
                 return Err(invalid(
-                    "auth",
+                    Field::Auth,
                     a,
                     "not password or none",
                     "use --auth password or --auth none",
@@ -788,26 +807,26 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
     };
     if auth == Auth::None && !scenario.rules().auth_optional {
         return Err(invalid(
-            "auth",
+            Field::Auth,
             "none",
             format!("{scenario} needs a password (shared network, or the provider requires one)"),
             "remove --auth none; use --generate-password",
         ));
     }
     let username = raw
-        .get("username")
+        .get(Field::Username)
         .map(str::to_string)
         .or(url.as_ref().and_then(|u| u.username.clone()))
         .or(scenario.rules().default_username.map(str::to_string));
     if let Some(u) = &username {
         chatwoot::validate_username(u)
-            .map_err(|why| invalid("username", u, why, "e.g. --username chatwoot"))?;
+            .map_err(|why| invalid(Field::Username, u, why, "e.g. --username chatwoot"))?;
         if let Some(why) = scenario.username_refusal() {
-            return Err(invalid("username", u, why, "remove --username"));
+            return Err(invalid(Field::Username, u, why, "remove --username"));
         }
         if auth == Auth::None {
             return Err(invalid(
-                "username",
+                Field::Username,
                 u,
                 "an ACL user needs a password",
                 "remove --username or --auth none",
@@ -817,26 +836,24 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
 
     // Sentinel.
     let sentinel_master = raw
-        .get("sentinel-master")
+        .get(Field::SentinelMaster)
         .unwrap_or(chatwoot::DEFAULT_SENTINEL_MASTER)
         .to_string();
     chatwoot::validate_master_name(&sentinel_master).map_err(|why| {
         invalid(
-            "sentinel-master",
+            Field::SentinelMaster,
             &sentinel_master,
             why,
             "e.g. --sentinel-master mymaster",
         )
     })?;
-    let sentinel_auth = match raw.get("sentinel-auth") {
+    let sentinel_auth = match raw.get(Field::SentinelAuth) {
         None => SentinelAuth::Same,
-        Some(v) => match v.trim() {
-            "same" => SentinelAuth::Same,
-            "none" => SentinelAuth::None,
-            "separate" => SentinelAuth::Separate,
-            _ => {
+        Some(v) => match SentinelAuth::parse(v.trim()) {
+            Some(mode) => mode,
+            None => {
                 return Err(invalid(
-                    "sentinel-auth",
+                    Field::SentinelAuth,
                     v,
                     "not same, none or separate",
                     "same: sentinels use the Redis password; none: sentinels have no password; separate: REDIS_SENTINEL_PASSWORD",
@@ -846,8 +863,8 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
     };
     if sentinel_auth != SentinelAuth::Same && (!scenario.rules().sentinel || sentinels.is_empty()) {
         return Err(invalid(
-            "sentinel-auth",
-            raw.get("sentinel-auth").unwrap_or_default(),
+            Field::SentinelAuth,
+            raw.get(Field::SentinelAuth).unwrap_or_default(),
             "only external sentinels have their own password setting (the chart's sentinels use the Redis password)",
             "remove it, or give --sentinels",
         ));
@@ -855,11 +872,11 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
 
     // Version and memory.
     let default_version = scenario.rules().default_version;
-    let redis_version = match raw.get("redis-version") {
+    let redis_version = match raw.get(Field::RedisVersion) {
         None => default_version,
         Some(v) => RedisVersion::parse(v).map_err(|why| {
             invalid(
-                "redis-version",
+                Field::RedisVersion,
                 v,
                 why,
                 format!(
@@ -871,37 +888,36 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
     };
     if a_bundled(scenario, &sentinels) && redis_version != RedisVersion::Redis62 {
         return Err(invalid(
-            "redis-version",
+            Field::RedisVersion,
             redis_version.id(),
             "the Chatwoot chart's bundled Bitnami Redis (chart 16.12.2) and its sentinel image \
              run Redis 6.2; the generated values do not change the image",
             "remove --redis-version (6.2), or run Redis yourself and pass --sentinels",
         ));
     }
-    let maxmemory = match raw.get("maxmemory") {
+    let maxmemory = match raw.get(Field::Maxmemory) {
         None => MemSize::parse("1gb").map_err(|e| Error::Other(anyhow::anyhow!(e)))?,
-        Some(m) => {
-            MemSize::parse(m).map_err(|why| invalid("maxmemory", m, why, "e.g. --maxmemory 1gb"))?
-        }
+        Some(m) => MemSize::parse(m)
+            .map_err(|why| invalid(Field::Maxmemory, m, why, "e.g. --maxmemory 1gb"))?,
     };
 
     let workload = Workload {
-        web_processes: parse_count(raw, "web-processes", 1, 10_000)?,
-        web_threads: parse_count(raw, "web-threads", 5, 1_000)?,
-        sidekiq_processes: parse_count(raw, "sidekiq-processes", 1, 10_000)?,
-        sidekiq_concurrency: parse_count(raw, "sidekiq-concurrency", 10, 1_000)?,
+        web_processes: parse_count(raw, Field::WebProcesses, 1, 10_000)?,
+        web_threads: parse_count(raw, Field::WebThreads, 5, 1_000)?,
+        sidekiq_processes: parse_count(raw, Field::SidekiqProcesses, 1, 10_000)?,
+        sidekiq_concurrency: parse_count(raw, Field::SidekiqConcurrency, 10, 1_000)?,
     };
-    let max_connections = match raw.get("max-connections") {
+    let max_connections = match raw.get(Field::MaxConnections) {
         None => None,
-        Some(_) => Some(parse_count(raw, "max-connections", 0, 1_000_000)?),
+        Some(_) => Some(parse_count(raw, Field::MaxConnections, 0, 1_000_000)?),
     };
 
-    let emit_spec = raw.get("emit").map(str::to_string);
+    let emit_spec = raw.get(Field::Emit).map(str::to_string);
     let outputs = resolve_emit(scenario, emit_spec.as_deref())?;
 
     let is_valkey = redis_version.is_valkey();
     let config_dir = raw
-        .get("config-dir")
+        .get(Field::ConfigDir)
         .unwrap_or(if is_valkey {
             "/etc/valkey"
         } else {
@@ -909,14 +925,14 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
         })
         .to_string();
     let data_dir = raw
-        .get("data-dir")
+        .get(Field::DataDir)
         .unwrap_or(if is_valkey {
             "/var/lib/valkey"
         } else {
             "/var/lib/redis"
         })
         .to_string();
-    for (field, dir) in [("config-dir", &config_dir), ("data-dir", &data_dir)] {
+    for (field, dir) in [(Field::ConfigDir, &config_dir), (Field::DataDir, &data_dir)] {
         if !dir.starts_with('/')
             || dir.contains(['"', '\'', '\\', ' '])
             || dir.chars().any(char::is_control)
@@ -925,7 +941,7 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
                 field,
                 dir,
                 "an absolute path without spaces, tabs, quotes or line breaks is needed (redis.conf refers to it)",
-                format!("e.g. --{field} {}", if field == "config-dir" { "/etc/redis" } else { "/var/lib/redis" }),
+                format!("e.g. --{field} {}", if field == Field::ConfigDir { "/etc/redis" } else { "/var/lib/redis" }),
             ));
         }
     }
@@ -970,7 +986,7 @@ fn check_host_for_scenario(scenario: Scenario, host: &str) -> Result<()> {
     }
     match crate::scenario::managed::scenario_of_host(host) {
         Some((owner, _)) if owner != scenario => Err(invalid(
-            "host",
+            Field::Host,
             host,
             format!("this is {} endpoint", owner.endpoint_noun()),
             format!("use --scenario {}", owner.id()),
@@ -981,112 +997,79 @@ fn check_host_for_scenario(scenario: Scenario, host: &str) -> Result<()> {
 
 /// The answers file: every answer of the scenario, never a secret, in a stable order.
 pub fn to_answers_yaml(a: &Answers) -> String {
-    let mut lines: Vec<(String, String)> = Vec::new();
-    let mut push = |k: &str, v: String| lines.push((k.to_string(), v));
-    push("scenario", a.scenario.id().into());
+    let mut lines: Vec<(Field, String)> = Vec::new();
+    let mut push = |k: Field, v: String| lines.push((k, v));
+    push(Field::Scenario, a.scenario.id().into());
     match a.scenario.rules().record {
         EndpointRecord::Sentinel => {
-            push("release", a.release.clone());
-            push("namespace", a.namespace.clone());
+            push(Field::Release, a.release.clone());
+            push(Field::Namespace, a.namespace.clone());
             if !a.sentinels.is_empty() {
                 push(
-                    "sentinels",
+                    Field::Sentinels,
                     a.sentinels
                         .iter()
                         .map(|s| s.to_string())
                         .collect::<Vec<_>>()
                         .join(","),
                 );
-                push("host", a.host.clone());
-                push("port", a.port.to_string());
-                push(
-                    "sentinel-auth",
-                    match a.sentinel_auth {
-                        SentinelAuth::Same => "same",
-                        SentinelAuth::None => "none",
-                        SentinelAuth::Separate => "separate",
-                    }
-                    .into(),
-                );
+                push(Field::Host, a.host.clone());
+                push(Field::Port, a.port.to_string());
+                push(Field::SentinelAuth, a.sentinel_auth.id().into());
             }
-            push("sentinel-master", a.sentinel_master.clone());
+            push(Field::SentinelMaster, a.sentinel_master.clone());
         }
         EndpointRecord::Nothing => {}
         EndpointRecord::HostPort => {
-            push("host", a.host.clone());
-            push("port", a.port.to_string());
-            push("tls", a.tls.to_string());
+            push(Field::Host, a.host.clone());
+            push(Field::Port, a.port.to_string());
+            push(Field::Tls, a.tls.to_string());
             if a.tls {
-                push(
-                    "verify-mode",
-                    match a.verify_mode {
-                        VerifyMode::Peer => "peer",
-                        VerifyMode::None => "none",
-                    }
-                    .into(),
-                );
+                push(Field::VerifyMode, a.verify_mode.id().into());
             }
-            push("db", a.db.to_string());
+            push(Field::Db, a.db.to_string());
         }
     }
     if a.scenario.rules().record == EndpointRecord::HostPort {
-        push(
-            "auth",
-            match a.auth {
-                Auth::Password => "password",
-                Auth::None => "none",
-            }
-            .into(),
-        );
+        push(Field::Auth, a.auth.id().into());
     }
     if let Some(u) = &a.username {
-        push("username", u.clone());
+        push(Field::Username, u.clone());
     }
     if a.scenario.rules().records_version {
-        push("redis-version", a.redis_version.id().into());
+        push(Field::RedisVersion, a.redis_version.id().into());
     }
     if !a.scenario.is_managed() {
-        push("maxmemory", a.maxmemory.text.clone());
+        push(Field::Maxmemory, a.maxmemory.text.clone());
     }
     if a.scenario.rules().records_dirs {
-        push("config-dir", a.config_dir.clone());
-        push("data-dir", a.data_dir.clone());
+        push(Field::ConfigDir, a.config_dir.clone());
+        push(Field::DataDir, a.data_dir.clone());
     }
-    push("web-processes", a.workload.web_processes.to_string());
-    push("web-threads", a.workload.web_threads.to_string());
+    push(Field::WebProcesses, a.workload.web_processes.to_string());
+    push(Field::WebThreads, a.workload.web_threads.to_string());
     push(
-        "sidekiq-processes",
+        Field::SidekiqProcesses,
         a.workload.sidekiq_processes.to_string(),
     );
     push(
-        "sidekiq-concurrency",
+        Field::SidekiqConcurrency,
         a.workload.sidekiq_concurrency.to_string(),
     );
     if let Some(m) = a.max_connections {
-        push("max-connections", m.to_string());
+        push(Field::MaxConnections, m.to_string());
     }
     if let Some(e) = &a.emit_spec {
-        push("emit", e.clone());
+        push(Field::Emit, e.clone());
     }
     let mut out = String::new();
     // Numbers and booleans are written as such only for the answers that are numbers or
     // booleans; every other answer (a host named `true`, a release `0777`) stays a string for
     // any YAML reader.
-    const TYPED: &[&str] = &[
-        "port",
-        "db",
-        "tls",
-        "web-processes",
-        "web-threads",
-        "sidekiq-processes",
-        "sidekiq-concurrency",
-        "max-connections",
-    ];
     for (k, v) in lines {
-        let value = if TYPED.contains(&k.as_str()) {
-            yaml_scalar(&v)
-        } else {
-            yaml_string(&v)
+        let value = match k.spec().kind {
+            Kind::Number | Kind::Bool => yaml_scalar(&v),
+            Kind::Text | Kind::List => yaml_string(&v),
         };
         out.push_str(&format!("{k}: {value}\n"));
     }
@@ -1130,9 +1113,23 @@ mod tests {
     fn raw(pairs: &[(&str, &str)]) -> RawAnswers {
         let mut r = RawAnswers::new();
         for (k, v) in pairs {
-            r.set(k, *v);
+            r.set(Field::parse(k).expect("a field"), *v);
         }
         r
+    }
+
+    #[test]
+    fn modes_round_trip() {
+        for m in VerifyMode::ALL {
+            assert_eq!(VerifyMode::parse(m.id()), Some(m));
+        }
+        for a in Auth::ALL {
+            assert_eq!(Auth::parse(a.id()), Some(a));
+        }
+        for m in SentinelAuth::ALL {
+            assert_eq!(SentinelAuth::parse(m.id()), Some(m));
+        }
+        assert_eq!(Auth::parse("Password"), None);
     }
 
     #[test]

@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+use crate::answers::Field;
+
 use clap::builder::{PossibleValue, StringValueParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -252,31 +254,31 @@ impl AnswerFlags {
     /// The answers given on the command line or in `CHATWOOT_REDIS_*` variables.
     pub fn to_raw(&self) -> crate::answers::RawAnswers {
         let mut raw = crate::answers::RawAnswers::new();
-        let pairs: [(&str, &Option<String>); 24] = [
-            ("scenario", &self.scenario),
-            ("url", &self.url),
-            ("host", &self.host),
-            ("port", &self.port),
-            ("username", &self.username),
-            ("db", &self.db),
-            ("verify-mode", &self.verify_mode),
-            ("auth", &self.auth),
-            ("sentinels", &self.sentinels),
-            ("sentinel-master", &self.sentinel_master),
-            ("sentinel-auth", &self.sentinel_auth),
-            ("redis-version", &self.redis_version),
-            ("maxmemory", &self.maxmemory),
-            ("web-processes", &self.web_processes),
-            ("web-threads", &self.web_threads),
-            ("sidekiq-processes", &self.sidekiq_processes),
-            ("sidekiq-concurrency", &self.sidekiq_concurrency),
-            ("max-connections", &self.max_connections),
-            ("emit", &self.emit),
-            ("release", &self.release),
-            ("namespace", &self.namespace),
-            ("config-dir", &self.config_dir),
-            ("data-dir", &self.data_dir),
-            ("tls", &None),
+        let pairs: [(Field, &Option<String>); 24] = [
+            (Field::Scenario, &self.scenario),
+            (Field::Url, &self.url),
+            (Field::Host, &self.host),
+            (Field::Port, &self.port),
+            (Field::Username, &self.username),
+            (Field::Db, &self.db),
+            (Field::VerifyMode, &self.verify_mode),
+            (Field::Auth, &self.auth),
+            (Field::Sentinels, &self.sentinels),
+            (Field::SentinelMaster, &self.sentinel_master),
+            (Field::SentinelAuth, &self.sentinel_auth),
+            (Field::RedisVersion, &self.redis_version),
+            (Field::Maxmemory, &self.maxmemory),
+            (Field::WebProcesses, &self.web_processes),
+            (Field::WebThreads, &self.web_threads),
+            (Field::SidekiqProcesses, &self.sidekiq_processes),
+            (Field::SidekiqConcurrency, &self.sidekiq_concurrency),
+            (Field::MaxConnections, &self.max_connections),
+            (Field::Emit, &self.emit),
+            (Field::Release, &self.release),
+            (Field::Namespace, &self.namespace),
+            (Field::ConfigDir, &self.config_dir),
+            (Field::DataDir, &self.data_dir),
+            (Field::Tls, &None),
         ];
         for (field, value) in pairs {
             if let Some(v) = value {
@@ -284,9 +286,9 @@ impl AnswerFlags {
             }
         }
         if self.no_tls {
-            raw.set("tls", "false");
+            raw.set(Field::Tls, "false");
         } else if let Some(t) = self.tls {
-            raw.set("tls", t.to_string());
+            raw.set(Field::Tls, t.to_string());
         }
         raw
     }

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::answers::{self, Answers, RawAnswers};
+use crate::answers::{self, Answers, Field, RawAnswers};
 use crate::cli::{AnswerFlags, SecretFlags};
 use crate::error::{Error, Result};
 use crate::output::RenderSet;
@@ -67,7 +67,7 @@ pub fn prepare(
     let path = answers_path(out, answers_file);
     let mut raw = read_answers_file(&path, answers_file.is_some())?;
     let given = flags.to_raw();
-    if let (Some(old), Some(new)) = (raw.get("scenario"), given.get("scenario")) {
+    if let (Some(old), Some(new)) = (raw.get(Field::Scenario), given.get(Field::Scenario)) {
         if old.trim() != new.trim() {
             // A new scenario: the old endpoint answers (host, port, TLS…) describe another
             // Redis and must not leak into this one. The workload stays.

@@ -364,8 +364,8 @@ pub fn render(a: &Answers, secrets: &Secrets) -> Result<RenderSet> {
                 )
             };
             if a.scenario.rules().hard_connection_cap || budget.total > cap.saturating_mul(2) {
-                return Err(Error::invalid(
-                    "--max-connections",
+                return Err(Error::invalid_answer(
+                    crate::answers::Field::MaxConnections,
                     cap.to_string(),
                     msg,
                     fix,
@@ -652,9 +652,9 @@ pub fn render(a: &Answers, secrets: &Secrets) -> Result<RenderSet> {
                     .is_some_and(|(p, _)| p == secret || percent_encode_userinfo(p) == secret);
             return Err(Error::invalid_secret(
                 if is_sentinel {
-                    "REDIS_SENTINEL_PASSWORD"
+                    crate::answers::Field::SentinelPassword
                 } else {
-                    "password"
+                    crate::answers::Field::Password
                 },
                 format!(
                     "it is text that the generated {} holds anyway (a word such as \"redis\" or \

@@ -6,7 +6,7 @@
 use std::fmt;
 use std::hash::{Hash, Hasher};
 
-use crate::answers::{Answers, RedisVersion};
+use crate::answers::{Answers, Field, RedisVersion};
 use crate::chatwoot::SentinelAddr;
 use crate::error::Result;
 use crate::output::FileKind;
@@ -111,7 +111,7 @@ pub trait ScenarioSpec: Sync {
     /// The outputs `render` writes when `--emit` is not given.
     fn default_outputs(&self) -> &'static [Output];
     /// The answers this scenario asks for (flag names), in wizard order.
-    fn questions(&self) -> &'static [&'static str];
+    fn questions(&self) -> &'static [Field];
 
     /// The host when none is given.
     fn default_host(&self, _release: &str, _sentinels: &[SentinelAddr]) -> Option<String> {
@@ -146,7 +146,7 @@ pub trait ScenarioSpec: Sync {
         Vec::new()
     }
     /// The wizard's one line on why an answer matters, when this scenario says it its own way.
-    fn help(&self, _field: &str) -> Option<&'static str> {
+    fn help(&self, _field: Field) -> Option<&'static str> {
         None
     }
     /// What to run after writing (before the Helm steps every scenario shares).
@@ -272,7 +272,14 @@ pub fn describe_all() -> String {
         let outputs: Vec<&str> = sc.default_outputs().iter().map(|o| o.id()).collect();
         out.push_str(&format!("{}\n  {}\n", sc.id(), sc.description()));
         out.push_str(&format!("  outputs:   {}\n", outputs.join(", ")));
-        out.push_str(&format!("  questions: {}\n\n", sc.questions().join(", ")));
+        out.push_str(&format!(
+            "  questions: {}\n\n",
+            sc.questions()
+                .iter()
+                .map(|q| q.name())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
     }
     out.push_str(
         "Outputs: env = .env, redis-conf = redis.conf (+ redis-secrets.conf), compose = \
@@ -322,14 +329,14 @@ pub(crate) mod throwaway {
         fn default_outputs(&self) -> &'static [Output] {
             &[Output::Env]
         }
-        fn questions(&self) -> &'static [&'static str] {
+        fn questions(&self) -> &'static [Field] {
             &[
-                "host",
-                "password",
-                "web-processes",
-                "web-threads",
-                "sidekiq-processes",
-                "sidekiq-concurrency",
+                Field::Host,
+                Field::Password,
+                Field::WebProcesses,
+                Field::WebThreads,
+                Field::SidekiqProcesses,
+                Field::SidekiqConcurrency,
             ]
         }
         fn default_port(&self, _host: &str, _tls: bool) -> u16 {
@@ -380,8 +387,8 @@ mod tests {
         let sc = Scenario::parse("throwaway-cloud").expect("registered");
         assert!(describe_all().contains("throwaway-cloud\n  a provider that exists only"));
         let mut raw = crate::answers::RawAnswers::new();
-        raw.set("scenario", "throwaway-cloud");
-        raw.set("host", "cache.example.net");
+        raw.set(crate::answers::Field::Scenario, "throwaway-cloud");
+        raw.set(crate::answers::Field::Host, "cache.example.net");
         let a = crate::answers::resolve(&raw).expect("resolves");
         assert_eq!(a.scenario, sc);
         assert_eq!(a.port, 7443);
@@ -406,8 +413,8 @@ mod tests {
             env.contents
         );
         // Another scenario refuses its endpoints by name.
-        raw.set("scenario", "azure");
-        raw.set("host", "cw.westeurope.redis.azure.net");
+        raw.set(crate::answers::Field::Scenario, "azure");
+        raw.set(crate::answers::Field::Host, "cw.westeurope.redis.azure.net");
         assert!(crate::answers::resolve(&raw).is_ok());
     }
 }

@@ -9,11 +9,11 @@
 use std::io::BufRead;
 use std::path::Path;
 
-use crate::answers::{Answers, Auth, SentinelAuth};
+use crate::answers::{Answers, Auth, Field, SentinelAuth};
 use crate::chatwoot;
 use crate::cli::SecretFlags;
 use crate::dotenv;
-use crate::error::{Error, Result};
+use crate::error::{Error, Missing, Result};
 
 /// Length of generated passwords (letters and digits: about 238 bits).
 pub const GENERATED_LEN: usize = 40;
@@ -200,8 +200,8 @@ pub fn gather(
                 origin,
                 Origin::ExistingEnvFile | Origin::ExistingSecretManifest
             ) {
-                return Err(Error::invalid(
-                    "--auth",
+                return Err(Error::invalid_answer(
+                    Field::Auth,
                     "none",
                     format!("a password was also given ({})", origin.describe()),
                     "drop --auth none to use the password, or drop the password",
@@ -210,11 +210,11 @@ pub fn gather(
         }
         password = None;
     } else if password.is_none() && required {
-        return Err(Error::Missing(vec![
+        return Err(Error::Missing(vec![Missing::new(
+            Field::Password,
             "password: REDIS_PASSWORD=… in the environment, --password-file FILE, --password-stdin, \
-             or --generate-password"
-                .to_string(),
-        ]));
+             or --generate-password",
+        )]));
     }
 
     let sentinel_password = match answers.sentinel_auth {
@@ -238,22 +238,22 @@ pub fn gather(
                         .filter(|p| !p.is_empty())
                 });
             if p.is_none() && required {
-                return Err(Error::Missing(vec![
+                return Err(Error::Missing(vec![Missing::new(
+                    Field::SentinelPassword,
                     "sentinel password (sentinel-auth: separate): REDIS_SENTINEL_PASSWORD=… or \
-                     --sentinel-password-file FILE"
-                        .into(),
-                ]));
+                     --sentinel-password-file FILE",
+                )]));
             }
             p
         }
     };
     if let Some(p) = sentinel_password.as_deref().filter(|p| !p.is_empty()) {
         chatwoot::validate_password_basics(p).map_err(|why| {
-            Error::invalid_secret("REDIS_SENTINEL_PASSWORD", why, "use letters and digits")
+            Error::invalid_secret(Field::SentinelPassword, why, "use letters and digits")
         })?;
         if p.contains('\'') {
             return Err(Error::invalid_secret(
-                "REDIS_SENTINEL_PASSWORD",
+                Field::SentinelPassword,
                 "it contains a single quote, which no quoting keeps intact for both Ruby dotenv \
                  and Docker Compose",
                 "change the sentinel password (letters and digits are safe everywhere)",
@@ -270,7 +270,7 @@ pub fn gather(
 pub fn place_password(answers: &Answers, password: &str) -> Result<Placement> {
     chatwoot::validate_password_basics(password).map_err(|why| {
         Error::invalid_secret(
-            "password",
+            Field::Password,
             why,
             "use --generate-password, or a password of letters and digits",
         )
@@ -282,7 +282,7 @@ pub fn place_password(answers: &Answers, password: &str) -> Result<Placement> {
     if let Some(context) = rules.password_env_only {
         if let Err(why) = cable {
             return Err(Error::invalid_secret(
-                "password",
+                Field::Password,
                 format!(
                     "Chatwoot's config/cable.yml pastes REDIS_PASSWORD unquoted into YAML and {why}: \
                      ActionCable (realtime updates) would authenticate with a different password or \

@@ -80,15 +80,15 @@ fn load_answers(path: &Path) -> Result<(AnswersWorkload, Option<u32>)> {
         source,
     })?;
     let raw = crate::answers::RawAnswers::from_yaml(&text, &path.display().to_string())?;
-    let field = |k: &str| raw.get(k).map(str::to_string);
+    let field = |k: crate::answers::Field| raw.get(k).map(str::to_string);
     let workload = AnswersWorkload {
-        web_processes: field("web-processes"),
-        web_threads: field("web-threads"),
-        sidekiq_processes: field("sidekiq-processes"),
-        sidekiq_concurrency: field("sidekiq-concurrency"),
+        web_processes: field(crate::answers::Field::WebProcesses),
+        web_threads: field(crate::answers::Field::WebThreads),
+        sidekiq_processes: field(crate::answers::Field::SidekiqProcesses),
+        sidekiq_concurrency: field(crate::answers::Field::SidekiqConcurrency),
     };
     let cap = raw
-        .get("max-connections")
+        .get(crate::answers::Field::MaxConnections)
         .and_then(|v| v.trim().parse().ok());
     Ok((workload, cap))
 }

@@ -1,7 +1,7 @@
 //! `docker-compose`: the redis service of Chatwoot's docker-compose.production.yaml.
 
 use super::{EndpointRecord, Output, Rules, ScenarioSpec, StepContext, TlsRule};
-use crate::answers::RedisVersion;
+use crate::answers::{Field, RedisVersion};
 use crate::chatwoot::SentinelAddr;
 
 pub struct DockerCompose;
@@ -44,15 +44,15 @@ impl ScenarioSpec for DockerCompose {
         &[Output::Env, Output::Compose, Output::RedisConf]
     }
 
-    fn questions(&self) -> &'static [&'static str] {
+    fn questions(&self) -> &'static [Field] {
         &[
-            "redis-version",
-            "password",
-            "maxmemory",
-            "web-processes",
-            "web-threads",
-            "sidekiq-processes",
-            "sidekiq-concurrency",
+            Field::RedisVersion,
+            Field::Password,
+            Field::Maxmemory,
+            Field::WebProcesses,
+            Field::WebThreads,
+            Field::SidekiqProcesses,
+            Field::SidekiqConcurrency,
         ]
     }
 

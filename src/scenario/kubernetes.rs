@@ -2,7 +2,7 @@
 //! sentinels.
 
 use super::{EndpointRecord, Output, Rules, ScenarioSpec, StepContext, TlsRule};
-use crate::answers::RedisVersion;
+use crate::answers::{Field, RedisVersion};
 use crate::chatwoot::SentinelAddr;
 
 pub struct KubernetesSentinel;
@@ -45,19 +45,19 @@ impl ScenarioSpec for KubernetesSentinel {
         &[Output::Helm]
     }
 
-    fn questions(&self) -> &'static [&'static str] {
+    fn questions(&self) -> &'static [Field] {
         &[
-            "release",
-            "namespace",
-            "sentinels",
-            "host",
-            "sentinel-master",
-            "password",
-            "maxmemory",
-            "web-processes",
-            "web-threads",
-            "sidekiq-processes",
-            "sidekiq-concurrency",
+            Field::Release,
+            Field::Namespace,
+            Field::Sentinels,
+            Field::Host,
+            Field::SentinelMaster,
+            Field::Password,
+            Field::Maxmemory,
+            Field::WebProcesses,
+            Field::WebThreads,
+            Field::SidekiqProcesses,
+            Field::SidekiqConcurrency,
         ]
     }
 
@@ -72,12 +72,12 @@ impl ScenarioSpec for KubernetesSentinel {
         Some("Chatwoot's Sentinel mode sends no user name".to_string())
     }
 
-    fn help(&self, field: &str) -> Option<&'static str> {
+    fn help(&self, field: Field) -> Option<&'static str> {
         match field {
-            "host" => Some(
+            Field::Host => Some(
                 "A Service that reaches the current master: ActionCable ignores Sentinel and connects to REDIS_URL",
             ),
-            "password" => Some(
+            Field::Password => Some(
                 "Goes into the Kubernetes Secret of redis-secret.yaml (never the values); Chatwoot pastes it into YAML, so it must read back unchanged",
             ),
             _ => None,

@@ -1,7 +1,7 @@
 //! `single-server`: redis-server on the Chatwoot host (systemd, e.g. a cwctl install).
 
 use super::{EndpointRecord, Output, Rules, ScenarioSpec, StepContext, TlsRule};
-use crate::answers::{Answers, RedisVersion};
+use crate::answers::{Answers, Field, RedisVersion};
 use crate::chatwoot::SentinelAddr;
 use crate::error::{Error, Result};
 use crate::output::FileKind;
@@ -44,19 +44,19 @@ impl ScenarioSpec for SingleServer {
         &[Output::Env, Output::RedisConf]
     }
 
-    fn questions(&self) -> &'static [&'static str] {
+    fn questions(&self) -> &'static [Field] {
         &[
-            "redis-version",
-            "port",
-            "db",
-            "auth",
-            "username",
-            "password",
-            "maxmemory",
-            "web-processes",
-            "web-threads",
-            "sidekiq-processes",
-            "sidekiq-concurrency",
+            Field::RedisVersion,
+            Field::Port,
+            Field::Db,
+            Field::Auth,
+            Field::Username,
+            Field::Password,
+            Field::Maxmemory,
+            Field::WebProcesses,
+            Field::WebThreads,
+            Field::SidekiqProcesses,
+            Field::SidekiqConcurrency,
         ]
     }
 
@@ -66,8 +66,8 @@ impl ScenarioSpec for SingleServer {
 
     fn check_host(&self, host: &str) -> Result<()> {
         if host != "localhost" && host.parse::<std::net::IpAddr>().is_err() {
-            return Err(Error::invalid(
-                "--host",
+            return Err(Error::invalid_answer(
+                Field::Host,
                 host,
                 "single-server writes the addresses redis-server listens on (bind), which must be IP addresses",
                 "use --host 127.0.0.1 (Redis on the Chatwoot host), or the server's IP address",
@@ -76,9 +76,9 @@ impl ScenarioSpec for SingleServer {
         Ok(())
     }
 
-    fn help(&self, field: &str) -> Option<&'static str> {
+    fn help(&self, field: Field) -> Option<&'static str> {
         match field {
-            "port" => Some(
+            Field::Port => Some(
                 "The port redis-server listens on (bound to loopback: Chatwoot runs on this host)",
             ),
             _ => None,

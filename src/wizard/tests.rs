@@ -255,8 +255,8 @@ fn answers_given_as_flags_are_not_asked() {
     let dir = tempfile::tempdir().unwrap();
     let flags = SecretFlags::default();
     let mut c = ctx(dir.path(), &flags);
-    c.fixed.set("scenario", "azure");
-    c.fixed.set("port", "10000");
+    c.fixed.set(Field::Scenario, "azure");
+    c.fixed.set(Field::Port, "10000");
     let mut p = Scripted::new(&[(
         "Redis host",
         Step::Type("chatwoot.westeurope.redis.azure.net"),
@@ -467,24 +467,26 @@ fn unattended_lists_every_missing_answer() {
     let flags = SecretFlags::default();
     let lines = missing_answers(&RawAnswers::new(), dir.path(), &flags).unwrap();
     assert_eq!(lines.len(), 1);
-    assert!(lines[0].contains("--scenario") && lines[0].contains("CHATWOOT_REDIS_SCENARIO"));
+    assert!(
+        lines[0].line.contains("--scenario") && lines[0].line.contains("CHATWOOT_REDIS_SCENARIO")
+    );
 
     let mut raw = RawAnswers::new();
-    raw.set("scenario", "elasticache");
+    raw.set(Field::Scenario, "elasticache");
     let lines = missing_answers(&raw, dir.path(), &flags).unwrap();
     assert!(
-        lines[0].contains("--host") && lines[0].contains("CHATWOOT_REDIS_HOST"),
+        lines[0].line.contains("--host") && lines[0].line.contains("CHATWOOT_REDIS_HOST"),
         "{lines:?}"
     );
     assert!(
-        lines.iter().any(|l| l.contains("REDIS_PASSWORD")),
+        lines.iter().any(|l| l.line.contains("REDIS_PASSWORD")),
         "{lines:?}"
     );
 
-    raw.set("scenario", "heroku");
+    raw.set(Field::Scenario, "heroku");
     let lines = missing_answers(&raw, dir.path(), &flags).unwrap();
     assert!(
-        lines[0].contains("--url") && lines[0].contains("CHATWOOT_REDIS_URL"),
+        lines[0].line.contains("--url") && lines[0].line.contains("CHATWOOT_REDIS_URL"),
         "{lines:?}"
     );
 }
@@ -516,7 +518,7 @@ fn next_steps_are_commands_for_the_scenario() {
 fn every_question_has_a_help_line() {
     for sc in Scenario::all() {
         for q in sc.questions() {
-            assert!(!help(q, sc).is_empty(), "{sc} {q}");
+            assert!(!help(*q, sc).is_empty(), "{sc} {q}");
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use super::super::{EndpointRecord, Output, Rules, ScenarioSpec, TlsRule};
 use super::{normalized_host, ManagedProvider};
-use crate::answers::RedisVersion;
+use crate::answers::{Field, RedisVersion};
 use crate::error::{Error, Result};
 
 pub struct Azure;
@@ -54,17 +54,17 @@ impl ScenarioSpec for Azure {
         &[Output::Env, Output::Provider]
     }
 
-    fn questions(&self) -> &'static [&'static str] {
+    fn questions(&self) -> &'static [Field] {
         &[
-            "host",
-            "port",
-            "password",
-            "db",
-            "web-processes",
-            "web-threads",
-            "sidekiq-processes",
-            "sidekiq-concurrency",
-            "max-connections",
+            Field::Host,
+            Field::Port,
+            Field::Password,
+            Field::Db,
+            Field::WebProcesses,
+            Field::WebThreads,
+            Field::SidekiqProcesses,
+            Field::SidekiqConcurrency,
+            Field::MaxConnections,
         ]
     }
 
@@ -79,8 +79,8 @@ impl ScenarioSpec for Azure {
 
     fn check_host(&self, host: &str) -> Result<()> {
         if self.detect(host, 0) == Some(ManagedProvider::AzureCacheForRedis) {
-            return Err(Error::invalid(
-                "--host",
+            return Err(Error::invalid_answer(
+                Field::Host,
                 host,
                 "Azure Cache for Redis (Basic/Standard/Premium) runs Redis 6.0, and Chatwoot's \
                      Sidekiq 7 refuses to start below Redis 6.2",
@@ -91,9 +91,9 @@ impl ScenarioSpec for Azure {
         Ok(())
     }
 
-    fn help(&self, field: &str) -> Option<&'static str> {
+    fn help(&self, field: Field) -> Option<&'static str> {
         match field {
-            "host" => Some(
+            Field::Host => Some(
                 "Azure Managed Redis: <name>.<region>.redis.azure.net (Azure Cache for Redis runs 6.0, which Sidekiq refuses)",
             ),
             _ => None,

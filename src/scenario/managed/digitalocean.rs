@@ -2,7 +2,7 @@
 
 use super::super::{EndpointRecord, Output, Rules, ScenarioSpec, TlsRule};
 use super::{normalized_host, ManagedProvider};
-use crate::answers::{Answers, RedisVersion};
+use crate::answers::{Answers, Field, RedisVersion};
 
 pub struct Digitalocean;
 
@@ -46,17 +46,17 @@ impl ScenarioSpec for Digitalocean {
         &[Output::Env, Output::Provider]
     }
 
-    fn questions(&self) -> &'static [&'static str] {
+    fn questions(&self) -> &'static [Field] {
         &[
-            "host",
-            "port",
-            "password",
-            "db",
-            "web-processes",
-            "web-threads",
-            "sidekiq-processes",
-            "sidekiq-concurrency",
-            "max-connections",
+            Field::Host,
+            Field::Port,
+            Field::Password,
+            Field::Db,
+            Field::WebProcesses,
+            Field::WebThreads,
+            Field::SidekiqProcesses,
+            Field::SidekiqConcurrency,
+            Field::MaxConnections,
         ]
     }
 
@@ -73,9 +73,9 @@ impl ScenarioSpec for Digitalocean {
         Vec::new()
     }
 
-    fn help(&self, field: &str) -> Option<&'static str> {
+    fn help(&self, field: Field) -> Option<&'static str> {
         match field {
-            "host" => Some(
+            Field::Host => Some(
                 "The cluster's host (…db.ondigitalocean.com) from the control panel's connection details",
             ),
             _ => None,

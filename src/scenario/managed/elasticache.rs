@@ -2,7 +2,7 @@
 
 use super::super::{EndpointRecord, Output, Rules, ScenarioSpec, TlsRule};
 use super::{normalized_host, ManagedProvider};
-use crate::answers::{Answers, Auth, RedisVersion};
+use crate::answers::{Answers, Auth, Field, RedisVersion};
 use crate::chatwoot;
 use crate::error::{Error, Result};
 
@@ -58,36 +58,36 @@ impl ScenarioSpec for Elasticache {
         &[Output::Env, Output::Provider]
     }
 
-    fn questions(&self) -> &'static [&'static str] {
+    fn questions(&self) -> &'static [Field] {
         &[
-            "host",
-            "port",
-            "tls",
-            "auth",
-            "username",
-            "password",
-            "db",
-            "redis-version",
-            "web-processes",
-            "web-threads",
-            "sidekiq-processes",
-            "sidekiq-concurrency",
-            "max-connections",
+            Field::Host,
+            Field::Port,
+            Field::Tls,
+            Field::Auth,
+            Field::Username,
+            Field::Password,
+            Field::Db,
+            Field::RedisVersion,
+            Field::WebProcesses,
+            Field::WebThreads,
+            Field::SidekiqProcesses,
+            Field::SidekiqConcurrency,
+            Field::MaxConnections,
         ]
     }
 
     fn check_host(&self, host: &str) -> Result<()> {
         match kind(&normalized_host(host)) {
-            ManagedProvider::ElastiCacheClusterMode => Err(Error::invalid(
-                "--host",
+            ManagedProvider::ElastiCacheClusterMode => Err(Error::invalid_answer(
+                Field::Host,
                 host,
                 "a clustercfg. endpoint is an ElastiCache cluster-mode-enabled configuration \
                  endpoint; Sidekiq does not support Redis Cluster",
                 "create a replication group with cluster mode disabled and use its primary \
                  endpoint (master.<name>.<id>.<region>.cache.amazonaws.com)",
             )),
-            ManagedProvider::ElastiCacheServerless => Err(Error::invalid(
-                "--host",
+            ManagedProvider::ElastiCacheServerless => Err(Error::invalid_answer(
+                Field::Host,
                 host,
                 "ElastiCache Serverless is always clustered; Sidekiq does not support Redis Cluster",
                 "use a node-based replication group with cluster mode disabled",
@@ -111,7 +111,7 @@ impl ScenarioSpec for Elasticache {
         };
         rule.map_err(|why| {
             Error::invalid_secret(
-                "password",
+                Field::Password,
                 why,
                 "set an AUTH token that fits (e.g. from --generate-password) with \
                  `aws elasticache modify-replication-group --auth-token … --auth-token-update-strategy ROTATE`",
@@ -121,8 +121,8 @@ impl ScenarioSpec for Elasticache {
 
     fn check_answers(&self, a: &Answers) -> Result<()> {
         if a.auth == Auth::Password && !a.tls {
-            return Err(Error::invalid(
-                "--tls",
+            return Err(Error::invalid_answer(
+                Field::Tls,
                 "false",
                 "ElastiCache accepts an AUTH token only with in-transit encryption (TLS) enabled",
                 "use --tls (or --auth none for a cache without AUTH)",
@@ -131,15 +131,15 @@ impl ScenarioSpec for Elasticache {
         Ok(())
     }
 
-    fn help(&self, field: &str) -> Option<&'static str> {
+    fn help(&self, field: Field) -> Option<&'static str> {
         match field {
-            "redis-version" => Some(
+            Field::RedisVersion => Some(
                 "Engine of the replication group: picks the parameter-group family; Sidekiq 7 needs 6.2+",
             ),
-            "host" => Some(
+            Field::Host => Some(
                 "The primary endpoint (master.…cache.amazonaws.com), cluster mode disabled: Sidekiq cannot use Redis Cluster",
             ),
-            "tls" => Some(
+            Field::Tls => Some(
                 "In-transit encryption, chosen when the group was created: ElastiCache accepts AUTH only over TLS",
             ),
             _ => None,

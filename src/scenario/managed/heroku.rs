@@ -2,7 +2,7 @@
 
 use super::super::{EndpointRecord, Output, Rules, ScenarioSpec, TlsRule};
 use super::{normalized_host, ManagedProvider};
-use crate::answers::{Answers, RedisVersion};
+use crate::answers::{Answers, Field, RedisVersion};
 use crate::sizing::Budget;
 
 pub struct Heroku;
@@ -46,14 +46,14 @@ impl ScenarioSpec for Heroku {
         &[Output::Env, Output::Provider]
     }
 
-    fn questions(&self) -> &'static [&'static str] {
+    fn questions(&self) -> &'static [Field] {
         &[
-            "url",
-            "max-connections",
-            "web-processes",
-            "web-threads",
-            "sidekiq-processes",
-            "sidekiq-concurrency",
+            Field::Url,
+            Field::MaxConnections,
+            Field::WebProcesses,
+            Field::WebThreads,
+            Field::SidekiqProcesses,
+            Field::SidekiqConcurrency,
         ]
     }
 

@@ -2,7 +2,7 @@
 
 use super::super::{EndpointRecord, Output, Rules, ScenarioSpec, TlsRule};
 use super::{normalized_host, ManagedProvider};
-use crate::answers::{Answers, RedisVersion};
+use crate::answers::{Answers, Field, RedisVersion};
 
 pub struct Memorystore;
 
@@ -46,18 +46,18 @@ impl ScenarioSpec for Memorystore {
         &[Output::Env, Output::Provider]
     }
 
-    fn questions(&self) -> &'static [&'static str] {
+    fn questions(&self) -> &'static [Field] {
         &[
-            "host",
-            "tls",
-            "auth",
-            "password",
-            "db",
-            "web-processes",
-            "web-threads",
-            "sidekiq-processes",
-            "sidekiq-concurrency",
-            "max-connections",
+            Field::Host,
+            Field::Tls,
+            Field::Auth,
+            Field::Password,
+            Field::Db,
+            Field::WebProcesses,
+            Field::WebThreads,
+            Field::SidekiqProcesses,
+            Field::SidekiqConcurrency,
+            Field::MaxConnections,
         ]
     }
 
@@ -81,12 +81,12 @@ impl ScenarioSpec for Memorystore {
         }
     }
 
-    fn help(&self, field: &str) -> Option<&'static str> {
+    fn help(&self, field: Field) -> Option<&'static str> {
         match field {
-            "host" => Some(
+            Field::Host => Some(
                 "The instance's private IP (gcloud redis instances describe); Chatwoot must reach it on the VPC",
             ),
-            "tls" => Some(
+            Field::Tls => Some(
                 "Memorystore's TLS uses a private CA: Chatwoot has no CA-file option, so verification is skipped",
             ),
             _ => None,
