@@ -162,7 +162,7 @@ pub struct RenderArgs {
     pub force: bool,
 }
 
-/// Every answer of product.md as a flag with a `CHATWOOT_REDIS_*` environment fallback.
+/// Every answer as a flag with a `CHATWOOT_REDIS_*` environment fallback.
 /// All optional: the answers file and the scenario's defaults fill the rest.
 #[derive(Debug, Args, Default, Clone)]
 pub struct AnswerFlags {

@@ -1,4 +1,22 @@
 //! chatwoot-redis: generate, check and diagnose the Redis side of a Chatwoot deployment.
+//!
+//! Module map (ARCHITECTURE.md has the pipeline and the "how to add" checklists):
+//! - `app`, `cli`: parse the command line and dispatch; clap types stay in `cli`.
+//!   `error` gives every failure its exit code.
+//! - `answers` (+ `answers::field`): `Field` and its `FieldSpec` table, `RawAnswers`, and
+//!   `resolve`, the one place answers are validated and defaulted.
+//! - `scenario` (+ `scenario/`): one module per scenario behind `ScenarioSpec`, registered in
+//!   `SCENARIOS`; also the managed-provider table doctor uses.
+//! - `commands`, `secrets`: the render pipeline (answers → secrets → render) and where the
+//!   password comes from and goes.
+//! - `render`, `sizing`, `output`: the in-memory files from templates, the connection budget,
+//!   and the rendered set.
+//! - `plan`, `write`, `header`, `envfile`: compare with disk, report, write all-or-nothing;
+//!   checksum headers; `.env` merging.
+//! - `chatwoot`, `dotenv`: how Chatwoot's readers read values (dotenv, URLs, cable.yml).
+//! - `shell`, `redact`: the one shell quoter and fix-command builder; secret redaction.
+//! - `wizard`: `init`, the interactive (or unattended) questions.
+//! - `doctor`: environment → static checks → live checks → report.
 
 pub mod answers;
 pub mod app;

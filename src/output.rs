@@ -17,7 +17,7 @@ pub enum FileKind {
 }
 
 impl FileKind {
-    /// The fixed file name of `product.md`.
+    /// The file's fixed name (users, docs and `--check` rely on it).
     pub fn file_name(self) -> &'static str {
         match self {
             FileKind::Env => ".env",

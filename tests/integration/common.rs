@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// The product's scenario ids, as product.md fixes them.
+/// The scenario ids users type (a stable contract: `--scenario`, the answers file).
 pub const SCENARIOS: [&str; 8] = [
     "single-server",
     "docker-compose",
