@@ -580,8 +580,50 @@ fn resolve_emit(scenario: Scenario, spec: Option<&str>) -> Result<BTreeSet<Outpu
     Ok(set)
 }
 
-/// Validates raw answers and applies the scenario's defaults.
+/// Validates raw answers and applies the scenario's defaults: one short resolver per part,
+/// in the order their errors are reported.
 pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
+    let scenario = resolve_scenario(raw)?;
+    let url = raw.get(Field::Url).map(split_url).transpose()?;
+    let (release, namespace, sentinels) = resolve_kubernetes(raw, scenario)?;
+    let host = resolve_host(raw, scenario, url.as_ref(), &release, &sentinels)?;
+    let (tls, port) = resolve_tls_and_port(raw, scenario, url.as_ref(), &host)?;
+    let db = resolve_db(raw, scenario, url.as_ref())?;
+    let verify_mode = resolve_verify_mode(raw, scenario, tls)?;
+    let (auth, username) = resolve_auth(raw, scenario, url.as_ref())?;
+    let (sentinel_master, sentinel_auth) = resolve_sentinel(raw, scenario, &sentinels)?;
+    let (redis_version, maxmemory) = resolve_server(raw, scenario, &sentinels)?;
+    let (workload, max_connections) = resolve_workload(raw)?;
+    let emit_spec = raw.get(Field::Emit).map(str::to_string);
+    let outputs = resolve_emit(scenario, emit_spec.as_deref())?;
+    let (config_dir, data_dir) = resolve_dirs(raw, redis_version)?;
+    Ok(Answers {
+        scenario,
+        host,
+        port,
+        username,
+        db,
+        tls,
+        verify_mode,
+        auth,
+        sentinels,
+        sentinel_master,
+        sentinel_auth,
+        redis_version,
+        maxmemory,
+        workload,
+        max_connections,
+        emit_spec,
+        outputs,
+        release,
+        namespace,
+        config_dir,
+        data_dir,
+        url_password: url.and_then(|u| u.password),
+    })
+}
+
+fn resolve_scenario(raw: &RawAnswers) -> Result<Scenario> {
     let scenario_text = raw.get(Field::Scenario).ok_or_else(|| {
         Error::Missing(vec![Missing::new(
             Field::Scenario,
@@ -602,10 +644,14 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
             ),
         )
     })?;
+    Ok(scenario)
+}
 
-    let url = raw.get(Field::Url).map(split_url).transpose()?;
-
-    // Host.
+/// The Helm release and namespace, and external sentinels (Sentinel scenarios only).
+fn resolve_kubernetes(
+    raw: &RawAnswers,
+    scenario: Scenario,
+) -> Result<(String, String, Vec<SentinelAddr>)> {
     // Kept exactly as given (no trimming): a value either appears verbatim or is refused.
     let release = raw.get(Field::Release).unwrap_or("chatwoot").to_string();
     chatwoot::validate_k8s_name(&release)
@@ -644,11 +690,22 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
             })?
         }
     };
-    let default_host = scenario.default_host(&release, &sentinels);
+    Ok((release, namespace, sentinels))
+}
+
+/// The host Chatwoot connects to, checked against the scenario's endpoint rules.
+fn resolve_host(
+    raw: &RawAnswers,
+    scenario: Scenario,
+    url: Option<&UrlParts>,
+    release: &str,
+    sentinels: &[SentinelAddr],
+) -> Result<String> {
+    let default_host = scenario.default_host(release, sentinels);
     let host = match raw
         .get(Field::Host)
         .map(str::to_string)
-        .or(url.as_ref().map(|u| u.host.clone()))
+        .or(url.map(|u| u.host.clone()))
         .or(default_host)
     {
         Some(h) => h,
@@ -671,17 +728,22 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
         )
     })?;
     check_host_for_scenario(scenario, &host)?;
+    Ok(host)
+}
 
-    // TLS and port.
+fn resolve_tls_and_port(
+    raw: &RawAnswers,
+    scenario: Scenario,
+    url: Option<&UrlParts>,
+    host: &str,
+) -> Result<(bool, u16)> {
     let tls_flag = parse_bool(raw, Field::Tls)?;
     let tls_rule = scenario.rules().tls;
-    let tls = tls_flag
-        .or(url.as_ref().map(|u| u.tls))
-        .unwrap_or(match tls_rule {
-            TlsRule::Never => false,
-            TlsRule::Optional { default } => default,
-            TlsRule::Always => true,
-        });
+    let tls = tls_flag.or(url.map(|u| u.tls)).unwrap_or(match tls_rule {
+        TlsRule::Never => false,
+        TlsRule::Optional { default } => default,
+        TlsRule::Always => true,
+    });
     if tls && tls_rule == TlsRule::Never {
         return Err(invalid(
             Field::Tls,
@@ -710,7 +772,7 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
             ),
         });
     }
-    let default_port = scenario.default_port(&host, tls);
+    let default_port = scenario.default_port(host, tls);
     let port = match raw.get(Field::Port) {
         Some(p) => match p.trim().parse::<u16>() {
             Ok(n) if n > 0 => n,
@@ -723,7 +785,7 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
                 ))
             }
         },
-        None => match url.as_ref().and_then(|u| u.port) {
+        None => match url.and_then(|u| u.port) {
             Some(p) => p,
             None => match scenario.rules().endpoint_from_url {
                 Some(missing) => {
@@ -733,8 +795,10 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
             },
         },
     };
+    Ok((tls, port))
+}
 
-    // Database.
+fn resolve_db(raw: &RawAnswers, scenario: Scenario, url: Option<&UrlParts>) -> Result<u8> {
     let db = match raw.get(Field::Db) {
         Some(d) => match d.trim().parse::<u8>() {
             Ok(n) if n < 16 => n,
@@ -747,7 +811,7 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
                 ))
             }
         },
-        None => url.as_ref().and_then(|u| u.db).unwrap_or(0),
+        None => url.and_then(|u| u.db).unwrap_or(0),
     };
     if db != 0 && scenario.rules().sentinel {
         return Err(invalid(
@@ -757,8 +821,10 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
             "remove --db",
         ));
     }
+    Ok(db)
+}
 
-    // Verify mode.
+fn resolve_verify_mode(raw: &RawAnswers, scenario: Scenario, tls: bool) -> Result<VerifyMode> {
     let default_verify = if scenario.rules().private_ca {
         VerifyMode::None
     } else {
@@ -789,8 +855,15 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
             "remove --verify-mode (none is the default here)",
         ));
     }
+    Ok(verify_mode)
+}
 
-    // Auth and user.
+/// Whether Redis needs a password, and the ACL user.
+fn resolve_auth(
+    raw: &RawAnswers,
+    scenario: Scenario,
+    url: Option<&UrlParts>,
+) -> Result<(Auth, Option<String>)> {
     let auth = match raw.get(Field::Auth) {
         None => Auth::Password,
         Some(a) => match Auth::parse(a.trim()) {
@@ -816,7 +889,7 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
     let username = raw
         .get(Field::Username)
         .map(str::to_string)
-        .or(url.as_ref().and_then(|u| u.username.clone()))
+        .or(url.and_then(|u| u.username.clone()))
         .or(scenario.rules().default_username.map(str::to_string));
     if let Some(u) = &username {
         chatwoot::validate_username(u)
@@ -833,8 +906,14 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
             ));
         }
     }
+    Ok((auth, username))
+}
 
-    // Sentinel.
+fn resolve_sentinel(
+    raw: &RawAnswers,
+    scenario: Scenario,
+    sentinels: &[SentinelAddr],
+) -> Result<(String, SentinelAuth)> {
     let sentinel_master = raw
         .get(Field::SentinelMaster)
         .unwrap_or(chatwoot::DEFAULT_SENTINEL_MASTER)
@@ -869,8 +948,15 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
             "remove it, or give --sentinels",
         ));
     }
+    Ok((sentinel_master, sentinel_auth))
+}
 
-    // Version and memory.
+/// The Redis server version and memory limit (self-hosted servers).
+fn resolve_server(
+    raw: &RawAnswers,
+    scenario: Scenario,
+    sentinels: &[SentinelAddr],
+) -> Result<(RedisVersion, MemSize)> {
     let default_version = scenario.rules().default_version;
     let redis_version = match raw.get(Field::RedisVersion) {
         None => default_version,
@@ -886,7 +972,7 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
             )
         })?,
     };
-    if a_bundled(scenario, &sentinels) && redis_version != RedisVersion::Redis62 {
+    if a_bundled(scenario, sentinels) && redis_version != RedisVersion::Redis62 {
         return Err(invalid(
             Field::RedisVersion,
             redis_version.id(),
@@ -900,7 +986,11 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
         Some(m) => MemSize::parse(m)
             .map_err(|why| invalid(Field::Maxmemory, m, why, "e.g. --maxmemory 1gb"))?,
     };
+    Ok((redis_version, maxmemory))
+}
 
+/// What Chatwoot runs against Redis, and the plan's connection cap.
+fn resolve_workload(raw: &RawAnswers) -> Result<(Workload, Option<u32>)> {
     let workload = Workload {
         web_processes: parse_count(raw, Field::WebProcesses, 1, 10_000)?,
         web_threads: parse_count(raw, Field::WebThreads, 5, 1_000)?,
@@ -911,10 +1001,11 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
         None => None,
         Some(_) => Some(parse_count(raw, Field::MaxConnections, 0, 1_000_000)?),
     };
+    Ok((workload, max_connections))
+}
 
-    let emit_spec = raw.get(Field::Emit).map(str::to_string);
-    let outputs = resolve_emit(scenario, emit_spec.as_deref())?;
-
+/// single-server's directories on the host (absolute, no trailing slash).
+fn resolve_dirs(raw: &RawAnswers, redis_version: RedisVersion) -> Result<(String, String)> {
     let is_valkey = redis_version.is_valkey();
     let config_dir = raw
         .get(Field::ConfigDir)
@@ -945,31 +1036,10 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
             ));
         }
     }
-
-    Ok(Answers {
-        scenario,
-        host,
-        port,
-        username,
-        db,
-        tls,
-        verify_mode,
-        auth,
-        sentinels,
-        sentinel_master,
-        sentinel_auth,
-        redis_version,
-        maxmemory,
-        workload,
-        max_connections,
-        emit_spec,
-        outputs,
-        release,
-        namespace,
-        config_dir: config_dir.trim_end_matches('/').to_string(),
-        data_dir: data_dir.trim_end_matches('/').to_string(),
-        url_password: url.and_then(|u| u.password),
-    })
+    Ok((
+        config_dir.trim_end_matches('/').to_string(),
+        data_dir.trim_end_matches('/').to_string(),
+    ))
 }
 
 /// Kubernetes with the chart's bundled Redis: no external sentinels were given.
