@@ -2,6 +2,8 @@
 //! all produce [`RawAnswers`] (strings by field name); [`resolve`] validates them in one place
 //! and applies the scenario's defaults. The answers file never holds a secret.
 
+#![warn(clippy::too_many_lines)]
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::chatwoot::{self, SentinelAddr};

@@ -1,5 +1,7 @@
 //! Parse the command line, run the command, turn the outcome into an exit code.
 
+#![warn(clippy::too_many_lines)]
+
 use std::io::Write;
 use std::process::ExitCode;
 

@@ -1,6 +1,8 @@
 //! Command-line syntax only (clap derive). Everything here is converted into the domain types
 //! of `answers`, `render` and `doctor` before any work is done.
 
+#![warn(clippy::too_many_lines)]
+
 use std::path::PathBuf;
 
 use crate::answers::Field;

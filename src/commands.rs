@@ -1,6 +1,8 @@
 //! The `render` command's pipeline: answers → validation → secrets → in-memory render.
 //! Shared by `init`, which supplies its answers from prompts.
 
+#![warn(clippy::too_many_lines)]
+
 use std::path::{Path, PathBuf};
 
 use crate::answers::{self, Answers, Field, RawAnswers};

@@ -1,6 +1,8 @@
 //! One error type for the whole tool; each variant knows its exit code (the README's
 //! exit-code table).
 
+#![warn(clippy::too_many_lines)]
+
 use std::fmt;
 use std::path::PathBuf;
 

@@ -1,5 +1,7 @@
 //! The in-memory result of a render: every file of the set, before anything touches the disk.
 
+#![warn(clippy::too_many_lines)]
+
 use std::fmt;
 
 /// What a generated file is; decides its name, its comment syntax and how it is written.

@@ -4,6 +4,8 @@
 //! every value is computed and encoded here (or by a quoting filter), so a template cannot
 //! leak an unencoded secret. Undefined variables are errors (strict mode).
 
+#![warn(clippy::too_many_lines)]
+
 use minijinja::{context, Environment, UndefinedBehavior};
 use serde::Serialize;
 

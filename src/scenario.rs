@@ -3,6 +3,8 @@
 //! password placement), default outputs, wizard questions and help, warnings, next steps and
 //! doctor's recognition of its endpoints. Nothing else in the crate lists the scenarios.
 
+#![warn(clippy::too_many_lines)]
+
 use std::fmt;
 use std::hash::{Hash, Hasher};
 

@@ -6,6 +6,8 @@
 //! where the password is written: `REDIS_PASSWORD` (single-quoted for dotenv and Compose, and it
 //! must survive cable.yml's YAML load) or percent-encoded in `REDIS_URL` userinfo.
 
+#![warn(clippy::too_many_lines)]
+
 use std::io::BufRead;
 use std::path::Path;
 

@@ -1,6 +1,8 @@
 //! POSIX shell words: the one quoter for every command the tool prints for copying (fixes,
 //! next steps) and for values in generated scripts.
 
+#![warn(clippy::too_many_lines)]
+
 use std::path::Path;
 
 /// Characters that need no quoting in a POSIX shell word.

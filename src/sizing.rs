@@ -7,6 +7,8 @@
 //! - each Sidekiq process holds `SIDEKIQ_CONCURRENCY + 10` (internal) `+ 2` (sidekiq_alive)
 //!   `+ min(REDIS_ALFRED_SIZE, SIDEKIQ_CONCURRENCY) + 1`.
 
+#![warn(clippy::too_many_lines)]
+
 use serde::Serialize;
 
 /// Chatwoot's default `REDIS_ALFRED_SIZE`.

@@ -11,6 +11,8 @@
 //! Prompts sit behind the [`Prompter`] trait: [`InquirePrompter`] talks to the terminal, and
 //! the tests drive the same flow with a scripted prompter.
 
+#![warn(clippy::too_many_lines)]
+
 use std::collections::BTreeSet;
 use std::io::{IsTerminal, Write};
 use std::path::Path;
