@@ -145,7 +145,7 @@ fn run_doctor(args: &DoctorArgs) -> Result<u8, Error> {
         OutputFormat::Json => report.to_json(),
         OutputFormat::Text => {
             use std::io::IsTerminal;
-            let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+            let no_color = crate::environment::ProcessEnv::get().no_color();
             report.to_text(std::io::stdout().is_terminal() && !no_color)
         }
     };

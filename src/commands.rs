@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use crate::answers::{self, Answers, Field, RawAnswers};
 use crate::cli::{AnswerFlags, SecretFlags};
+use crate::environment::ProcessEnv;
 use crate::error::{Error, Result};
 use crate::output::RenderSet;
 use crate::render;
@@ -34,7 +35,7 @@ pub fn read_answers_file(path: &Path, explicit: bool) -> Result<RawAnswers> {
 /// Refuses a password inside `--url` given on the command line (shell history, `ps`).
 pub fn check_url_flag(flags: &AnswerFlags) -> Result<()> {
     let Some(url) = &flags.url else { return Ok(()) };
-    let from_env = std::env::var("CHATWOOT_REDIS_URL").ok().as_deref() == Some(url.as_str());
+    let from_env = ProcessEnv::get().answer_url() == Some(url.as_str());
     let has_password = url::Url::parse(url)
         .map(|u| u.password().is_some_and(|p| !p.is_empty()))
         .unwrap_or(false);
@@ -103,8 +104,8 @@ pub fn prepare_with_password(
     let mut secrets = secrets::gather(
         &answers,
         secret_flags,
-        std::env::var("REDIS_PASSWORD").ok(),
-        std::env::var("REDIS_SENTINEL_PASSWORD").ok(),
+        ProcessEnv::get().redis_password().map(str::to_string),
+        ProcessEnv::get().sentinel_password().map(str::to_string),
         out,
         require_secrets && password.is_none(),
     )?;

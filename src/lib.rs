@@ -14,6 +14,7 @@
 //! - `plan`, `write`, `header`, `envfile`: compare with disk, report, write all-or-nothing;
 //!   checksum headers; `.env` merging.
 //! - `chatwoot`, `dotenv`: how Chatwoot's readers read values (dotenv, URLs, cable.yml).
+//! - `environment`: the process environment, read once (`REDIS_PASSWORD`, `NO_COLOR`, `CI`).
 //! - `shell`, `redact`: the one shell quoter and fix-command builder; secret redaction.
 //! - `wizard`: `init`, the interactive (or unattended) questions.
 //! - `doctor`: environment → static checks → live checks → report.
@@ -26,6 +27,7 @@ pub mod commands;
 pub mod doctor;
 pub mod dotenv;
 pub mod envfile;
+pub mod environment;
 pub mod error;
 pub mod header;
 pub mod output;

@@ -73,8 +73,8 @@ pub struct InquirePrompter {
 
 impl InquirePrompter {
     pub fn new() -> Self {
-        let plain = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
-            || !std::io::stderr().is_terminal();
+        let plain =
+            crate::environment::ProcessEnv::get().no_color() || !std::io::stderr().is_terminal();
         InquirePrompter {
             config: if plain {
                 inquire::ui::RenderConfig::empty()
@@ -911,7 +911,7 @@ pub fn next_steps(a: &Answers, set: &RenderSet, out_dir: &Path) -> Vec<String> {
 }
 
 fn ci_set() -> bool {
-    std::env::var_os("CI").is_some_and(|v| !v.is_empty())
+    crate::environment::ProcessEnv::get().ci()
 }
 
 /// `chatwoot-redis init`.
@@ -950,7 +950,9 @@ pub fn run(args: InitArgs, quiet: bool, verbose: bool) -> Result<u8> {
         defaults,
         fixed,
         secret_flags: &args.secrets,
-        env_password: std::env::var("REDIS_PASSWORD").is_ok_and(|p| !p.is_empty()),
+        env_password: crate::environment::ProcessEnv::get()
+            .redis_password()
+            .is_some_and(|p| !p.is_empty()),
         quiet,
         verbose,
     };

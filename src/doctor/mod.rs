@@ -65,9 +65,9 @@ pub fn load_env(source: &EnvSource) -> Result<ChatwootEnv> {
             if local.is_file() {
                 read_env_file(local)
             } else {
-                Ok(ChatwootEnv::from_pairs(std::env::vars_os().filter_map(
-                    |(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)),
-                )))
+                Ok(ChatwootEnv::from_pairs(
+                    crate::environment::ProcessEnv::get().pairs(),
+                ))
             }
         }
     }
