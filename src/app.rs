@@ -42,13 +42,13 @@ fn run(cli: Cli) -> Result<u8, Error> {
             let _ = std::io::stdout().write_all(crate::scenario::describe_all().as_bytes());
             Ok(0)
         }
-        Command::Render(args) => run_render(args, cli.quiet),
+        Command::Render(args) => run_render(args, cli.quiet, cli.verbose),
         Command::Init(args) => crate::wizard::run(args, cli.quiet, cli.verbose),
-        Command::Doctor(args) => run_doctor(&args),
+        Command::Doctor(args) => run_doctor(&args, cli.quiet, cli.verbose),
     }
 }
 
-fn run_render(args: crate::cli::RenderArgs, quiet: bool) -> Result<u8, Error> {
+fn run_render(args: crate::cli::RenderArgs, quiet: bool, verbose: bool) -> Result<u8, Error> {
     // Modes that never show or write secret files need no password.
     let writes = !(args.check || args.diff || args.dry_run || args.stdout);
     let prepared = crate::commands::prepare(
@@ -59,6 +59,9 @@ fn run_render(args: crate::cli::RenderArgs, quiet: bool) -> Result<u8, Error> {
         writes,
     )?;
     let mut stderr = std::io::stderr();
+    if verbose {
+        explain_render(&args, &prepared, &mut stderr);
+    }
     if args.stdout {
         if !quiet {
             for w in &prepared.set.warnings {
@@ -114,13 +117,46 @@ fn run_render(args: crate::cli::RenderArgs, quiet: bool) -> Result<u8, Error> {
     Ok(code)
 }
 
+/// `render -v`: the inputs this render used (never a secret's value).
+fn explain_render(
+    args: &crate::cli::RenderArgs,
+    prepared: &crate::commands::Prepared,
+    w: &mut dyn Write,
+) {
+    let path = crate::commands::answers_path(&args.out, args.answers.as_deref());
+    let state = if path.is_file() {
+        "read"
+    } else {
+        "not present"
+    };
+    let a = &prepared.answers;
+    let outputs: Vec<&str> = a.outputs.iter().map(|o| o.id()).collect();
+    let password = match &prepared.secrets.password {
+        Some((_, origin)) => origin.describe(),
+        None if a.auth == crate::answers::Auth::None => "none (--auth none)",
+        None => "not needed in this mode",
+    };
+    let _ = writeln!(w, "answers file: {} ({state})", path.display());
+    let _ = writeln!(
+        w,
+        "scenario: {}; outputs: {}; endpoint {}:{}{}",
+        a.scenario,
+        outputs.join(", "),
+        a.host,
+        a.port,
+        if a.tls { " (TLS)" } else { "" }
+    );
+    let _ = writeln!(w, "password: {password}");
+    let _ = writeln!(w, "comparing with {}", args.out.display());
+}
+
 /// The command that regenerates this directory, as printed in fixes.
 fn render_command(args: &crate::cli::RenderArgs) -> String {
     crate::shell::render_command(&args.out, args.answers.as_deref())
 }
 
 /// Converts the flags into doctor's options, runs it and prints the report.
-fn run_doctor(args: &DoctorArgs) -> Result<u8, Error> {
+fn run_doctor(args: &DoctorArgs, quiet: bool, verbose: bool) -> Result<u8, Error> {
     if !(args.timeout.is_finite() && args.timeout > 0.0 && args.timeout <= 3600.0) {
         return Err(Error::invalid(
             "--timeout",
@@ -140,7 +176,24 @@ fn run_doctor(args: &DoctorArgs) -> Result<u8, Error> {
         max_connections: args.max_connections,
         answers: args.answers.clone(),
     };
+    if verbose {
+        let env = match &args.env_file {
+            Some(p) => format!("env file {}", p.display()),
+            None if std::path::Path::new(".env").is_file() => "env file ./.env".to_string(),
+            None => "the process environment".to_string(),
+        };
+        let live = if args.offline {
+            "static checks only (--offline)".to_string()
+        } else {
+            format!("static and live checks, {} s per step", args.timeout)
+        };
+        let _ = writeln!(std::io::stderr(), "doctor: reading {env}; {live}");
+    }
     let report = crate::doctor::run(&options)?;
+    // --quiet: a report that found no problem is not printed; the exit code says it.
+    if quiet && report.exit_code() == 0 {
+        return Ok(0);
+    }
     let text = match args.format {
         OutputFormat::Json => report.to_json(),
         OutputFormat::Text => {

@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use crate::answers::Field;
+use crate::answers::{Field, Heading};
 
 use clap::builder::{PossibleValue, StringValueParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -41,6 +41,17 @@ impl TypedValueParser for Suggest {
     }
 }
 
+// `--help` headings (the answers' headings come from their FieldSpec rows).
+const ENDPOINT: &str = Heading::ScenarioAndEndpoint.title();
+const AUTH: &str = Heading::Authentication.title();
+const SENTINEL: &str = Heading::SentinelAndKubernetes.title();
+const SERVER: &str = Heading::SelfHostedServer.title();
+const WORKLOAD: &str = Heading::Workload.title();
+const OUTPUTS: &str = Heading::Outputs.title();
+const SECRETS: &str = Heading::Secrets.title();
+const MODE: &str = "Mode";
+const GLOBAL: &str = "Global";
+
 const ABOUT: &str = "Generate, check and diagnose the Redis side of a Chatwoot deployment";
 
 const AFTER_HELP: &str = "\
@@ -56,11 +67,11 @@ Examples:
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
-    /// Print only errors
-    #[arg(long, short, global = true, conflicts_with = "verbose")]
+    /// Print only errors and what needs attention (doctor: nothing when no problem is found)
+    #[arg(help_heading = GLOBAL, long, short, global = true, conflicts_with = "verbose", display_order = 1000)]
     pub quiet: bool,
-    /// Explain each step (inputs used, files compared)
-    #[arg(long, short, global = true)]
+    /// Explain each step: the inputs used (answers file, password source, environment read)
+    #[arg(help_heading = GLOBAL, long, short, global = true, display_order = 1001)]
     pub verbose: bool,
 }
 
@@ -122,45 +133,45 @@ Examples:
 
 #[derive(Debug, Args)]
 pub struct InitArgs {
-    /// Directory for the answers file and the outputs
-    #[arg(long, value_name = "DIR", default_value = ".")]
-    pub out: PathBuf,
     #[command(flatten)]
     pub answers: AnswerFlags,
+    /// Directory for the answers file and the outputs
+    #[arg(help_heading = OUTPUTS, long, value_name = "DIR", default_value = ".")]
+    pub out: PathBuf,
     #[command(flatten)]
     pub secrets: SecretFlags,
     /// Overwrite files changed by hand since they were generated
-    #[arg(long)]
+    #[arg(help_heading = MODE, long)]
     pub force: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct RenderArgs {
-    /// Directory for the outputs; its chatwoot-redis.yaml is read when present
-    #[arg(long, value_name = "DIR", default_value = ".")]
-    pub out: PathBuf,
-    /// Answers file to read instead of DIR/chatwoot-redis.yaml
-    #[arg(long, value_name = "FILE", env = "CHATWOOT_REDIS_ANSWERS")]
-    pub answers: Option<PathBuf>,
     #[command(flatten)]
     pub answer_flags: AnswerFlags,
+    /// Directory for the outputs; its chatwoot-redis.yaml is read when present
+    #[arg(help_heading = OUTPUTS, long, value_name = "DIR", default_value = ".")]
+    pub out: PathBuf,
+    /// Answers file to read instead of DIR/chatwoot-redis.yaml
+    #[arg(help_heading = OUTPUTS, long, value_name = "FILE", env = "CHATWOOT_REDIS_ANSWERS")]
+    pub answers: Option<PathBuf>,
     #[command(flatten)]
     pub secrets: SecretFlags,
     /// Print the plan (create / update / unchanged per file) and write nothing
-    #[arg(long, group = "mode")]
+    #[arg(help_heading = MODE, long, group = "mode")]
     pub dry_run: bool,
     /// Show what a render would change, as a unified diff; write nothing
-    #[arg(long, group = "mode")]
+    #[arg(help_heading = MODE, long, group = "mode")]
     pub diff: bool,
     /// Write nothing; exit 1 with a diff when a committed output or the answers file is
     /// missing or differs
-    #[arg(long, group = "mode")]
+    #[arg(help_heading = MODE, long, group = "mode")]
     pub check: bool,
     /// Print the rendered files instead of writing them
-    #[arg(long, group = "mode")]
+    #[arg(help_heading = MODE, long, group = "mode")]
     pub stdout: bool,
     /// Overwrite files changed by hand since they were generated
-    #[arg(long)]
+    #[arg(help_heading = MODE, long)]
     pub force: bool,
 }
 
@@ -169,63 +180,63 @@ pub struct RenderArgs {
 #[derive(Debug, Args, Default, Clone)]
 pub struct AnswerFlags {
     /// Deployment scenario (see `chatwoot-redis scenarios`)
-    #[arg(long, value_name = "ID", env = "CHATWOOT_REDIS_SCENARIO", value_parser = Suggest::Scenarios)]
+    #[arg(help_heading = ENDPOINT, long, value_name = "ID", env = "CHATWOOT_REDIS_SCENARIO", value_parser = Suggest::Scenarios)]
     pub scenario: Option<String>,
     /// Redis host Chatwoot connects to
-    #[arg(long, env = "CHATWOOT_REDIS_HOST")]
+    #[arg(help_heading = ENDPOINT, long, env = "CHATWOOT_REDIS_HOST")]
     pub host: Option<String>,
     /// Redis port
-    #[arg(long, env = "CHATWOOT_REDIS_PORT")]
+    #[arg(help_heading = ENDPOINT, long, env = "CHATWOOT_REDIS_PORT")]
     pub port: Option<String>,
     /// ACL user for Chatwoot (Redis 6+ ACLs; the password then goes in REDIS_URL)
-    #[arg(long, env = "CHATWOOT_REDIS_USERNAME")]
+    #[arg(help_heading = AUTH, long, env = "CHATWOOT_REDIS_USERNAME")]
     pub username: Option<String>,
     /// Database number (0-15; not used in Sentinel mode)
-    #[arg(long, env = "CHATWOOT_REDIS_DB")]
+    #[arg(help_heading = ENDPOINT, long, env = "CHATWOOT_REDIS_DB")]
     pub db: Option<String>,
     /// Connect with TLS (rediss://)
-    #[arg(long, overrides_with = "no_tls", env = "CHATWOOT_REDIS_TLS", value_parser = clap::builder::BoolishValueParser::new(), num_args = 0, default_missing_value = "true")]
+    #[arg(help_heading = ENDPOINT, long, overrides_with = "no_tls", env = "CHATWOOT_REDIS_TLS", value_parser = clap::builder::BoolishValueParser::new(), num_args = 0, default_missing_value = "true")]
     pub tls: Option<bool>,
     /// Connect without TLS (redis://)
-    #[arg(long, overrides_with = "tls")]
+    #[arg(help_heading = ENDPOINT, long, overrides_with = "tls")]
     pub no_tls: bool,
     /// TLS certificate verification: peer (check it) or none (self-signed / private CA)
-    #[arg(long, value_name = "MODE", env = "CHATWOOT_REDIS_VERIFY_MODE", value_parser = Suggest::Values(&["peer", "none"]))]
+    #[arg(help_heading = ENDPOINT, long, value_name = "MODE", env = "CHATWOOT_REDIS_VERIFY_MODE", value_parser = Suggest::Values(&["peer", "none"]))]
     pub verify_mode: Option<String>,
     /// Split an existing REDIS_URL into answers (without its password: pass that through
     /// REDIS_PASSWORD or --password-file)
-    #[arg(long, env = "CHATWOOT_REDIS_URL")]
+    #[arg(help_heading = ENDPOINT, long, env = "CHATWOOT_REDIS_URL")]
     pub url: Option<String>,
     /// Sentinels as host:port,host:port (external sentinels)
-    #[arg(long, value_name = "LIST", env = "CHATWOOT_REDIS_SENTINELS")]
+    #[arg(help_heading = SENTINEL, long, value_name = "LIST", env = "CHATWOOT_REDIS_SENTINELS")]
     pub sentinels: Option<String>,
     /// Sentinel master set name
-    #[arg(long, value_name = "NAME", env = "CHATWOOT_REDIS_SENTINEL_MASTER")]
+    #[arg(help_heading = SENTINEL, long, value_name = "NAME", env = "CHATWOOT_REDIS_SENTINEL_MASTER")]
     pub sentinel_master: Option<String>,
     /// Redis server version: 6.2, 7.0, 7.2, 7.4, valkey-7.2, valkey-8
-    #[arg(long, value_name = "V", env = "CHATWOOT_REDIS_VERSION", value_parser = Suggest::Values(&["6.2", "7.0", "7.2", "7.4", "valkey-7.2", "valkey-8"]))]
+    #[arg(help_heading = SERVER, long, value_name = "V", env = "CHATWOOT_REDIS_VERSION", value_parser = Suggest::Values(&["6.2", "7.0", "7.2", "7.4", "valkey-7.2", "valkey-8"]))]
     pub redis_version: Option<String>,
     /// Memory limit for Redis, e.g. 512mb, 2gb
-    #[arg(long, value_name = "SIZE", env = "CHATWOOT_REDIS_MAXMEMORY")]
+    #[arg(help_heading = SERVER, long, value_name = "SIZE", env = "CHATWOOT_REDIS_MAXMEMORY")]
     pub maxmemory: Option<String>,
     /// Puma worker processes in total (WEB_CONCURRENCY x web hosts/pods)
-    #[arg(long, value_name = "N", env = "CHATWOOT_REDIS_WEB_PROCESSES")]
+    #[arg(help_heading = WORKLOAD, long, value_name = "N", env = "CHATWOOT_REDIS_WEB_PROCESSES")]
     pub web_processes: Option<String>,
     /// Threads per Puma process (RAILS_MAX_THREADS)
-    #[arg(long, value_name = "N", env = "CHATWOOT_REDIS_WEB_THREADS")]
+    #[arg(help_heading = WORKLOAD, long, value_name = "N", env = "CHATWOOT_REDIS_WEB_THREADS")]
     pub web_threads: Option<String>,
     /// Sidekiq processes in total
-    #[arg(long, value_name = "N", env = "CHATWOOT_REDIS_SIDEKIQ_PROCESSES")]
+    #[arg(help_heading = WORKLOAD, long, value_name = "N", env = "CHATWOOT_REDIS_SIDEKIQ_PROCESSES")]
     pub sidekiq_processes: Option<String>,
     /// Threads per Sidekiq process (SIDEKIQ_CONCURRENCY)
-    #[arg(long, value_name = "N", env = "CHATWOOT_REDIS_SIDEKIQ_CONCURRENCY")]
+    #[arg(help_heading = WORKLOAD, long, value_name = "N", env = "CHATWOOT_REDIS_SIDEKIQ_CONCURRENCY")]
     pub sidekiq_concurrency: Option<String>,
     /// Connection cap of the Redis plan (e.g. Heroku mini: 20)
-    #[arg(long, value_name = "N", env = "CHATWOOT_REDIS_MAX_CONNECTIONS")]
+    #[arg(help_heading = WORKLOAD, long, value_name = "N", env = "CHATWOOT_REDIS_MAX_CONNECTIONS")]
     pub max_connections: Option<String>,
     /// Outputs: a list replaces the scenario's defaults (env,redis-conf,compose,helm,provider);
     /// +item adds one, -item removes one (e.g. +helm)
-    #[arg(
+    #[arg(help_heading = OUTPUTS,
         long,
         value_name = "LIST",
         env = "CHATWOOT_REDIS_EMIT",
@@ -233,22 +244,22 @@ pub struct AnswerFlags {
     )]
     pub emit: Option<String>,
     /// Helm release name (Kubernetes names)
-    #[arg(long, value_name = "NAME", env = "CHATWOOT_REDIS_RELEASE")]
+    #[arg(help_heading = SENTINEL, long, value_name = "NAME", env = "CHATWOOT_REDIS_RELEASE")]
     pub release: Option<String>,
     /// Kubernetes namespace
-    #[arg(long, value_name = "NS", env = "CHATWOOT_REDIS_NAMESPACE")]
+    #[arg(help_heading = SENTINEL, long, value_name = "NS", env = "CHATWOOT_REDIS_NAMESPACE")]
     pub namespace: Option<String>,
     /// Require a password (password) or run without AUTH (none: loopback or private network only)
-    #[arg(long, value_name = "MODE", env = "CHATWOOT_REDIS_AUTH", value_parser = Suggest::Values(&["password", "none"]))]
+    #[arg(help_heading = AUTH, long, value_name = "MODE", env = "CHATWOOT_REDIS_AUTH", value_parser = Suggest::Values(&["password", "none"]))]
     pub auth: Option<String>,
     /// What Chatwoot sends to external sentinels: same (the Redis password), none, separate
-    #[arg(long, value_name = "MODE", env = "CHATWOOT_REDIS_SENTINEL_AUTH", value_parser = Suggest::Values(&["same", "none", "separate"]))]
+    #[arg(help_heading = SENTINEL, long, value_name = "MODE", env = "CHATWOOT_REDIS_SENTINEL_AUTH", value_parser = Suggest::Values(&["same", "none", "separate"]))]
     pub sentinel_auth: Option<String>,
     /// single-server: directory of redis.conf and redis-secrets.conf on the host
-    #[arg(long, value_name = "DIR", env = "CHATWOOT_REDIS_CONFIG_DIR")]
+    #[arg(help_heading = SERVER, long, value_name = "DIR", env = "CHATWOOT_REDIS_CONFIG_DIR")]
     pub config_dir: Option<String>,
     /// single-server: Redis data directory on the host
-    #[arg(long, value_name = "DIR", env = "CHATWOOT_REDIS_DATA_DIR")]
+    #[arg(help_heading = SERVER, long, value_name = "DIR", env = "CHATWOOT_REDIS_DATA_DIR")]
     pub data_dir: Option<String>,
 }
 
@@ -300,16 +311,16 @@ impl AnswerFlags {
 #[derive(Debug, Args, Default, Clone)]
 pub struct SecretFlags {
     /// Read the Redis password from FILE (first line; REDIS_PASSWORD in the environment also works)
-    #[arg(long, value_name = "FILE", group = "password_source")]
+    #[arg(help_heading = SECRETS, long, value_name = "FILE", group = "password_source")]
     pub password_file: Option<PathBuf>,
     /// Read the Redis password from standard input (first line)
-    #[arg(long, group = "password_source")]
+    #[arg(help_heading = SECRETS, long, group = "password_source")]
     pub password_stdin: bool,
     /// Generate a strong password (letters and digits, 40 characters, from the OS generator)
-    #[arg(long, group = "password_source")]
+    #[arg(help_heading = SECRETS, long, group = "password_source")]
     pub generate_password: bool,
     /// Read the sentinels' password from FILE (REDIS_SENTINEL_PASSWORD in the environment also works)
-    #[arg(long, value_name = "FILE")]
+    #[arg(help_heading = SECRETS, long, value_name = "FILE")]
     pub sentinel_password_file: Option<PathBuf>,
 }
 

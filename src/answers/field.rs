@@ -62,7 +62,7 @@ pub enum Heading {
 }
 
 impl Heading {
-    pub fn title(self) -> &'static str {
+    pub const fn title(self) -> &'static str {
         match self {
             Heading::ScenarioAndEndpoint => "Scenario and endpoint",
             Heading::Authentication => "Authentication",

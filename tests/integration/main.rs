@@ -5,6 +5,7 @@ mod consumers;
 mod doctor;
 mod examples;
 mod fix_command;
+mod globals;
 mod plan;
 mod properties;
 mod provider_scripts;
