@@ -105,3 +105,28 @@ fn render_help_groups_flags_under_headings_with_globals_last() {
     let global = stdout.split("Global:").nth(1).expect("Global heading");
     assert!(global.contains("--quiet") && global.contains("--verbose"));
 }
+
+#[test]
+fn the_harness_is_hermetic_and_every_scenario_has_an_example_that_renders() {
+    use crate::common::{example_answers, example_scenarios, Cmd, SCENARIOS};
+    // Nothing of the runner leaks in: without answers, render lists what is missing.
+    let out = Cmd::new()
+        .args(["render", "--stdout"])
+        .current_dir(&std::env::temp_dir())
+        .run();
+    out.code(2);
+    assert!(out.stderr.contains("missing answers"), "{}", out.stderr);
+
+    let mut listed: Vec<String> = SCENARIOS.iter().map(|s| s.to_string()).collect();
+    listed.sort();
+    assert_eq!(example_scenarios(), listed);
+    for sc in SCENARIOS {
+        let out = Cmd::new()
+            .args(["render", "--stdout", "--answers"])
+            .arg(example_answers(sc))
+            .run();
+        out.code(0);
+        assert!(out.stdout.contains("==> chatwoot-redis.yaml <=="), "{sc}");
+        assert!(out.stdout.contains(&format!("scenario: {sc}")), "{sc}");
+    }
+}
