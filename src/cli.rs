@@ -324,6 +324,53 @@ pub struct SecretFlags {
     pub sentinel_password_file: Option<PathBuf>,
 }
 
+impl SecretFlags {
+    pub fn to_source(&self) -> crate::secrets::PasswordSource {
+        crate::secrets::PasswordSource {
+            password_file: self.password_file.clone(),
+            password_stdin: self.password_stdin,
+            generate_password: self.generate_password,
+            sentinel_password_file: self.sentinel_password_file.clone(),
+        }
+    }
+}
+
+impl RenderArgs {
+    /// The render this command line asks for.
+    pub fn to_request(&self) -> crate::commands::RenderRequest {
+        use crate::commands::RenderMode;
+        crate::commands::RenderRequest {
+            out: self.out.clone(),
+            answers_file: self.answers.clone(),
+            answers: self.answer_flags.to_raw(),
+            passwords: self.secrets.to_source(),
+            mode: if self.check {
+                RenderMode::Check
+            } else if self.diff {
+                RenderMode::Diff
+            } else if self.dry_run {
+                RenderMode::DryRun
+            } else if self.stdout {
+                RenderMode::Stdout
+            } else {
+                RenderMode::Write { force: self.force }
+            },
+        }
+    }
+}
+
+impl InitArgs {
+    /// The wizard run this command line asks for.
+    pub fn to_request(&self) -> crate::wizard::WizardRequest {
+        crate::wizard::WizardRequest {
+            out: self.out.clone(),
+            answers: self.answers.to_raw(),
+            passwords: self.secrets.to_source(),
+            force: self.force,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
     Text,

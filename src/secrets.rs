@@ -9,11 +9,10 @@
 #![warn(clippy::too_many_lines)]
 
 use std::io::BufRead;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::answers::{Answers, Auth, Field, SentinelAuth};
 use crate::chatwoot;
-use crate::cli::SecretFlags;
 use crate::dotenv;
 use crate::error::{Error, Missing, Result};
 
@@ -46,6 +45,19 @@ impl Origin {
             Origin::Prompt => "entered at the prompt",
         }
     }
+}
+
+/// Where the user said the password comes from (never a flag value).
+#[derive(Debug, Clone, Default)]
+pub struct PasswordSource {
+    /// `--password-file FILE`: the first line.
+    pub password_file: Option<PathBuf>,
+    /// `--password-stdin`: the first line of standard input.
+    pub password_stdin: bool,
+    /// `--generate-password`.
+    pub generate_password: bool,
+    /// `--sentinel-password-file FILE`.
+    pub sentinel_password_file: Option<PathBuf>,
 }
 
 /// The secrets of one render.
@@ -158,7 +170,7 @@ pub fn existing_password(out_dir: &Path) -> Option<(String, Origin)> {
 /// (false for `--check`/`--diff`/`--dry-run`, where secret files are skipped).
 pub fn gather(
     answers: &Answers,
-    flags: &SecretFlags,
+    flags: &PasswordSource,
     env_password: Option<String>,
     env_sentinel_password: Option<String>,
     out_dir: &Path,

@@ -18,13 +18,12 @@ use std::io::{IsTerminal, Write};
 use std::path::Path;
 
 use crate::answers::{self, Answers, Auth, Field, RawAnswers, RedisVersion};
-use crate::cli::{InitArgs, SecretFlags};
 use crate::commands::{self, Prepared};
 use crate::error::{Error, Missing, Result, Target};
 use crate::output::{FileKind, RenderSet};
 use crate::plan;
 use crate::scenario::{Output, Scenario};
-use crate::secrets::{self, Origin};
+use crate::secrets::{self, Origin, PasswordSource};
 use crate::sizing;
 
 /// A validator: `Err(message)` is shown at the prompt and the question is asked again.
@@ -190,7 +189,7 @@ pub struct Context<'a> {
     pub defaults: RawAnswers,
     /// Answers given as flags or `CHATWOOT_REDIS_*` variables: fixed, not asked.
     pub fixed: RawAnswers,
-    pub secret_flags: &'a SecretFlags,
+    pub secret_flags: &'a PasswordSource,
     /// `REDIS_PASSWORD` is set in the environment (then it is the password, as in `render`).
     pub env_password: bool,
     pub quiet: bool,
@@ -914,12 +913,23 @@ fn ci_set() -> bool {
     crate::environment::ProcessEnv::get().ci()
 }
 
+/// An `init` run as the command line asked for it (no clap type past this point).
+#[derive(Debug, Clone)]
+pub struct WizardRequest {
+    /// Directory of the answers file and the outputs.
+    pub out: std::path::PathBuf,
+    /// Answers given as flags or CHATWOOT_REDIS_* variables: not asked.
+    pub answers: RawAnswers,
+    pub passwords: PasswordSource,
+    pub force: bool,
+}
+
 /// `chatwoot-redis init`.
-pub fn run(args: InitArgs, quiet: bool, verbose: bool) -> Result<u8> {
+pub fn run(args: WizardRequest, quiet: bool, verbose: bool) -> Result<u8> {
     commands::check_url_flag(&args.answers)?;
     let path = commands::answers_path(&args.out, None);
     let defaults = commands::read_answers_file(&path, false)?;
-    let fixed = args.answers.to_raw();
+    let fixed = args.answers.clone();
     let mut err = std::io::stderr();
     let interactive = std::io::stdin().is_terminal() && !ci_set();
     if !interactive {
@@ -930,7 +940,7 @@ pub fn run(args: InitArgs, quiet: bool, verbose: bool) -> Result<u8> {
         };
         return run_unattended(&args, defaults, fixed, quiet, why);
     }
-    if args.secrets.password_stdin {
+    if args.passwords.password_stdin {
         return Err(Error::Usage(
             "--password-stdin: standard input is the terminal the wizard asks on\n  fix: \
              choose the password at the wizard's prompt, or use --password-file FILE or \
@@ -949,7 +959,7 @@ pub fn run(args: InitArgs, quiet: bool, verbose: bool) -> Result<u8> {
         out_dir: &args.out,
         defaults,
         fixed,
-        secret_flags: &args.secrets,
+        secret_flags: &args.passwords,
         env_password: crate::environment::ProcessEnv::get()
             .redis_password()
             .is_some_and(|p| !p.is_empty()),
@@ -961,7 +971,7 @@ pub fn run(args: InitArgs, quiet: bool, verbose: bool) -> Result<u8> {
     write(&prepared, &args, quiet)
 }
 
-fn write(prepared: &Prepared, args: &InitArgs, quiet: bool) -> Result<u8> {
+fn write(prepared: &Prepared, args: &WizardRequest, quiet: bool) -> Result<u8> {
     let mut out = std::io::stdout().lock();
     let code = plan::execute(
         &prepared.set,
@@ -1026,7 +1036,7 @@ fn missing_line(field: Field, scenario: Option<Scenario>) -> Missing {
 
 /// Every answer that cannot be had without asking. Stops at the scenario (the rest depends
 /// on it). Bad answers are errors of their own.
-fn missing_answers(raw: &RawAnswers, out: &Path, flags: &SecretFlags) -> Result<Vec<Missing>> {
+fn missing_answers(raw: &RawAnswers, out: &Path, flags: &PasswordSource) -> Result<Vec<Missing>> {
     let mut copy = raw.clone();
     let mut lines: Vec<Missing> = Vec::new();
     for _ in 0..8 {
@@ -1085,7 +1095,7 @@ fn missing_answers(raw: &RawAnswers, out: &Path, flags: &SecretFlags) -> Result<
 /// No terminal (or CI): never prompt. Missing answers are listed (exit 2); when every answer
 /// is supplied, render as `render` would.
 fn run_unattended(
-    args: &InitArgs,
+    args: &WizardRequest,
     defaults: RawAnswers,
     fixed: RawAnswers,
     quiet: bool,
@@ -1093,9 +1103,9 @@ fn run_unattended(
 ) -> Result<u8> {
     let mut raw = defaults;
     raw.overlay(&fixed);
-    let missing = missing_answers(&raw, &args.out, &args.secrets)?;
+    let missing = missing_answers(&raw, &args.out, &args.passwords)?;
     let prepared = if missing.is_empty() {
-        match commands::prepare_raw(&args.out, &raw, &args.secrets, true) {
+        match commands::prepare_raw(&args.out, &raw, &args.passwords, true) {
             Ok(p) => Some(p),
             Err(Error::Missing(m)) => return Err(not_prompting(m, why, quiet)),
             Err(e) => return Err(e),

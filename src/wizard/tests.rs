@@ -114,7 +114,7 @@ impl Prompter for Scripted {
     }
 }
 
-fn ctx<'a>(out: &'a Path, flags: &'a SecretFlags) -> Context<'a> {
+fn ctx<'a>(out: &'a Path, flags: &'a PasswordSource) -> Context<'a> {
     let defaults =
         commands::read_answers_file(&commands::answers_path(out, None), false).unwrap_or_default();
     Context {
@@ -129,7 +129,7 @@ fn ctx<'a>(out: &'a Path, flags: &'a SecretFlags) -> Context<'a> {
 }
 
 fn run(out: &Path, script: &[(&'static str, Step)]) -> (Result<Prepared>, Scripted, String) {
-    let flags = SecretFlags::default();
+    let flags = PasswordSource::default();
     let c = ctx(out, &flags);
     let mut p = Scripted::new(script);
     let mut w = Vec::new();
@@ -253,7 +253,7 @@ fn a_bad_answer_is_asked_again_with_the_validator_message() {
 #[test]
 fn answers_given_as_flags_are_not_asked() {
     let dir = tempfile::tempdir().unwrap();
-    let flags = SecretFlags::default();
+    let flags = PasswordSource::default();
     let mut c = ctx(dir.path(), &flags);
     c.fixed.set(Field::Scenario, "azure");
     c.fixed.set(Field::Port, "10000");
@@ -464,7 +464,7 @@ fn another_scenario_on_rerun_starts_from_its_own_defaults() {
 #[test]
 fn unattended_lists_every_missing_answer() {
     let dir = tempfile::tempdir().unwrap();
-    let flags = SecretFlags::default();
+    let flags = PasswordSource::default();
     let lines = missing_answers(&RawAnswers::new(), dir.path(), &flags).unwrap();
     assert_eq!(lines.len(), 1);
     assert!(
@@ -593,7 +593,7 @@ fn kubernetes_rerun_keeps_the_password_of_redis_secret_yaml() {
 #[test]
 fn quiet_keeps_only_the_questions_and_refusals() {
     let dir = tempfile::tempdir().unwrap();
-    let flags = SecretFlags::default();
+    let flags = PasswordSource::default();
     let mut c = ctx(dir.path(), &flags);
     c.quiet = true;
     let mut p = Scripted::new(&[
