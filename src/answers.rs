@@ -13,7 +13,7 @@ use crate::sizing::Workload;
 
 mod field;
 
-pub use field::{Field, FieldSpec, Heading, Kind, FIELD_SPECS};
+pub use field::{Field, Heading, Kind};
 
 /// Drops every answer tied to the previous scenario's Redis (used when the scenario changes).
 pub fn keep_only_portable(raw: &mut RawAnswers) {

@@ -422,4 +422,31 @@ mod tests {
             .collect();
         assert_eq!(ids, crate::scenario::Scenario::ids());
     }
+
+    /// Each answer's flag is listed under the heading its FieldSpec row names.
+    #[test]
+    fn answer_flags_sit_under_their_table_heading() {
+        let cmd = Cli::command();
+        let render = cmd.find_subcommand("render").expect("render");
+        let mut checked = 0;
+        for field in Field::answers() {
+            let Some(arg) = render
+                .get_arguments()
+                .find(|a| a.get_long() == Some(field.name()))
+            else {
+                continue;
+            };
+            assert_eq!(
+                arg.get_help_heading(),
+                Some(field.spec().heading.title()),
+                "--{field}"
+            );
+            checked += 1;
+        }
+        assert_eq!(
+            checked,
+            Field::answers().count(),
+            "every answer is a render flag"
+        );
+    }
 }

@@ -19,24 +19,24 @@
 //! - `wizard`: `init`, the interactive (or unattended) questions.
 //! - `doctor`: environment → static checks → live checks → report.
 
-pub mod answers;
+mod answers;
 pub mod app;
 pub mod chatwoot;
-pub mod cli;
-pub mod commands;
+mod cli;
+mod commands;
 pub mod doctor;
 pub mod dotenv;
 pub mod envfile;
-pub mod environment;
-pub mod error;
+mod environment;
+mod error;
 pub mod header;
 pub mod output;
 pub mod plan;
 pub mod redact;
-pub mod render;
-pub mod scenario;
-pub mod secrets;
-pub mod shell;
-pub mod sizing;
-pub mod wizard;
+mod render;
+mod scenario;
+mod secrets;
+mod shell;
+mod sizing;
+mod wizard;
 pub mod write;
