@@ -28,7 +28,7 @@ pub mod doctor;
 pub mod dotenv;
 pub mod envfile;
 mod environment;
-mod error;
+pub mod error;
 pub mod header;
 pub mod output;
 pub mod plan;
