@@ -93,6 +93,37 @@ pub struct Rules {
     pub records_dirs: bool,
 }
 
+impl Rules {
+    /// A managed service with the common answers: TLS optional (off), AUTH required, Redis
+    /// 7.2, host and port recorded. A scenario states only what differs.
+    pub const MANAGED: Rules = Rules {
+        managed: true,
+        sentinel: false,
+        compose: false,
+        tls: TlsRule::Optional { default: false },
+        private_ca: false,
+        auth_optional: false,
+        default_username: None,
+        default_version: RedisVersion::Redis72,
+        endpoint_from_url: None,
+        password_in_url: false,
+        password_env_only: None,
+        disable_client_command: false,
+        hard_connection_cap: false,
+        record: EndpointRecord::HostPort,
+        records_version: false,
+        records_dirs: false,
+    };
+
+    /// A Redis of the user's own (not managed): no TLS, AUTH required, a redis.conf of ours.
+    pub const SELF_HOSTED: Rules = Rules {
+        managed: false,
+        tls: TlsRule::Never,
+        records_version: true,
+        ..Rules::MANAGED
+    };
+}
+
 /// What a next-step list may ask about the rendered files.
 pub struct StepContext<'a> {
     pub answers: &'a Answers,
@@ -300,22 +331,8 @@ pub(crate) mod throwaway {
     pub struct Throwaway;
 
     static RULES: Rules = Rules {
-        managed: true,
-        sentinel: false,
-        compose: false,
         tls: TlsRule::Always,
-        private_ca: false,
-        auth_optional: false,
-        default_username: None,
-        default_version: RedisVersion::Redis72,
-        endpoint_from_url: None,
-        password_in_url: false,
-        password_env_only: None,
-        disable_client_command: false,
-        hard_connection_cap: false,
-        record: EndpointRecord::HostPort,
-        records_version: false,
-        records_dirs: false,
+        ..Rules::MANAGED
     };
 
     impl ScenarioSpec for Throwaway {

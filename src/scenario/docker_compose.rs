@@ -1,30 +1,19 @@
 //! `docker-compose`: the redis service of Chatwoot's docker-compose.production.yaml.
 
-use super::{EndpointRecord, Output, Rules, ScenarioSpec, StepContext, TlsRule};
+use super::{EndpointRecord, Output, Rules, ScenarioSpec, StepContext};
 use crate::answers::{Field, RedisVersion};
 use crate::chatwoot::SentinelAddr;
 
 pub struct DockerCompose;
 
 static RULES: Rules = Rules {
-    managed: false,
-    sentinel: false,
     compose: true,
-    tls: TlsRule::Never,
-    private_ca: false,
-    auth_optional: false,
-    default_username: None,
     // Upstream's compose file runs redis:alpine (the newest release): an older default could
     // not read its data files.
     default_version: RedisVersion::Redis74,
-    endpoint_from_url: None,
-    password_in_url: false,
     password_env_only: Some("the Compose redis service takes its password from REDIS_PASSWORD"),
-    disable_client_command: false,
-    hard_connection_cap: false,
     record: EndpointRecord::Nothing,
-    records_version: true,
-    records_dirs: false,
+    ..Rules::SELF_HOSTED
 };
 
 impl ScenarioSpec for DockerCompose {

@@ -1,31 +1,20 @@
 //! `kubernetes-sentinel`: the Chatwoot Helm chart with Bitnami Redis + Sentinel, or external
 //! sentinels.
 
-use super::{EndpointRecord, Output, Rules, ScenarioSpec, StepContext, TlsRule};
+use super::{EndpointRecord, Output, Rules, ScenarioSpec, StepContext};
 use crate::answers::{Field, RedisVersion};
 use crate::chatwoot::SentinelAddr;
 
 pub struct KubernetesSentinel;
 
 static RULES: Rules = Rules {
-    managed: false,
     sentinel: true,
-    compose: false,
-    tls: TlsRule::Never,
-    private_ca: false,
-    auth_optional: false,
-    default_username: None,
     default_version: RedisVersion::Redis62,
-    endpoint_from_url: None,
-    password_in_url: false,
     password_env_only: Some(
         "in Sentinel mode Chatwoot reads the password only from REDIS_PASSWORD",
     ),
-    disable_client_command: false,
-    hard_connection_cap: false,
     record: EndpointRecord::Sentinel,
-    records_version: true,
-    records_dirs: false,
+    ..Rules::SELF_HOSTED
 };
 
 impl ScenarioSpec for KubernetesSentinel {

@@ -1,6 +1,6 @@
 //! `single-server`: redis-server on the Chatwoot host (systemd, e.g. a cwctl install).
 
-use super::{EndpointRecord, Output, Rules, ScenarioSpec, StepContext, TlsRule};
+use super::{Output, Rules, ScenarioSpec, StepContext};
 use crate::answers::{Answers, Field, RedisVersion};
 use crate::chatwoot::SentinelAddr;
 use crate::error::{Error, Result};
@@ -9,22 +9,10 @@ use crate::output::FileKind;
 pub struct SingleServer;
 
 static RULES: Rules = Rules {
-    managed: false,
-    sentinel: false,
-    compose: false,
-    tls: TlsRule::Never,
-    private_ca: false,
     auth_optional: true,
-    default_username: None,
     default_version: RedisVersion::Redis70,
-    endpoint_from_url: None,
-    password_in_url: false,
-    password_env_only: None,
-    disable_client_command: false,
-    hard_connection_cap: false,
-    record: EndpointRecord::HostPort,
-    records_version: true,
     records_dirs: true,
+    ..Rules::SELF_HOSTED
 };
 
 impl ScenarioSpec for SingleServer {

@@ -1,30 +1,16 @@
 //! `azure`: Azure Managed Redis, non-clustered. Azure Cache for Redis runs Redis 6.0 and is
 //! refused (Chatwoot's Sidekiq 7 needs 6.2).
 
-use super::super::{EndpointRecord, Output, Rules, ScenarioSpec, TlsRule};
+use super::super::{Output, Rules, ScenarioSpec, TlsRule};
 use super::{normalized_host, ManagedProvider};
-use crate::answers::{Field, RedisVersion};
+use crate::answers::Field;
 use crate::error::{Error, Result};
 
 pub struct Azure;
 
 static RULES: Rules = Rules {
-    managed: true,
-    sentinel: false,
-    compose: false,
     tls: TlsRule::Always,
-    private_ca: false,
-    auth_optional: false,
-    default_username: None,
-    default_version: RedisVersion::Redis72,
-    endpoint_from_url: None,
-    password_in_url: false,
-    password_env_only: None,
-    disable_client_command: false,
-    hard_connection_cap: false,
-    record: EndpointRecord::HostPort,
-    records_version: false,
-    records_dirs: false,
+    ..Rules::MANAGED
 };
 
 /// Azure Cache for Redis (Basic/Standard/Premium), in the public and sovereign clouds.

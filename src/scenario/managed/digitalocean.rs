@@ -1,28 +1,17 @@
 //! `digitalocean`: DigitalOcean Managed Valkey.
 
-use super::super::{EndpointRecord, Output, Rules, ScenarioSpec, TlsRule};
+use super::super::{Output, Rules, ScenarioSpec, TlsRule};
 use super::{normalized_host, ManagedProvider};
 use crate::answers::{Answers, Field, RedisVersion};
 
 pub struct Digitalocean;
 
 static RULES: Rules = Rules {
-    managed: true,
-    sentinel: false,
-    compose: false,
     tls: TlsRule::Always,
-    private_ca: false,
-    auth_optional: false,
     default_username: Some("default"),
     default_version: RedisVersion::Valkey8,
-    endpoint_from_url: None,
     password_in_url: true,
-    password_env_only: None,
-    disable_client_command: false,
-    hard_connection_cap: false,
-    record: EndpointRecord::HostPort,
-    records_version: false,
-    records_dirs: false,
+    ..Rules::MANAGED
 };
 
 /// DigitalOcean serves TLS on 25061; 25060 is its plain-text port.

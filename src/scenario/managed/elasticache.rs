@@ -1,31 +1,19 @@
 //! `elasticache`: AWS ElastiCache, Redis OSS or Valkey, cluster mode disabled.
 
-use super::super::{EndpointRecord, Output, Rules, ScenarioSpec, TlsRule};
+use super::super::{Output, Rules, ScenarioSpec, TlsRule};
 use super::{normalized_host, ManagedProvider};
-use crate::answers::{Answers, Auth, Field, RedisVersion};
+use crate::answers::{Answers, Auth, Field};
 use crate::chatwoot;
 use crate::error::{Error, Result};
 
 pub struct Elasticache;
 
 static RULES: Rules = Rules {
-    managed: true,
-    sentinel: false,
-    compose: false,
     tls: TlsRule::Optional { default: true },
-    private_ca: false,
     auth_optional: true,
-    default_username: None,
-    default_version: RedisVersion::Redis72,
-    endpoint_from_url: None,
-    password_in_url: false,
-    password_env_only: None,
-    disable_client_command: false,
-    hard_connection_cap: false,
-    record: EndpointRecord::HostPort,
     // The engine version picks the parameter-group family of the provider script.
     records_version: true,
-    records_dirs: false,
+    ..Rules::MANAGED
 };
 
 const SUFFIXES: [&str; 2] = [".cache.amazonaws.com", ".cache.amazonaws.com.cn"];

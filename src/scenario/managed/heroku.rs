@@ -1,32 +1,22 @@
 //! `heroku`: Heroku Key-Value Store (the heroku-redis add-on).
 
-use super::super::{EndpointRecord, Output, Rules, ScenarioSpec, TlsRule};
+use super::super::{Output, Rules, ScenarioSpec, TlsRule};
 use super::{normalized_host, ManagedProvider};
-use crate::answers::{Answers, Field, RedisVersion};
+use crate::answers::{Answers, Field};
 use crate::sizing::Budget;
 
 pub struct Heroku;
 
 static RULES: Rules = Rules {
-    managed: true,
-    sentinel: false,
-    compose: false,
     tls: TlsRule::Always,
     // Heroku serves a self-signed certificate.
     private_ca: true,
-    auth_optional: false,
-    default_username: None,
-    default_version: RedisVersion::Redis72,
     endpoint_from_url: Some(
         "port: Heroku gives host and port in REDIS_URL; pass --url (without the password) or --port",
     ),
     password_in_url: true,
-    password_env_only: None,
-    disable_client_command: false,
     hard_connection_cap: true,
-    record: EndpointRecord::HostPort,
-    records_version: false,
-    records_dirs: false,
+    ..Rules::MANAGED
 };
 
 impl ScenarioSpec for Heroku {

@@ -1,29 +1,17 @@
 //! `memorystore`: Google Cloud Memorystore for Redis (not Memorystore Cluster).
 
-use super::super::{EndpointRecord, Output, Rules, ScenarioSpec, TlsRule};
+use super::super::{Output, Rules, ScenarioSpec};
 use super::{normalized_host, ManagedProvider};
-use crate::answers::{Answers, Field, RedisVersion};
+use crate::answers::{Answers, Field};
 
 pub struct Memorystore;
 
 static RULES: Rules = Rules {
-    managed: true,
-    sentinel: false,
-    compose: false,
-    tls: TlsRule::Optional { default: false },
     private_ca: true,
     auth_optional: true,
-    default_username: None,
-    default_version: RedisVersion::Redis72,
-    endpoint_from_url: None,
-    password_in_url: false,
-    password_env_only: None,
     // Memorystore blocks CLIENT: Chatwoot must not send CLIENT SETNAME.
     disable_client_command: true,
-    hard_connection_cap: false,
-    record: EndpointRecord::HostPort,
-    records_version: false,
-    records_dirs: false,
+    ..Rules::MANAGED
 };
 
 /// Memorystore's in-transit encryption port.
