@@ -128,22 +128,25 @@ impl Report {
                 text.to_string()
             }
         };
+        // Server text never reaches a terminal raw: control characters and escapes are shown
+        // as \u{…} (JSON escapes them by itself).
+        let p = crate::redact::printable;
         let t = &self.target;
         let mut out = String::new();
         out.push_str(&paint("1", "chatwoot-redis doctor"));
         out.push_str(&format!(
             " — {} mode, REDIS_URL {}{} (from the {}){}\n\n",
             t.mode,
-            t.redis_url,
+            p(&t.redis_url),
             match &t.sentinels {
                 Some(s) => format!(
                     ", sentinels {} master {}",
-                    s.join(","),
-                    t.master_name.as_deref().unwrap_or("?")
+                    p(&s.join(",")),
+                    p(t.master_name.as_deref().unwrap_or("?"))
                 ),
                 None => String::new(),
             },
-            t.env_source,
+            p(&t.env_source),
             if t.offline {
                 ", offline: static checks only"
             } else {
@@ -159,12 +162,12 @@ impl Report {
             out.push_str(&format!(
                 "{} {} [{}]\n",
                 paint(code, label),
-                f.title,
+                p(&f.title),
                 paint("2", f.id)
             ));
             for (name, text) in [("observed", &f.observed), ("why", &f.why), ("fix", &f.fix)] {
                 if !text.is_empty() && (f.severity != Severity::Info || name != "why") {
-                    out.push_str(&format!("        {name}: {text}\n"));
+                    out.push_str(&format!("        {name}: {}\n", p(text)));
                 }
             }
         }
