@@ -1031,6 +1031,30 @@ mod tests {
         rejected_connections:0\r\n# Replication\r\nrole:master\r\n# Cluster\r\ncluster_enabled:0\r\n";
 
     #[test]
+    fn the_run_limit_is_five_steps_at_most_a_minute_more_than_one() {
+        let secs = |s: f64| run_limit(Duration::from_secs_f64(s)).as_secs_f64();
+        assert_eq!(secs(1.0), 5.0);
+        assert_eq!(secs(3.0), 15.0);
+        assert_eq!(secs(20.0), 80.0);
+        assert_eq!(secs(3600.0), 3660.0);
+        let f = deadline_hit(Duration::from_secs(3));
+        assert_eq!(f.id, "run-deadline");
+        assert!(f.title.contains("overall deadline of 15 s"), "{}", f.title);
+    }
+
+    #[test]
+    fn replies_are_described_as_text_never_as_bytes() {
+        let r = Reply::Array(Some(vec![
+            Reply::Bulk(Some(b"secret".to_vec())),
+            Reply::Int(3),
+            Reply::Bulk(None),
+        ]));
+        assert_eq!(describe(&r), "[\"secret\", :3, nil] (3 element(s))");
+        let many = Reply::Array(Some(vec![Reply::Int(1); 20]));
+        assert!(describe(&many).ends_with(", …] (20 element(s))"));
+    }
+
+    #[test]
     fn healthy_server_gives_infos_only() {
         let f = judge(HEALTHY, Some(55));
         assert!(f.iter().all(|f| f.severity == Severity::Info), "{f:?}");
