@@ -2,6 +2,7 @@
 
 pub mod answers;
 pub mod app;
+pub mod bounded;
 pub mod chatwoot;
 pub mod cli;
 pub mod commands;
