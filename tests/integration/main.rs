@@ -7,5 +7,7 @@ mod examples;
 mod plan;
 mod properties;
 mod provider_scripts;
+mod real_servers;
 mod render_cli;
+mod tools;
 mod wizard;
