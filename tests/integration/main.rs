@@ -4,6 +4,8 @@ mod common;
 mod consumers;
 mod doctor;
 mod examples;
+mod helm_chart;
+mod k8s;
 mod plan;
 mod properties;
 mod provider_scripts;
