@@ -90,15 +90,17 @@ fn render_tool(args: &[&str], password: &str) -> tempfile::TempDir {
 /// `helm template RELEASE CHART -n NS -f values.redis.yaml`: the chart needs no network.
 fn helm_template(release: &str, namespace: &str, values: &Path) -> String {
     let chart = reference("chatwoot-chart-2.0.23");
+    // helm's own directories in a scratch place: nothing read from or left in $HOME.
+    let home = tempfile::tempdir().expect("tempdir");
     let (code, out, err) = run(Command::new(helm())
         .arg("template")
         .arg(release)
         .arg(&chart)
         .args(["-n", namespace, "-f"])
         .arg(values)
-        .env("HELM_CACHE_HOME", values.with_file_name(".helm-cache"))
-        .env("HELM_CONFIG_HOME", values.with_file_name(".helm-config"))
-        .env("HELM_DATA_HOME", values.with_file_name(".helm-data")));
+        .env("HELM_CACHE_HOME", home.path().join("cache"))
+        .env("HELM_CONFIG_HOME", home.path().join("config"))
+        .env("HELM_DATA_HOME", home.path().join("data")));
     assert_eq!(
         code,
         0,
@@ -392,6 +394,8 @@ fn bundled_sentinel_reaches_every_chatwoot_pod_through_the_real_chart() {
         let master = case.master.unwrap_or("mymaster");
         let label = format!("release {} in {}", r.release, r.namespace);
         let fullname = format!("{}-chatwoot-redis", r.release);
+        let problems = name_problems(&r.cluster);
+        assert!(problems.is_empty(), "{label}: {problems:#?}");
 
         // The Redis side: three nodes, each with redis and sentinel, the password from our Secret.
         let sts = r
@@ -538,8 +542,6 @@ fn bundled_sentinel_reaches_every_chatwoot_pod_through_the_real_chart() {
                 doctor_accepts(env, &at);
             }
         }
-        let problems = name_problems(&r.cluster);
-        assert!(problems.is_empty(), "{label}: {problems:#?}");
         files.push(r.path("chart-render.yaml"));
         files.push(r.path("redis-secret.yaml"));
         keep.push(r);
@@ -696,5 +698,43 @@ fn external_redis_reaches_every_chatwoot_pod_as_the_env_file_does() {
         files.push(r.path("redis-secret.yaml"));
         keep.push(r);
     }
+    validate_strict(&files);
+}
+
+#[test]
+fn committed_helm_examples_render_through_the_real_chart() {
+    // examples/ are read by their consumer too, not only compared with the tool's output.
+    // Their Secrets are not committed: the render is checked, not the pods' environment.
+    let mut files = Vec::new();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let out = tempfile::tempdir().expect("tempdir");
+    for scenario in SCENARIOS {
+        let values = root.join(scenario).join("values.redis.yaml");
+        if !values.exists() {
+            continue;
+        }
+        let answers = std::fs::read_to_string(root.join(scenario).join("chatwoot-redis.yaml"))
+            .expect("answers file");
+        let field = |k: &str| {
+            answers
+                .lines()
+                .find_map(|l| l.strip_prefix(&format!("{k}: ")))
+                .map(|v| v.trim().trim_matches('"').to_string())
+        };
+        let release = field("release").unwrap_or_else(|| "chatwoot".to_string());
+        let namespace = field("namespace").unwrap_or_else(|| "chatwoot".to_string());
+        let rendered = helm_template(&release, &namespace, &values);
+        let mut cluster = Cluster::new(&namespace);
+        cluster.add(&rendered);
+        let problems = name_problems(&cluster);
+        assert!(problems.is_empty(), "examples/{scenario}: {problems:#?}");
+        let path = out.path().join(format!("{scenario}.yaml"));
+        std::fs::write(&path, rendered).expect("write");
+        files.push(path);
+    }
+    assert!(
+        files.len() >= 2,
+        "kubernetes-sentinel and elasticache have Helm examples"
+    );
     validate_strict(&files);
 }
