@@ -717,3 +717,71 @@ fn redis_6_2_refuses_a_7_0_config_so_the_line_check_can_fail() {
     assert!(!out.status.success(), "6.2 started a 7.0 config:\n{text}");
     assert!(text.contains("Bad directive"), "{text}");
 }
+
+#[test]
+fn committed_redis_conf_examples_fit_their_line() {
+    // examples/ are read by their consumer: each redis.conf against its line's directive list,
+    // and on a real server of the line where one installs (paths adapted to a scratch
+    // directory; the secrets file, not committed, holds a test password).
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut started = 0;
+    for scenario in ["single-server", "docker-compose"] {
+        let dir = root.join(scenario);
+        let answers = read(&dir, "chatwoot-redis.yaml");
+        let version = answers
+            .lines()
+            .find_map(|l| l.strip_prefix("redis-version: "))
+            .map(|v| v.trim().trim_matches('"').to_string())
+            .unwrap_or_else(|| panic!("examples/{scenario}: no redis-version in the answers"));
+        let l = line(&version);
+        let conf = read(&dir, "redis.conf");
+        if let Some(file) = l.reference {
+            let unknown = unknown_directives(&emitted_directives(&conf), &reference_set(file));
+            assert!(
+                unknown.is_empty(),
+                "examples/{scenario} ({version}) emits {unknown:?}, not in {file}"
+            );
+        }
+        let Some((server, want)) = &l.server else {
+            continue;
+        };
+        let scratch = tempfile::tempdir().expect("tempdir");
+        let pw = "Example0Server0Password0abcdefghi";
+        let secrets = scratch.path().join("redis-secrets.conf");
+        std::fs::write(&secrets, format!("requirepass {pw}\n")).expect("secrets");
+        let adapted: String = conf
+            .lines()
+            .map(|line| {
+                if line.starts_with("include ") {
+                    format!("include {}", secrets.display())
+                } else if line.starts_with("dir ") {
+                    format!("dir {}", scratch.path().display())
+                } else {
+                    line.to_string()
+                }
+            })
+            .map(|line| line + "\n")
+            .collect();
+        let conf_path = scratch.path().join("redis.conf");
+        std::fs::write(&conf_path, &adapted).expect("conf");
+        let port = free_port();
+        let port_s = port.to_string();
+        let mut args = vec![conf_path.to_str().expect("utf-8"), "--port", &port_s];
+        if scenario == "docker-compose" {
+            // The container's command adds the password; bind loopback here.
+            args.extend(["--requirepass", pw, "--bind", "127.0.0.1"]);
+        }
+        let _server = start_server(
+            server,
+            &args,
+            port,
+            None,
+            Some(pw),
+            &scratch.path().join("server.log"),
+        );
+        assert_chatwoot_settings(port, None, pw, &conf, &format!("examples/{scenario}"), want);
+        started += 1;
+    }
+    // The single-server example is on Redis 7.0 (Debian's server).
+    assert!(started >= 1);
+}
