@@ -44,7 +44,6 @@ ruby -e 'require "dotenv"' 2>/dev/null || missing+=(ruby-dotenv)
 ruby -e 'require "redis"' 2>/dev/null || missing+=(ruby-redis)
 command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || missing+=(haproxy)
 command -v shellcheck >/dev/null || missing+=(shellcheck)
-[ -x /usr/bin/time ] || missing+=(time)
 command -v python3 >/dev/null || missing+=(python3 python3-pip)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
