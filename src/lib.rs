@@ -15,12 +15,14 @@
 //!   checksum headers; `.env` merging.
 //! - `chatwoot`, `dotenv`: how Chatwoot's readers read values (dotenv, URLs, cable.yml).
 //! - `environment`: the process environment, read once (`REDIS_PASSWORD`, `NO_COLOR`, `CI`).
+//! - `bounded`: reads of input files with a size cap, regular files only.
 //! - `shell`, `redact`: the one shell quoter and fix-command builder; secret redaction.
 //! - `wizard`: `init`, the interactive (or unattended) questions.
 //! - `doctor`: environment → static checks → live checks → report.
 
 mod answers;
 pub mod app;
+pub mod bounded;
 pub mod chatwoot;
 mod cli;
 mod commands;
