@@ -43,6 +43,7 @@ if ! compose_v2; then
   exit 1
 fi
 
+bash scripts/setup-provider-clis.sh  # AWS, Google Cloud, Heroku, Azure CLIs, shellcheck
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
 cargo test --locked

@@ -6,6 +6,7 @@ mod doctor;
 mod examples;
 mod plan;
 mod properties;
+mod provider_clis;
 mod provider_scripts;
 mod render_cli;
 mod wizard;
