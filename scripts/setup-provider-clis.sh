@@ -39,7 +39,10 @@ venv_tool() { # venv_tool NAME PACKAGE...: a virtual environment with the packag
   local name=$1
   shift
   echo "installing: $* (PyPI, $dir/$name)"
-  $sudo python3 -m venv "$dir/$name"
+  if ! $sudo python3 -m venv "$dir/$name"; then
+    apt_install python3-venv # Debian's python3 ships venv separately
+    $sudo python3 -m venv "$dir/$name"
+  fi
   $sudo "$dir/$name/bin/python" -m pip install --quiet --disable-pip-version-check "$@"
 }
 

@@ -21,6 +21,7 @@ const PASSWORD: &str = "Provider0Clis0Password0abcdef";
 pub struct Recorder {
     _guard: Guard,
     log: PathBuf,
+    rules: PathBuf,
     pub port: u16,
     pub scheme: &'static str,
     _dir: tempfile::TempDir,
@@ -84,6 +85,7 @@ impl Recorder {
         Recorder {
             _guard: guard,
             log,
+            rules: rules_path,
             port,
             scheme: if tls { "https" } else { "http" },
             _dir: dir,
@@ -109,6 +111,13 @@ impl Recorder {
             );
         }
         all
+    }
+
+    /// Replaces the rules (the recorder reads them for each request).
+    pub fn set_rules(&self, rules: &Value) {
+        let tmp = self.rules.with_extension("tmp");
+        std::fs::write(&tmp, rules.to_string()).expect("rules");
+        std::fs::rename(&tmp, &self.rules).expect("rules");
     }
 
     /// Forgets what was recorded (between two runs against one recorder).
@@ -957,56 +966,74 @@ fn check_azure_bodies(bodies: &[String]) {
     );
 }
 
-fn run_azure_case(
-    dir: &Path,
-    policy: &str,
-    keys: &str,
-    extra: &[(&str, &str)],
-) -> (i32, String, Vec<String>) {
-    let rec = Recorder::start(&azure_rules(policy, keys), true);
-    let home = tempfile::tempdir().expect("tmp");
-    let login = azure_login(&rec, home.path());
-    rec.clear();
-    let mut env: Vec<(&str, &str)> = login
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    env.push(("AZURE_RESOURCE_GROUP", "rg1"));
-    env.extend_from_slice(extra);
-    let (code, out, err) = run_settings(dir, home.path(), &env);
-    let reqs = rec.requests();
-    assert!(
-        !reqs.is_empty(),
-        "az sent nothing to the recorder: {out}{err}"
-    );
-    let db_get = reqs
-        .iter()
-        .filter(|q| {
-            q["method"] == "GET"
-                && q["path"]
-                    .as_str()
-                    .is_some_and(|p| p.contains("/databases/default?"))
-        })
-        .count();
-    assert_eq!(db_get, 1, "the database is read once: {reqs:?}");
-    for q in reqs.iter().filter(|q| {
-        q["path"]
-            .as_str()
-            .is_some_and(|p| p.starts_with("/subscriptions/"))
-    }) {
-        let auth = q["headers"]["authorization"].as_str().unwrap_or_default();
-        assert!(
-            auth.starts_with("Bearer "),
-            "ARM requests carry the token: {q}"
-        );
+/// The recorder and a logged-in az for several runs of the Azure script.
+struct Azure {
+    rec: Recorder,
+    home: tempfile::TempDir,
+    login: Vec<(String, String)>,
+}
+
+impl Azure {
+    fn new() -> Azure {
+        let rec = Recorder::start(&azure_rules("NoCluster", "Enabled"), true);
+        let home = tempfile::tempdir().expect("tmp");
+        let login = azure_login(&rec, home.path());
+        Azure { rec, home, login }
     }
-    let patches: Vec<String> = reqs
-        .iter()
-        .filter(|q| q["method"] == "PATCH")
-        .map(|q| q["body"].as_str().unwrap_or_default().to_string())
-        .collect();
-    check_azure_bodies(&patches);
-    (code, format!("{out}{err}"), patches)
+
+    /// Runs the script against a database with this policy and access-key setting; returns
+    /// (exit, output, PATCH bodies), the bodies checked against the service model.
+    fn run(
+        &self,
+        dir: &Path,
+        policy: &str,
+        keys: &str,
+        extra: &[(&str, &str)],
+    ) -> (i32, String, Vec<String>) {
+        self.rec.set_rules(&azure_rules(policy, keys));
+        self.rec.clear();
+        let mut env: Vec<(&str, &str)> = self
+            .login
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        env.push(("AZURE_RESOURCE_GROUP", "rg1"));
+        env.extend_from_slice(extra);
+        let (code, out, err) = run_settings(dir, self.home.path(), &env);
+        let reqs = self.rec.requests();
+        assert!(
+            !reqs.is_empty(),
+            "az sent nothing to the recorder: {out}{err}"
+        );
+        let db_get = reqs
+            .iter()
+            .filter(|q| {
+                q["method"] == "GET"
+                    && q["path"]
+                        .as_str()
+                        .is_some_and(|p| p.contains("/databases/default?"))
+            })
+            .count();
+        assert_eq!(db_get, 1, "the database is read once: {reqs:?}");
+        for q in reqs.iter().filter(|q| {
+            q["path"]
+                .as_str()
+                .is_some_and(|p| p.starts_with("/subscriptions/"))
+        }) {
+            let auth = q["headers"]["authorization"].as_str().unwrap_or_default();
+            assert!(
+                auth.starts_with("Bearer "),
+                "ARM requests carry the token: {q}"
+            );
+        }
+        let patches: Vec<String> = reqs
+            .iter()
+            .filter(|q| q["method"] == "PATCH")
+            .map(|q| q["body"].as_str().unwrap_or_default().to_string())
+            .collect();
+        check_azure_bodies(&patches);
+        (code, format!("{out}{err}"), patches)
+    }
 }
 
 fn json_of(s: &str) -> Value {
@@ -1022,8 +1049,8 @@ fn azure_script_with_the_real_az_checks_clustering_and_access_keys_then_sets_noe
         "--host",
         "cw.westeurope.redis.azure.net",
     ]);
-
-    let (code, out, patches) = run_azure_case(
+    let az = Azure::new();
+    let (code, out, patches) = az.run(
         r.path(),
         "NoCluster",
         "Enabled",
@@ -1040,7 +1067,7 @@ fn azure_script_with_the_real_az_checks_clustering_and_access_keys_then_sets_noe
     );
 
     // EnterpriseCluster: warned with the reason, still configured.
-    let (code, out, patches) = run_azure_case(r.path(), "EnterpriseCluster", "Enabled", &[]);
+    let (code, out, patches) = az.run(r.path(), "EnterpriseCluster", "Enabled", &[]);
     assert_eq!(code, 0, "{out}");
     assert!(
         out.contains("CROSSSLOT") && out.contains("BRPOP") && out.contains("NoCluster"),
@@ -1053,21 +1080,21 @@ fn azure_script_with_the_real_az_checks_clustering_and_access_keys_then_sets_noe
     );
 
     // OSSCluster is refused; disabled access keys are refused with the fix, or enabled on request.
-    let (code, out, patches) = run_azure_case(r.path(), "OSSCluster", "Enabled", &[]);
+    let (code, out, patches) = az.run(r.path(), "OSSCluster", "Enabled", &[]);
     assert_eq!(code, 1, "{out}");
     assert!(
         out.contains("OSSCluster") && out.contains("NoCluster"),
         "{out}"
     );
     assert!(patches.is_empty(), "{patches:?}");
-    let (code, out, patches) = run_azure_case(r.path(), "NoCluster", "Disabled", &[]);
+    let (code, out, patches) = az.run(r.path(), "NoCluster", "Disabled", &[]);
     assert_eq!(code, 1, "{out}");
     assert!(
         out.contains("Entra ID") && out.contains("ENABLE_ACCESS_KEYS=yes"),
         "{out}"
     );
     assert!(patches.is_empty(), "{patches:?}");
-    let (code, out, patches) = run_azure_case(
+    let (code, out, patches) = az.run(
         r.path(),
         "NoCluster",
         "Disabled",

@@ -2,7 +2,7 @@
 """A recording HTTP(S) endpoint on loopback for the provider CLI tests.
 
 Every request is appended to the log as one JSON line (method, path, lower-cased headers,
-body). The answer is the first rule (from the rules file) whose method, path and body regular
+body). The answer is the first rule (from the rules file, read again for each request) whose method, path and body regular
 expressions match; an unmatched request gets 599 and is logged with "unrouted": true.
 Placeholders in answers: {base} (this server's URL, ending in /), {jwt} (an unsigned token),
 {exp} (an expiry one hour ahead, epoch seconds). Listens on 127.0.0.1 only, on a port the
@@ -46,8 +46,6 @@ def main():
     ap.add_argument("--cert")
     ap.add_argument("--key")
     args = ap.parse_args()
-    with open(args.rules) as f:
-        rules = json.load(f)
     lock = threading.Lock()
     scheme = "https" if args.cert else "http"
 
@@ -80,6 +78,8 @@ def main():
                 "headers": {k.lower(): v for k, v in self.headers.items()},
                 "body": body,
             }
+            with open(args.rules) as f:  # read per request: the test may swap the rules
+                rules = json.load(f)
             answer = None
             for rule in rules:
                 if rule.get("method", self.command) != self.command:
