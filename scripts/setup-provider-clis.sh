@@ -2,7 +2,7 @@
 # Installs the providers' real command-line tools that tests/integration/provider_clis.rs runs
 # the generated redis-settings.sh scripts with (against a recording loopback endpoint), and
 # the shellcheck linter. Each tool is installed only when missing, so a second run takes about a second.
-#   shellcheck, curl        Debian packages
+#   curl, shellcheck        Debian packages
 #   aws                     PyPI awscli (AWS CLI v1), in its own virtual environment
 #   gcloud                  Debian google-cloud-cli
 #   heroku                  npm heroku
