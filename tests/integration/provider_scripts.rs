@@ -1,6 +1,7 @@
 //! Provider scripts before any cloud call: they stop, naming the variable to set, when an
 //! identifier is missing, and they send nothing then (the real CLIs are on PATH and pointed at
-//! a recorder, which must stay empty). The committed examples are shellcheck-clean.
+//! a recorder, which must stay empty). The committed examples and the script that installs
+//! the CLIs are shellcheck-clean.
 //! The runs against the providers' real CLIs are in provider_clis.rs.
 
 use std::path::Path;
@@ -101,4 +102,5 @@ fn committed_example_scripts_are_shellcheck_clean() {
         }
     }
     assert_eq!(checked, 5, "one provider script per managed scenario");
+    shellcheck(&Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/setup-provider-clis.sh"));
 }
