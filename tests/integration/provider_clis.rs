@@ -710,7 +710,31 @@ fn heroku_rules() -> Value {
          "json": {"maxmemory_policy": {"value": "noeviction", "values": {"noeviction": "return errors when memory limit is reached"}}}},
         {"method": "PATCH", "path": "^/apps/cw-app/config-vars$", "json": {}},
         {"method": "GET", "path": "^/apps/cw-app/releases", "json": [{"version": 7}]},
+        {"path": "^/analytics", "json": {}},
     ])
+}
+
+/// The Heroku CLI with a fake API key; the platform API, the data (Key-Value Store) API and
+/// the CLI's analytics all go to the recorder; telemetry and update checks are off.
+fn run_heroku(dir: &Path, rec: &Recorder, home: &Path) -> (i32, String, String) {
+    let h = home.display().to_string();
+    run_settings(
+        dir,
+        home,
+        &[
+            ("HEROKU_APP", "cw-app"),
+            ("HEROKU_API_KEY", "fake-heroku-api-key"),
+            ("HEROKU_HOST", &rec.url()),
+            ("HEROKU_DATA_HOST", "127.0.0.1"),
+            ("HEROKU_ANALYTICS_URL", &format!("{}/analytics", rec.url())),
+            ("DISABLE_TELEMETRY", "true"),
+            ("HEROKU_SKIP_NEW_VERSION_CHECK", "1"),
+            ("HEROKU_DISABLE_AUTOUPDATE", "1"),
+            ("XDG_CONFIG_HOME", &format!("{h}/config")),
+            ("XDG_DATA_HOME", &format!("{h}/data")),
+            ("XDG_CACHE_HOME", &format!("{h}/cache")),
+        ],
+    )
 }
 
 #[test]
@@ -733,29 +757,14 @@ fn heroku_script_with_the_real_heroku_cli_sets_noeviction_and_config_vars() {
     );
     let rec = Recorder::start(&heroku_rules(), false);
     let home = tempfile::tempdir().expect("tmp");
-    let h = home.path().display().to_string();
-    let (code, out, err) = run_settings(
-        r.path(),
-        home.path(),
-        &[
-            ("HEROKU_APP", "cw-app"),
-            ("HEROKU_API_KEY", "fake-heroku-api-key"),
-            ("HEROKU_HOST", &rec.url()),
-            ("HEROKU_DATA_HOST", "127.0.0.1"),
-            ("HEROKU_SKIP_NEW_VERSION_CHECK", "1"),
-            ("HEROKU_DISABLE_AUTOUPDATE", "1"),
-            ("XDG_CONFIG_HOME", &format!("{h}/config")),
-            ("XDG_DATA_HOME", &format!("{h}/data")),
-            ("XDG_CACHE_HOME", &format!("{h}/cache")),
-        ],
-    );
+    let (code, out, err) = run_heroku(r.path(), &rec, home.path());
     assert_eq!(code, 0, "{out}{err}");
     let reqs = rec.requests();
     assert!(
         !reqs.is_empty(),
         "heroku sent nothing to the recorder: {err}"
     );
-    for q in &reqs {
+    for q in reqs.iter().filter(|q| q["path"] != "/analytics") {
         assert_eq!(
             q["headers"]["authorization"], "Bearer fake-heroku-api-key",
             "{q}"
@@ -1191,17 +1200,7 @@ fn a_misspelled_flag_or_parameter_fails_with_the_real_clis() {
     misspell(r.path(), "--policy noeviction", "--polcy noeviction");
     let rec = Recorder::start(&heroku_rules(), false);
     let home = tempfile::tempdir().expect("tmp");
-    let (code, out, err) = run_settings(
-        r.path(),
-        home.path(),
-        &[
-            ("HEROKU_APP", "cw-app"),
-            ("HEROKU_API_KEY", "fake-heroku-api-key"),
-            ("HEROKU_HOST", &rec.url()),
-            ("HEROKU_DATA_HOST", "127.0.0.1"),
-            ("HEROKU_SKIP_NEW_VERSION_CHECK", "1"),
-        ],
-    );
+    let (code, out, err) = run_heroku(r.path(), &rec, home.path());
     assert_ne!(code, 0, "{out}{err}");
     assert!(
         rec.requests().iter().all(|q| q["method"] != "PATCH"),
