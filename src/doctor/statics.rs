@@ -1,8 +1,9 @@
 //! Static checks: every trap of the facts file that can be seen in the environment alone.
 
+use crate::chatwoot::psych::{cable_yaml, CableYaml};
 use crate::chatwoot::{
-    cable_yaml_definitely_changes, check_cable_yaml_password, detect_provider, parse_ruby_integer,
-    ManagedProvider, UrlScheme, IGNORED_ENV_KEYS, REDIS_ENV_KEYS,
+    detect_provider, parse_ruby_integer, ManagedProvider, UrlScheme, IGNORED_ENV_KEYS,
+    REDIS_ENV_KEYS,
 };
 use crate::dotenv::Substitution;
 use crate::redact::redact_url;
@@ -233,8 +234,22 @@ fn password(env: &ChatwootEnv, settings: &Settings, out: &mut Vec<Finding>) {
     let fix = "Use a password of letters and digits starting with a letter (32+ characters; \
                `chatwoot-redis render --generate-password` makes one) and set it on the Redis \
                server and in REDIS_PASSWORD.";
-    if let Some(change) = cable_yaml_definitely_changes(pw) {
-        out.push(
+    // Psych's own rules (YAML 1.1 as Ruby 3.3 loads it): what works is not flagged.
+    match cable_yaml(pw) {
+        CableYaml::Error(change) => out.push(
+            Finding::error(
+                "password-cable-yaml",
+                "REDIS_PASSWORD breaks config/cable.yml: Psych raises and Chatwoot does not boot",
+            )
+            .observed(format!("{}: {change}", env.locate("REDIS_PASSWORD")))
+            .why(why)
+            .fix(fix),
+        ),
+        CableYaml::Changed {
+            why: change,
+            sends_same: false,
+            ..
+        } => out.push(
             Finding::error(
                 "password-cable-yaml",
                 "REDIS_PASSWORD does not survive config/cable.yml: ActionCable gets another password",
@@ -242,21 +257,8 @@ fn password(env: &ChatwootEnv, settings: &Settings, out: &mut Vec<Finding>) {
             .observed(format!("{}: {change}", env.locate("REDIS_PASSWORD")))
             .why(why)
             .fix(fix),
-        );
-    } else if let Err(problem) = check_cable_yaml_password(pw) {
-        out.push(
-            Finding::warning(
-                "password-cable-yaml",
-                "REDIS_PASSWORD may not survive config/cable.yml's YAML load",
-            )
-            .observed(format!(
-                "{}: {} (YAML may keep this one; letters and digits are certain)",
-                env.locate("REDIS_PASSWORD"),
-                problem.0
-            ))
-            .why(why)
-            .fix(fix),
-        );
+        ),
+        CableYaml::Kept | CableYaml::Changed { .. } => {}
     }
     if pw.chars().count() < 16 {
         out.push(
@@ -824,18 +826,32 @@ mod tests {
             "password-cable-yaml",
             Severity::Error,
         );
-        // Psych keeps these, but they are outside the always-safe set.
-        assert_finding(
-            "REDIS_PASSWORD='abc def'\n",
-            "password-cable-yaml",
-            Severity::Warning,
-        );
-        assert_finding(
-            "REDIS_PASSWORD=1abc\n",
-            "password-cable-yaml",
-            Severity::Warning,
-        );
-        assert_no_finding("REDIS_PASSWORD=Abc123\n", "password-cable-yaml");
+        // Psych keeps these: nothing to report.
+        for kept in [
+            "'abc def'",
+            "1abc",
+            "Abc123",
+            "9aBcDeFgHiJkLmNoPqRsT",
+            "12345678",
+        ] {
+            assert_no_finding(&format!("REDIS_PASSWORD={kept}\n"), "password-cable-yaml");
+        }
+        // What Psych changes or refuses, which the old rules only warned about.
+        for changed in [
+            ":abc1",
+            "2001-12-14",
+            "'],x'",
+            "nO",
+            "tRUE",
+            "nULL",
+            "190:20:30",
+        ] {
+            assert_finding(
+                &format!("REDIS_PASSWORD={changed}\n"),
+                "password-cable-yaml",
+                Severity::Error,
+            );
+        }
     }
 
     #[test]

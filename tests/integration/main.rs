@@ -7,5 +7,6 @@ mod examples;
 mod plan;
 mod properties;
 mod provider_scripts;
+mod readers;
 mod render_cli;
 mod wizard;

@@ -1,0 +1,276 @@
+//! Our readers against the real programs Chatwoot uses: Psych (config/cable.yml), Ruby dotenv
+//! 3.1.2, Docker Compose v2's env-file reader and redis-client's URL parsing. Each is checked
+//! against the cases recorded from the real program (`../shared/reference/reader-cases/`)
+//! and, where the program is installed, against the program itself.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use chatwoot_redis::chatwoot::psych::{self, CableYaml};
+
+use crate::common::*;
+
+/// A reader-cases file, or a failure naming the file and where it is expected.
+fn reader_cases(name: &str) -> serde_json::Value {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let expected: PathBuf = here.join("../shared/reference/reader-cases").join(name);
+    let text = std::fs::read_to_string(&expected).unwrap_or_else(|e| {
+        panic!(
+            "reader cases {} missing ({e}): the tests read them from ../shared/reference/ \
+             beside the checkout",
+            expected.display()
+        )
+    });
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", expected.display()))
+}
+
+/// Our verdict in the terms the reader cases and the Ruby script use.
+fn psych_view(pw: &str) -> (String, bool, bool) {
+    match psych::cable_yaml(pw) {
+        CableYaml::Kept => ("String".into(), true, true),
+        CableYaml::Changed {
+            into, sends_same, ..
+        } => (into.ruby_class().into(), false, sends_same),
+        CableYaml::Error(_) => ("error".into(), false, false),
+    }
+}
+
+#[test]
+fn psych_agrees_with_every_recorded_psych_5_1_2_case() {
+    let cases = reader_cases("psych-5.1.2.json");
+    let cases = cases["cases"].as_array().expect("cases");
+    assert_eq!(cases.len(), 1396, "the recorded corpus changed size");
+    let mut wrong = Vec::new();
+    for case in cases {
+        let input = case["input"].as_str().expect("input");
+        let p = &case["psych"];
+        let want = (
+            p["loaded_class"].as_str().expect("class").to_string(),
+            p["same"].as_bool().expect("same"),
+            p["effective_same"].as_bool().expect("effective_same"),
+        );
+        let got = psych_view(input);
+        if got != want {
+            wrong.push(format!("{input:?}: Psych {want:?}, ours {got:?}"));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} of {} disagree:\n{}",
+        wrong.len(),
+        cases.len(),
+        wrong.join("\n")
+    );
+}
+
+/// Runs tests/ruby/cable_yaml.rb (ERB + YAML.unsafe_load of Chatwoot's cable.yml) on each
+/// password with the installed Ruby.
+fn ruby_cable_yaml(passwords: &[String]) -> Vec<(String, bool, bool)> {
+    let mut child = Command::new(require("ruby"))
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ruby/cable_yaml.rb"))
+        .arg(reference("chatwoot/cable.yml"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ruby");
+    let input = serde_json::to_vec(passwords).expect("json");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let out = child.wait_with_output().expect("ruby output");
+    writer.join().expect("writer").expect("write");
+    assert!(
+        out.status.success(),
+        "ruby cable_yaml.rb failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).expect("ruby JSON");
+    assert_eq!(v.len(), passwords.len());
+    v.iter()
+        .map(|r| {
+            (
+                r["class"].as_str().expect("class").to_string(),
+                r["same"].as_bool().expect("same"),
+                r["effective_same"].as_bool().expect("effective_same"),
+            )
+        })
+        .collect()
+}
+
+/// A small deterministic generator (xorshift), so the corpus is the same on every run.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn pick<'a>(&mut self, from: &'a [&'a str]) -> &'a str {
+        from[(self.next() % from.len() as u64) as usize]
+    }
+}
+
+/// Pieces of the property tests' hostile values (tests/integration/properties.rs) and of the
+/// YAML 1.1 grammar.
+const PIECES: &[&str] = &[
+    "'",
+    "\"",
+    "$",
+    "$(x)",
+    "${HOME}",
+    "#",
+    " #",
+    ":",
+    ": ",
+    "@",
+    "/",
+    "+",
+    "%",
+    "%41",
+    " ",
+    "\t",
+    "yes",
+    "no",
+    "null",
+    "~",
+    "on",
+    "off",
+    "true",
+    "0777",
+    "0x1A",
+    "a: b",
+    "é",
+    "漢",
+    "\\",
+    "`id`",
+    "!",
+    "&",
+    "*",
+    "-",
+    "=",
+    ",",
+    "[",
+    "]",
+    "{",
+    "}",
+    " ~* ",
+    "0",
+    "1",
+    "12",
+    "_",
+    ".",
+    "e+",
+    "2001-12-14",
+    " 21:59:43",
+    "T",
+    "Z",
+    "-05:00",
+    ":30",
+    "0b",
+    "|",
+    ">",
+    "?",
+    "abc",
+    "K9",
+    "nO",
+    "tRUE",
+    "nULL",
+    ".inf",
+    ".NaN",
+    "1_000",
+    "1,000",
+];
+
+/// The values of the property tests: the hand-picked traps and the fragments on their own.
+const PROPERTY_PASSWORDS: &[&str] = &[
+    "redis",
+    "chatwoot",
+    "abc ~* def ghijklmnop",
+    "yes",
+    "~",
+    "null",
+    "0777",
+    "0x1A",
+    "a: b",
+    "a #b",
+    "   ",
+    " \t ",
+    "é漢 $(x) #c'\"\\\t%41+",
+    "Compose$HOME#x(y)&z",
+    "a$(echo X)b",
+    "p#1!&*^<>=%@/?;()",
+    "Pa$$word$1",
+    "u%41v#w@x/y=z",
+    "Token$with#sym!&^<>-1",
+    "Token0777#0x1A$(x)",
+    "Helm$pw#x&y*z(1)",
+    "p+w/=x y:z@é'\"",
+    "AVNS_x'y\"z $(id)",
+    "1e5",
+    "on",
+    "off",
+    "true",
+];
+
+#[test]
+fn psych_agrees_with_the_installed_ruby_on_a_sweep_and_random_strings() {
+    let printable: Vec<char> = (0x20u8..0x7f).map(char::from).collect();
+    let mut corpus: Vec<String> = Vec::new();
+    for a in &printable {
+        corpus.push(a.to_string());
+        for b in &printable {
+            corpus.push(format!("{a}{b}"));
+        }
+    }
+    // Three characters over the characters YAML gives a meaning to, plus a letter and digits.
+    let meaningful: Vec<char> = " -?:,[]{}#&*!|>'\"%@`.+_0159aeoTZx~".chars().collect();
+    for a in &meaningful {
+        for b in &meaningful {
+            for c in &meaningful {
+                corpus.push(format!("{a}{b}{c}"));
+            }
+        }
+    }
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    for _ in 0..6000 {
+        let n = 1 + rng.next() % 5;
+        corpus.push((0..n).map(|_| rng.pick(PIECES)).collect());
+    }
+    for _ in 0..3000 {
+        let n = 1 + rng.next() % 12;
+        corpus.push(
+            (0..n)
+                .map(|_| printable[(rng.next() % printable.len() as u64) as usize])
+                .collect(),
+        );
+    }
+    corpus.extend(PROPERTY_PASSWORDS.iter().map(|s| s.to_string()));
+    corpus.extend(PIECES.iter().map(|s| s.to_string()));
+    // Where Ruby 3.1's Psych 4 differs from Psych 5.1.2 (dates before 1583, read with the
+    // Julian calendar), the reader cases above are the reference instead.
+    let (compared, skipped): (Vec<String>, Vec<String>) =
+        corpus.into_iter().partition(|p| !psych::psych4_differs(p));
+    assert!(skipped.len() < 50, "{} skipped", skipped.len());
+    let real = ruby_cable_yaml(&compared);
+    let mut wrong = Vec::new();
+    for (pw, want) in compared.iter().zip(&real) {
+        let got = psych_view(pw);
+        if &got != want {
+            wrong.push(format!("{pw:?}: Ruby {want:?}, ours {got:?}"));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} of {} disagree with the installed Psych:\n{}",
+        wrong.len(),
+        compared.len(),
+        wrong
+            .iter()
+            .take(80)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
