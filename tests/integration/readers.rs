@@ -274,3 +274,89 @@ fn psych_agrees_with_the_installed_ruby_on_a_sweep_and_random_strings() {
             .join("\n")
     );
 }
+
+#[test]
+fn dotenv_agrees_with_every_recorded_dotenv_3_1_2_case() {
+    use chatwoot_redis::dotenv;
+    let cases = reader_cases("dotenv-3.1.2.json");
+    let cases = cases["cases"].as_array().expect("cases");
+    assert_eq!(cases.len(), 71, "the recorded corpus changed size");
+    let mut wrong = Vec::new();
+    for case in cases {
+        let id = case["id"].as_str().expect("id");
+        let input = case["input"].as_str().expect("input");
+        let options = dotenv::Options {
+            linebreak_mode: case["env_preset"]["DOTENV_LINEBREAK_MODE"]
+                .as_str()
+                .map(str::to_string),
+        };
+        let actual = case["actual"].as_object().expect("actual");
+        let parsed = dotenv::parse_with(input, &options);
+        if actual.contains_key("__error__") {
+            if parsed.is_ok() {
+                wrong.push(format!("{id}: dotenv refuses the file, ours reads it"));
+            }
+            continue;
+        }
+        let entries = match parsed {
+            Ok(e) => e,
+            Err(e) => {
+                wrong.push(format!("{id}: dotenv reads the file, ours refuses it: {e}"));
+                continue;
+            }
+        };
+        let mut ours = std::collections::BTreeMap::new();
+        for e in &entries {
+            ours.insert(e.key.clone(), e);
+        }
+        let keys: Vec<&String> = ours.keys().collect();
+        let want: Vec<&String> = actual.keys().collect();
+        if keys != want {
+            wrong.push(format!("{id}: keys {want:?}, ours {keys:?}"));
+            continue;
+        }
+        for (key, entry) in &ours {
+            // A literal value is exactly what dotenv returns; one with substitutions is the
+            // text dotenv substitutes in (its run without substitution, `\$` resolved).
+            let want = if entry.is_literal() {
+                actual[key.as_str()].as_str().map(str::to_string)
+            } else {
+                case["actual_nosubs"][key.as_str()]
+                    .as_str()
+                    .map(|v| v.replace("\\$", "$"))
+            };
+            if want.as_deref() != Some(entry.value.as_str()) {
+                wrong.push(format!(
+                    "{id} {key}: dotenv {want:?}, ours {:?} (substitutions {:?})",
+                    entry.value, entry.substitutions
+                ));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} disagreements with dotenv 3.1.2:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+}
+
+#[test]
+fn dotenv_reads_a_large_file_of_export_lines_in_linear_time() {
+    // 2.3 MB: `export KEY_n` lines each naming a key assigned earlier. Quadratic work takes
+    // hours on this input; the generous bound only catches that.
+    let mut text = String::new();
+    let mut n = 0;
+    while text.len() < 2_300_000 {
+        text.push_str(&format!("KEY_{n}=v\nexport KEY_{n}\n"));
+        n += 1;
+    }
+    let started = std::time::Instant::now();
+    let entries = chatwoot_redis::dotenv::parse(&text).expect("parses");
+    assert_eq!(entries.len(), n);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "took {:?}",
+        started.elapsed()
+    );
+}
