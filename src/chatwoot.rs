@@ -5,6 +5,7 @@
 use std::fmt;
 
 pub mod psych;
+pub mod redis_url;
 
 /// Port Chatwoot assumes for a sentinel entry without one.
 pub const DEFAULT_SENTINEL_PORT: u16 = 26379;
@@ -413,153 +414,107 @@ fn is_userinfo_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || "-._~!$&'()*+,;=:%".contains(c)
 }
 
-/// Parses `REDIS_URL` with redis-client's rules, refusing what would crash Chatwoot's boot or
-/// be read differently from what was meant. The error never contains the password.
+/// Parses `REDIS_URL` with redis-client's rules ([`redis_url::parse`]: Ruby's URI, then
+/// redis-client's `URLConfig`), refusing what would crash Chatwoot's boot, and also a port
+/// outside 1–65535 (redis-client takes it, but connects nowhere) and a password that decodes
+/// to bytes that are not text. The error never contains the password.
 pub fn parse_redis_url(url: &str) -> Result<RedisUrl, String> {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        if url.to_ascii_lowercase().starts_with("unix:") {
-            let path = &url[5..];
-            return Ok(RedisUrl {
-                scheme: UrlScheme::Unix,
-                host: None,
-                port: 6379,
-                username: None,
-                password: None,
-                raw_password: None,
-                db: None,
-                path: Some(path.to_string()),
-            });
-        }
-        return Err("it is not a URL (expected redis://host:port, rediss://… or unix://…)".into());
-    };
-    let scheme = match scheme.to_ascii_lowercase().as_str() {
-        "redis" => UrlScheme::Redis,
-        "rediss" => UrlScheme::Rediss,
-        "unix" => UrlScheme::Unix,
-        other => {
-            return Err(format!(
-                "unknown scheme {other:?}; Chatwoot accepts redis://, rediss:// (TLS) and unix://"
-            ))
-        }
-    };
-    if scheme == UrlScheme::Unix {
-        let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
-        return Ok(RedisUrl {
-            scheme,
-            host: None,
-            port: 6379,
-            username: None,
-            password: None,
-            raw_password: None,
-            db: query_db(query)?,
-            path: Some(path.to_string()),
-        });
-    }
-    // Userinfo runs to the last `@`: when it holds a character the URI parser stops at
-    // (`/ ? #`) or refuses (`@ ^`, spaces, …), Chatwoot cannot read the URL.
-    let (userinfo, after_userinfo) = match rest.rfind('@') {
-        Some(at) => (Some(&rest[..at]), &rest[at + 1..]),
-        None => (None, rest),
-    };
-    if let Some(info) = userinfo {
-        if let Some(bad) = info.chars().find(|c| !is_userinfo_char(*c)) {
-            let what = match bad {
-                ' ' => "a space".to_string(),
-                c if c.is_control() => "a control character".to_string(),
-                c => format!("an unencoded {c:?}"),
-            };
-            return Err(format!(
-                "the user/password part contains {what}; Chatwoot's URI parser cannot read \
-                 such a URL and boot fails. Percent-encode the password in the URL (e.g. @ is \
-                 %40, # is %23, / is %2F, ^ is %5E), or keep it out of the URL and set \
-                 REDIS_PASSWORD"
-            ));
-        }
-    }
-    let authority_end = after_userinfo
-        .find(['/', '?', '#'])
-        .unwrap_or(after_userinfo.len());
-    let (authority, tail) = after_userinfo.split_at(authority_end);
-    let (host, port) = if let Some(inner) = authority.strip_prefix('[') {
-        let Some((h, after)) = inner.split_once(']') else {
-            return Err("an IPv6 address in brackets is not closed with ]".into());
-        };
-        (h.to_string(), after.strip_prefix(':').unwrap_or(after))
+    let parsed = redis_url::parse(url).map_err(|e| url_error_message(url, e))?;
+    let scheme = if parsed.unix {
+        UrlScheme::Unix
+    } else if parsed.ssl {
+        UrlScheme::Rediss
     } else {
-        match authority.rsplit_once(':') {
-            Some((h, p)) => (h.to_string(), p),
-            None => (authority.to_string(), ""),
-        }
+        UrlScheme::Redis
     };
-    let port = if port.is_empty() {
-        6379
-    } else {
-        port.parse::<u16>()
+    let port = match parsed.port {
+        None => 6379,
+        Some(p) => u16::try_from(p)
             .ok()
             .filter(|p| *p != 0)
-            // The text is not echoed: in `redis://:secret` (host forgotten) it is the password.
-            .ok_or_else(|| "the port is not a number from 1 to 65535".to_string())?
-    };
-    let (mut username, mut password, mut raw_password) = (None, None, None);
-    if let Some(info) = userinfo {
-        let decode = |raw: &str| {
-            form_decode(raw).map_err(|_| {
-                "the password in the URL has a % not followed by two hex digits; redis-client \
-                 cannot decode it"
+            .ok_or_else(|| {
+                "the port is not a number from 1 to 65535 (redis-client accepts the URL, but                  no server can be reached there)"
                     .to_string()
-            })
-        };
-        match info.split_once(':') {
-            Some((user, pass)) => {
-                if !user.is_empty() {
-                    username = Some(user.to_string());
-                }
-                password = Some(decode(pass)?);
-                raw_password = Some(pass.to_string());
-            }
-            None => {
-                // `redis://secret@host`: redis-client reads the lone user as the password.
-                password = Some(decode(info)?);
-                raw_password = Some(info.to_string());
-            }
-        }
-    }
-    let tail = tail.split_once('#').map_or(tail, |(before, _)| before);
-    let (path, query) = tail.split_once('?').unwrap_or((tail, ""));
-    let mut db = None;
-    let db_path = path.strip_prefix('/').unwrap_or(path);
-    if !db_path.is_empty() {
-        db = Some(
-            parse_ruby_integer(db_path)
-                .map_err(|why| format!("the database {db_path:?} in the path: {why}"))?,
-        );
-    }
-    if db.is_none() {
-        db = query_db(query)?;
-    }
+            })?,
+    };
+    let password = match parsed.password {
+        None => None,
+        Some(bytes) => Some(String::from_utf8(bytes).map_err(|_| {
+            "the password in the URL decodes (%XX) to bytes that are not UTF-8 text; encode              the password's UTF-8 bytes, or keep it out of the URL and set REDIS_PASSWORD"
+                .to_string()
+        })?),
+    };
     Ok(RedisUrl {
         scheme,
-        host: (!host.is_empty()).then_some(host),
+        host: parsed.host,
         port,
-        username,
+        username: parsed.username,
         password,
-        raw_password,
-        db,
-        path: None,
+        raw_password: parsed.raw_password,
+        db: parsed.db,
+        path: parsed.path,
     })
 }
 
-fn query_db(query: &str) -> Result<Option<i64>, String> {
-    for pair in query.split('&') {
-        if let Some(v) = pair.strip_prefix("db=") {
-            if !v.is_empty() {
-                return parse_ruby_integer(v)
-                    .map(Some)
-                    .map_err(|why| format!("the database {v:?} in ?db=: {why}"));
+/// The message for a URL redis-client refuses; the password is never shown.
+fn url_error_message(url: &str, e: redis_url::UrlError) -> String {
+    use redis_url::UrlError as E;
+    // The userinfo runs to the last `@`: name what the URI parser cannot take there.
+    if let Some((_, rest)) = url.split_once("://") {
+        if let Some(at) = rest.rfind('@') {
+            let info = &rest[..at];
+            let bad = info.chars().find(|c| !is_userinfo_char(*c)).or_else(|| {
+                let b = info.as_bytes();
+                b.iter()
+                    .enumerate()
+                    .any(|(i, c)| {
+                        *c == b'%'
+                            && !(b.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                                && b.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
+                    })
+                    .then_some('%')
+            });
+            if let (Some(bad), E::BadUri(_) | E::NotAscii) = (bad, &e) {
+                let what = match bad {
+                    ' ' => "a space".to_string(),
+                    '%' => "a % not followed by two hex digits".to_string(),
+                    c if c.is_control() => "a control character".to_string(),
+                    c if !c.is_ascii() => "a non-ASCII character".to_string(),
+                    c => format!("an unencoded {c:?}"),
+                };
+                return format!(
+                    "the user/password part contains {what}; Chatwoot's URI parser cannot read \
+                     such a URL and boot fails. Percent-encode the password in the URL (e.g. @ \
+                     is %40, # is %23, / is %2F, ^ is %5E), or keep it out of the URL and set \
+                     REDIS_PASSWORD"
+                );
             }
         }
     }
-    Ok(None)
+    match e {
+        E::NotAscii => "it contains a non-ASCII character, which Ruby's URI refuses (Chatwoot \
+                        does not boot); percent-encode it or use the host's ASCII (punycode) \
+                        name"
+            .to_string(),
+        E::BadUri(why) => format!(
+            "Ruby's URI cannot read it ({why}), so Chatwoot does not boot; write it as \
+             redis://[user:password@]host[:port][/db], rediss://… or unix:///path/to.sock"
+        ),
+        E::UnknownScheme(s) => format!(
+            "unknown scheme {s:?}; Chatwoot accepts redis://, rediss:// (TLS) and unix:// \
+             (or a socket path)"
+        ),
+        E::BadDb { text, why } => {
+            if text
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+-_ ".contains(c))
+            {
+                format!("the database {text:?}: {why}")
+            } else {
+                format!("the database in the URL: {why}")
+            }
+        }
+    }
 }
 
 /// Ruby's `Integer(string)`, which Chatwoot uses for `REDIS_ALFRED_SIZE`,
@@ -907,7 +862,12 @@ mod tests {
             ("redis://host:abc", "port"),
             ("redis://:forgotten", "port"),
             ("redis://host/x", "database"),
-            ("host:6379", "not a URL"),
+            ("host:6379", "scheme"),
+            ("redis://ho st:6379", "URI"),
+            ("redis://::1:6379", "URI"),
+            ("redis://[fe80::1%25eth0]:6379", "zone"),
+            ("redis://hôst", "non-ASCII"),
+            ("redis://host:0", "65535"),
         ] {
             let err = parse_redis_url(bad).unwrap_err();
             assert!(err.contains(needle), "{bad}: {err}");

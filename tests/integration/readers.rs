@@ -360,3 +360,87 @@ fn dotenv_reads_a_large_file_of_export_lines_in_linear_time() {
         started.elapsed()
     );
 }
+
+/// Our reading of one recorded URL in the record's terms (`host`, `port`, `path`, `username`,
+/// `password`, `db`, `ssl`, with redis-client's defaults applied), or `error`.
+fn url_view(url: &str) -> serde_json::Value {
+    use chatwoot_redis::chatwoot::redis_url;
+    match redis_url::parse(url) {
+        Err(_) => serde_json::json!("error"),
+        Ok(u) => {
+            let password = u.password.map(|b| match String::from_utf8(b.clone()) {
+                Ok(s) => s,
+                Err(_) => format!(
+                    "<non-UTF-8 bytes: {}>",
+                    b.iter()
+                        .map(|x| format!("{x:02x}"))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                ),
+            });
+            serde_json::json!({
+                "host": if u.unix { None } else { Some(u.host.unwrap_or_else(|| "localhost".into())) },
+                "port": if u.unix { None } else { Some(u.port.unwrap_or(6379)) },
+                "path": u.path,
+                "username": u.username.unwrap_or_else(|| "default".into()),
+                "password": password,
+                "db": u.db.unwrap_or(0),
+                "ssl": u.ssl,
+            })
+        }
+    }
+}
+
+fn redis_client_view(result: &serde_json::Value) -> serde_json::Value {
+    if result.get("error").is_some() {
+        return serde_json::json!("error");
+    }
+    serde_json::json!({
+        "host": result["host"], "port": result["port"], "path": result["path"],
+        "username": result["username"], "password": result["password"], "db": result["db"],
+        "ssl": result["ssl"],
+    })
+}
+
+/// Every record of a redis-url file that is a URL alone (no keyword overrides, no Sentinel).
+fn url_records(name: &str) -> Vec<(String, serde_json::Value)> {
+    let cases = reader_cases(name);
+    cases["records"]
+        .as_array()
+        .expect("records")
+        .iter()
+        .filter(|r| r["url_only"] == true && r["class"] == "Config" && r["uri_object"] == false)
+        .map(|r| {
+            (
+                r["url"].as_str().expect("url").to_string(),
+                redis_client_view(&r["result"]),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn redis_url_agrees_with_every_recorded_redis_client_case() {
+    for (name, expected) in [
+        ("redis-url-0.22.2.json", 122),
+        ("redis-url-0.30.0.json", 124),
+    ] {
+        let records = url_records(name);
+        assert_eq!(
+            records.len(),
+            expected,
+            "{name}: the recorded corpus changed"
+        );
+        let wrong: Vec<String> = records
+            .iter()
+            .filter(|(url, want)| &url_view(url) != want)
+            .map(|(url, want)| format!("{url:?}: redis-client {want}, ours {}", url_view(url)))
+            .collect();
+        assert!(
+            wrong.is_empty(),
+            "{name}: {} disagree:\n{}",
+            wrong.len(),
+            wrong.join("\n")
+        );
+    }
+}
