@@ -4,6 +4,7 @@
 
 use std::fmt;
 
+pub mod compose_env;
 pub mod psych;
 pub mod redis_url;
 

@@ -486,3 +486,156 @@ fn the_suites_ruby_model_of_redis_client_agrees_with_the_recorded_cases() {
         wrong.join("\n")
     );
 }
+
+#[test]
+fn compose_reader_agrees_with_every_recorded_compose_go_case() {
+    use chatwoot_redis::chatwoot::compose_env;
+    let cases = reader_cases("compose-go.json");
+    let cases = cases["cases"].as_array().expect("cases");
+    assert_eq!(cases.len(), 107, "the recorded corpus changed size");
+    let mut wrong = Vec::new();
+    for case in cases {
+        let id = case["id"].as_str().expect("id");
+        let input = case["input"].as_str().expect("input");
+        let presets = case["presets"].as_object().cloned().unwrap_or_default();
+        let lookup = |k: &str| presets.get(k).and_then(|v| v.as_str()).map(str::to_string);
+        let got = compose_env::parse(input, &lookup);
+        match (case["expect_error"].as_str(), got) {
+            (Some(want), Ok(m)) => {
+                wrong.push(format!("{id}: Compose refuses ({want}), ours {m:?}"))
+            }
+            (Some(want), Err(e)) => {
+                if want != "any" && !e.to_string().contains(want) {
+                    wrong.push(format!("{id}: Compose says {want:?}, ours {:?}", e.message));
+                }
+            }
+            (None, Err(e)) => wrong.push(format!("{id}: Compose reads it, ours refuses: {e}")),
+            (None, Ok(m)) => {
+                let ours: serde_json::Map<String, serde_json::Value> = m
+                    .into_iter()
+                    .map(|(k, v)| (k, serde_json::Value::String(v.value)))
+                    .collect();
+                let want = case["expected"].as_object().cloned().unwrap_or_default();
+                let ok = if case["partial"] == true {
+                    want.iter().all(|(k, v)| ours.get(k) == Some(v))
+                } else {
+                    want == ours
+                };
+                if !ok {
+                    wrong.push(format!("{id}: Compose {want:?}, ours {ours:?}"));
+                }
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} disagreements with compose-go:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+}
+
+/// The environment the real Compose v2 gives a service whose `env_file` is `text`, or its
+/// refusal.
+fn real_compose_env(
+    compose: &Path,
+    dir: &Path,
+    text: &str,
+) -> Result<serde_json::Map<String, serde_json::Value>, String> {
+    std::fs::write(
+        dir.join("compose.yaml"),
+        "services:\n  s:\n    image: busybox\n    env_file: .env\n",
+    )
+    .expect("compose file");
+    std::fs::write(dir.join(".env"), text).expect(".env");
+    let out = Command::new(compose)
+        .current_dir(dir)
+        .args(["-f", "compose.yaml", "config", "--format", "json"])
+        .output()
+        .expect("docker-compose");
+    // (This docker-compose exits 0 on a file it refuses; it prints nothing then.)
+    if !out.status.success() || out.stdout.iter().all(u8::is_ascii_whitespace) {
+        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+    }
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "config JSON for {text:?}: {e}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let env = v["services"]["s"]["environment"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    // `config` prints a literal `$` as `$$` (its own escape).
+    Ok(env
+        .into_iter()
+        .map(|(k, v)| {
+            let v = v.as_str().map(|s| s.replace("$$", "$")).unwrap_or_default();
+            (k, serde_json::Value::String(v))
+        })
+        .collect())
+}
+
+#[test]
+fn compose_reader_agrees_with_the_real_compose_binary() {
+    use chatwoot_redis::chatwoot::compose_env;
+    let compose = require("docker-compose");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cases = reader_cases("compose-go.json");
+    // Every fourth recorded input without presets, and the values doctor cares about.
+    let mut inputs: Vec<String> = cases["cases"]
+        .as_array()
+        .expect("cases")
+        .iter()
+        .filter(|c| c["presets"].as_object().is_none_or(|p| p.is_empty()))
+        .step_by(4)
+        .map(|c| c["input"].as_str().expect("input").to_string())
+        .collect();
+    for v in [
+        "REDIS_PASSWORD=a#b",
+        "REDIS_PASSWORD=a\t#b",
+        "REDIS_PASSWORD=x\\y\\",
+        "REDIS_PASSWORD=\"a\\nb\\tc\\\\d\"",
+        "REDIS_PASSWORD='x' tail",
+        "REDIS_PASSWORD=\"x\"y",
+        "REDIS_PASSWORD='abc\\'",
+        "REDIS_PASSWORD=\"abc",
+        "REDIS_PASSWORD='p$$w'",
+        "REDIS_PASSWORD=p$$w",
+        "\u{feff}REDIS_URL=redis://:pw@redis:6379/0",
+        "export REDIS_URL='redis://:p%40ss@redis:6379'",
+        "REDIS_SENTINELS=a:26379, b:26379 # note",
+        "REDIS PASSWORD=x",
+        "REDIS_PASSWORD=\"\\0101\\x41\\$x\"",
+    ] {
+        inputs.push(format!("{v}\n"));
+    }
+    let mut wrong = Vec::new();
+    for input in &inputs {
+        let ours = compose_env::parse(input, &|_| None);
+        match (real_compose_env(&compose, dir.path(), input), ours) {
+            (Err(_), Err(_)) => {}
+            (Err(e), Ok(m)) => wrong.push(format!("{input:?}: Compose refuses ({e}), ours {m:?}")),
+            (Ok(m), Err(e)) => wrong.push(format!("{input:?}: Compose reads {m:?}, ours: {e}")),
+            (Ok(real), Ok(m)) => {
+                let ours: serde_json::Map<String, serde_json::Value> = m
+                    .into_iter()
+                    .filter(|(k, _)| !k.is_empty())
+                    .map(|(k, v)| (k, serde_json::Value::String(v.value)))
+                    .collect();
+                if real != ours {
+                    wrong.push(format!("{input:?}: Compose {real:?}, ours {ours:?}"));
+                }
+            }
+        }
+    }
+    assert!(inputs.len() > 30);
+    assert!(
+        wrong.is_empty(),
+        "{} of {} disagree with Compose:\n{}",
+        wrong.len(),
+        inputs.len(),
+        wrong.join("\n")
+    );
+}
