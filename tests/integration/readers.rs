@@ -639,3 +639,63 @@ fn compose_reader_agrees_with_the_real_compose_binary() {
         wrong.join("\n")
     );
 }
+
+/// `doctor --offline --format json` on `env` written as DIR/.env, with `beside` files.
+fn doctor_json(env: &str, beside: &[(&str, &str)]) -> (i32, serde_json::Value) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join(".env"), env).expect(".env");
+    for (name, text) in beside {
+        std::fs::write(dir.path().join(name), text).expect("beside");
+    }
+    let (code, out, err) = run(bin()
+        .args(["doctor", "--offline", "--format", "json", "--env-file"])
+        .arg(dir.path().join(".env")));
+    let json = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}\n{err}"));
+    (code, json)
+}
+
+fn finding_ids(report: &serde_json::Value) -> Vec<String> {
+    let text = report.to_string();
+    let mut ids: Vec<String> = text
+        .match_indices("\"id\":\"")
+        .map(|(i, m)| {
+            let rest = &text[i + m.len()..];
+            rest[..rest.find('"').unwrap_or(0)].to_string()
+        })
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[test]
+fn doctor_reports_what_compose_reads_differently_in_a_compose_deployment() {
+    let compose_file = "services:\n  rails:\n    image: chatwoot/chatwoot\n    env_file: .env\n";
+    let env = "REDIS_URL=redis://redis:6379\nREDIS_PASSWORD=Pw9\\tail\n";
+    let (code, report) = doctor_json(env, &[("docker-compose.yaml", compose_file)]);
+    let ids = finding_ids(&report);
+    assert!(
+        ids.contains(&"env-readers-disagree".to_string()),
+        "{report:#}"
+    );
+    assert_eq!(code, 1, "an error finding exits 1: {report:#}");
+    assert!(!report.to_string().contains("Pw9"), "{report:#}");
+    // The real Compose reads the same file with the backslash, as the finding says.
+    let compose = require("docker-compose");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let real = real_compose_env(&compose, dir.path(), env).expect("Compose reads it");
+    assert_eq!(real["REDIS_PASSWORD"], "Pw9\\tail");
+
+    // The same .env without a Compose file beside it: no Compose comparison.
+    let (_, report) = doctor_json(env, &[]);
+    assert!(!finding_ids(&report).contains(&"env-readers-disagree".to_string()));
+
+    // A file Compose refuses.
+    let refused = "REDIS_URL=redis://redis:6379\nREDIS_PASSWORD='Pw9abc\\'\n";
+    let (code, report) = doctor_json(refused, &[("docker-compose.yaml", compose_file)]);
+    assert!(
+        finding_ids(&report).contains(&"compose-refuses-env-file".to_string()),
+        "{report:#}"
+    );
+    assert_eq!(code, 1);
+    assert!(real_compose_env(&compose, dir.path(), refused).is_err());
+}
