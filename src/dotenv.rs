@@ -201,78 +201,58 @@ enum Attempt {
     Fail { resume: usize },
 }
 
-/// Precomputed tables that make every backtracking step of `LINE` O(1).
+/// Quote positions that make every backtracking step of `LINE` a binary search (memory in
+/// proportion to the quotes of the file, not to its size).
 struct Scanner<'a> {
     chars: &'a [char],
-    /// `tail[r]`: where `\s*(?:\#.*)?(?:$|\z)` starting at `r` ends its match, if it does.
-    tail: Vec<Option<usize>>,
-    /// Per quote (`'`, `"`): the first quote at or after `i` not preceded by a backslash.
-    next_plain_quote: [Vec<Option<usize>>; 2],
-    /// Per quote: the last quote at or before `i` that is preceded by a backslash and after
-    /// which the tail matches (where backtracking into `\\'` lands).
-    prev_escaped_ok: [Vec<Option<usize>>; 2],
+    /// Per quote (`'`, `"`): the positions of that quote not preceded by a backslash.
+    plain_quotes: [Vec<usize>; 2],
+    /// Per quote: the positions of that quote preceded by a backslash after which the tail
+    /// matches (where backtracking into `\\'` can close the value).
+    escaped_ok: [Vec<usize>; 2],
 }
 
 impl<'a> Scanner<'a> {
     fn new(chars: &'a [char]) -> Self {
-        let n = chars.len();
-        // Whitespace runs: where the run starting at i ends, and the last '\n' in it.
-        let mut run_end = vec![n; n + 1];
-        let mut last_nl: Vec<Option<usize>> = vec![None; n + 1];
-        for i in (0..n).rev() {
-            if is_space(chars[i]) {
-                run_end[i] = run_end[i + 1];
-                last_nl[i] = last_nl[i + 1].or((chars[i] == '\n').then_some(i));
-            } else {
-                run_end[i] = i;
-            }
-        }
-        let mut next_nl = vec![n; n + 1];
-        for i in (0..n).rev() {
-            next_nl[i] = if chars[i] == '\n' { i } else { next_nl[i + 1] };
-        }
-        let tail: Vec<Option<usize>> = (0..=n)
-            .map(|r| {
-                let w = run_end[r];
-                if w == n {
-                    Some(n)
-                } else if chars[w] == '#' {
-                    Some(next_nl[w])
-                } else {
-                    // `$` before the last line break of the run (greedy `\s*` gives back).
-                    last_nl[r]
-                }
-            })
-            .collect();
-        let quotes = ['\'', '"'];
-        let next_plain_quote = quotes.map(|q| {
-            let mut v = vec![None; n + 1];
-            for i in (0..n).rev() {
-                v[i] = if chars[i] == q && (i == 0 || chars[i - 1] != '\\') {
-                    Some(i)
-                } else {
-                    v[i + 1]
-                };
-            }
-            v
-        });
-        let prev_escaped_ok = quotes.map(|q| {
-            let mut v = vec![None; n + 1];
-            let mut best = None;
-            for i in 0..n {
-                if chars[i] == q && i > 0 && chars[i - 1] == '\\' && tail[i + 1].is_some() {
-                    best = Some(i);
-                }
-                v[i] = best;
-            }
-            v
-        });
-        Scanner {
+        let mut scanner = Scanner {
             chars,
-            tail,
-            next_plain_quote,
-            prev_escaped_ok,
+            plain_quotes: [Vec::new(), Vec::new()],
+            escaped_ok: [Vec::new(), Vec::new()],
+        };
+        for (i, c) in chars.iter().enumerate() {
+            let qi = match c {
+                '\'' => 0,
+                '"' => 1,
+                _ => continue,
+            };
+            if i > 0 && chars[i - 1] == '\\' {
+                if scanner.tail(i + 1).is_some() {
+                    scanner.escaped_ok[qi].push(i);
+                }
+            } else {
+                scanner.plain_quotes[qi].push(i);
+            }
         }
+        scanner
+    }
+
+    /// Where `\s*(?:\#.*)?(?:$|\z)` starting at `r` ends its match, if it does.
+    fn tail(&self, r: usize) -> Option<usize> {
+        let c = self.chars;
+        let w = self.skip_space(r);
+        if w == c.len() {
+            return Some(w);
+        }
+        if c[w] == '#' {
+            return Some(
+                c[w..]
+                    .iter()
+                    .position(|x| *x == '\n')
+                    .map_or(c.len(), |p| w + p),
+            );
+        }
+        // `$` before the last line break of the run (greedy `\s*` gives back).
+        c[r..w].iter().rposition(|x| *x == '\n').map(|p| r + p)
     }
 
     fn skip_space(&self, mut i: usize) -> usize {
@@ -339,18 +319,19 @@ impl<'a> Scanner<'a> {
             }
             // Greedy `(?:\\'|[^'])*` stops at the first quote without a backslash before it;
             // backtracking then tries the escaped quotes before that one, last first.
-            let plain = self.next_plain_quote[qi][w + 1];
-            if let Some(close) = plain {
-                if let Some(end) = self.tail[close + 1] {
+            let plain = &self.plain_quotes[qi];
+            let close = plain.get(plain.partition_point(|p| *p <= w)).copied();
+            if let Some(close) = close {
+                if let Some(end) = self.tail(close + 1) {
                     return ((v, close + 1), end);
                 }
             }
-            let limit = plain.unwrap_or(c.len());
-            if limit > w + 1 {
-                if let Some(close) = self.prev_escaped_ok[qi][limit - 1].filter(|q| *q > w) {
-                    if let Some(end) = self.tail[close + 1] {
-                        return ((v, close + 1), end);
-                    }
+            let limit = close.unwrap_or(c.len());
+            let escaped = &self.escaped_ok[qi];
+            let k = escaped.partition_point(|p| *p < limit);
+            if let Some(close) = k.checked_sub(1).map(|k| escaped[k]).filter(|q| *q > w) {
+                if let Some(end) = self.tail(close + 1) {
+                    return ((v, close + 1), end);
                 }
             }
         }
@@ -360,11 +341,11 @@ impl<'a> Scanner<'a> {
                 .iter()
                 .position(|x| *x == '#' || *x == '\n')
                 .map_or(c.len(), |p| v + p);
-            let end = self.tail[u].unwrap_or(u);
+            let end = self.tail(u).unwrap_or(u);
             return ((v, u), end);
         }
         // No value.
-        let end = self.tail[v].unwrap_or(v);
+        let end = self.tail(v).unwrap_or(v);
         ((v, v), end)
     }
 }

@@ -359,6 +359,16 @@ fn dotenv_reads_a_large_file_of_export_lines_in_linear_time() {
         "took {:?}",
         started.elapsed()
     );
+    // Quotes that never close (each value backtracks over the escaped quotes after it).
+    let hostile = "A='\\'\nB=\"\\\"\n".repeat(100_000);
+    let started = std::time::Instant::now();
+    let entries = chatwoot_redis::dotenv::parse(&hostile).expect("parses");
+    assert_eq!(entries.len(), 200_000);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "took {:?}",
+        started.elapsed()
+    );
 }
 
 /// Our reading of one recorded URL in the record's terms (`host`, `port`, `path`, `username`,
