@@ -11,6 +11,7 @@ mod plan;
 mod properties;
 mod provider_clis;
 mod provider_scripts;
+mod readers;
 mod real_servers;
 mod render_cli;
 mod tools;
