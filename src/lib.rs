@@ -9,6 +9,7 @@ pub mod doctor;
 pub mod dotenv;
 pub mod envfile;
 pub mod error;
+pub mod git;
 pub mod header;
 pub mod output;
 pub mod plan;

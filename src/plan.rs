@@ -14,7 +14,6 @@ use std::fmt::{self, Write as _};
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use similar::TextDiff;
 
@@ -423,13 +422,6 @@ pub fn plan(set: &RenderSet, out_dir: &Path) -> Result<Plan> {
         });
     }
 
-    let secret_paths: Vec<&Path> = files
-        .iter()
-        .filter(|f| f.is_secret())
-        .map(|f| f.path.as_path())
-        .collect();
-    warnings.extend(git_warnings(out_dir, &secret_paths));
-
     let dirs: BTreeSet<PathBuf> = files.iter().map(|f| parent_dir(&f.write_path)).collect();
     let stale_temp_files = dirs
         .iter()
@@ -498,94 +490,50 @@ fn planned_permissions(
     Ok(perms)
 }
 
-/// Runs git quietly in `dir`; `None` when git is missing or failed to start.
-fn git(dir: &Path, args: &[&str]) -> Option<std::process::Output> {
-    Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_WORK_TREE")
-        .stdin(Stdio::null())
-        .output()
-        .ok()
+/// What git would do with the secret files: the ones it would commit (not ignored) get a
+/// warning; the ones it already tracks are in the repository, and in its history.
+#[derive(Debug, Default)]
+struct GitFindings {
+    /// Secret files that are neither ignored nor tracked: one `git add .` commits them.
+    warnings: Vec<String>,
+    /// Secret files already tracked, with the message that says what to do.
+    tracked: Vec<(PathBuf, String)>,
 }
 
-/// Warnings for secret files that git would commit: not ignored, or already tracked.
-/// Silent when git is not installed or the directory is not in a work tree.
-fn git_warnings(out_dir: &Path, secret_paths: &[&Path]) -> Vec<String> {
-    if secret_paths.is_empty() {
-        return Vec::new();
-    }
-    // The output directory may not exist yet: ask from its nearest existing ancestor.
-    let mut base = out_dir.to_path_buf();
-    while !base.as_os_str().is_empty() && !base.is_dir() {
-        if !base.pop() {
-            break;
-        }
-    }
-    if base.as_os_str().is_empty() {
-        base = PathBuf::from(".");
-    }
-    let rels: Vec<&str> = secret_paths
-        .iter()
-        .filter_map(|p| p.strip_prefix(&base).unwrap_or(p).to_str())
-        .collect();
-    if rels.len() != secret_paths.len() {
-        return Vec::new(); // a path git cannot be asked about as text
-    }
-    // Two git runs for the whole set, not two per file: a render must stay fast.
-    // check-ignore -v -n prints one line per path, in order: `source:line:pattern<TAB>path`,
-    // `::<TAB>path` when nothing matches; a `!pattern` match means not ignored. Outside a
-    // work tree it fails (128) and we say nothing.
-    let mut args = vec!["check-ignore", "-v", "-n", "--"];
-    args.extend(&rels);
-    let Some(output) = git(&base, &args) else {
-        return Vec::new();
-    };
-    if !matches!(output.status.code(), Some(0 | 1)) {
-        return Vec::new();
-    }
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let ignored: Vec<bool> = stdout
-        .lines()
-        .map(|line| {
-            let info = line.split_once('\t').map_or(line, |(info, _)| info);
-            let pattern = info.splitn(3, ':').nth(2).unwrap_or("");
-            !pattern.is_empty() && !pattern.starts_with('!')
-        })
-        .collect();
-    if ignored.len() != rels.len() {
-        return Vec::new();
-    }
-    let mut args = vec!["ls-files", "--"];
-    args.extend(&rels);
-    let tracked: Vec<String> = git(&base, &args)
-        .filter(|o| o.status.success())
-        .map(|o| {
-            String::from_utf8_lossy(&o.stdout)
-                .lines()
-                .map(str::to_string)
-                .collect()
-        })
+/// The message for a secret file that git tracks: untrack it, ignore it, rotate the password.
+fn tracked_secret_message(path: &Path) -> String {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    format!(
+        "{} holds secrets and is tracked by git; stop tracking it with: git rm --cached {} \
+         (and add the line `{name}` to .gitignore), then rotate the password: the repository's \
+         history keeps the old one",
+        display(path),
+        shell_quote(&display(path))
+    )
+}
 
-    let mut warnings = Vec::new();
-    for ((path, rel), ignored) in secret_paths.iter().zip(&rels).zip(ignored) {
+/// Asks git's rules (in-process, see [`crate::git`]) about `secret_paths`. Silent outside a
+/// work tree or when the repository cannot be read.
+fn git_findings(out_dir: &Path, secret_paths: &[&Path]) -> GitFindings {
+    let mut findings = GitFindings::default();
+    let Some(statuses) = crate::git::status(secret_paths) else {
+        return findings;
+    };
+    for (path, status) in secret_paths.iter().zip(statuses) {
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        if tracked.iter().any(|t| t == rel.trim_start_matches("./")) {
-            warnings.push(format!(
-                "{} holds secrets and is tracked by git; stop tracking it with: git rm --cached {} \
-                 (and add the line `{name}` to .gitignore)",
-                display(path),
-                shell_quote(&display(path))
-            ));
-        } else if !ignored {
+        if status.tracked {
+            findings
+                .tracked
+                .push((path.to_path_buf(), tracked_secret_message(path)));
+        } else if !status.ignored {
             let gitignore = out_dir.join(".gitignore");
-            warnings.push(format!(
+            findings.warnings.push(format!(
                 "{} holds secrets and is not ignored by git; add the line `{name}` to {} \
                  (e.g. echo {} >> {})",
                 display(path),
@@ -595,7 +543,7 @@ fn git_warnings(out_dir: &Path, secret_paths: &[&Path]) -> Vec<String> {
             ));
         }
     }
-    warnings
+    findings
 }
 
 /// A unified diff from `old` to `new`; `None` stands for a missing file.
@@ -722,11 +670,50 @@ impl Plan {
         self.print_warnings(w)
     }
 
+    /// The render's warnings and git's view of the secret files this plan would create or
+    /// change (only those: asking git costs time, and an unchanged file was warned about when
+    /// it was written; `--check` looks at every secret file).
     fn print_warnings(&self, w: &mut dyn io::Write) -> io::Result<()> {
+        self.print_render_warnings(w)?;
+        let git = self.git_findings(false);
+        for warning in git
+            .warnings
+            .iter()
+            .chain(git.tracked.iter().map(|(_, m)| m))
+        {
+            writeln!(w, "warning: {}", self.mask(warning))?;
+        }
+        Ok(())
+    }
+
+    fn print_render_warnings(&self, w: &mut dyn io::Write) -> io::Result<()> {
         for warning in &self.warnings {
             writeln!(w, "warning: {}", self.mask(warning))?;
         }
         Ok(())
+    }
+
+    /// Git's view of the secret files a write would create or change, or (`every`) of every
+    /// secret file of the set and every secret leftover on disk.
+    fn git_findings(&self, every: bool) -> GitFindings {
+        let mut paths: Vec<&Path> = self
+            .files
+            .iter()
+            .filter(|f| f.is_secret() && (every || f.action != Action::Unchanged))
+            .map(|f| f.path.as_path())
+            .collect();
+        if every {
+            paths.extend(
+                self.leftovers
+                    .iter()
+                    .filter(|l| l.kind.is_secret())
+                    .map(|l| l.path.as_path()),
+            );
+        }
+        if paths.is_empty() {
+            return GitFindings::default();
+        }
+        git_findings(&self.out_dir, &paths)
     }
 
     /// What a write would change: a unified diff per non-secret file, a one-line note per
@@ -976,13 +963,16 @@ pub struct CheckReport {
     pub stale: Vec<PathBuf>,
     /// Secret files, not compared (CI has no secrets).
     pub skipped: Vec<PathBuf>,
+    /// Secret files that git tracks: committed secrets fail the check like stale files do.
+    pub tracked_secrets: Vec<PathBuf>,
     /// The full printable report: diffs, skipped files, and the command that fixes it.
     pub text: String,
 }
 
 impl CheckReport {
+    /// Every committed output is current and no secret file is tracked by git.
     pub fn is_current(&self) -> bool {
-        self.stale.is_empty()
+        self.stale.is_empty() && self.tracked_secrets.is_empty()
     }
 
     /// 0 when everything is current, 1 otherwise.
@@ -1008,6 +998,10 @@ pub fn check(plan: &Plan) -> CheckReport {
     let mut skipped = Vec::new();
     let mut text = String::new();
     let mut needs_force = false;
+    let git = plan.git_findings(true);
+    for warning in &git.warnings {
+        let _ = writeln!(text, "warning: {warning}");
+    }
     for file in &plan.files {
         if file.is_secret() {
             skipped.push(file.path.clone());
@@ -1062,7 +1056,17 @@ pub fn check(plan: &Plan) -> CheckReport {
         );
     }
     let compared = plan.files.iter().filter(|f| !f.is_secret()).count();
-    if stale.is_empty() {
+    for (_, message) in &git.tracked {
+        let _ = writeln!(text, "error: {message}");
+    }
+    if stale.is_empty() && !git.tracked.is_empty() {
+        let _ = writeln!(
+            text,
+            "{compared} file{} current in {}, but secrets are tracked by git (see above).",
+            if compared == 1 { "" } else { "s" },
+            display(&plan.out_dir)
+        );
+    } else if stale.is_empty() {
         let _ = writeln!(
             text,
             "ok: {compared} file{} current in {}",
@@ -1099,6 +1103,7 @@ pub fn check(plan: &Plan) -> CheckReport {
     CheckReport {
         stale,
         skipped,
+        tracked_secrets: git.tracked.into_iter().map(|(p, _)| p).collect(),
         text: plan.mask(&text),
     }
 }
@@ -1144,7 +1149,8 @@ pub fn execute_plan(plan: &Plan, mode: Mode, out: &mut dyn io::Write) -> Result<
             Ok(EXIT_OK)
         }
         Mode::Check => {
-            plan.print_warnings(out).map_err(io_error)?;
+            // check() asks git about every secret file itself.
+            plan.print_render_warnings(out).map_err(io_error)?;
             let report = check(plan);
             out.write_all(report.text.as_bytes()).map_err(io_error)?;
             Ok(report.exit_code())

@@ -4,6 +4,7 @@ mod common;
 mod consumers;
 mod doctor;
 mod examples;
+mod git_status;
 mod plan;
 mod properties;
 mod provider_scripts;
