@@ -11,6 +11,7 @@ pub mod envfile;
 pub mod error;
 pub mod git;
 pub mod header;
+pub mod lock;
 pub mod output;
 pub mod plan;
 pub mod redact;
