@@ -360,6 +360,79 @@ mod tests {
     }
 
     #[test]
+    fn temporary_files_carry_their_process_and_only_those_of_gone_processes_are_stale() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join(".env");
+        let staged = stage(&target, b"A=1\n", Permissions::new_file(true)).unwrap();
+        let name = staged
+            .temp_path()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        assert_eq!(temp_owner(&name), Some(std::process::id()));
+        // Ours, and we are running: not stale.
+        assert!(stale_temp_files(dir.path()).is_empty());
+        // A process that is gone, and a name of an older version without a process id.
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let gone = child.id();
+        child.wait().unwrap();
+        let dead = dir
+            .path()
+            .join(format!(".env.chatwoot-redis-{gone}-abc123.tmp"));
+        let old = dir.path().join(".redis.conf.chatwoot-redis-Xy12ab.tmp");
+        fs::write(&dead, "x").unwrap();
+        fs::write(&old, "x").unwrap();
+        assert_eq!(temp_owner(".redis.conf.chatwoot-redis-Xy12ab.tmp"), None);
+        let mut want = vec![dead, old];
+        want.sort();
+        assert_eq!(stale_temp_files(dir.path()), want);
+        drop(staged);
+    }
+
+    #[test]
+    fn a_journal_is_completed_and_never_points_outside_its_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        fs::write(d.join("a.conf"), "old a\n").unwrap();
+        fs::write(d.join("b.conf"), "old b\n").unwrap();
+        let a = stage(&d.join("a.conf"), b"new a\n", Permissions::new_file(false)).unwrap();
+        let b = stage(&d.join("b.conf"), b"new b\n", Permissions::new_file(false)).unwrap();
+        write_journal(
+            d,
+            &[
+                (a.temp_path(), &d.join("a.conf")),
+                (b.temp_path(), &d.join("b.conf")),
+            ],
+        )
+        .unwrap();
+        // Killed after the first rename: the journal completes the second.
+        a.commit().unwrap();
+        let b_temp = b.temp_path().to_path_buf();
+        std::mem::forget(b); // as a kill would: the temporary file stays
+        assert!(b_temp.exists());
+        let done = complete_journal(d).unwrap();
+        assert_eq!(done, vec![d.join("b.conf")]);
+        assert_eq!(fs::read_to_string(d.join("a.conf")).unwrap(), "new a\n");
+        assert_eq!(fs::read_to_string(d.join("b.conf")).unwrap(), "new b\n");
+        assert!(!d.join(JOURNAL).exists());
+        // A planted journal naming paths outside the directory does nothing.
+        let outside = tempfile::tempdir().unwrap();
+        fs::write(outside.path().join("victim"), "kept\n").unwrap();
+        let planted = format!(
+            "{{\"renames\":[[\".x.chatwoot-redis-1-a.tmp\",\"../{}/victim\"],[\"/etc/x.chatwoot-redis-1-a.tmp\",\"b.conf\"]]}}",
+            outside.path().file_name().unwrap().to_string_lossy()
+        );
+        fs::write(d.join(JOURNAL), planted).unwrap();
+        assert!(complete_journal(d).unwrap().is_empty());
+        assert_eq!(
+            fs::read_to_string(outside.path().join("victim")).unwrap(),
+            "kept\n"
+        );
+        assert_eq!(fs::read_to_string(d.join("b.conf")).unwrap(), "new b\n");
+    }
+
+    #[test]
     fn write_replaces_atomically_with_the_given_mode() {
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("redis.conf");
