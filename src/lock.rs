@@ -1,19 +1,17 @@
-//! One writer per output directory: an exclusive `flock` on `DIR/.chatwoot-redis.lock`.
+//! One writer per output directory: an exclusive `flock` on the directory itself.
 //!
 //! A render takes the lock before it compares the directory with the set for the last time
 //! and holds it until every file is in place, so two runs never interleave their writes and
 //! never delete each other's temporary files. A run that finds the lock taken says so and
 //! waits a little (the other write takes milliseconds); past that it fails and writes
-//! nothing. The kernel releases the lock when its holder exits, even under `kill -9`, so a
-//! stale lock file is harmless: it is never deleted, only locked.
+//! nothing. The kernel releases the lock when its holder exits, even under `kill -9`. Locking
+//! the directory rather than a lock file in it leaves nothing behind that a repository of
+//! generated files would have to ignore.
 
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-
-/// The name of the lock file in the output directory.
-pub const LOCK_FILE: &str = ".chatwoot-redis.lock";
 
 /// How long a run waits for another one before giving up.
 pub const WAIT: Duration = Duration::from_secs(10);
@@ -73,16 +71,13 @@ pub fn lock_dir(
     wait: Duration,
     on_wait: &mut dyn FnMut(),
 ) -> Result<DirLock, LockError> {
-    let path = dir.join(LOCK_FILE);
+    let path = dir.to_path_buf();
     let mut options = OpenOptions::new();
-    options.read(true).write(true).create(true).truncate(false);
+    options.read(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
-        // Never follow a link planted at the lock's name, and keep it private.
-        options
-            .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC);
+        options.custom_flags(libc::O_DIRECTORY | libc::O_CLOEXEC);
     }
     let file = options.open(&path).map_err(|source| LockError::Io {
         path: path.clone(),

@@ -1165,10 +1165,7 @@ pub fn apply_with_hook(
 fn lock_out_dir(out_dir: &Path) -> Result<crate::lock::DirLock> {
     let shown = display(out_dir);
     crate::lock::lock_dir(out_dir, crate::lock::WAIT, &mut || {
-        eprintln!(
-            "waiting for another chatwoot-redis run to finish writing {shown} (it holds {})…",
-            crate::lock::LOCK_FILE
-        );
+        eprintln!("waiting for another chatwoot-redis run to finish writing {shown}…");
     })
     .map_err(|e| match e {
         crate::lock::LockError::Busy { path, waited } => Error::Write {
@@ -1176,8 +1173,8 @@ fn lock_out_dir(out_dir: &Path) -> Result<crate::lock::DirLock> {
             source: io::Error::new(
                 io::ErrorKind::WouldBlock,
                 format!(
-                    "another chatwoot-redis run has held {} for {} s; nothing was written. Wait \
-                     for it to finish (or end it) and rerun",
+                    "another chatwoot-redis run has held the lock on {} for {} s; nothing was \
+                     written. Wait for it to finish (or end it) and rerun",
                     display(&path),
                     waited.as_secs()
                 ),

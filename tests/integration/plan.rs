@@ -90,12 +90,11 @@ fn run(set: &RenderSet, dir: &Path, mode: Mode) -> (u8, String) {
 }
 
 /// Every file under `dir` with its bytes, sorted: a snapshot to prove nothing changed.
-/// The lock file (empty, only ever locked) is not part of what a render writes.
 fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     let mut files: Vec<(PathBuf, Vec<u8>)> = match fs::read_dir(dir) {
         Ok(entries) => entries
             .map(|e| e.unwrap().path())
-            .filter(|p| p.is_file() && !p.ends_with(chatwoot_redis::lock::LOCK_FILE))
+            .filter(|p| p.is_file())
             .map(|p| {
                 let bytes = fs::read(&p).unwrap();
                 (p, bytes)
