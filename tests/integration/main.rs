@@ -1,12 +1,15 @@
 //! One integration-test binary: every generated file checked by its real consumer.
 
 mod common;
+mod concurrency;
 mod consumers;
 mod doctor;
 mod examples;
+mod git_status;
 mod helm_chart;
 mod hostile;
 mod k8s;
+mod output_links;
 mod plan;
 mod properties;
 mod provider_clis;
