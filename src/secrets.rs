@@ -122,7 +122,7 @@ fn first_line(text: &str) -> String {
 /// The Redis password and sentinel password an existing Chatwoot `.env` holds, if any,
 /// read with Ruby dotenv's rules: `REDIS_PASSWORD`, else the password in `REDIS_URL`.
 pub fn read_existing_env(path: &Path) -> Option<(Option<String>, Option<String>)> {
-    let text = std::fs::read_to_string(path).ok()?;
+    let text = crate::plan::read_own_output(path)?;
     let entries = dotenv::parse(&text).ok()?;
     let literal = |key: &str| {
         dotenv::last(&entries, key)
@@ -145,7 +145,7 @@ pub fn existing_password(out_dir: &Path) -> Option<(String, Origin)> {
     if let Some(p) = read_existing_env(&out_dir.join(".env")).and_then(|(p, _)| p) {
         return Some((p, Origin::ExistingEnvFile));
     }
-    let text = std::fs::read_to_string(out_dir.join("redis-secret.yaml")).ok()?;
+    let text = crate::plan::read_own_output(&out_dir.join("redis-secret.yaml"))?;
     let doc: yaml_serde::Value = yaml_serde::from_str(&text).ok()?;
     let data = doc.get("stringData")?;
     let field = |k: &str| {
