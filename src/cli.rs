@@ -342,6 +342,16 @@ pub struct DoctorArgs {
     /// Answers file to take the workload (processes, threads) from
     #[arg(long, value_name = "FILE")]
     pub answers: Option<PathBuf>,
+    /// Check this Redis URL instead of REDIS_URL (REDIS_PASSWORD of the env still applies)
+    #[arg(long, value_name = "URL", conflicts_with_all = ["host", "port"])]
+    pub url: Option<String>,
+    /// Connect to this host instead of REDIS_URL's (its credentials and database are kept),
+    /// e.g. 127.0.0.1 for the port Compose publishes
+    #[arg(long, value_name = "HOST")]
+    pub host: Option<String>,
+    /// Connect to this port instead of REDIS_URL's
+    #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
+    pub port: Option<u16>,
 }
 
 #[cfg(test)]

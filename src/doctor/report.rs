@@ -185,16 +185,16 @@ impl Report {
         }
         let s = self.summary();
         let code = self.exit_code();
-        let verdict = if code == EXIT_OK {
-            paint("1;32", "no problem found")
-        } else {
+        let verdict = if code != EXIT_OK {
             paint("1;31", "problems found")
+        } else if s.warnings > 0 {
+            paint("1;33", "passed with warnings")
+        } else {
+            paint("1;32", "no problem found")
         };
         out.push_str(&format!(
-            "\n{verdict}: {} error(s), {} warning(s), {} info(s){}\n",
-            s.errors,
-            s.warnings,
-            s.infos,
+            "\n{verdict}: {}{}\n",
+            summary_line(s),
             if self.strict {
                 " (--strict: warnings count)"
             } else {
@@ -205,9 +205,42 @@ impl Report {
     }
 }
 
+/// `count` things, in words: "no errors", "1 error", "2 errors".
+fn counted(count: usize, one: &str) -> String {
+    match count {
+        0 => format!("no {one}s"),
+        1 => format!("1 {one}"),
+        n => format!("{n} {one}s"),
+    }
+}
+
+/// The counts as the report's last line says them: "no errors; 2 warnings; 3 infos".
+pub fn summary_line(s: Summary) -> String {
+    format!(
+        "{}; {}; {}",
+        counted(s.errors, "error"),
+        counted(s.warnings, "warning"),
+        counted(s.infos, "info")
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_summary_reads_naturally() {
+        let line = |errors, warnings, infos| {
+            summary_line(Summary {
+                errors,
+                warnings,
+                infos,
+            })
+        };
+        assert_eq!(line(0, 2, 3), "no errors; 2 warnings; 3 infos");
+        assert_eq!(line(1, 0, 1), "1 error; no warnings; 1 info");
+        assert_eq!(line(2, 1, 0), "2 errors; 1 warning; no infos");
+    }
 
     #[test]
     fn server_text_is_escaped_in_json_and_text_with_the_same_values() {

@@ -3,6 +3,7 @@
 mod common;
 mod consumers;
 mod doctor;
+mod doctor_deployment;
 mod examples;
 mod hostile;
 mod plan;
