@@ -99,6 +99,7 @@ Examples:
   chatwoot-redis doctor --env-file /home/chatwoot/chatwoot/.env
   chatwoot-redis doctor --offline              # static checks only, no network
   chatwoot-redis doctor --format json --timeout 2
+  chatwoot-redis doctor --env-file .env --host 127.0.0.1 --port 6379   # Compose's published port
 Exit codes: 0 no problem (warnings allowed unless --strict), 1 problems found, 2 bad input.")]
     Doctor(DoctorArgs),
     /// List the scenarios, their default outputs and the questions each asks

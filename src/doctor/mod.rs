@@ -104,6 +104,25 @@ fn apply_overrides(settings: &mut Settings, options: &Options) -> Result<()> {
         if let Some(port) = options.port {
             url.port = port;
         }
+        // What is shown (and redacted) is the address really checked.
+        let scheme = match url.scheme {
+            crate::chatwoot::UrlScheme::Rediss => "rediss",
+            _ => "redis",
+        };
+        let userinfo = match (&url.username, &url.raw_password) {
+            (Some(u), Some(p)) => format!("{u}:{p}@"),
+            (None, Some(p)) => format!(":{p}@"),
+            (Some(u), None) => format!("{u}@"),
+            (None, None) => String::new(),
+        };
+        let host = url.effective_host();
+        let host = if host.contains(':') {
+            format!("[{host}]")
+        } else {
+            host.to_string()
+        };
+        let db = url.db.map(|d| format!("/{d}")).unwrap_or_default();
+        settings.url_text = Some(format!("{scheme}://{userinfo}{host}:{}{db}", url.port));
     }
     Ok(())
 }

@@ -492,6 +492,12 @@ fn doctor_deployment_compose_host_checked_through_the_published_port() {
         let run = doctor_in(dir.path(), &env, &flags);
         run.expect("server-version", "info", 0);
         assert!(!run.has("compose-service-host"), "{}", run.stdout);
+        // The report shows the address checked, still redacted.
+        assert_eq!(run.json["target"]["port"], redis.port);
+        assert_eq!(
+            run.json["target"]["redis_url"],
+            format!("redis://127.0.0.1:{port}")
+        );
         assert!(run
             .text("server-version", "title")
             .starts_with(&format!("REDIS_URL (127.0.0.1:{port})")));
