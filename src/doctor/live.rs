@@ -647,9 +647,17 @@ pub fn keys(info: &Info) -> u64 {
 /// `appendonly yes` in its file but no AOF yet makes it load the (empty) AOF and start empty:
 /// the running server must write its AOF first.
 pub const AOF_SAFE_STEPS: &str = "1. On the running server: CONFIG SET appendonly yes (it starts writing an AOF of the data it holds). \
-2. Wait until INFO persistence shows aof_rewrite_in_progress:0 (and aof_last_bgrewrite_status:ok): the AOF now holds every key. \
+2. Wait until INFO persistence shows aof_rewrite_in_progress:0 (and aof_rewrite_scheduled:0, aof_last_bgrewrite_status:ok): the AOF now holds every key. \
 3. Only then make it last: appendonly yes and appendfsync everysec where the configuration comes from (the redis.conf chatwoot-redis renders has them: render and restart; else redis.conf), and restart when convenient. \
 Never set appendonly yes in the file and restart first: Redis then starts from the new, empty AOF and the data is gone.";
+
+/// [`AOF_SAFE_STEPS`] as commands to copy, for a server about to get a redis.conf with
+/// `appendonly yes` (redis-cli reads a password from `REDISCLI_AUTH`, never the command line).
+pub const AOF_SHELL_STEPS: [&str; 3] = [
+    "# if this Redis already holds data without an AOF, let it write one first (else the restart starts it EMPTY; REDISCLI_AUTH=… when it has a password):",
+    "redis-cli CONFIG SET appendonly yes",
+    "until redis-cli INFO persistence | tr -d '\\r' | grep -qx 'aof_rewrite_in_progress:0' && redis-cli INFO persistence | tr -d '\\r' | grep -qx 'aof_rewrite_scheduled:0'; do sleep 1; done",
+];
 
 /// `aof-disabled` for a server holding `keys` keys.
 pub fn aof_disabled(place: &str, keys: u64, managed: bool) -> Finding {
