@@ -138,6 +138,8 @@ fn connect(ep: &Endpoint, input: &LiveInput, out: &mut Vec<Finding>) -> Option<(
     let secs = input.timeout.as_secs_f64();
     let place = match &ep.unix_path {
         Some(p) => format!("{} (unix socket {p})", ep.label),
+        // A sentinel's label is its address already.
+        None if ep.label.starts_with("sentinel ") => ep.label.clone(),
         None => format!(
             "{} ({}:{}{})",
             ep.label,
@@ -306,15 +308,15 @@ fn open_failure(
 ) -> Finding {
     let observed = format!("{place}: {failure}");
     match (step, failure) {
-        (Step::Dns, Failure::Timeout) => Finding::error("dns-timeout", format!("DNS did not resolve {} within {secs} s", ep.host))
+        (Step::Dns, Failure::Timeout) => Finding::error("dns-timeout", format!("{place}: DNS did not resolve {} within {secs} s", ep.host))
             .observed(observed)
             .why("Chatwoot cannot reach Redis when its name does not resolve.")
             .fix("Check the resolver (/etc/resolv.conf, the cluster DNS) and the host name."),
-        (Step::Dns, _) => Finding::error("dns-failed", format!("{} does not resolve", ep.host))
+        (Step::Dns, _) => Finding::error("dns-failed", format!("{place}: {} does not resolve", ep.host))
             .observed(observed)
             .why("Chatwoot cannot reach Redis when its name does not resolve.")
             .fix("Check the host name for typos; in Docker Compose use the service name (redis) from a container on the same network; in Kubernetes the Service name and namespace."),
-        (Step::Connect, Failure::Refused) => Finding::error("connection-refused", format!("Connection refused by {}:{}", ep.host, ep.port))
+        (Step::Connect, Failure::Refused) => Finding::error("connection-refused", format!("Connection refused by {place}"))
             .observed(observed)
             .why("Nothing accepts connections there, so Chatwoot fails with Errno::ECONNREFUSED / Redis::CannotConnectError.")
             .fix(seed_fix_refused(ep)),
@@ -322,11 +324,11 @@ fn open_failure(
             .observed(observed)
             .why("The server does not accept connections (its backlog is full: it is stuck, overloaded or stopped with SIGSTOP); Chatwoot's connections hang the same way.")
             .fix("Check the Redis process (systemctl status redis-server; is it alive and not blocked?), and that the socket path belongs to it."),
-        (Step::Connect, Failure::Timeout) => Finding::error("connect-timeout", format!("No answer from {}:{} within {secs} s", ep.host, ep.port))
+        (Step::Connect, Failure::Timeout) => Finding::error("connect-timeout", format!("No answer from {place} within {secs} s"))
             .observed(observed)
             .why("Packets are dropped on the way (firewall, security group, wrong network/VPC) or the host is down; Chatwoot's connections time out.")
             .fix("Allow the port from the Chatwoot hosts (security group / firewall rules, same VPC or peering), and check the address."),
-        (Step::Connect, f) => Finding::error("connect-failed", format!("Cannot connect to {}:{}", ep.host, ep.port))
+        (Step::Connect, f) => Finding::error("connect-failed", format!("Cannot connect to {place}"))
             .observed(format!("{place}: {f}"))
             .why("Chatwoot cannot reach Redis.")
             .fix(seed_fix_refused(ep)),
@@ -335,18 +337,18 @@ fn open_failure(
                 Some(p) if !p.has_public_certificate() => format!(" This looks like {}: set REDIS_OPENSSL_VERIFY_MODE=none.", p.name()),
                 _ => String::new(),
             };
-            Finding::error("tls-certificate-rejected", "The server's TLS certificate fails verification (verify peer)")
+            Finding::error("tls-certificate-rejected", format!("{place}: the server's TLS certificate fails verification (verify peer)"))
                 .observed(format!("{place}: certificate rejected ({why})"))
                 .why("Chatwoot verifies the certificate unless REDIS_OPENSSL_VERIFY_MODE is exactly none, and has no option for a private CA: every connection fails with an SSL error.")
                 .fix(format!(
                     "Give the server a certificate from a public CA for this host name, or, for services with a self-signed or private-CA certificate (Heroku, Memorystore), set REDIS_OPENSSL_VERIFY_MODE=none.{hint}"
                 ))
         }
-        (Step::Tls, Failure::Timeout) => Finding::error("tls-timeout", format!("The TLS handshake with {}:{} did not finish within {secs} s", ep.host, ep.port))
+        (Step::Tls, Failure::Timeout) => Finding::error("tls-timeout", format!("The TLS handshake with {place} did not finish within {secs} s"))
             .observed(observed)
             .why("A server that does not speak TLS on this port often just waits; Chatwoot's connections time out.")
             .fix("Use the service's TLS port with rediss://, or redis:// if the port is plain."),
-        (Step::Tls, _) => Finding::error("tls-handshake-failed", format!("TLS handshake with {}:{} failed", ep.host, ep.port))
+        (Step::Tls, _) => Finding::error("tls-handshake-failed", format!("TLS handshake with {place} failed"))
             .observed(observed)
             .why("REDIS_URL uses rediss:// but no TLS session could be set up: Chatwoot fails with an SSL error.")
             .fix("If the server does not speak TLS on this port, use redis:// (or the TLS port); check the server's TLS settings (tls-port, certificate, protocols)."),
@@ -822,7 +824,8 @@ fn sentinel_checks(input: &LiveInput, out: &mut Vec<Finding>) {
         return;
     };
     let mut answers: Vec<(String, Option<(String, u16)>)> = Vec::new();
-    let mut failures = Vec::new();
+    let mut failures: Vec<(String, Finding)> = Vec::new();
+    let mut sentinel_findings: Vec<(String, Finding)> = Vec::new();
     let checked = &list[..list.len().min(MAX_SENTINELS)];
     if checked.len() < list.len() {
         out.push(
@@ -856,8 +859,8 @@ fn sentinel_checks(input: &LiveInput, out: &mut Vec<Finding>) {
     for probe in probes {
         let Some(probe) = probe else { continue };
         let addr = probe.addr;
-        out.extend(probe.findings);
-        failures.extend(probe.failures);
+        sentinel_findings.extend(probe.findings.into_iter().map(|f| (addr.clone(), f)));
+        failures.extend(probe.failures.into_iter().map(|f| (addr.clone(), f)));
         let Some(answer) = probe.answer else { continue };
         let resolved = answer.is_some();
         answers.push((addr.clone(), answer));
@@ -884,7 +887,8 @@ fn sentinel_checks(input: &LiveInput, out: &mut Vec<Finding>) {
     // A sentinel that cannot be used is the same problem whatever the others do: Chatwoot
     // moves on to the next one, but this one neither answers nor votes in a failover.
     let any_answered = !answers.is_empty();
-    out.extend(failures.into_iter().map(dead_sentinel));
+    out.extend(merge_per_sentinel(sentinel_findings));
+    out.extend(merge_per_sentinel(failures).into_iter().map(dead_sentinel));
     if !any_answered && !distinct.is_empty() && !input.deadline.expired() {
         out.push(
             Finding::error("sentinels-unreachable", "No sentinel answered: Chatwoot cannot find the master")
@@ -958,6 +962,44 @@ fn sentinel_checks(input: &LiveInput, out: &mut Vec<Finding>) {
         }
     }
     actioncable_on_master(input, &master_host, master_port, out);
+}
+
+/// One finding per problem: the same `sentinel-*` finding (same id and fix) from several
+/// sentinels becomes one that lists them; connection failures stay one per sentinel (each is
+/// a host to fix), and every finding keeps the sentinel's address.
+pub fn merge_per_sentinel(found: Vec<(String, Finding)>) -> Vec<Finding> {
+    let mut groups: Vec<(Vec<String>, Finding, Vec<String>)> = Vec::new();
+    for (addr, f) in found {
+        let observed = format!("{addr}: {}", f.observed);
+        let same = groups.iter_mut().find(|(_, g, _)| {
+            f.id.starts_with("sentinel-") && g.id == f.id && g.fix == f.fix && g.why == f.why
+        });
+        match same {
+            Some((addrs, _, seen)) => {
+                addrs.push(addr);
+                seen.push(observed);
+            }
+            None => groups.push((vec![addr], f, vec![observed])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(addrs, f, seen)| {
+            if addrs.len() == 1 {
+                return f;
+            }
+            Finding {
+                title: format!(
+                    "{} sentinels ({}): {}",
+                    addrs.len(),
+                    addrs.join(", "),
+                    f.title.replace(&addrs[0], "each")
+                ),
+                observed: seen.join("; "),
+                ..f
+            }
+        })
+        .collect()
 }
 
 /// A sentinel's failure (it is down, refuses or answers nonsense), said the same way
@@ -1573,6 +1615,46 @@ mod tests {
             })
         );
         assert_eq!(listed_replica(&Reply::Int(1)), None);
+    }
+
+    #[test]
+    fn one_finding_per_problem_not_one_per_sentinel() {
+        let refused = |a: &str| {
+            Finding::error(
+                "sentinel-command-failed",
+                format!("{a} refused SENTINEL get-master-addr-by-name"),
+            )
+            .observed("NOPERM")
+            .fix("Allow SENTINEL commands")
+        };
+        let down = |a: &str| {
+            Finding::error(
+                "connection-refused",
+                format!("Connection refused by sentinel {a}"),
+            )
+            .fix("start it")
+        };
+        let merged = merge_per_sentinel(vec![
+            ("s1:1".into(), refused("s1:1")),
+            ("s2:1".into(), refused("s2:1")),
+            ("s3:1".into(), down("s3:1")),
+            ("s4:1".into(), down("s4:1")),
+        ]);
+        assert_eq!(
+            ids(&merged),
+            vec![
+                "sentinel-command-failed",
+                "connection-refused",
+                "connection-refused"
+            ]
+        );
+        assert!(
+            merged[0].title.starts_with("2 sentinels (s1:1, s2:1)"),
+            "{}",
+            merged[0].title
+        );
+        assert_eq!(merged[0].observed, "s1:1: NOPERM; s2:1: NOPERM");
+        assert!(merged[2].title.contains("s4:1"));
     }
 
     #[test]
