@@ -446,7 +446,7 @@ fn sentinel(env: &ChatwootEnv, settings: &Settings, out: &mut Vec<Finding>) {
                  must reach the current master, or they are lost after a failover.",
         )
         .fix(
-            "Point REDIS_URL at a name that always resolves to the master (doctor checks it live).",
+            "Point REDIS_URL at an address that always reaches the current master: a TCP proxy that sends traffic only to the server answering role:master (e.g. HAProxy with tcp-check expect string role:master), or a name your failover updates (doctor checks it live).",
         ),
     );
 }
