@@ -1156,6 +1156,15 @@ pub fn judge_replica(
     );
 }
 
+/// Findings that say doctor could not reach a server (rather than what the server said).
+const NETWORK_IDS: [&str; 5] = [
+    "dns-failed",
+    "dns-timeout",
+    "connection-refused",
+    "connect-timeout",
+    "connect-failed",
+];
+
 /// A replica further behind than this many bytes is reported.
 pub const REPLICA_LAG_BYTES: u64 = 1024 * 1024;
 
@@ -1179,12 +1188,16 @@ fn replica_checks(
     }
     let mut local = Vec::new();
     let Some((mut conn, _)) = connect(&ep, input, &mut local) else {
-        // doctor may not reach a replica the sentinels reach: a warning, named.
-        out.extend(
-            local
-                .into_iter()
-                .map(|f| f.with_severity(Severity::Warning)),
-        );
+        // doctor may not reach a replica the sentinels reach (another network): a warning.
+        // A replica that refuses Chatwoot's password is an error: after a failover every
+        // connection would fail.
+        out.extend(local.into_iter().map(|f| {
+            if NETWORK_IDS.contains(&f.id) {
+                f.with_severity(Severity::Warning)
+            } else {
+                f
+            }
+        }));
         return;
     };
     out.extend(local);
