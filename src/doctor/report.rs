@@ -228,6 +228,98 @@ pub fn summary_line(s: Summary) -> String {
 mod tests {
     use super::*;
 
+    /// The ids a source file creates (`Finding::error("id"`, …), wherever the line breaks.
+    fn ids_in(source: &str) -> Vec<String> {
+        let mut ids = Vec::new();
+        for ctor in [
+            "Finding::error(",
+            "Finding::warning(",
+            "Finding::info(",
+            "Finding::new(",
+        ] {
+            for (at, _) in source.match_indices(ctor) {
+                let rest = source[at + ctor.len()..].trim_start();
+                if let Some(body) = rest.strip_prefix('"') {
+                    if let Some(end) = body.find('"') {
+                        ids.push(body[..end].to_string());
+                    }
+                }
+            }
+        }
+        ids
+    }
+
+    #[test]
+    fn every_finding_id_is_documented() {
+        let docs = include_str!("../../docs/doctor.md");
+        let mut ids = Vec::new();
+        for source in [
+            include_str!("live.rs"),
+            include_str!("statics.rs"),
+            include_str!("mod.rs"),
+        ] {
+            ids.extend(ids_in(source));
+        }
+        assert!(ids.len() > 60, "the scan found too few ids: {ids:?}");
+        for id in ids {
+            assert!(
+                id.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+                "{id} is not kebab-case"
+            );
+            assert!(
+                docs.contains(&format!("`{id}`")),
+                "{id} is not in docs/doctor.md"
+            );
+        }
+    }
+
+    #[test]
+    fn the_json_schema_keeps_its_documented_fields() {
+        let report = Report {
+            target: Target::new(
+                &ChatwootEnv::default(),
+                &Settings::from_env(&ChatwootEnv::default()),
+                true,
+            ),
+            findings: vec![Finding::warning("run-deadline", "t")],
+            strict: true,
+        };
+        let v: serde_json::Value = serde_json::from_str(&report.to_json()).expect("json");
+        let keys = |v: &serde_json::Value| {
+            let mut k: Vec<String> = v
+                .as_object()
+                .map(|o| o.keys().cloned().collect())
+                .unwrap_or_default();
+            k.sort();
+            k
+        };
+        assert_eq!(
+            keys(&v),
+            ["exit_code", "findings", "summary", "target", "version"]
+        );
+        assert_eq!(v["version"], 1);
+        assert_eq!(
+            keys(&v["findings"][0]),
+            ["fix", "id", "observed", "severity", "title", "why"]
+        );
+        for field in [
+            "env_source",
+            "mode",
+            "redis_url",
+            "host",
+            "port",
+            "tls",
+            "verify_peer",
+            "sentinels",
+            "master_name",
+            "offline",
+        ] {
+            assert!(v["target"].get(field).is_some(), "target.{field}");
+        }
+        assert_eq!(v["exit_code"], 1, "--strict counts the warning");
+    }
+
     #[test]
     fn the_summary_reads_naturally() {
         let line = |errors, warnings, infos| {
