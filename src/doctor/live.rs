@@ -961,7 +961,14 @@ fn sentinel_checks(input: &LiveInput, out: &mut Vec<Finding>) {
             }
         }
     }
-    actioncable_on_master(input, &master_host, master_port, out);
+    let master_run_id = master_info.as_ref().and_then(|i| i.get("run_id").cloned());
+    actioncable_on_master(
+        input,
+        &master_host,
+        master_port,
+        master_run_id.as_deref(),
+        out,
+    );
 }
 
 /// One finding per problem: the same `sentinel-*` finding (same id and fix) from several
@@ -1324,6 +1331,7 @@ fn actioncable_on_master(
     input: &LiveInput,
     master_host: &str,
     master_port: u16,
+    master_run_id: Option<&str>,
     out: &mut Vec<Finding>,
 ) {
     let Some(ep) = input.settings.url_endpoint() else {
@@ -1352,9 +1360,18 @@ fn actioncable_on_master(
         super::resp::resolve(master_host, master_port, input.deadline.step_end())
             .map(|a| a.iter().map(|s| s.ip()).collect())
             .unwrap_or_default();
-    let same_address = conn
-        .peer
-        .is_some_and(|p| p.port() == master_port && master_ips.contains(&p.ip()));
+    // Through a proxy (the recommended master-following address) the address differs but
+    // the server is the same: its run_id says so.
+    let same_server = master_run_id.is_some_and(|id| {
+        conn.command(&["INFO", "server"])
+            .ok()
+            .and_then(|r| r.text())
+            .is_some_and(|t| parse_info(&t).get("run_id").map(String::as_str) == Some(id))
+    });
+    let same_address = same_server
+        || conn
+            .peer
+            .is_some_and(|p| p.port() == master_port && master_ips.contains(&p.ip()));
     let shown = super::statics::shown_url(input.settings);
     if role != "master" {
         out.push(
@@ -1775,7 +1792,7 @@ mod tests {
         assert!(ids(&f).contains(&"maxclients-tight"));
         let f = judge(&HEALTHY.replace("maxclients:10000", "maxclients:12"), None);
         assert!(ids(&f).contains(&"clients-near-limit"));
-        // Redis 6.2 has no maxclients in INFO.
+        // A server that does not report maxclients (before 6.2, or a service hiding it).
         let f = judge(&HEALTHY.replace("maxclients:10000\r\n", ""), Some(55));
         assert!(ids(&f).contains(&"maxclients-unknown"));
         let f = judge(

@@ -328,6 +328,12 @@ fn doctor_deployment_replica_with_allkeys_lru_and_a_split_brain() {
     run.expect("sentinel-quorum", "info", 1);
     run.expect("actioncable-on-master", "info", 1);
 
+    // Through a proxy (a master-following address) the server is the same: no split brain.
+    let proxy = slow_proxy(d.master.port, Duration::ZERO);
+    let run = doctor(&sentinel_env(&d, proxy, dead), &[]);
+    run.expect("actioncable-on-master", "info", 1);
+    assert!(!run.has("actioncable-other-master"), "{}", run.stdout);
+
     // Split brain made by hand: the replica promoted behind the sentinels' back, and
     // REDIS_URL pointing at it.
     let mut c = client(d.replica.port, Some(PASSWORD));
