@@ -144,6 +144,9 @@ fn run_doctor(args: &DoctorArgs) -> Result<u8, Error> {
         strict: args.strict,
         max_connections: args.max_connections,
         answers: args.answers.clone(),
+        url: args.url.clone(),
+        host: args.host.clone(),
+        port: args.port,
     };
     let report = crate::doctor::run(&options)?;
     let text = match args.format {

@@ -937,6 +937,13 @@ pub fn next_steps(a: &Answers, set: &RenderSet, out_dir: &Path) -> Vec<String> {
                 "redis-server"
             };
             if has(FileKind::RedisConf) {
+                // The new redis.conf turns AOF on: a server holding data without an AOF must
+                // write one while it runs, or the restart below starts it empty.
+                steps.extend(
+                    crate::doctor::live::AOF_SHELL_STEPS
+                        .iter()
+                        .map(|s| s.to_string()),
+                );
                 steps.push(format!(
                     "sudo install -m 640 -o {group} -g {group} {} {}/redis.conf",
                     path("redis.conf"),

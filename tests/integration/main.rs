@@ -4,6 +4,7 @@ mod common;
 mod concurrency;
 mod consumers;
 mod doctor;
+mod doctor_deployment;
 mod examples;
 mod git_status;
 mod helm_chart;
