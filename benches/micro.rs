@@ -8,9 +8,9 @@
 
 use std::path::{Path, PathBuf};
 
-use chatwoot_redis::answers::{self, RawAnswers};
 use chatwoot_redis::output::FileKind;
-use chatwoot_redis::secrets::{Origin, Secrets};
+use chatwoot_redis::testing::{self as answers, RawAnswers};
+use chatwoot_redis::testing::{Origin, Secrets};
 
 const SCENARIOS: [(&str, &str); 4] = [
     ("single-server", ""),
@@ -60,7 +60,7 @@ fn render(bencher: divan::Bencher, scenario: &str) {
     let answers = answers::resolve(&raw(scenario, extra)).expect("resolve");
     let secrets = secrets();
     bencher.bench(|| {
-        chatwoot_redis::render::render(divan::black_box(&answers), &secrets).expect("render")
+        chatwoot_redis::testing::render(divan::black_box(&answers), &secrets).expect("render")
     });
 }
 
@@ -80,7 +80,7 @@ fn reference(rel: &str) -> PathBuf {
 fn env_merge(bencher: divan::Bencher) {
     let example = std::fs::read_to_string(reference("chatwoot/env.example")).expect("env.example");
     let answers = answers::resolve(&raw("docker-compose", "")).expect("resolve");
-    let set = chatwoot_redis::render::render(&answers, &secrets()).expect("render");
+    let set = chatwoot_redis::testing::render(&answers, &secrets()).expect("render");
     let env = set
         .files
         .iter()

@@ -2,73 +2,28 @@
 //! all produce [`RawAnswers`] (strings by field name); [`resolve`] validates them in one place
 //! and applies the scenario's defaults. The answers file never holds a secret.
 
+#![warn(clippy::too_many_lines)]
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::chatwoot::{self, SentinelAddr};
-use crate::error::{Error, Result};
-use crate::scenario::{Output, Scenario};
+use crate::error::{Error, Missing, Result};
+use crate::scenario::{EndpointRecord, Output, Scenario, TlsRule};
 use crate::sizing::Workload;
 
-/// Every answer, by its name in the answers file (the flag name without `--`).
-pub const FIELDS: &[&str] = &[
-    "scenario",
-    "url",
-    "host",
-    "port",
-    "username",
-    "db",
-    "tls",
-    "verify-mode",
-    "auth",
-    "sentinels",
-    "sentinel-master",
-    "sentinel-auth",
-    "redis-version",
-    "maxmemory",
-    "web-processes",
-    "web-threads",
-    "sidekiq-processes",
-    "sidekiq-concurrency",
-    "max-connections",
-    "emit",
-    "release",
-    "namespace",
-    "config-dir",
-    "data-dir",
-];
+mod field;
 
-/// Answers that mean the same whatever the scenario: the workload Chatwoot runs.
-pub const PORTABLE_FIELDS: &[&str] = &[
-    "web-processes",
-    "web-threads",
-    "sidekiq-processes",
-    "sidekiq-concurrency",
-];
+pub use field::{Field, Heading, Kind};
 
 /// Drops every answer tied to the previous scenario's Redis (used when the scenario changes).
 pub fn keep_only_portable(raw: &mut RawAnswers) {
-    let fields: Vec<&str> = FIELDS
-        .iter()
-        .copied()
-        .filter(|f| !PORTABLE_FIELDS.contains(f))
-        .collect();
-    for f in fields {
-        raw.remove(f);
-    }
+    raw.values.retain(|f, _| f.spec().portable);
 }
 
-/// The environment variable that supplies a field.
-pub fn env_var_for(field: &str) -> String {
-    match field {
-        "redis-version" => "CHATWOOT_REDIS_VERSION".into(),
-        f => format!("CHATWOOT_REDIS_{}", f.to_uppercase().replace('-', "_")),
-    }
-}
-
-/// Answers as given, before validation: field name → text.
+/// Answers as given, before validation: field → text. Secrets are never held here.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RawAnswers {
-    values: BTreeMap<&'static str, String>,
+    values: BTreeMap<Field, String>,
 }
 
 impl RawAnswers {
@@ -76,28 +31,25 @@ impl RawAnswers {
         Self::default()
     }
 
-    /// Sets a field; `field` must be one of [`FIELDS`].
-    pub fn set(&mut self, field: &str, value: impl Into<String>) {
-        let key = FIELDS
-            .iter()
-            .copied()
-            .find(|f| *f == field)
-            .unwrap_or_else(|| panic!("unknown answer field {field}"));
-        self.values.insert(key, value.into());
+    /// Sets an answer. A secret field is ignored: secrets travel as [`crate::secrets`] values.
+    pub fn set(&mut self, field: Field, value: impl Into<String>) {
+        if !field.spec().secret {
+            self.values.insert(field, value.into());
+        }
     }
 
-    pub fn get(&self, field: &str) -> Option<&str> {
-        self.values.get(field).map(String::as_str)
+    pub fn get(&self, field: Field) -> Option<&str> {
+        self.values.get(&field).map(String::as_str)
     }
 
-    pub fn remove(&mut self, field: &str) {
-        self.values.remove(field);
+    pub fn remove(&mut self, field: Field) {
+        self.values.remove(&field);
     }
 
     /// Fields of `other` override those of `self`.
     pub fn overlay(&mut self, other: &RawAnswers) {
         for (k, v) in &other.values {
-            self.values.insert(k, v.clone());
+            self.values.insert(*k, v.clone());
         }
     }
 
@@ -126,7 +78,8 @@ impl RawAnswers {
                 yaml_serde::Value::String(s) => s.clone(),
                 other => format!("{other:?}"),
             };
-            let Some(field) = FIELDS.iter().copied().find(|f| *f == key) else {
+            let field = Field::parse(&key).filter(|f| !f.spec().secret);
+            let Some(field) = field else {
                 if key.contains("password") || key.contains("secret") {
                     return Err(Error::Usage(format!(
                         "{origin}: `{key}`: secrets never go in the answers file (it is committed)\n  \
@@ -136,7 +89,10 @@ impl RawAnswers {
                 }
                 return Err(Error::Usage(format!(
                     "{origin}: unknown answer `{key}`\n  fix: remove it; known answers: {}",
-                    FIELDS.join(", ")
+                    Field::answers()
+                        .map(Field::name)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )));
             };
             let text = match v {
@@ -144,7 +100,7 @@ impl RawAnswers {
                 yaml_serde::Value::Bool(b) => b.to_string(),
                 yaml_serde::Value::Number(n) => n.to_string(),
                 yaml_serde::Value::String(s) => s,
-                yaml_serde::Value::Sequence(items) if matches!(field, "sentinels" | "emit") => {
+                yaml_serde::Value::Sequence(items) if field.spec().kind == Kind::List => {
                     let mut parts = Vec::new();
                     for item in items {
                         match item {
@@ -269,11 +225,43 @@ pub enum VerifyMode {
     None,
 }
 
+impl VerifyMode {
+    pub const ALL: [VerifyMode; 2] = [VerifyMode::Peer, VerifyMode::None];
+
+    /// The `--verify-mode` value (and `REDIS_OPENSSL_VERIFY_MODE`'s, lower-cased).
+    pub fn id(self) -> &'static str {
+        match self {
+            VerifyMode::Peer => "peer",
+            VerifyMode::None => "none",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<VerifyMode> {
+        VerifyMode::ALL.into_iter().find(|m| m.id() == s)
+    }
+}
+
 /// Whether Redis requires a password.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Auth {
     Password,
     None,
+}
+
+impl Auth {
+    pub const ALL: [Auth; 2] = [Auth::Password, Auth::None];
+
+    /// The `--auth` value.
+    pub fn id(self) -> &'static str {
+        match self {
+            Auth::Password => "password",
+            Auth::None => "none",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Auth> {
+        Auth::ALL.into_iter().find(|a| a.id() == s)
+    }
 }
 
 /// What Chatwoot sends to sentinels (`REDIS_SENTINEL_PASSWORD`).
@@ -285,6 +273,27 @@ pub enum SentinelAuth {
     None,
     /// A separate sentinel password (from REDIS_SENTINEL_PASSWORD / --sentinel-password-file).
     Separate,
+}
+
+impl SentinelAuth {
+    pub const ALL: [SentinelAuth; 3] = [
+        SentinelAuth::Same,
+        SentinelAuth::None,
+        SentinelAuth::Separate,
+    ];
+
+    /// The `--sentinel-auth` value.
+    pub fn id(self) -> &'static str {
+        match self {
+            SentinelAuth::Same => "same",
+            SentinelAuth::None => "none",
+            SentinelAuth::Separate => "separate",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<SentinelAuth> {
+        SentinelAuth::ALL.into_iter().find(|m| m.id() == s)
+    }
 }
 
 /// A memory size in bytes, written back in the unit it was given in.
@@ -362,7 +371,7 @@ pub struct Answers {
 impl Answers {
     /// Sentinel mode: bundled sentinels in Kubernetes, or external ones.
     pub fn sentinel_mode(&self) -> bool {
-        self.scenario == Scenario::KubernetesSentinel
+        self.scenario.rules().sentinel
     }
 
     /// The Bitnami sub-chart's full name (`<release>-chatwoot-redis`).
@@ -376,11 +385,11 @@ impl Answers {
     }
 }
 
-fn invalid(field: &str, value: &str, reason: impl Into<String>, fix: impl Into<String>) -> Error {
-    Error::invalid(format!("--{field}"), value, reason, fix)
+fn invalid(field: Field, value: &str, reason: impl Into<String>, fix: impl Into<String>) -> Error {
+    Error::invalid_answer(field, value, reason, fix)
 }
 
-fn parse_count(raw: &RawAnswers, field: &str, default: u32, max: u32) -> Result<u32> {
+fn parse_count(raw: &RawAnswers, field: Field, default: u32, max: u32) -> Result<u32> {
     let Some(v) = raw.get(field) else {
         return Ok(default);
     };
@@ -395,7 +404,7 @@ fn parse_count(raw: &RawAnswers, field: &str, default: u32, max: u32) -> Result<
     }
 }
 
-fn parse_bool(raw: &RawAnswers, field: &str) -> Result<Option<bool>> {
+fn parse_bool(raw: &RawAnswers, field: Field) -> Result<Option<bool>> {
     let Some(v) = raw.get(field) else {
         return Ok(None);
     };
@@ -425,7 +434,7 @@ fn split_url(text: &str) -> Result<UrlParts> {
     let shown = redact_url(text);
     let url = chatwoot::parse_redis_url(text.trim()).map_err(|why| {
         invalid(
-            "url",
+            Field::Url,
             &shown,
             why,
             "pass it as redis://[user:password@]host:port[/db] or rediss://… for TLS",
@@ -436,7 +445,7 @@ fn split_url(text: &str) -> Result<UrlParts> {
         chatwoot::UrlScheme::Rediss => true,
         chatwoot::UrlScheme::Unix => {
             return Err(invalid(
-                "url",
+                Field::Url,
                 &shown,
                 "unix sockets are not a scenario here",
                 "use single-server with the loopback address (127.0.0.1)",
@@ -450,7 +459,7 @@ fn split_url(text: &str) -> Result<UrlParts> {
         .filter(|h| !h.is_empty())
         .ok_or_else(|| {
             invalid(
-                "url",
+                Field::Url,
                 &shown,
                 "it has no host",
                 "add the host: redis://HOST:PORT",
@@ -460,7 +469,7 @@ fn split_url(text: &str) -> Result<UrlParts> {
         None => None,
         Some(n) => Some(u8::try_from(n).ok().filter(|n| *n < 16).ok_or_else(|| {
             invalid(
-                "url",
+                Field::Url,
                 &shown,
                 format!("database {n} is not 0 to 15"),
                 "use /0 to /15",
@@ -497,7 +506,7 @@ fn resolve_emit(scenario: Scenario, spec: Option<&str>) -> Result<BTreeSet<Outpu
         .collect();
     if items.is_empty() {
         return Err(invalid(
-            "emit",
+            Field::Emit,
             spec,
             "no output named",
             "e.g. --emit env,helm or --emit +helm",
@@ -507,7 +516,7 @@ fn resolve_emit(scenario: Scenario, spec: Option<&str>) -> Result<BTreeSet<Outpu
     if !relative {
         if items.iter().any(|i| i.starts_with(['+', '-'])) {
             return Err(invalid(
-                "emit",
+                Field::Emit,
                 spec,
                 "mixes a plain list with +/- items",
                 "either list the outputs (env,helm) or adjust the defaults (+helm,-provider)",
@@ -525,7 +534,7 @@ fn resolve_emit(scenario: Scenario, spec: Option<&str>) -> Result<BTreeSet<Outpu
         };
         let out = Output::parse(name).ok_or_else(|| {
             invalid(
-                "emit",
+                Field::Emit,
                 spec,
                 format!("unknown output {name:?}"),
                 format!("outputs are {}", Output::ALL.map(|o| o.id()).join(", ")),
@@ -539,7 +548,7 @@ fn resolve_emit(scenario: Scenario, spec: Option<&str>) -> Result<BTreeSet<Outpu
     }
     if set.is_empty() {
         return Err(invalid(
-            "emit",
+            Field::Emit,
             spec,
             "this leaves nothing to render",
             "keep at least one output",
@@ -548,23 +557,23 @@ fn resolve_emit(scenario: Scenario, spec: Option<&str>) -> Result<BTreeSet<Outpu
     if scenario.is_managed() && (set.contains(&Output::RedisConf) || set.contains(&Output::Compose))
     {
         return Err(invalid(
-            "emit",
+            Field::Emit,
             spec,
             format!("{scenario} is a managed service: there is no redis.conf or Redis container of yours"),
             "drop redis-conf/compose; redis-settings.sh (provider) applies the settings instead",
         ));
     }
-    if set.contains(&Output::Provider) && !scenario.is_managed() {
+    if set.contains(&Output::Provider) && scenario.provider_template().is_none() {
         return Err(invalid(
-            "emit",
+            Field::Emit,
             spec,
             format!("{scenario} has no provider to configure"),
             "drop provider; the redis.conf carries these settings",
         ));
     }
-    if scenario == Scenario::KubernetesSentinel && set.contains(&Output::Compose) {
+    if scenario.rules().sentinel && set.contains(&Output::Compose) {
         return Err(invalid(
-            "emit",
+            Field::Emit,
             spec,
             "Compose does not run Sentinel here",
             "drop compose",
@@ -573,425 +582,23 @@ fn resolve_emit(scenario: Scenario, spec: Option<&str>) -> Result<BTreeSet<Outpu
     Ok(set)
 }
 
-/// Validates raw answers and applies the scenario's defaults.
+/// Validates raw answers and applies the scenario's defaults: one short resolver per part,
+/// in the order their errors are reported.
 pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
-    let scenario_text = raw.get("scenario").ok_or_else(|| {
-        Error::Missing(vec![format!(
-            "scenario: --scenario ID or CHATWOOT_REDIS_SCENARIO (one of {})",
-            Scenario::ALL.map(|s| s.id()).join(", ")
-        )])
-    })?;
-    let scenario = Scenario::parse(scenario_text.trim()).ok_or_else(|| {
-        invalid(
-            "scenario",
-            scenario_text,
-            "not a known scenario",
-            format!(
-                "use one of {} (`chatwoot-redis scenarios` describes them)",
-                Scenario::ALL.map(|s| s.id()).join(", ")
-            ),
-        )
-    })?;
-
-    let url = raw.get("url").map(split_url).transpose()?;
-
-    // Host.
-    // Kept exactly as given (no trimming): a value either appears verbatim or is refused.
-    let release = raw.get("release").unwrap_or("chatwoot").to_string();
-    chatwoot::validate_k8s_name(&release)
-        .map_err(|why| invalid("release", &release, why, "e.g. --release chatwoot"))?;
-    let namespace = raw.get("namespace").unwrap_or("chatwoot").to_string();
-    chatwoot::validate_k8s_name(&namespace)
-        .map_err(|why| invalid("namespace", &namespace, why, "e.g. --namespace chatwoot"))?;
-    let sentinels = match raw.get("sentinels") {
-        None => Vec::new(),
-        Some(text) => {
-            if scenario != Scenario::KubernetesSentinel {
-                return Err(invalid(
-                    "sentinels",
-                    text,
-                    if scenario.is_managed() {
-                        format!("{scenario} offers no Sentinel; Chatwoot would try to reach sentinels that do not exist")
-                    } else {
-                        format!("Sentinel is the kubernetes-sentinel scenario; {scenario} runs one Redis")
-                    },
-                    "remove --sentinels, or use --scenario kubernetes-sentinel",
-                ));
-            }
-            chatwoot::parse_sentinels(text).map_err(|why| {
-                invalid(
-                    "sentinels",
-                    text,
-                    why,
-                    "list sentinels as host:port,host:port (port defaults to 26379)",
-                )
-            })?
-        }
-    };
-    let default_host = match scenario {
-        Scenario::SingleServer => Some("127.0.0.1".to_string()),
-        Scenario::DockerCompose => Some("redis".to_string()),
-        Scenario::KubernetesSentinel if sentinels.is_empty() => {
-            Some(format!("{release}-chatwoot-redis"))
-        }
-        _ => None,
-    };
-    let host = match raw
-        .get("host")
-        .map(str::to_string)
-        .or(url.as_ref().map(|u| u.host.clone()))
-        .or(default_host)
-    {
-        Some(h) => h,
-        None => {
-            return Err(Error::Missing(vec![format!(
-                "host: --host HOST or CHATWOOT_REDIS_HOST (or --url) — the {} endpoint",
-                scenario
-            )]))
-        }
-    };
-    chatwoot::validate_host(&host).map_err(|why| {
-        invalid(
-            "host",
-            &host,
-            why,
-            "pass the endpoint's host name or IP address alone, e.g. --host redis.example.internal",
-        )
-    })?;
-    check_host_for_scenario(scenario, &host)?;
-    if scenario == Scenario::SingleServer
-        && host != "localhost"
-        && host.parse::<std::net::IpAddr>().is_err()
-    {
-        return Err(invalid(
-            "host",
-            &host,
-            "single-server writes the addresses redis-server listens on (bind), which must be IP addresses",
-            "use --host 127.0.0.1 (Redis on the Chatwoot host), or the server's IP address",
-        ));
-    }
-
-    // TLS and port.
-    let tls_flag = parse_bool(raw, "tls")?;
-    let tls = tls_flag.or(url.as_ref().map(|u| u.tls)).unwrap_or(matches!(
-        scenario,
-        Scenario::Elasticache | Scenario::Azure | Scenario::Heroku | Scenario::Digitalocean
-    ));
-    if tls
-        && matches!(
-            scenario,
-            Scenario::SingleServer | Scenario::DockerCompose | Scenario::KubernetesSentinel
-        )
-    {
-        return Err(invalid(
-            "tls",
-            "true",
-            format!(
-                "{scenario}: Chatwoot reaches this Redis over loopback or a private network, and in \
-                 Sentinel mode Chatwoot never uses TLS"
-            ),
-            "remove --tls (or use a managed scenario for a TLS endpoint)",
-        ));
-    }
-    if !tls
-        && matches!(
-            scenario,
-            Scenario::Heroku | Scenario::Digitalocean | Scenario::Azure
-        )
-    {
-        // Name the answer the value came from: a redis:// URL, or --no-tls.
-        return Err(match (tls_flag, raw.get("url")) {
-            (None, Some(u)) => invalid(
-                "url",
-                &redact_url(u),
-                format!("{scenario} requires TLS connections, and a redis:// URL has none"),
-                "use the rediss:// URL the provider gives",
-            ),
-            _ => invalid(
-                "tls",
-                "false",
-                format!("{scenario} requires TLS connections"),
-                "remove --no-tls (the URL scheme becomes rediss://)",
-            ),
-        });
-    }
-    let default_port = match scenario {
-        Scenario::Azure if host.ends_with(".redis.azure.net") => 10000,
-        Scenario::Azure => 6380,
-        Scenario::Memorystore if tls => 6378,
-        Scenario::Digitalocean => 25061,
-        _ => 6379,
-    };
-    let port = match raw.get("port") {
-        Some(p) => match p.trim().parse::<u16>() {
-            Ok(n) if n > 0 => n,
-            _ => {
-                return Err(invalid(
-                    "port",
-                    p,
-                    "not a TCP port (1-65535)",
-                    format!("e.g. --port {default_port}"),
-                ))
-            }
-        },
-        None => match url.as_ref().and_then(|u| u.port) {
-            Some(p) => p,
-            None if scenario == Scenario::Heroku => {
-                return Err(Error::Missing(vec![
-                    "port: Heroku gives host and port in REDIS_URL; pass --url (without the password) or --port".into(),
-                ]))
-            }
-            None => default_port,
-        },
-    };
-
-    // Database.
-    let db = match raw.get("db") {
-        Some(d) => match d.trim().parse::<u8>() {
-            Ok(n) if n < 16 => n,
-            _ => {
-                return Err(invalid(
-                    "db",
-                    d,
-                    "Redis has databases 0 to 15 by default",
-                    "use --db 0 (or another number below 16)",
-                ))
-            }
-        },
-        None => url.as_ref().and_then(|u| u.db).unwrap_or(0),
-    };
-    if db != 0 && scenario == Scenario::KubernetesSentinel {
-        return Err(invalid(
-            "db",
-            &db.to_string(),
-            "Chatwoot's Sentinel mode uses redis://<master-name> with no database number",
-            "remove --db",
-        ));
-    }
-
-    // Verify mode.
-    let default_verify = match scenario {
-        Scenario::Heroku | Scenario::Memorystore => VerifyMode::None,
-        _ => VerifyMode::Peer,
-    };
-    let verify_mode = match raw.get("verify-mode") {
-        None => default_verify,
-        Some(v) => match v.trim() {
-            "peer" => VerifyMode::Peer,
-            "none" => VerifyMode::None,
-            _ => {
-                return Err(invalid(
-                    "verify-mode",
-                    v,
-                    "Chatwoot knows two modes",
-                    "use --verify-mode peer (check the certificate) or --verify-mode none (self-signed or private CA)",
-                ))
-            }
-        },
-    };
-    if tls
-        && verify_mode == VerifyMode::Peer
-        && matches!(scenario, Scenario::Heroku | Scenario::Memorystore)
-    {
-        return Err(invalid(
-            "verify-mode",
-            "peer",
-            format!(
-                "{scenario} serves a certificate from a private or self-signed CA and Chatwoot has \
-                 no CA-file option: verification would fail on every connection"
-            ),
-            "remove --verify-mode (none is the default here)",
-        ));
-    }
-
-    // Auth and user.
-    let auth = match raw.get("auth") {
-        None => Auth::Password,
-        Some(a) => match a.trim() {
-            "password" => Auth::Password,
-            "none" => Auth::None,
-            _ => {
-                return Err(invalid(
-                    "auth",
-                    a,
-                    "not password or none",
-                    "use --auth password or --auth none",
-                ))
-            }
-        },
-    };
-    if auth == Auth::None
-        && !matches!(
-            scenario,
-            Scenario::SingleServer | Scenario::Memorystore | Scenario::Elasticache
-        )
-    {
-        return Err(invalid(
-            "auth",
-            "none",
-            format!("{scenario} needs a password (shared network, or the provider requires one)"),
-            "remove --auth none; use --generate-password",
-        ));
-    }
-    let username = raw
-        .get("username")
-        .map(str::to_string)
-        .or(url.as_ref().and_then(|u| u.username.clone()))
-        .or((scenario == Scenario::Digitalocean).then(|| "default".to_string()));
-    if let Some(u) = &username {
-        chatwoot::validate_username(u)
-            .map_err(|why| invalid("username", u, why, "e.g. --username chatwoot"))?;
-        if matches!(
-            scenario,
-            Scenario::DockerCompose | Scenario::KubernetesSentinel | Scenario::Heroku
-        ) {
-            return Err(invalid(
-                "username",
-                u,
-                match scenario {
-                    Scenario::KubernetesSentinel => {
-                        "Chatwoot's Sentinel mode sends no user name".to_string()
-                    }
-                    _ => format!("{scenario} authenticates the default user only"),
-                },
-                "remove --username",
-            ));
-        }
-        if auth == Auth::None {
-            return Err(invalid(
-                "username",
-                u,
-                "an ACL user needs a password",
-                "remove --username or --auth none",
-            ));
-        }
-    }
-
-    // Sentinel.
-    let sentinel_master = raw
-        .get("sentinel-master")
-        .unwrap_or(chatwoot::DEFAULT_SENTINEL_MASTER)
-        .to_string();
-    chatwoot::validate_master_name(&sentinel_master).map_err(|why| {
-        invalid(
-            "sentinel-master",
-            &sentinel_master,
-            why,
-            "e.g. --sentinel-master mymaster",
-        )
-    })?;
-    let sentinel_auth = match raw.get("sentinel-auth") {
-        None => SentinelAuth::Same,
-        Some(v) => match v.trim() {
-            "same" => SentinelAuth::Same,
-            "none" => SentinelAuth::None,
-            "separate" => SentinelAuth::Separate,
-            _ => {
-                return Err(invalid(
-                    "sentinel-auth",
-                    v,
-                    "not same, none or separate",
-                    "same: sentinels use the Redis password; none: sentinels have no password; separate: REDIS_SENTINEL_PASSWORD",
-                ))
-            }
-        },
-    };
-    if sentinel_auth != SentinelAuth::Same
-        && (scenario != Scenario::KubernetesSentinel || sentinels.is_empty())
-    {
-        return Err(invalid(
-            "sentinel-auth",
-            raw.get("sentinel-auth").unwrap_or_default(),
-            "only external sentinels have their own password setting (the chart's sentinels use the Redis password)",
-            "remove it, or give --sentinels",
-        ));
-    }
-
-    // Version and memory.
-    let default_version = match scenario {
-        Scenario::SingleServer => RedisVersion::Redis70,
-        // Upstream's compose file runs redis:alpine (the newest release): an older default
-        // could not read its data files.
-        Scenario::DockerCompose => RedisVersion::Redis74,
-        Scenario::KubernetesSentinel => RedisVersion::Redis62,
-        Scenario::Digitalocean => RedisVersion::Valkey8,
-        _ => RedisVersion::Redis72,
-    };
-    let redis_version = match raw.get("redis-version") {
-        None => default_version,
-        Some(v) => RedisVersion::parse(v).map_err(|why| {
-            invalid(
-                "redis-version",
-                v,
-                why,
-                format!(
-                    "use one of {}",
-                    RedisVersion::ALL.map(|v| v.id()).join(", ")
-                ),
-            )
-        })?,
-    };
-    if a_bundled(scenario, &sentinels) && redis_version != RedisVersion::Redis62 {
-        return Err(invalid(
-            "redis-version",
-            redis_version.id(),
-            "the Chatwoot chart's bundled Bitnami Redis (chart 16.12.2) and its sentinel image \
-             run Redis 6.2; the generated values do not change the image",
-            "remove --redis-version (6.2), or run Redis yourself and pass --sentinels",
-        ));
-    }
-    let maxmemory = match raw.get("maxmemory") {
-        None => MemSize::parse("1gb").map_err(|e| Error::Other(anyhow::anyhow!(e)))?,
-        Some(m) => {
-            MemSize::parse(m).map_err(|why| invalid("maxmemory", m, why, "e.g. --maxmemory 1gb"))?
-        }
-    };
-
-    let workload = Workload {
-        web_processes: parse_count(raw, "web-processes", 1, 10_000)?,
-        web_threads: parse_count(raw, "web-threads", 5, 1_000)?,
-        sidekiq_processes: parse_count(raw, "sidekiq-processes", 1, 10_000)?,
-        sidekiq_concurrency: parse_count(raw, "sidekiq-concurrency", 10, 1_000)?,
-    };
-    let max_connections = match raw.get("max-connections") {
-        None => None,
-        Some(_) => Some(parse_count(raw, "max-connections", 0, 1_000_000)?),
-    };
-
-    let emit_spec = raw.get("emit").map(str::to_string);
+    let scenario = resolve_scenario(raw)?;
+    let url = raw.get(Field::Url).map(split_url).transpose()?;
+    let (release, namespace, sentinels) = resolve_kubernetes(raw, scenario)?;
+    let host = resolve_host(raw, scenario, url.as_ref(), &release, &sentinels)?;
+    let (tls, port) = resolve_tls_and_port(raw, scenario, url.as_ref(), &host)?;
+    let db = resolve_db(raw, scenario, url.as_ref())?;
+    let verify_mode = resolve_verify_mode(raw, scenario, tls)?;
+    let (auth, username) = resolve_auth(raw, scenario, url.as_ref())?;
+    let (sentinel_master, sentinel_auth) = resolve_sentinel(raw, scenario, &sentinels)?;
+    let (redis_version, maxmemory) = resolve_server(raw, scenario, &sentinels)?;
+    let (workload, max_connections) = resolve_workload(raw)?;
+    let emit_spec = raw.get(Field::Emit).map(str::to_string);
     let outputs = resolve_emit(scenario, emit_spec.as_deref())?;
-
-    let is_valkey = redis_version.is_valkey();
-    let config_dir = raw
-        .get("config-dir")
-        .unwrap_or(if is_valkey {
-            "/etc/valkey"
-        } else {
-            "/etc/redis"
-        })
-        .to_string();
-    let data_dir = raw
-        .get("data-dir")
-        .unwrap_or(if is_valkey {
-            "/var/lib/valkey"
-        } else {
-            "/var/lib/redis"
-        })
-        .to_string();
-    for (field, dir) in [("config-dir", &config_dir), ("data-dir", &data_dir)] {
-        if !dir.starts_with('/')
-            || dir.contains(['"', '\'', '\\', ' '])
-            || dir.chars().any(char::is_control)
-        {
-            return Err(invalid(
-                field,
-                dir,
-                "an absolute path without spaces, tabs, quotes or line breaks is needed (redis.conf refers to it)",
-                format!("e.g. --{field} {}", if field == "config-dir" { "/etc/redis" } else { "/var/lib/redis" }),
-            ));
-        }
-    }
-
+    let (config_dir, data_dir) = resolve_dirs(raw, redis_version)?;
     Ok(Answers {
         scenario,
         host,
@@ -1012,176 +619,529 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
         outputs,
         release,
         namespace,
-        config_dir: config_dir.trim_end_matches('/').to_string(),
-        data_dir: data_dir.trim_end_matches('/').to_string(),
+        config_dir,
+        data_dir,
         url_password: url.and_then(|u| u.password),
     })
 }
 
-/// Kubernetes with the chart's bundled Redis: no external sentinels were given.
-fn a_bundled(scenario: Scenario, sentinels: &[SentinelAddr]) -> bool {
-    scenario == Scenario::KubernetesSentinel && sentinels.is_empty()
+fn resolve_scenario(raw: &RawAnswers) -> Result<Scenario> {
+    let scenario_text = raw.get(Field::Scenario).ok_or_else(|| {
+        Error::Missing(vec![Missing::new(
+            Field::Scenario,
+            format!(
+                "scenario: --scenario ID or CHATWOOT_REDIS_SCENARIO (one of {})",
+                Scenario::ids().join(", ")
+            ),
+        )])
+    })?;
+    let scenario = Scenario::parse(scenario_text.trim()).ok_or_else(|| {
+        invalid(
+            Field::Scenario,
+            scenario_text,
+            "not a known scenario",
+            format!(
+                "use one of {} (`chatwoot-redis scenarios` describes them)",
+                Scenario::ids().join(", ")
+            ),
+        )
+    })?;
+    Ok(scenario)
 }
 
-/// Provider endpoint rules that are known from the host name alone.
-fn check_host_for_scenario(scenario: Scenario, host: &str) -> Result<()> {
-    let h = host.to_ascii_lowercase();
-    match scenario {
-        Scenario::Elasticache => {
-            if h.starts_with("clustercfg.") {
+/// The Helm release and namespace, and external sentinels (Sentinel scenarios only).
+fn resolve_kubernetes(
+    raw: &RawAnswers,
+    scenario: Scenario,
+) -> Result<(String, String, Vec<SentinelAddr>)> {
+    // Kept exactly as given (no trimming): a value either appears verbatim or is refused.
+    let release = raw.get(Field::Release).unwrap_or("chatwoot").to_string();
+    chatwoot::validate_k8s_name(&release)
+        .map_err(|why| invalid(Field::Release, &release, why, "e.g. --release chatwoot"))?;
+    let namespace = raw.get(Field::Namespace).unwrap_or("chatwoot").to_string();
+    chatwoot::validate_k8s_name(&namespace).map_err(|why| {
+        invalid(
+            Field::Namespace,
+            &namespace,
+            why,
+            "e.g. --namespace chatwoot",
+        )
+    })?;
+    let sentinels = match raw.get(Field::Sentinels) {
+        None => Vec::new(),
+        Some(text) => {
+            if !scenario.rules().sentinel {
                 return Err(invalid(
-                    "host",
-                    host,
-                    "a clustercfg. endpoint is an ElastiCache cluster-mode-enabled configuration \
-                     endpoint; Sidekiq does not support Redis Cluster",
-                    "create a replication group with cluster mode disabled and use its primary \
-                     endpoint (master.<name>.<id>.<region>.cache.amazonaws.com)",
+                    Field::Sentinels,
+                    text,
+                    if scenario.is_managed() {
+                        format!("{scenario} offers no Sentinel; Chatwoot would try to reach sentinels that do not exist")
+                    } else {
+                        format!("Sentinel is the kubernetes-sentinel scenario; {scenario} runs one Redis")
+                    },
+                    "remove --sentinels, or use --scenario kubernetes-sentinel",
                 ));
             }
-            if h.contains(".serverless.") {
-                return Err(invalid(
-                    "host",
-                    host,
-                    "ElastiCache Serverless is always clustered; Sidekiq does not support Redis Cluster",
-                    "use a node-based replication group with cluster mode disabled",
-                ));
-            }
+            chatwoot::parse_sentinels(text).map_err(|why| {
+                invalid(
+                    Field::Sentinels,
+                    text,
+                    why,
+                    "list sentinels as host:port,host:port (port defaults to 26379)",
+                )
+            })?
         }
-        Scenario::Azure if h.ends_with(".redis.cache.windows.net") => {
-            return Err(invalid(
-                "host",
-                host,
-                "Azure Cache for Redis (Basic/Standard/Premium) runs Redis 6.0, and Chatwoot's \
-                     Sidekiq 7 refuses to start below Redis 6.2",
-                "use Azure Managed Redis (<name>.<region>.redis.azure.net) with the \
-                     non-clustered (Enterprise) clustering policy",
-            ));
-        }
-        Scenario::Heroku | Scenario::Memorystore | Scenario::Digitalocean => {}
-        _ => {}
-    }
-    if scenario != Scenario::Elasticache
-        && h.ends_with(".cache.amazonaws.com")
-        && scenario.is_managed()
+    };
+    Ok((release, namespace, sentinels))
+}
+
+/// The host Chatwoot connects to, checked against the scenario's endpoint rules.
+fn resolve_host(
+    raw: &RawAnswers,
+    scenario: Scenario,
+    url: Option<&UrlParts>,
+    release: &str,
+    sentinels: &[SentinelAddr],
+) -> Result<String> {
+    let default_host = scenario.default_host(release, sentinels);
+    let host = match raw
+        .get(Field::Host)
+        .map(str::to_string)
+        .or(url.map(|u| u.host.clone()))
+        .or(default_host)
     {
+        Some(h) => h,
+        None => {
+            return Err(Error::Missing(vec![Missing::new(
+                Field::Host,
+                format!(
+                    "host: --host HOST or CHATWOOT_REDIS_HOST (or --url) — the {} endpoint",
+                    scenario
+                ),
+            )]))
+        }
+    };
+    chatwoot::validate_host(&host).map_err(|why| {
+        invalid(
+            Field::Host,
+            &host,
+            why,
+            "pass the endpoint's host name or IP address alone, e.g. --host redis.example.internal",
+        )
+    })?;
+    check_host_for_scenario(scenario, &host)?;
+    Ok(host)
+}
+
+fn resolve_tls_and_port(
+    raw: &RawAnswers,
+    scenario: Scenario,
+    url: Option<&UrlParts>,
+    host: &str,
+) -> Result<(bool, u16)> {
+    let tls_flag = parse_bool(raw, Field::Tls)?;
+    let tls_rule = scenario.rules().tls;
+    let tls = tls_flag.or(url.map(|u| u.tls)).unwrap_or(match tls_rule {
+        TlsRule::Never => false,
+        TlsRule::Optional { default } => default,
+        TlsRule::Always => true,
+    });
+    if tls && tls_rule == TlsRule::Never {
         return Err(invalid(
-            "host",
-            host,
-            "this is an ElastiCache endpoint",
-            "use --scenario elasticache",
+            Field::Tls,
+            "true",
+            format!(
+                "{scenario}: Chatwoot reaches this Redis over loopback or a private network, and in \
+                 Sentinel mode Chatwoot never uses TLS"
+            ),
+            "remove --tls (or use a managed scenario for a TLS endpoint)",
         ));
     }
-    Ok(())
+    if !tls && tls_rule == TlsRule::Always {
+        // Name the answer the value came from: a redis:// URL, or --no-tls.
+        return Err(match (tls_flag, raw.get(Field::Url)) {
+            (None, Some(u)) => invalid(
+                Field::Url,
+                &redact_url(u),
+                format!("{scenario} requires TLS connections, and a redis:// URL has none"),
+                "use the rediss:// URL the provider gives",
+            ),
+            _ => invalid(
+                Field::Tls,
+                "false",
+                format!("{scenario} requires TLS connections"),
+                "remove --no-tls (the URL scheme becomes rediss://)",
+            ),
+        });
+    }
+    let default_port = scenario.default_port(host, tls);
+    let port = match raw.get(Field::Port) {
+        Some(p) => match p.trim().parse::<u16>() {
+            Ok(n) if n > 0 => n,
+            _ => {
+                return Err(invalid(
+                    Field::Port,
+                    p,
+                    "not a TCP port (1-65535)",
+                    format!("e.g. --port {default_port}"),
+                ))
+            }
+        },
+        None => match url.and_then(|u| u.port) {
+            Some(p) => p,
+            None => match scenario.rules().endpoint_from_url {
+                Some(missing) => {
+                    return Err(Error::Missing(vec![Missing::new(Field::Port, missing)]))
+                }
+                None => default_port,
+            },
+        },
+    };
+    Ok((tls, port))
+}
+
+fn resolve_db(raw: &RawAnswers, scenario: Scenario, url: Option<&UrlParts>) -> Result<u8> {
+    let db = match raw.get(Field::Db) {
+        Some(d) => match d.trim().parse::<u8>() {
+            Ok(n) if n < 16 => n,
+            _ => {
+                return Err(invalid(
+                    Field::Db,
+                    d,
+                    "Redis has databases 0 to 15 by default",
+                    "use --db 0 (or another number below 16)",
+                ))
+            }
+        },
+        None => url.and_then(|u| u.db).unwrap_or(0),
+    };
+    if db != 0 && scenario.rules().sentinel {
+        return Err(invalid(
+            Field::Db,
+            &db.to_string(),
+            "Chatwoot's Sentinel mode uses redis://<master-name> with no database number",
+            "remove --db",
+        ));
+    }
+    Ok(db)
+}
+
+fn resolve_verify_mode(raw: &RawAnswers, scenario: Scenario, tls: bool) -> Result<VerifyMode> {
+    let default_verify = if scenario.rules().private_ca {
+        VerifyMode::None
+    } else {
+        VerifyMode::Peer
+    };
+    let verify_mode = match raw.get(Field::VerifyMode) {
+        None => default_verify,
+        Some(v) => match VerifyMode::parse(v.trim()) {
+            Some(mode) => mode,
+            None => {
+                return Err(invalid(
+                    Field::VerifyMode,
+                    v,
+                    "Chatwoot knows two modes",
+                    "use --verify-mode peer (check the certificate) or --verify-mode none (self-signed or private CA)",
+                ))
+            }
+        },
+    };
+    if tls && verify_mode == VerifyMode::Peer && scenario.rules().private_ca {
+        return Err(invalid(
+            Field::VerifyMode,
+            "peer",
+            format!(
+                "{scenario} serves a certificate from a private or self-signed CA and Chatwoot has \
+                 no CA-file option: verification would fail on every connection"
+            ),
+            "remove --verify-mode (none is the default here)",
+        ));
+    }
+    Ok(verify_mode)
+}
+
+/// Whether Redis needs a password, and the ACL user.
+fn resolve_auth(
+    raw: &RawAnswers,
+    scenario: Scenario,
+    url: Option<&UrlParts>,
+) -> Result<(Auth, Option<String>)> {
+    let auth = match raw.get(Field::Auth) {
+        None => Auth::Password,
+        Some(a) => match Auth::parse(a.trim()) {
+            Some(auth) => auth,
+            None => {
+                return Err(invalid(
+                    Field::Auth,
+                    a,
+                    "not password or none",
+                    "use --auth password or --auth none",
+                ))
+            }
+        },
+    };
+    if auth == Auth::None && !scenario.rules().auth_optional {
+        return Err(invalid(
+            Field::Auth,
+            "none",
+            format!("{scenario} needs a password (shared network, or the provider requires one)"),
+            "remove --auth none; use --generate-password",
+        ));
+    }
+    let username = raw
+        .get(Field::Username)
+        .map(str::to_string)
+        .or(url.and_then(|u| u.username.clone()))
+        .or(scenario.rules().default_username.map(str::to_string));
+    if let Some(u) = &username {
+        chatwoot::validate_username(u)
+            .map_err(|why| invalid(Field::Username, u, why, "e.g. --username chatwoot"))?;
+        if let Some(why) = scenario.username_refusal() {
+            return Err(invalid(Field::Username, u, why, "remove --username"));
+        }
+        if auth == Auth::None {
+            return Err(invalid(
+                Field::Username,
+                u,
+                "an ACL user needs a password",
+                "remove --username or --auth none",
+            ));
+        }
+    }
+    Ok((auth, username))
+}
+
+fn resolve_sentinel(
+    raw: &RawAnswers,
+    scenario: Scenario,
+    sentinels: &[SentinelAddr],
+) -> Result<(String, SentinelAuth)> {
+    let sentinel_master = raw
+        .get(Field::SentinelMaster)
+        .unwrap_or(chatwoot::DEFAULT_SENTINEL_MASTER)
+        .to_string();
+    chatwoot::validate_master_name(&sentinel_master).map_err(|why| {
+        invalid(
+            Field::SentinelMaster,
+            &sentinel_master,
+            why,
+            "e.g. --sentinel-master mymaster",
+        )
+    })?;
+    let sentinel_auth = match raw.get(Field::SentinelAuth) {
+        None => SentinelAuth::Same,
+        Some(v) => match SentinelAuth::parse(v.trim()) {
+            Some(mode) => mode,
+            None => {
+                return Err(invalid(
+                    Field::SentinelAuth,
+                    v,
+                    "not same, none or separate",
+                    "same: sentinels use the Redis password; none: sentinels have no password; separate: REDIS_SENTINEL_PASSWORD",
+                ))
+            }
+        },
+    };
+    if sentinel_auth != SentinelAuth::Same && (!scenario.rules().sentinel || sentinels.is_empty()) {
+        return Err(invalid(
+            Field::SentinelAuth,
+            raw.get(Field::SentinelAuth).unwrap_or_default(),
+            "only external sentinels have their own password setting (the chart's sentinels use the Redis password)",
+            "remove it, or give --sentinels",
+        ));
+    }
+    Ok((sentinel_master, sentinel_auth))
+}
+
+/// The Redis server version and memory limit (self-hosted servers).
+fn resolve_server(
+    raw: &RawAnswers,
+    scenario: Scenario,
+    sentinels: &[SentinelAddr],
+) -> Result<(RedisVersion, MemSize)> {
+    let default_version = scenario.rules().default_version;
+    let redis_version = match raw.get(Field::RedisVersion) {
+        None => default_version,
+        Some(v) => RedisVersion::parse(v).map_err(|why| {
+            invalid(
+                Field::RedisVersion,
+                v,
+                why,
+                format!(
+                    "use one of {}",
+                    RedisVersion::ALL.map(|v| v.id()).join(", ")
+                ),
+            )
+        })?,
+    };
+    if a_bundled(scenario, sentinels) && redis_version != RedisVersion::Redis62 {
+        return Err(invalid(
+            Field::RedisVersion,
+            redis_version.id(),
+            "the Chatwoot chart's bundled Bitnami Redis (chart 16.12.2) and its sentinel image \
+             run Redis 6.2; the generated values do not change the image",
+            "remove --redis-version (6.2), or run Redis yourself and pass --sentinels",
+        ));
+    }
+    let maxmemory = match raw.get(Field::Maxmemory) {
+        None => MemSize::parse("1gb").map_err(|e| Error::Other(anyhow::anyhow!(e)))?,
+        Some(m) => MemSize::parse(m)
+            .map_err(|why| invalid(Field::Maxmemory, m, why, "e.g. --maxmemory 1gb"))?,
+    };
+    Ok((redis_version, maxmemory))
+}
+
+/// What Chatwoot runs against Redis, and the plan's connection cap.
+fn resolve_workload(raw: &RawAnswers) -> Result<(Workload, Option<u32>)> {
+    let workload = Workload {
+        web_processes: parse_count(raw, Field::WebProcesses, 1, 10_000)?,
+        web_threads: parse_count(raw, Field::WebThreads, 5, 1_000)?,
+        sidekiq_processes: parse_count(raw, Field::SidekiqProcesses, 1, 10_000)?,
+        sidekiq_concurrency: parse_count(raw, Field::SidekiqConcurrency, 10, 1_000)?,
+    };
+    let max_connections = match raw.get(Field::MaxConnections) {
+        None => None,
+        Some(_) => Some(parse_count(raw, Field::MaxConnections, 0, 1_000_000)?),
+    };
+    Ok((workload, max_connections))
+}
+
+/// single-server's directories on the host (absolute, no trailing slash).
+fn resolve_dirs(raw: &RawAnswers, redis_version: RedisVersion) -> Result<(String, String)> {
+    let is_valkey = redis_version.is_valkey();
+    let config_dir = raw
+        .get(Field::ConfigDir)
+        .unwrap_or(if is_valkey {
+            "/etc/valkey"
+        } else {
+            "/etc/redis"
+        })
+        .to_string();
+    let data_dir = raw
+        .get(Field::DataDir)
+        .unwrap_or(if is_valkey {
+            "/var/lib/valkey"
+        } else {
+            "/var/lib/redis"
+        })
+        .to_string();
+    for (field, dir) in [(Field::ConfigDir, &config_dir), (Field::DataDir, &data_dir)] {
+        if !dir.starts_with('/')
+            || dir.contains(['"', '\'', '\\', ' '])
+            || dir.chars().any(char::is_control)
+        {
+            return Err(invalid(
+                field,
+                dir,
+                "an absolute path without spaces, tabs, quotes or line breaks is needed (redis.conf refers to it)",
+                format!("e.g. --{field} {}", if field == Field::ConfigDir { "/etc/redis" } else { "/var/lib/redis" }),
+            ));
+        }
+    }
+    Ok((
+        config_dir.trim_end_matches('/').to_string(),
+        data_dir.trim_end_matches('/').to_string(),
+    ))
+}
+
+/// Kubernetes with the chart's bundled Redis: no external sentinels were given.
+fn a_bundled(scenario: Scenario, sentinels: &[SentinelAddr]) -> bool {
+    scenario.rules().sentinel && sentinels.is_empty()
+}
+
+/// Endpoint rules known from the host name alone: the scenario's own, then a managed
+/// scenario refuses an endpoint that is certainly another provider's.
+fn check_host_for_scenario(scenario: Scenario, host: &str) -> Result<()> {
+    scenario.check_host(host)?;
+    if !scenario.is_managed() {
+        return Ok(());
+    }
+    match crate::scenario::managed::scenario_of_host(host) {
+        Some((owner, _)) if owner != scenario => Err(invalid(
+            Field::Host,
+            host,
+            format!("this is {} endpoint", owner.endpoint_noun()),
+            format!("use --scenario {}", owner.id()),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// The answers file: every answer of the scenario, never a secret, in a stable order.
 pub fn to_answers_yaml(a: &Answers) -> String {
-    let mut lines: Vec<(String, String)> = Vec::new();
-    let mut push = |k: &str, v: String| lines.push((k.to_string(), v));
-    push("scenario", a.scenario.id().into());
-    match a.scenario {
-        Scenario::KubernetesSentinel => {
-            push("release", a.release.clone());
-            push("namespace", a.namespace.clone());
+    let mut lines: Vec<(Field, String)> = Vec::new();
+    let mut push = |k: Field, v: String| lines.push((k, v));
+    push(Field::Scenario, a.scenario.id().into());
+    match a.scenario.rules().record {
+        EndpointRecord::Sentinel => {
+            push(Field::Release, a.release.clone());
+            push(Field::Namespace, a.namespace.clone());
             if !a.sentinels.is_empty() {
                 push(
-                    "sentinels",
+                    Field::Sentinels,
                     a.sentinels
                         .iter()
                         .map(|s| s.to_string())
                         .collect::<Vec<_>>()
                         .join(","),
                 );
-                push("host", a.host.clone());
-                push("port", a.port.to_string());
-                push(
-                    "sentinel-auth",
-                    match a.sentinel_auth {
-                        SentinelAuth::Same => "same",
-                        SentinelAuth::None => "none",
-                        SentinelAuth::Separate => "separate",
-                    }
-                    .into(),
-                );
+                push(Field::Host, a.host.clone());
+                push(Field::Port, a.port.to_string());
+                push(Field::SentinelAuth, a.sentinel_auth.id().into());
             }
-            push("sentinel-master", a.sentinel_master.clone());
+            push(Field::SentinelMaster, a.sentinel_master.clone());
         }
-        Scenario::DockerCompose => {}
-        _ => {
-            push("host", a.host.clone());
-            push("port", a.port.to_string());
-            push("tls", a.tls.to_string());
+        EndpointRecord::Nothing => {}
+        EndpointRecord::HostPort => {
+            push(Field::Host, a.host.clone());
+            push(Field::Port, a.port.to_string());
+            push(Field::Tls, a.tls.to_string());
             if a.tls {
-                push(
-                    "verify-mode",
-                    match a.verify_mode {
-                        VerifyMode::Peer => "peer",
-                        VerifyMode::None => "none",
-                    }
-                    .into(),
-                );
+                push(Field::VerifyMode, a.verify_mode.id().into());
             }
-            push("db", a.db.to_string());
+            push(Field::Db, a.db.to_string());
         }
     }
-    if a.scenario != Scenario::DockerCompose && a.scenario != Scenario::KubernetesSentinel {
-        push(
-            "auth",
-            match a.auth {
-                Auth::Password => "password",
-                Auth::None => "none",
-            }
-            .into(),
-        );
+    if a.scenario.rules().record == EndpointRecord::HostPort {
+        push(Field::Auth, a.auth.id().into());
     }
     if let Some(u) = &a.username {
-        push("username", u.clone());
+        push(Field::Username, u.clone());
     }
-    if !a.scenario.is_managed() || a.scenario == Scenario::Elasticache {
-        push("redis-version", a.redis_version.id().into());
+    if a.scenario.rules().records_version {
+        push(Field::RedisVersion, a.redis_version.id().into());
     }
     if !a.scenario.is_managed() {
-        push("maxmemory", a.maxmemory.text.clone());
+        push(Field::Maxmemory, a.maxmemory.text.clone());
     }
-    if a.scenario == Scenario::SingleServer {
-        push("config-dir", a.config_dir.clone());
-        push("data-dir", a.data_dir.clone());
+    if a.scenario.rules().records_dirs {
+        push(Field::ConfigDir, a.config_dir.clone());
+        push(Field::DataDir, a.data_dir.clone());
     }
-    push("web-processes", a.workload.web_processes.to_string());
-    push("web-threads", a.workload.web_threads.to_string());
+    push(Field::WebProcesses, a.workload.web_processes.to_string());
+    push(Field::WebThreads, a.workload.web_threads.to_string());
     push(
-        "sidekiq-processes",
+        Field::SidekiqProcesses,
         a.workload.sidekiq_processes.to_string(),
     );
     push(
-        "sidekiq-concurrency",
+        Field::SidekiqConcurrency,
         a.workload.sidekiq_concurrency.to_string(),
     );
     if let Some(m) = a.max_connections {
-        push("max-connections", m.to_string());
+        push(Field::MaxConnections, m.to_string());
     }
     if let Some(e) = &a.emit_spec {
-        push("emit", e.clone());
+        push(Field::Emit, e.clone());
     }
     let mut out = String::new();
     // Numbers and booleans are written as such only for the answers that are numbers or
     // booleans; every other answer (a host named `true`, a release `0777`) stays a string for
     // any YAML reader.
-    const TYPED: &[&str] = &[
-        "port",
-        "db",
-        "tls",
-        "web-processes",
-        "web-threads",
-        "sidekiq-processes",
-        "sidekiq-concurrency",
-        "max-connections",
-    ];
     for (k, v) in lines {
-        let value = if TYPED.contains(&k.as_str()) {
-            yaml_scalar(&v)
-        } else {
-            yaml_string(&v)
+        let value = match k.spec().kind {
+            Kind::Number | Kind::Bool => yaml_scalar(&v),
+            Kind::Text | Kind::List => yaml_string(&v),
         };
         out.push_str(&format!("{k}: {value}\n"));
     }
@@ -1225,9 +1185,23 @@ mod tests {
     fn raw(pairs: &[(&str, &str)]) -> RawAnswers {
         let mut r = RawAnswers::new();
         for (k, v) in pairs {
-            r.set(k, *v);
+            r.set(Field::parse(k).expect("a field"), *v);
         }
         r
+    }
+
+    #[test]
+    fn modes_round_trip() {
+        for m in VerifyMode::ALL {
+            assert_eq!(VerifyMode::parse(m.id()), Some(m));
+        }
+        for a in Auth::ALL {
+            assert_eq!(Auth::parse(a.id()), Some(a));
+        }
+        for m in SentinelAuth::ALL {
+            assert_eq!(SentinelAuth::parse(m.id()), Some(m));
+        }
+        assert_eq!(Auth::parse("Password"), None);
     }
 
     #[test]

@@ -1,11 +1,14 @@
 //! Parse the command line, run the command, turn the outcome into an exit code.
 
+#![warn(clippy::too_many_lines)]
+
 use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
 
 use crate::cli::{Cli, Command, DoctorArgs, OutputFormat};
+use crate::commands::{RenderMode, RenderRequest};
 use crate::error::{Error, EXIT_USAGE};
 
 pub fn main() -> ExitCode {
@@ -40,64 +43,33 @@ fn run(cli: Cli) -> Result<u8, Error> {
             let _ = std::io::stdout().write_all(crate::scenario::describe_all().as_bytes());
             Ok(0)
         }
-        Command::Render(args) => run_render(args, cli.quiet),
-        Command::Init(args) => crate::wizard::run(args, cli.quiet, cli.verbose),
-        Command::Doctor(args) => run_doctor(&args),
+        Command::Render(args) => run_render(&args.to_request(), cli.quiet, cli.verbose),
+        Command::Init(args) => crate::wizard::run(args.to_request(), cli.quiet, cli.verbose),
+        Command::Doctor(args) => run_doctor(&args, cli.quiet, cli.verbose),
     }
 }
 
-fn run_render(args: crate::cli::RenderArgs, quiet: bool) -> Result<u8, Error> {
-    // Modes that never show or write secret files need no password.
-    let writes = !(args.check || args.diff || args.dry_run || args.stdout);
+fn run_render(args: &RenderRequest, quiet: bool, verbose: bool) -> Result<u8, Error> {
     let prepared = crate::commands::prepare(
         &args.out,
-        args.answers.as_deref(),
-        &args.answer_flags,
-        &args.secrets,
-        writes,
+        args.answers_file.as_deref(),
+        &args.answers,
+        &args.passwords,
+        args.mode.needs_secrets(),
     )?;
     let mut stderr = std::io::stderr();
-    if args.stdout {
-        if !quiet {
-            for w in &prepared.set.warnings {
-                let _ = writeln!(stderr, "warning: {w}");
-            }
-        }
-        let mut out = std::io::stdout().lock();
-        let mut withheld = Vec::new();
-        for f in &prepared.set.files {
-            if f.kind.is_secret() {
-                withheld.push(f.name());
-                continue;
-            }
-            let _ = writeln!(out, "==> {} <==", f.name());
-            let _ = out.write_all(f.contents.as_bytes());
-        }
-        if !withheld.is_empty() && !quiet {
-            let (them, they) = if withheld.len() == 1 {
-                ("it", "it holds")
-            } else {
-                ("them", "they hold")
-            };
-            let _ = writeln!(
-                stderr,
-                "note: not printed, {they} secrets: {}; render without --stdout writes {them}",
-                withheld.join(", ")
-            );
-        }
-        return Ok(0);
+    if verbose {
+        explain_render(args, &prepared, &mut stderr);
     }
-    let mode = if args.check {
-        crate::plan::Mode::Check
-    } else if args.diff {
-        crate::plan::Mode::Diff
-    } else if args.dry_run {
-        crate::plan::Mode::DryRun
-    } else {
-        crate::plan::Mode::Write { force: args.force }
+    let mode = match args.mode {
+        RenderMode::Check => crate::plan::Mode::Check,
+        RenderMode::Diff => crate::plan::Mode::Diff,
+        RenderMode::DryRun => crate::plan::Mode::DryRun,
+        RenderMode::Write { force } => crate::plan::Mode::Write { force },
+        RenderMode::Stdout => return Ok(print_public_files(&prepared, quiet)),
     };
     let mut plan = crate::plan::plan(&prepared.set, &args.out)?;
-    plan.set_render_command(render_command(&args));
+    plan.set_render_command(render_command(args));
     let mut out = std::io::stdout().lock();
     if !quiet {
         return crate::plan::execute_plan(&plan, mode, &mut out);
@@ -112,20 +84,75 @@ fn run_render(args: crate::cli::RenderArgs, quiet: bool) -> Result<u8, Error> {
     Ok(code)
 }
 
+/// `render --stdout`: the public files on stdout; secret files are named, never printed.
+fn print_public_files(prepared: &crate::commands::Prepared, quiet: bool) -> u8 {
+    let mut stderr = std::io::stderr();
+    if !quiet {
+        for w in &prepared.set.warnings {
+            let _ = writeln!(stderr, "warning: {w}");
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    let mut withheld = Vec::new();
+    for f in &prepared.set.files {
+        if f.kind.is_secret() {
+            withheld.push(f.name());
+            continue;
+        }
+        let _ = writeln!(out, "==> {} <==", f.name());
+        let _ = out.write_all(f.contents.as_bytes());
+    }
+    if !withheld.is_empty() && !quiet {
+        let (them, they) = if withheld.len() == 1 {
+            ("it", "it holds")
+        } else {
+            ("them", "they hold")
+        };
+        let _ = writeln!(
+            stderr,
+            "note: not printed, {they} secrets: {}; render without --stdout writes {them}",
+            withheld.join(", ")
+        );
+    }
+    0
+}
+
+/// `render -v`: the inputs this render used (never a secret's value).
+fn explain_render(args: &RenderRequest, prepared: &crate::commands::Prepared, w: &mut dyn Write) {
+    let path = crate::commands::answers_path(&args.out, args.answers_file.as_deref());
+    let state = if path.is_file() {
+        "read"
+    } else {
+        "not present"
+    };
+    let a = &prepared.answers;
+    let outputs: Vec<&str> = a.outputs.iter().map(|o| o.id()).collect();
+    let password = match &prepared.secrets.password {
+        Some((_, origin)) => origin.describe(),
+        None if a.auth == crate::answers::Auth::None => "none (--auth none)",
+        None => "not needed in this mode",
+    };
+    let _ = writeln!(w, "answers file: {} ({state})", path.display());
+    let _ = writeln!(
+        w,
+        "scenario: {}; outputs: {}; endpoint {}:{}{}",
+        a.scenario,
+        outputs.join(", "),
+        a.host,
+        a.port,
+        if a.tls { " (TLS)" } else { "" }
+    );
+    let _ = writeln!(w, "password: {password}");
+    let _ = writeln!(w, "comparing with {}", args.out.display());
+}
+
 /// The command that regenerates this directory, as printed in fixes.
-fn render_command(args: &crate::cli::RenderArgs) -> String {
-    let mut cmd = String::from("chatwoot-redis render");
-    if args.out != std::path::Path::new(".") {
-        cmd.push_str(&format!(" --out {}", args.out.display()));
-    }
-    if let Some(a) = &args.answers {
-        cmd.push_str(&format!(" --answers {}", a.display()));
-    }
-    cmd
+fn render_command(args: &RenderRequest) -> String {
+    crate::shell::render_command(&args.out, args.answers_file.as_deref())
 }
 
 /// Converts the flags into doctor's options, runs it and prints the report.
-fn run_doctor(args: &DoctorArgs) -> Result<u8, Error> {
+fn run_doctor(args: &DoctorArgs, quiet: bool, verbose: bool) -> Result<u8, Error> {
     if !(args.timeout.is_finite() && args.timeout > 0.0 && args.timeout <= 3600.0) {
         return Err(Error::invalid(
             "--timeout",
@@ -148,12 +175,29 @@ fn run_doctor(args: &DoctorArgs) -> Result<u8, Error> {
         host: args.host.clone(),
         port: args.port,
     };
+    if verbose {
+        let env = match &args.env_file {
+            Some(p) => format!("env file {}", p.display()),
+            None if std::path::Path::new(".env").is_file() => "env file ./.env".to_string(),
+            None => "the process environment".to_string(),
+        };
+        let live = if args.offline {
+            "static checks only (--offline)".to_string()
+        } else {
+            format!("static and live checks, {} s per step", args.timeout)
+        };
+        let _ = writeln!(std::io::stderr(), "doctor: reading {env}; {live}");
+    }
     let report = crate::doctor::run(&options)?;
+    // --quiet: a report that found no problem is not printed; the exit code says it.
+    if quiet && report.exit_code() == 0 {
+        return Ok(0);
+    }
     let text = match args.format {
         OutputFormat::Json => report.to_json(),
         OutputFormat::Text => {
             use std::io::IsTerminal;
-            let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+            let no_color = crate::environment::ProcessEnv::get().no_color();
             report.to_text(std::io::stdout().is_terminal() && !no_color)
         }
     };

@@ -1,7 +1,11 @@
 //! Command-line syntax only (clap derive). Everything here is converted into the domain types
 //! of `answers`, `render` and `doctor` before any work is done.
 
+#![warn(clippy::too_many_lines)]
+
 use std::path::PathBuf;
+
+use crate::answers::{Field, Heading};
 
 use clap::builder::{PossibleValue, StringValueParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -10,7 +14,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// while validation stays in `answers::resolve` (one path for flags, files and prompts, with
 /// messages that name the value, the reason and the fix).
 #[derive(Clone)]
-struct Suggest(&'static [&'static str]);
+enum Suggest {
+    Values(&'static [&'static str]),
+    /// The ids of the scenario registry.
+    Scenarios,
+}
 
 impl TypedValueParser for Suggest {
     type Value = String;
@@ -25,20 +33,24 @@ impl TypedValueParser for Suggest {
     }
 
     fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
-        Some(Box::new(self.0.iter().map(|v| PossibleValue::new(*v))))
+        let values = match self {
+            Suggest::Values(values) => values.to_vec(),
+            Suggest::Scenarios => crate::scenario::Scenario::ids(),
+        };
+        Some(Box::new(values.into_iter().map(PossibleValue::new)))
     }
 }
 
-const SCENARIO_IDS: &[&str] = &[
-    "single-server",
-    "docker-compose",
-    "kubernetes-sentinel",
-    "elasticache",
-    "azure",
-    "memorystore",
-    "heroku",
-    "digitalocean",
-];
+// `--help` headings (the answers' headings come from their FieldSpec rows).
+const ENDPOINT: &str = Heading::ScenarioAndEndpoint.title();
+const AUTH: &str = Heading::Authentication.title();
+const SENTINEL: &str = Heading::SentinelAndKubernetes.title();
+const SERVER: &str = Heading::SelfHostedServer.title();
+const WORKLOAD: &str = Heading::Workload.title();
+const OUTPUTS: &str = Heading::Outputs.title();
+const SECRETS: &str = Heading::Secrets.title();
+const MODE: &str = "Mode";
+const GLOBAL: &str = "Global";
 
 const ABOUT: &str = "Generate, check and diagnose the Redis side of a Chatwoot deployment";
 
@@ -55,11 +67,11 @@ Examples:
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
-    /// Print only errors
-    #[arg(long, short, global = true, conflicts_with = "verbose")]
+    /// Print only errors and what needs attention (doctor: nothing when no problem is found)
+    #[arg(help_heading = GLOBAL, long, short, global = true, conflicts_with = "verbose", display_order = 1000)]
     pub quiet: bool,
-    /// Explain each step (inputs used, files compared)
-    #[arg(long, short, global = true)]
+    /// Explain each step: the inputs used (answers file, password source, environment read)
+    #[arg(help_heading = GLOBAL, long, short, global = true, display_order = 1001)]
     pub verbose: bool,
 }
 
@@ -122,110 +134,110 @@ Examples:
 
 #[derive(Debug, Args)]
 pub struct InitArgs {
-    /// Directory for the answers file and the outputs
-    #[arg(long, value_name = "DIR", default_value = ".")]
-    pub out: PathBuf,
     #[command(flatten)]
     pub answers: AnswerFlags,
+    /// Directory for the answers file and the outputs
+    #[arg(help_heading = OUTPUTS, long, value_name = "DIR", default_value = ".")]
+    pub out: PathBuf,
     #[command(flatten)]
     pub secrets: SecretFlags,
     /// Overwrite files changed by hand since they were generated
-    #[arg(long)]
+    #[arg(help_heading = MODE, long)]
     pub force: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct RenderArgs {
-    /// Directory for the outputs; its chatwoot-redis.yaml is read when present
-    #[arg(long, value_name = "DIR", default_value = ".")]
-    pub out: PathBuf,
-    /// Answers file to read instead of DIR/chatwoot-redis.yaml
-    #[arg(long, value_name = "FILE", env = "CHATWOOT_REDIS_ANSWERS")]
-    pub answers: Option<PathBuf>,
     #[command(flatten)]
     pub answer_flags: AnswerFlags,
+    /// Directory for the outputs; its chatwoot-redis.yaml is read when present
+    #[arg(help_heading = OUTPUTS, long, value_name = "DIR", default_value = ".")]
+    pub out: PathBuf,
+    /// Answers file to read instead of DIR/chatwoot-redis.yaml
+    #[arg(help_heading = OUTPUTS, long, value_name = "FILE", env = "CHATWOOT_REDIS_ANSWERS")]
+    pub answers: Option<PathBuf>,
     #[command(flatten)]
     pub secrets: SecretFlags,
     /// Print the plan (create / update / unchanged per file) and write nothing
-    #[arg(long, group = "mode")]
+    #[arg(help_heading = MODE, long, group = "mode")]
     pub dry_run: bool,
     /// Show what a render would change, as a unified diff; write nothing
-    #[arg(long, group = "mode")]
+    #[arg(help_heading = MODE, long, group = "mode")]
     pub diff: bool,
     /// Write nothing; exit 1 with a diff when a committed output or the answers file is
     /// missing or differs
-    #[arg(long, group = "mode")]
+    #[arg(help_heading = MODE, long, group = "mode")]
     pub check: bool,
     /// Print the rendered files instead of writing them
-    #[arg(long, group = "mode")]
+    #[arg(help_heading = MODE, long, group = "mode")]
     pub stdout: bool,
     /// Overwrite files changed by hand since they were generated
-    #[arg(long)]
+    #[arg(help_heading = MODE, long)]
     pub force: bool,
 }
 
-/// Every answer of product.md as a flag with a `CHATWOOT_REDIS_*` environment fallback.
+/// Every answer as a flag with a `CHATWOOT_REDIS_*` environment fallback.
 /// All optional: the answers file and the scenario's defaults fill the rest.
 #[derive(Debug, Args, Default, Clone)]
 pub struct AnswerFlags {
     /// Deployment scenario (see `chatwoot-redis scenarios`)
-    #[arg(long, value_name = "ID", env = "CHATWOOT_REDIS_SCENARIO", value_parser = Suggest(SCENARIO_IDS))]
+    #[arg(help_heading = ENDPOINT, long, value_name = "ID", env = "CHATWOOT_REDIS_SCENARIO", value_parser = Suggest::Scenarios)]
     pub scenario: Option<String>,
     /// Redis host Chatwoot connects to
-    #[arg(long, env = "CHATWOOT_REDIS_HOST")]
+    #[arg(help_heading = ENDPOINT, long, env = "CHATWOOT_REDIS_HOST")]
     pub host: Option<String>,
     /// Redis port
-    #[arg(long, env = "CHATWOOT_REDIS_PORT")]
+    #[arg(help_heading = ENDPOINT, long, env = "CHATWOOT_REDIS_PORT")]
     pub port: Option<String>,
     /// ACL user for Chatwoot (Redis 6+ ACLs; the password then goes in REDIS_URL)
-    #[arg(long, env = "CHATWOOT_REDIS_USERNAME")]
+    #[arg(help_heading = AUTH, long, env = "CHATWOOT_REDIS_USERNAME")]
     pub username: Option<String>,
     /// Database number (0-15; not used in Sentinel mode)
-    #[arg(long, env = "CHATWOOT_REDIS_DB")]
+    #[arg(help_heading = ENDPOINT, long, env = "CHATWOOT_REDIS_DB")]
     pub db: Option<String>,
     /// Connect with TLS (rediss://)
-    #[arg(long, overrides_with = "no_tls", env = "CHATWOOT_REDIS_TLS", value_parser = clap::builder::BoolishValueParser::new(), num_args = 0, default_missing_value = "true")]
+    #[arg(help_heading = ENDPOINT, long, overrides_with = "no_tls", env = "CHATWOOT_REDIS_TLS", value_parser = clap::builder::BoolishValueParser::new(), num_args = 0, default_missing_value = "true")]
     pub tls: Option<bool>,
     /// Connect without TLS (redis://)
-    #[arg(long, overrides_with = "tls")]
+    #[arg(help_heading = ENDPOINT, long, overrides_with = "tls")]
     pub no_tls: bool,
     /// TLS certificate verification: peer (check it) or none (self-signed / private CA)
-    #[arg(long, value_name = "MODE", env = "CHATWOOT_REDIS_VERIFY_MODE", value_parser = Suggest(&["peer", "none"]))]
+    #[arg(help_heading = ENDPOINT, long, value_name = "MODE", env = "CHATWOOT_REDIS_VERIFY_MODE", value_parser = Suggest::Values(&["peer", "none"]))]
     pub verify_mode: Option<String>,
     /// Split an existing REDIS_URL into answers (without its password: pass that through
     /// REDIS_PASSWORD or --password-file)
-    #[arg(long, env = "CHATWOOT_REDIS_URL")]
+    #[arg(help_heading = ENDPOINT, long, env = "CHATWOOT_REDIS_URL")]
     pub url: Option<String>,
     /// Sentinels as host:port,host:port (external sentinels)
-    #[arg(long, value_name = "LIST", env = "CHATWOOT_REDIS_SENTINELS")]
+    #[arg(help_heading = SENTINEL, long, value_name = "LIST", env = "CHATWOOT_REDIS_SENTINELS")]
     pub sentinels: Option<String>,
     /// Sentinel master set name
-    #[arg(long, value_name = "NAME", env = "CHATWOOT_REDIS_SENTINEL_MASTER")]
+    #[arg(help_heading = SENTINEL, long, value_name = "NAME", env = "CHATWOOT_REDIS_SENTINEL_MASTER")]
     pub sentinel_master: Option<String>,
     /// Redis server version: 6.2, 7.0, 7.2, 7.4, valkey-7.2, valkey-8
-    #[arg(long, value_name = "V", env = "CHATWOOT_REDIS_VERSION", value_parser = Suggest(&["6.2", "7.0", "7.2", "7.4", "valkey-7.2", "valkey-8"]))]
+    #[arg(help_heading = SERVER, long, value_name = "V", env = "CHATWOOT_REDIS_VERSION", value_parser = Suggest::Values(&["6.2", "7.0", "7.2", "7.4", "valkey-7.2", "valkey-8"]))]
     pub redis_version: Option<String>,
     /// Memory limit for Redis, e.g. 512mb, 2gb
-    #[arg(long, value_name = "SIZE", env = "CHATWOOT_REDIS_MAXMEMORY")]
+    #[arg(help_heading = SERVER, long, value_name = "SIZE", env = "CHATWOOT_REDIS_MAXMEMORY")]
     pub maxmemory: Option<String>,
     /// Puma worker processes in total (WEB_CONCURRENCY x web hosts/pods)
-    #[arg(long, value_name = "N", env = "CHATWOOT_REDIS_WEB_PROCESSES")]
+    #[arg(help_heading = WORKLOAD, long, value_name = "N", env = "CHATWOOT_REDIS_WEB_PROCESSES")]
     pub web_processes: Option<String>,
     /// Threads per Puma process (RAILS_MAX_THREADS)
-    #[arg(long, value_name = "N", env = "CHATWOOT_REDIS_WEB_THREADS")]
+    #[arg(help_heading = WORKLOAD, long, value_name = "N", env = "CHATWOOT_REDIS_WEB_THREADS")]
     pub web_threads: Option<String>,
     /// Sidekiq processes in total
-    #[arg(long, value_name = "N", env = "CHATWOOT_REDIS_SIDEKIQ_PROCESSES")]
+    #[arg(help_heading = WORKLOAD, long, value_name = "N", env = "CHATWOOT_REDIS_SIDEKIQ_PROCESSES")]
     pub sidekiq_processes: Option<String>,
     /// Threads per Sidekiq process (SIDEKIQ_CONCURRENCY)
-    #[arg(long, value_name = "N", env = "CHATWOOT_REDIS_SIDEKIQ_CONCURRENCY")]
+    #[arg(help_heading = WORKLOAD, long, value_name = "N", env = "CHATWOOT_REDIS_SIDEKIQ_CONCURRENCY")]
     pub sidekiq_concurrency: Option<String>,
     /// Connection cap of the Redis plan (e.g. Heroku mini: 20)
-    #[arg(long, value_name = "N", env = "CHATWOOT_REDIS_MAX_CONNECTIONS")]
+    #[arg(help_heading = WORKLOAD, long, value_name = "N", env = "CHATWOOT_REDIS_MAX_CONNECTIONS")]
     pub max_connections: Option<String>,
     /// Outputs: a list replaces the scenario's defaults (env,redis-conf,compose,helm,provider);
     /// +item adds one, -item removes one (e.g. +helm)
-    #[arg(
+    #[arg(help_heading = OUTPUTS,
         long,
         value_name = "LIST",
         env = "CHATWOOT_REDIS_EMIT",
@@ -233,22 +245,22 @@ pub struct AnswerFlags {
     )]
     pub emit: Option<String>,
     /// Helm release name (Kubernetes names)
-    #[arg(long, value_name = "NAME", env = "CHATWOOT_REDIS_RELEASE")]
+    #[arg(help_heading = SENTINEL, long, value_name = "NAME", env = "CHATWOOT_REDIS_RELEASE")]
     pub release: Option<String>,
     /// Kubernetes namespace
-    #[arg(long, value_name = "NS", env = "CHATWOOT_REDIS_NAMESPACE")]
+    #[arg(help_heading = SENTINEL, long, value_name = "NS", env = "CHATWOOT_REDIS_NAMESPACE")]
     pub namespace: Option<String>,
     /// Require a password (password) or run without AUTH (none: loopback or private network only)
-    #[arg(long, value_name = "MODE", env = "CHATWOOT_REDIS_AUTH", value_parser = Suggest(&["password", "none"]))]
+    #[arg(help_heading = AUTH, long, value_name = "MODE", env = "CHATWOOT_REDIS_AUTH", value_parser = Suggest::Values(&["password", "none"]))]
     pub auth: Option<String>,
     /// What Chatwoot sends to external sentinels: same (the Redis password), none, separate
-    #[arg(long, value_name = "MODE", env = "CHATWOOT_REDIS_SENTINEL_AUTH", value_parser = Suggest(&["same", "none", "separate"]))]
+    #[arg(help_heading = SENTINEL, long, value_name = "MODE", env = "CHATWOOT_REDIS_SENTINEL_AUTH", value_parser = Suggest::Values(&["same", "none", "separate"]))]
     pub sentinel_auth: Option<String>,
     /// single-server: directory of redis.conf and redis-secrets.conf on the host
-    #[arg(long, value_name = "DIR", env = "CHATWOOT_REDIS_CONFIG_DIR")]
+    #[arg(help_heading = SERVER, long, value_name = "DIR", env = "CHATWOOT_REDIS_CONFIG_DIR")]
     pub config_dir: Option<String>,
     /// single-server: Redis data directory on the host
-    #[arg(long, value_name = "DIR", env = "CHATWOOT_REDIS_DATA_DIR")]
+    #[arg(help_heading = SERVER, long, value_name = "DIR", env = "CHATWOOT_REDIS_DATA_DIR")]
     pub data_dir: Option<String>,
 }
 
@@ -256,31 +268,31 @@ impl AnswerFlags {
     /// The answers given on the command line or in `CHATWOOT_REDIS_*` variables.
     pub fn to_raw(&self) -> crate::answers::RawAnswers {
         let mut raw = crate::answers::RawAnswers::new();
-        let pairs: [(&str, &Option<String>); 24] = [
-            ("scenario", &self.scenario),
-            ("url", &self.url),
-            ("host", &self.host),
-            ("port", &self.port),
-            ("username", &self.username),
-            ("db", &self.db),
-            ("verify-mode", &self.verify_mode),
-            ("auth", &self.auth),
-            ("sentinels", &self.sentinels),
-            ("sentinel-master", &self.sentinel_master),
-            ("sentinel-auth", &self.sentinel_auth),
-            ("redis-version", &self.redis_version),
-            ("maxmemory", &self.maxmemory),
-            ("web-processes", &self.web_processes),
-            ("web-threads", &self.web_threads),
-            ("sidekiq-processes", &self.sidekiq_processes),
-            ("sidekiq-concurrency", &self.sidekiq_concurrency),
-            ("max-connections", &self.max_connections),
-            ("emit", &self.emit),
-            ("release", &self.release),
-            ("namespace", &self.namespace),
-            ("config-dir", &self.config_dir),
-            ("data-dir", &self.data_dir),
-            ("tls", &None),
+        let pairs: [(Field, &Option<String>); 24] = [
+            (Field::Scenario, &self.scenario),
+            (Field::Url, &self.url),
+            (Field::Host, &self.host),
+            (Field::Port, &self.port),
+            (Field::Username, &self.username),
+            (Field::Db, &self.db),
+            (Field::VerifyMode, &self.verify_mode),
+            (Field::Auth, &self.auth),
+            (Field::Sentinels, &self.sentinels),
+            (Field::SentinelMaster, &self.sentinel_master),
+            (Field::SentinelAuth, &self.sentinel_auth),
+            (Field::RedisVersion, &self.redis_version),
+            (Field::Maxmemory, &self.maxmemory),
+            (Field::WebProcesses, &self.web_processes),
+            (Field::WebThreads, &self.web_threads),
+            (Field::SidekiqProcesses, &self.sidekiq_processes),
+            (Field::SidekiqConcurrency, &self.sidekiq_concurrency),
+            (Field::MaxConnections, &self.max_connections),
+            (Field::Emit, &self.emit),
+            (Field::Release, &self.release),
+            (Field::Namespace, &self.namespace),
+            (Field::ConfigDir, &self.config_dir),
+            (Field::DataDir, &self.data_dir),
+            (Field::Tls, &None),
         ];
         for (field, value) in pairs {
             if let Some(v) = value {
@@ -288,9 +300,9 @@ impl AnswerFlags {
             }
         }
         if self.no_tls {
-            raw.set("tls", "false");
+            raw.set(Field::Tls, "false");
         } else if let Some(t) = self.tls {
-            raw.set("tls", t.to_string());
+            raw.set(Field::Tls, t.to_string());
         }
         raw
     }
@@ -300,17 +312,64 @@ impl AnswerFlags {
 #[derive(Debug, Args, Default, Clone)]
 pub struct SecretFlags {
     /// Read the Redis password from FILE (first line; REDIS_PASSWORD in the environment also works)
-    #[arg(long, value_name = "FILE", group = "password_source")]
+    #[arg(help_heading = SECRETS, long, value_name = "FILE", group = "password_source")]
     pub password_file: Option<PathBuf>,
     /// Read the Redis password from standard input (first line)
-    #[arg(long, group = "password_source")]
+    #[arg(help_heading = SECRETS, long, group = "password_source")]
     pub password_stdin: bool,
     /// Generate a strong password (letters and digits, 40 characters, from the OS generator)
-    #[arg(long, group = "password_source")]
+    #[arg(help_heading = SECRETS, long, group = "password_source")]
     pub generate_password: bool,
     /// Read the sentinels' password from FILE (REDIS_SENTINEL_PASSWORD in the environment also works)
-    #[arg(long, value_name = "FILE")]
+    #[arg(help_heading = SECRETS, long, value_name = "FILE")]
     pub sentinel_password_file: Option<PathBuf>,
+}
+
+impl SecretFlags {
+    pub fn to_source(&self) -> crate::secrets::PasswordSource {
+        crate::secrets::PasswordSource {
+            password_file: self.password_file.clone(),
+            password_stdin: self.password_stdin,
+            generate_password: self.generate_password,
+            sentinel_password_file: self.sentinel_password_file.clone(),
+        }
+    }
+}
+
+impl RenderArgs {
+    /// The render this command line asks for.
+    pub fn to_request(&self) -> crate::commands::RenderRequest {
+        use crate::commands::RenderMode;
+        crate::commands::RenderRequest {
+            out: self.out.clone(),
+            answers_file: self.answers.clone(),
+            answers: self.answer_flags.to_raw(),
+            passwords: self.secrets.to_source(),
+            mode: if self.check {
+                RenderMode::Check
+            } else if self.diff {
+                RenderMode::Diff
+            } else if self.dry_run {
+                RenderMode::DryRun
+            } else if self.stdout {
+                RenderMode::Stdout
+            } else {
+                RenderMode::Write { force: self.force }
+            },
+        }
+    }
+}
+
+impl InitArgs {
+    /// The wizard run this command line asks for.
+    pub fn to_request(&self) -> crate::wizard::WizardRequest {
+        crate::wizard::WizardRequest {
+            out: self.out.clone(),
+            answers: self.answers.to_raw(),
+            passwords: self.secrets.to_source(),
+            force: self.force,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -358,13 +417,48 @@ pub struct DoctorArgs {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::CommandFactory;
 
     #[test]
     fn suggested_ids_are_the_scenarios() {
-        let ids: Vec<&str> = crate::scenario::Scenario::ALL
+        let cmd = Cli::command();
+        let render = cmd.find_subcommand("render").expect("render");
+        let arg = render
+            .get_arguments()
+            .find(|a| a.get_id() == "scenario")
+            .expect("--scenario");
+        let ids: Vec<String> = arg
+            .get_possible_values()
             .iter()
-            .map(|s| s.id())
+            .map(|v| v.get_name().to_string())
             .collect();
-        assert_eq!(ids, SCENARIO_IDS);
+        assert_eq!(ids, crate::scenario::Scenario::ids());
+    }
+
+    /// Each answer's flag is listed under the heading its FieldSpec row names.
+    #[test]
+    fn answer_flags_sit_under_their_table_heading() {
+        let cmd = Cli::command();
+        let render = cmd.find_subcommand("render").expect("render");
+        let mut checked = 0;
+        for field in Field::answers() {
+            let Some(arg) = render
+                .get_arguments()
+                .find(|a| a.get_long() == Some(field.name()))
+            else {
+                continue;
+            };
+            assert_eq!(
+                arg.get_help_heading(),
+                Some(field.spec().heading.title()),
+                "--{field}"
+            );
+            checked += 1;
+        }
+        assert_eq!(
+            checked,
+            Field::answers().count(),
+            "every answer is a render flag"
+        );
     }
 }

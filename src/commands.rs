@@ -1,14 +1,16 @@
 //! The `render` command's pipeline: answers → validation → secrets → in-memory render.
 //! Shared by `init`, which supplies its answers from prompts.
 
+#![warn(clippy::too_many_lines)]
+
 use std::path::{Path, PathBuf};
 
-use crate::answers::{self, Answers, RawAnswers};
-use crate::cli::{AnswerFlags, SecretFlags};
+use crate::answers::{self, Answers, Field, RawAnswers};
+use crate::environment::ProcessEnv;
 use crate::error::{Error, Result};
 use crate::output::RenderSet;
 use crate::render;
-use crate::secrets::{self, Secrets};
+use crate::secrets::{self, PasswordSource, Secrets};
 
 /// The answers file of a directory.
 pub fn answers_path(out: &Path, explicit: Option<&Path>) -> PathBuf {
@@ -30,9 +32,11 @@ pub fn read_answers_file(path: &Path, explicit: bool) -> Result<RawAnswers> {
 }
 
 /// Refuses a password inside `--url` given on the command line (shell history, `ps`).
-pub fn check_url_flag(flags: &AnswerFlags) -> Result<()> {
-    let Some(url) = &flags.url else { return Ok(()) };
-    let from_env = std::env::var("CHATWOOT_REDIS_URL").ok().as_deref() == Some(url.as_str());
+pub fn check_url_flag(given: &RawAnswers) -> Result<()> {
+    let Some(url) = given.get(Field::Url) else {
+        return Ok(());
+    };
+    let from_env = ProcessEnv::get().answer_url() == Some(url);
     let has_password = url::Url::parse(url)
         .map(|u| u.password().is_some_and(|p| !p.is_empty()))
         .unwrap_or(false);
@@ -55,37 +59,65 @@ pub struct Prepared {
     pub set: RenderSet,
 }
 
+/// What `render` does with the rendered set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RenderMode {
+    DryRun,
+    Diff,
+    Check,
+    Stdout,
+    Write { force: bool },
+}
+
+impl RenderMode {
+    /// Modes that never show or write secret files need no password.
+    pub fn needs_secrets(self) -> bool {
+        matches!(self, RenderMode::Write { .. })
+    }
+}
+
+/// A render as the command line asked for it (no clap type past this point).
+#[derive(Debug, Clone)]
+pub struct RenderRequest {
+    pub out: PathBuf,
+    /// `--answers FILE` instead of OUT/chatwoot-redis.yaml.
+    pub answers_file: Option<PathBuf>,
+    /// The answers given as flags or CHATWOOT_REDIS_* variables.
+    pub answers: RawAnswers,
+    pub passwords: PasswordSource,
+    pub mode: RenderMode,
+}
+
 /// Merges the answers file and the flags, validates, gathers secrets and renders in memory.
 pub fn prepare(
     out: &Path,
     answers_file: Option<&Path>,
-    flags: &AnswerFlags,
-    secret_flags: &SecretFlags,
+    given: &RawAnswers,
+    passwords: &PasswordSource,
     require_secrets: bool,
 ) -> Result<Prepared> {
-    check_url_flag(flags)?;
+    check_url_flag(given)?;
     let path = answers_path(out, answers_file);
     let mut raw = read_answers_file(&path, answers_file.is_some())?;
-    let given = flags.to_raw();
-    if let (Some(old), Some(new)) = (raw.get("scenario"), given.get("scenario")) {
+    if let (Some(old), Some(new)) = (raw.get(Field::Scenario), given.get(Field::Scenario)) {
         if old.trim() != new.trim() {
             // A new scenario: the old endpoint answers (host, port, TLS…) describe another
             // Redis and must not leak into this one. The workload stays.
             answers::keep_only_portable(&mut raw);
         }
     }
-    raw.overlay(&given);
-    prepare_raw(out, &raw, secret_flags, require_secrets)
+    raw.overlay(given);
+    prepare_raw(out, &raw, passwords, require_secrets)
 }
 
 /// As [`prepare`], from answers already merged (the wizard's path).
 pub fn prepare_raw(
     out: &Path,
     raw: &RawAnswers,
-    secret_flags: &SecretFlags,
+    passwords: &PasswordSource,
     require_secrets: bool,
 ) -> Result<Prepared> {
-    prepare_with_password(out, raw, secret_flags, None, require_secrets)
+    prepare_with_password(out, raw, passwords, None, require_secrets)
 }
 
 /// As [`prepare_raw`], with a password chosen at the wizard's prompt (entered, generated or
@@ -93,16 +125,16 @@ pub fn prepare_raw(
 pub fn prepare_with_password(
     out: &Path,
     raw: &RawAnswers,
-    secret_flags: &SecretFlags,
+    passwords: &PasswordSource,
     password: Option<(String, secrets::Origin)>,
     require_secrets: bool,
 ) -> Result<Prepared> {
     let answers = answers::resolve(raw)?;
     let mut secrets = secrets::gather(
         &answers,
-        secret_flags,
-        std::env::var("REDIS_PASSWORD").ok(),
-        std::env::var("REDIS_SENTINEL_PASSWORD").ok(),
+        passwords,
+        ProcessEnv::get().redis_password().map(str::to_string),
+        ProcessEnv::get().sentinel_password().map(str::to_string),
         out,
         require_secrets && password.is_none(),
     )?;

@@ -1,5 +1,7 @@
 //! The in-memory result of a render: every file of the set, before anything touches the disk.
 
+#![warn(clippy::too_many_lines)]
+
 use std::fmt;
 
 /// What a generated file is; decides its name, its comment syntax and how it is written.
@@ -17,7 +19,7 @@ pub enum FileKind {
 }
 
 impl FileKind {
-    /// The fixed file name of `product.md`.
+    /// The file's fixed name (users, docs and `--check` rely on it).
     pub fn file_name(self) -> &'static str {
         match self {
             FileKind::Env => ".env",

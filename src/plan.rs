@@ -202,15 +202,7 @@ pub enum Mode {
 
 /// Quotes `text` for a POSIX shell when it needs it.
 fn shell_quote(text: &str) -> String {
-    let plain = !text.is_empty()
-        && text
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_-./:=@%+,".contains(c));
-    if plain {
-        text.to_string()
-    } else {
-        format!("'{}'", text.replace('\'', "'\\''"))
-    }
+    crate::shell::quote(text)
 }
 
 fn display(path: &Path) -> String {

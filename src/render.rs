@@ -4,6 +4,8 @@
 //! every value is computed and encoded here (or by a quoting filter), so a template cannot
 //! leak an unencoded secret. Undefined variables are errors (strict mode).
 
+#![warn(clippy::too_many_lines)]
+
 use minijinja::{context, Environment, UndefinedBehavior};
 use serde::Serialize;
 
@@ -12,13 +14,10 @@ use crate::chatwoot::{self, percent_encode_userinfo, url_host};
 use crate::error::{Error, Result};
 use crate::header;
 use crate::output::{EnvUpdate, FileKind, RenderSet, RenderedFile};
-use crate::scenario::{Output, Scenario};
+use crate::scenario::Output;
 use crate::secrets::{self, Placement, Secrets};
 use crate::sizing::{self, Budget};
 
-/// Bitnami sentinel image the Chatwoot chart needs (old bitnami/* images moved; chart #167).
-pub const SENTINEL_IMAGE_REPOSITORY: &str = "bitnamilegacy/redis-sentinel";
-pub const SENTINEL_IMAGE_TAG: &str = "6.2.7-debian-11-r3";
 /// Said when a redis.conf is first generated for a directory (see `commands::prepare_raw`).
 pub const APPENDONLY_WARNING: &str = "redis.conf turns on appendonly: a Redis that already \
     holds data without an append-only file would start EMPTY with it (queued jobs lost). On \
@@ -47,11 +46,6 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "redis-settings.digitalocean.sh.j2",
     "chatwoot-redis.yaml.j2",
 );
-
-/// Single-quotes a value for POSIX shells.
-fn sh_quote(v: &str) -> String {
-    format!("'{}'", v.replace('\'', r"'\''"))
-}
 
 /// A YAML double-quoted scalar (JSON string syntax, which YAML reads the same way).
 fn yaml_quote(v: &str) -> String {
@@ -95,14 +89,17 @@ fn environment() -> Result<Environment<'static>> {
     env.set_keep_trailing_newline(true);
     env.set_trim_blocks(true);
     env.set_lstrip_blocks(true);
-    env.add_filter("sh", |v: String| sh_quote(&v));
+    env.add_filter("sh", |v: String| crate::shell::quote_always(&v));
     env.add_filter("yq", |v: String| yaml_quote(&v));
     env.add_filter("ys", |v: String| crate::answers::yaml_string(&v));
     env.add_filter("conf", |v: String| conf_quote(&v));
-    for (name, source) in TEMPLATES {
-        env.add_template(name, source)
-            .map_err(|e| Error::Other(anyhow::anyhow!("template {name}: {e}")))?;
-    }
+    // Templates are compiled when first used: a render compiles only its outputs' templates.
+    env.set_loader(|name| {
+        Ok(TEMPLATES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, source)| source.to_string()))
+    });
     Ok(env)
 }
 
@@ -155,59 +152,8 @@ struct View {
     extra_bind: Option<String>,
     /// Helm `env` entries (string values, already decided).
     helm_env: Vec<(String, String)>,
-    /// Provider script values.
-    provider: ProviderView,
-}
-
-#[derive(Debug, Serialize, Default)]
-struct ProviderView {
-    elasticache_group: String,
-    elasticache_region: String,
-    azure_name: String,
-    azure_managed: bool,
-}
-
-/// ElastiCache: `master.<group>.<id>.<region-code>.cache.amazonaws.com` → group and region.
-fn elasticache_parts(host: &str) -> (String, String) {
-    let labels: Vec<&str> = host.split('.').collect();
-    let group = match labels.first() {
-        Some(&"master") | Some(&"replica") => labels.get(1).copied().unwrap_or(""),
-        Some(first) => first,
-        None => "",
-    };
-    let region = labels
-        .iter()
-        .rev()
-        .nth(3)
-        .and_then(|code| aws_region_from_code(code))
-        .unwrap_or_default();
-    (group.to_string(), region)
-}
-
-/// `use1` → `us-east-1`, `apse2` → `ap-southeast-2`.
-fn aws_region_from_code(code: &str) -> Option<String> {
-    let digits = code.trim_start_matches(|c: char| c.is_ascii_alphabetic());
-    let letters = &code[..code.len() - digits.len()];
-    if digits.is_empty() || letters.len() < 3 {
-        return None;
-    }
-    let (area, dir) = letters.split_at(2);
-    let dir = match dir {
-        "e" => "east",
-        "w" => "west",
-        "n" => "north",
-        "s" => "south",
-        "c" => "central",
-        "ne" => "northeast",
-        "se" => "southeast",
-        "nw" => "northwest",
-        "sw" => "southwest",
-        _ => return None,
-    };
-    if !["us", "eu", "ap", "ca", "sa", "me", "af", "il", "mx"].contains(&area) {
-        return None;
-    }
-    Some(format!("{area}-{dir}-{digits}"))
+    /// Provider script values, from the scenario ([`crate::scenario::ScenarioSpec::provider_values`]).
+    provider: std::collections::BTreeMap<&'static str, String>,
 }
 
 fn image_for(v: RedisVersion) -> &'static str {
@@ -276,7 +222,7 @@ fn chatwoot_env(
     if a.tls && a.verify_mode == VerifyMode::None {
         set.push(("REDIS_OPENSSL_VERIFY_MODE".into(), "none".into()));
     }
-    if a.scenario == Scenario::Memorystore {
+    if a.scenario.rules().disable_client_command {
         set.push(("REDIS_DISABLE_CLIENT_COMMAND".into(), "true".into()));
     }
     set.push(("REDIS_ALFRED_SIZE".into(), budget.alfred.to_string()));
@@ -322,14 +268,52 @@ fn sentinel_list(a: &Answers) -> Vec<String> {
 /// needs one, secret files are left out (used by `--check`, which never compares them).
 pub fn render(a: &Answers, secrets: &Secrets) -> Result<RenderSet> {
     let budget = sizing::budget(&a.workload);
-    let mut warnings = Vec::new();
-    if a.scenario == Scenario::Heroku && a.max_connections.is_none() {
-        warnings.push(format!(
-            "Heroku Key-Value Store plans cap connections (mini: 20) and Chatwoot needs {} at \
-             this workload: pass --max-connections with your plan's limit to have it checked",
-            budget.total
-        ));
+    let mut warnings = a.scenario.budget_warnings(a, &budget);
+    warnings.extend(connection_cap_warnings(a, &budget)?);
+    let placement = match &secrets.password {
+        Some((p, _)) => Some(secrets::place_password(a, p)?),
+        None => None,
+    };
+    warnings.extend(password_warnings(a, secrets, placement));
+    a.scenario.check_answers(a)?;
+    warnings.extend(a.scenario.endpoint_warnings(a));
+    warnings.extend(deployment_warnings(a));
+
+    let chatwoot_vars = chatwoot_env(a, &budget, secrets, placement);
+    let view = build_view(a, &budget, &chatwoot_vars);
+    let out = Renderer {
+        env: environment()?,
+        answers: a,
+        view: minijinja::Value::from_serialize(&view),
+        password: secrets.password.as_ref().map(|(p, _)| p.as_str()),
+        have_secret: secrets.password.is_some() || a.auth == Auth::None,
+    };
+    let mut files = Vec::new();
+    for output in &a.outputs {
+        match output {
+            Output::Env => files.extend(out.env_file(env_update(a, &budget, secrets, placement))?),
+            Output::RedisConf => files.extend(out.redis_conf()?),
+            Output::Compose => files.push(out.compose()?),
+            Output::Helm => files.extend(out.helm(&chatwoot_vars)?),
+            Output::Provider => files.push(out.provider_script()?),
+        }
     }
+    files.push(out.answers_file()?);
+    files.sort_by_key(|f| f.kind);
+
+    let set = RenderSet {
+        files,
+        warnings,
+        secrets: secret_values(secrets),
+    };
+    guard_secrets(a, secrets, &set)?;
+    Ok(set)
+}
+
+/// The plan's connection cap against Chatwoot's budget: warnings, or an error when even
+/// rolling restarts aside the cap cannot hold (always, for a hard cap).
+fn connection_cap_warnings(a: &Answers, budget: &Budget) -> Result<Vec<String>> {
+    let mut warnings = Vec::new();
     if let Some(cap) = a.max_connections {
         if budget.total <= cap && budget.total.saturating_mul(2) > cap {
             warnings.push(format!(
@@ -375,9 +359,9 @@ pub fn render(a: &Answers, secrets: &Secrets) -> Result<RenderSet> {
                         .to_string(),
                 )
             };
-            if a.scenario == Scenario::Heroku || budget.total > cap.saturating_mul(2) {
-                return Err(Error::invalid(
-                    "--max-connections",
+            if a.scenario.rules().hard_connection_cap || budget.total > cap.saturating_mul(2) {
+                return Err(Error::invalid_answer(
+                    crate::answers::Field::MaxConnections,
                     cap.to_string(),
                     msg,
                     fix,
@@ -387,10 +371,12 @@ pub fn render(a: &Answers, secrets: &Secrets) -> Result<RenderSet> {
             warnings.push(msg);
         }
     }
-    let placement = match &secrets.password {
-        Some((p, _)) => Some(secrets::place_password(a, p)?),
-        None => None,
-    };
+    Ok(warnings)
+}
+
+/// Warnings about the chosen password and where it goes.
+fn password_warnings(a: &Answers, secrets: &Secrets, placement: Option<Placement>) -> Vec<String> {
+    let mut warnings = Vec::new();
     if let Some((p, _)) = &secrets.password {
         if p.chars().count() < 16 && !a.scenario.is_managed() {
             warnings.push(
@@ -401,7 +387,7 @@ pub fn render(a: &Answers, secrets: &Secrets) -> Result<RenderSet> {
         }
     }
     if placement == Some(Placement::Url)
-        && !matches!(a.scenario, Scenario::Heroku | Scenario::Digitalocean)
+        && !a.scenario.rules().password_in_url
         && a.username.is_none()
     {
         warnings.push(
@@ -410,26 +396,12 @@ pub fn render(a: &Answers, secrets: &Secrets) -> Result<RenderSet> {
                 .into(),
         );
     }
-    if a.scenario == Scenario::Elasticache && a.auth == Auth::Password && !a.tls {
-        return Err(Error::invalid(
-            "--tls",
-            "false",
-            "ElastiCache accepts an AUTH token only with in-transit encryption (TLS) enabled",
-            "use --tls (or --auth none for a cache without AUTH)",
-        ));
-    }
-    match (a.scenario, a.tls, a.port) {
-        (Scenario::Digitalocean, true, 25060) => warnings.push(
-            "DigitalOcean serves TLS on port 25061; 25060 is the plain-text port".into(),
-        ),
-        (Scenario::Memorystore, true, 6379) => warnings.push(
-            "Memorystore serves in-transit encryption on port 6378, not 6379".into(),
-        ),
-        (Scenario::Memorystore, false, 6378) => warnings.push(
-            "port 6378 is Memorystore's TLS port: add --tls (REDIS_OPENSSL_VERIFY_MODE=none follows)".into(),
-        ),
-        _ => {}
-    }
+    warnings
+}
+
+/// Warnings that follow from the outputs and the deployment mode.
+fn deployment_warnings(a: &Answers) -> Vec<String> {
+    let mut warnings = Vec::new();
     if a.outputs.contains(&Output::RedisConf) {
         warnings.push(APPENDONLY_WARNING.into());
     }
@@ -442,16 +414,13 @@ pub fn render(a: &Answers, secrets: &Secrets) -> Result<RenderSet> {
         );
     }
 
+    warnings
+}
+
+/// Everything the templates may use (never a secret).
+fn build_view(a: &Answers, budget: &Budget, chatwoot_vars: &[(String, String)]) -> View {
     let v = a.redis_version;
-    let (group, region) = elasticache_parts(&a.host);
-    let provider = ProviderView {
-        elasticache_group: group,
-        elasticache_region: region,
-        azure_name: a.host.split('.').next().unwrap_or("").to_string(),
-        azure_managed: a.host.ends_with(".redis.azure.net"),
-    };
-    let env_update = env_update(a, &budget, secrets, placement);
-    let chatwoot_vars = chatwoot_env(a, &budget, secrets, placement);
+    let provider = a.scenario.provider_values(&a.host).into_iter().collect();
     // Helm `env`: the non-secret variables; the bundled chart computes everything but the
     // pool sizes itself (its Sentinel variables in particular).
     let helm_env: Vec<(String, String)> = chatwoot_vars
@@ -463,7 +432,7 @@ pub fn render(a: &Answers, secrets: &Secrets) -> Result<RenderSet> {
         .cloned()
         .collect();
 
-    let view = View {
+    View {
         scenario: a.scenario.id(),
         scenario_description: a.scenario.description(),
         host: a.host.clone(),
@@ -511,7 +480,7 @@ pub fn render(a: &Answers, secrets: &Secrets) -> Result<RenderSet> {
         secret_name: format!("{}-redis-auth", a.release),
         env_secret_name: format!("{}-redis-env", a.release),
         secret_key: SECRET_PASSWORD_KEY,
-        disable_client_command: a.scenario == Scenario::Memorystore,
+        disable_client_command: a.scenario.rules().disable_client_command,
         extra_bind: a
             .host
             .parse::<std::net::IpAddr>()
@@ -526,178 +495,203 @@ pub fn render(a: &Answers, secrets: &Secrets) -> Result<RenderSet> {
             .map(|ip| ip.to_string()),
         helm_env,
         provider,
-    };
-    let env = environment()?;
-    let ctx = || minijinja::Value::from_serialize(&view);
-    let password = secrets.password.as_ref().map(|(p, _)| p.clone());
-    let have_secret = password.is_some() || a.auth == Auth::None;
-    let mut files = Vec::new();
-
-    let stamped = |kind: FileKind, body: String| RenderedFile {
-        kind,
-        contents: header::stamp(&body),
-        env_update: None,
-    };
-
-    for out in &a.outputs {
-        match out {
-            Output::Env => {
-                if have_secret {
-                    let contents = render_template(
-                        &env,
-                        "env.j2",
-                        context! { header => header::plain_header(), keys => env_update.set.clone() },
-                    )?;
-                    files.push(RenderedFile {
-                        kind: FileKind::Env,
-                        contents,
-                        env_update: Some(env_update.clone()),
-                    });
-                }
-            }
-            Output::RedisConf => {
-                let compose = a.scenario == Scenario::DockerCompose;
-                let body = render_template(
-                    &env,
-                    "redis.conf.j2",
-                    context! { v => ctx(), compose => compose },
-                )?;
-                files.push(stamped(FileKind::RedisConf, body));
-                if a.auth == Auth::Password && !compose {
-                    if let Some(p) = &password {
-                        // The `>password` rule is one quoted argument, whatever the password holds.
-                        let acl_user = a.username.as_ref().map(|u| {
-                            format!(
-                                "user {u} on {} ~* &* +@all -flushall -flushdb -config -debug -shutdown",
-                                conf_quote(&format!(">{p}"))
-                            )
-                        });
-                        let body = render_template(
-                            &env,
-                            "redis-secrets.conf.j2",
-                            context! { v => ctx(), password => p.clone(), acl_user => acl_user },
-                        )?;
-                        files.push(stamped(FileKind::RedisSecretsConf, body));
-                    }
-                }
-            }
-            Output::Compose => {
-                let body = render_template(
-                    &env,
-                    "docker-compose.redis.yaml.j2",
-                    context! { v => ctx() },
-                )?;
-                files.push(stamped(FileKind::Compose, body));
-            }
-            Output::Helm => {
-                let body = render_template(&env, "values.redis.yaml.j2", context! { v => ctx() })?;
-                files.push(stamped(FileKind::Helm, body));
-                if have_secret {
-                    let mut data: Vec<(String, String)> = Vec::new();
-                    if a.bundled_redis() {
-                        if let Some(p) = &password {
-                            data.push((SECRET_PASSWORD_KEY.into(), p.clone()));
-                        }
-                    } else {
-                        // External Redis: the exact variables Chatwoot reads, via existingEnvSecret.
-                        data.extend(
-                            chatwoot_vars
-                                .iter()
-                                .filter(|(k, _)| SECRET_ENV_KEYS.contains(&k.as_str()))
-                                .cloned(),
-                        );
-                        // Always present: the chart otherwise sets REDIS_PASSWORD=redis, which
-                        // overrides the URL's password (or sends AUTH to a Redis without one).
-                        if !data.iter().any(|(k, _)| k == "REDIS_PASSWORD") {
-                            data.insert(1, ("REDIS_PASSWORD".into(), String::new()));
-                        }
-                    }
-                    let body = render_template(
-                        &env,
-                        "redis-secret.yaml.j2",
-                        context! { v => ctx(), data => data },
-                    )?;
-                    files.push(stamped(FileKind::HelmSecret, body));
-                }
-            }
-            Output::Provider => {
-                let name = format!("redis-settings.{}.sh.j2", a.scenario.id());
-                let body = render_template(&env, &name, context! { v => ctx() })?;
-                // The shebang must stay the first line: the header goes after it.
-                let body = body
-                    .strip_prefix("#!/usr/bin/env bash\n")
-                    .unwrap_or(&body)
-                    .to_string();
-                let stamped_body = header::stamp(&body);
-                files.push(RenderedFile {
-                    kind: FileKind::ProviderScript,
-                    contents: format!("#!/usr/bin/env bash\n{stamped_body}"),
-                    env_update: None,
-                });
-            }
-        }
     }
-    let answers_body = crate::answers::to_answers_yaml(a);
-    let answers_file = render_template(
-        &env,
-        "chatwoot-redis.yaml.j2",
-        context! { header => header::plain_header(), body => answers_body },
-    )?;
-    files.push(RenderedFile {
-        kind: FileKind::Answers,
-        contents: answers_file,
-        env_update: None,
-    });
-    files.sort_by_key(|f| f.kind);
+}
 
-    let mut secret_values: Vec<String> = Vec::new();
-    if let Some(p) = password {
-        secret_values.push(p.clone());
-        secret_values.push(percent_encode_userinfo(&p));
+/// The secret values of a render, as they may appear in files (for the leak guard).
+fn secret_values(secrets: &Secrets) -> Vec<String> {
+    let mut values: Vec<String> = Vec::new();
+    if let Some((p, _)) = &secrets.password {
+        values.push(p.clone());
+        values.push(percent_encode_userinfo(p));
     }
     if let Some(sp) = secrets.sentinel_password.clone().filter(|s| !s.is_empty()) {
-        secret_values.push(sp);
+        values.push(sp);
     }
-    let set = RenderSet {
-        files,
-        warnings,
-        secrets: secret_values,
+    values
+}
+
+/// Refuses a render whose public files hold a secret.
+fn guard_secrets(a: &Answers, secrets: &Secrets, set: &RenderSet) -> Result<()> {
+    let Some((kind, secret)) = find_secret_in_public_file(set) else {
+        return Ok(());
     };
-    if let Some((kind, secret)) = find_secret_in_public_file(&set) {
-        // A short password can be text the public files hold anyway ("redis", "chatwoot", a
-        // checksum fragment): the same files rendered without any secret contain it too. That
-        // is a guessable password the user chose, not a leak, so it is refused as input.
-        let public = render(a, &Secrets::default())?;
-        let coincidence = public
-            .files
-            .iter()
-            .any(|f| f.kind == kind && f.contents.contains(secret));
-        if coincidence {
-            let is_sentinel = secrets.sentinel_password.as_deref() == Some(secret)
-                && !secrets
-                    .password
-                    .as_ref()
-                    .is_some_and(|(p, _)| p == secret || percent_encode_userinfo(p) == secret);
-            return Err(Error::invalid_secret(
-                if is_sentinel {
-                    "REDIS_SENTINEL_PASSWORD"
-                } else {
-                    "password"
-                },
-                format!(
-                    "it is text that the generated {} holds anyway (a word such as \"redis\" or \
+    // A short password can be text the public files hold anyway ("redis", "chatwoot", a
+    // checksum fragment): the same files rendered without any secret contain it too. That
+    // is a guessable password the user chose, not a leak, so it is refused as input.
+    let public = render(a, &Secrets::default())?;
+    let coincidence = public
+        .files
+        .iter()
+        .any(|f| f.kind == kind && f.contents.contains(secret));
+    if coincidence {
+        let is_sentinel = secrets.sentinel_password.as_deref() == Some(secret)
+            && !secrets
+                .password
+                .as_ref()
+                .is_some_and(|(p, _)| p == secret || percent_encode_userinfo(p) == secret);
+        return Err(Error::invalid_secret(
+            if is_sentinel {
+                crate::answers::Field::SentinelPassword
+            } else {
+                crate::answers::Field::Password
+            },
+            format!(
+                "it is text that the generated {} holds anyway (a word such as \"redis\" or \
                      \"chatwoot\"): it is easy to guess, and it could not be kept out of files \
                      that are committed or printed",
-                    kind
-                ),
-                "use --generate-password, or a longer password of letters and digits",
-            ));
-        }
-        return Err(Error::Other(anyhow::anyhow!(
-            "internal error: a secret would be written to {kind}; nothing was written"
-        )));
+                kind
+            ),
+            "use --generate-password, or a longer password of letters and digits",
+        ));
     }
-    Ok(set)
+    Err(Error::Other(anyhow::anyhow!(
+        "internal error: a secret would be written to {kind}; nothing was written"
+    )))
+}
+
+/// Renders one output at a time from the view; templates compile on first use.
+struct Renderer<'a> {
+    env: Environment<'static>,
+    answers: &'a Answers,
+    view: minijinja::Value,
+    password: Option<&'a str>,
+    /// A password is known, or none is needed: secret files can be rendered.
+    have_secret: bool,
+}
+
+impl Renderer<'_> {
+    fn stamped(kind: FileKind, body: String) -> RenderedFile {
+        RenderedFile {
+            kind,
+            contents: header::stamp(&body),
+            env_update: None,
+        }
+    }
+
+    fn env_file(&self, update: EnvUpdate) -> Result<Option<RenderedFile>> {
+        if !self.have_secret {
+            return Ok(None);
+        }
+        let contents = render_template(
+            &self.env,
+            "env.j2",
+            context! { header => header::plain_header(), keys => update.set.clone() },
+        )?;
+        Ok(Some(RenderedFile {
+            kind: FileKind::Env,
+            contents,
+            env_update: Some(update),
+        }))
+    }
+
+    /// redis.conf, and redis-secrets.conf beside it (unless Compose passes the password).
+    fn redis_conf(&self) -> Result<Vec<RenderedFile>> {
+        let a = self.answers;
+        let compose = a.scenario.rules().compose;
+        let body = render_template(
+            &self.env,
+            "redis.conf.j2",
+            context! { v => self.view.clone(), compose => compose },
+        )?;
+        let mut files = vec![Self::stamped(FileKind::RedisConf, body)];
+        if a.auth == Auth::Password && !compose {
+            if let Some(p) = self.password {
+                // The `>password` rule is one quoted argument, whatever the password holds.
+                let acl_user = a.username.as_ref().map(|u| {
+                    format!(
+                        "user {u} on {} ~* &* +@all -flushall -flushdb -config -debug -shutdown",
+                        conf_quote(&format!(">{p}"))
+                    )
+                });
+                let body = render_template(
+                    &self.env,
+                    "redis-secrets.conf.j2",
+                    context! { v => self.view.clone(), password => p, acl_user => acl_user },
+                )?;
+                files.push(Self::stamped(FileKind::RedisSecretsConf, body));
+            }
+        }
+        Ok(files)
+    }
+
+    fn compose(&self) -> Result<RenderedFile> {
+        let body = render_template(
+            &self.env,
+            "docker-compose.redis.yaml.j2",
+            context! { v => self.view.clone() },
+        )?;
+        Ok(Self::stamped(FileKind::Compose, body))
+    }
+
+    /// values.redis.yaml, and the Secret it refers to.
+    fn helm(&self, chatwoot_vars: &[(String, String)]) -> Result<Vec<RenderedFile>> {
+        let a = self.answers;
+        let body = render_template(
+            &self.env,
+            "values.redis.yaml.j2",
+            context! { v => self.view.clone() },
+        )?;
+        let mut files = vec![Self::stamped(FileKind::Helm, body)];
+        if !self.have_secret {
+            return Ok(files);
+        }
+        let mut data: Vec<(String, String)> = Vec::new();
+        if a.bundled_redis() {
+            if let Some(p) = self.password {
+                data.push((SECRET_PASSWORD_KEY.into(), p.to_string()));
+            }
+        } else {
+            // External Redis: the exact variables Chatwoot reads, via existingEnvSecret.
+            data.extend(
+                chatwoot_vars
+                    .iter()
+                    .filter(|(k, _)| SECRET_ENV_KEYS.contains(&k.as_str()))
+                    .cloned(),
+            );
+            // Always present: the chart otherwise sets REDIS_PASSWORD=redis, which
+            // overrides the URL's password (or sends AUTH to a Redis without one).
+            if !data.iter().any(|(k, _)| k == "REDIS_PASSWORD") {
+                data.insert(1, ("REDIS_PASSWORD".into(), String::new()));
+            }
+        }
+        let body = render_template(
+            &self.env,
+            "redis-secret.yaml.j2",
+            context! { v => self.view.clone(), data => data },
+        )?;
+        files.push(Self::stamped(FileKind::HelmSecret, body));
+        Ok(files)
+    }
+
+    fn provider_script(&self) -> Result<RenderedFile> {
+        let a = self.answers;
+        let name = a.scenario.provider_template().ok_or_else(|| {
+            Error::Other(anyhow::anyhow!("{} has no provider script", a.scenario))
+        })?;
+        let body = render_template(&self.env, name, context! { v => self.view.clone() })?;
+        // The shebang must stay the first line: the header goes after it.
+        let body = body.strip_prefix("#!/usr/bin/env bash\n").unwrap_or(&body);
+        Ok(RenderedFile {
+            kind: FileKind::ProviderScript,
+            contents: format!("#!/usr/bin/env bash\n{}", header::stamp(body)),
+            env_update: None,
+        })
+    }
+
+    fn answers_file(&self) -> Result<RenderedFile> {
+        let body = crate::answers::to_answers_yaml(self.answers);
+        let contents = render_template(
+            &self.env,
+            "chatwoot-redis.yaml.j2",
+            context! { header => header::plain_header(), body => body },
+        )?;
+        Ok(RenderedFile {
+            kind: FileKind::Answers,
+            contents,
+            env_update: None,
+        })
+    }
 }
 
 /// Last safety net: the first secret value found in a file that is not a secret file.
@@ -718,7 +712,7 @@ mod tests {
 
     #[test]
     fn quoting() {
-        assert_eq!(sh_quote("a'b"), r"'a'\''b'");
+        assert_eq!(crate::shell::quote_always("a'b"), r"'a'\''b'");
         assert_eq!(conf_quote("a\"b\\c d"), r#""a\"b\\c d""#);
         assert_eq!(conf_quote("é"), r#""\xc3\xa9""#);
         assert_eq!(env_quote("redis://h:1"), "redis://h:1");
@@ -727,20 +721,18 @@ mod tests {
     }
 
     #[test]
-    fn elasticache_endpoint_parts() {
-        assert_eq!(
-            elasticache_parts("master.chatwoot.abc123.use1.cache.amazonaws.com"),
-            ("chatwoot".into(), "us-east-1".into())
-        );
-        assert_eq!(
-            elasticache_parts("master.cw.x1.apse2.cache.amazonaws.com").1,
-            "ap-southeast-2"
-        );
-        assert_eq!(elasticache_parts("10.0.0.1").1, "");
-    }
-
-    #[test]
     fn templates_compile() {
-        assert!(environment().is_ok());
+        let env = environment().unwrap();
+        for (name, _) in TEMPLATES {
+            if let Err(e) = env.get_template(name) {
+                panic!("{name}: {e:#}");
+            }
+        }
+        // Every provider script a scenario names is embedded.
+        for sc in crate::scenario::Scenario::all() {
+            if let Some(t) = sc.provider_template() {
+                assert!(TEMPLATES.iter().any(|(n, _)| *n == t), "{sc}: {t}");
+            }
+        }
     }
 }

@@ -1,18 +1,266 @@
-//! The deployment scenarios: what each one is, emits and asks.
+//! The deployment scenarios. Each scenario is one module implementing [`ScenarioSpec`] and one
+//! line in [`SCENARIOS`]: its id and description, defaults, rules (hosts, ports, TLS, auth,
+//! password placement), default outputs, wizard questions and help, warnings, next steps and
+//! doctor's recognition of its endpoints. Nothing else in the crate lists the scenarios.
+
+#![warn(clippy::too_many_lines)]
 
 use std::fmt;
+use std::hash::{Hash, Hasher};
 
-/// Where Redis runs for this Chatwoot deployment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Scenario {
-    SingleServer,
-    DockerCompose,
-    KubernetesSentinel,
-    Elasticache,
-    Azure,
-    Memorystore,
-    Heroku,
-    Digitalocean,
+use crate::answers::{Answers, Field, RedisVersion};
+use crate::chatwoot::SentinelAddr;
+use crate::error::Result;
+use crate::output::FileKind;
+use crate::sizing::Budget;
+
+mod docker_compose;
+mod kubernetes;
+pub mod managed;
+mod single_server;
+
+pub use managed::{detect_provider, ManagedProvider};
+
+/// Every scenario, in the order `scenarios`, `--help` and the wizard list them.
+pub static SCENARIOS: &[&dyn ScenarioSpec] = &[
+    &single_server::SingleServer,
+    &docker_compose::DockerCompose,
+    &kubernetes::KubernetesSentinel,
+    &managed::elasticache::Elasticache,
+    &managed::azure::Azure,
+    &managed::memorystore::Memorystore,
+    &managed::heroku::Heroku,
+    &managed::digitalocean::Digitalocean,
+    #[cfg(test)]
+    &throwaway::Throwaway,
+];
+
+/// TLS between Chatwoot and this scenario's Redis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsRule {
+    /// Loopback or a private network; in Sentinel mode Chatwoot never uses TLS.
+    Never,
+    /// The endpoint may or may not have in-transit encryption.
+    Optional { default: bool },
+    /// The service accepts TLS connections only.
+    Always,
+}
+
+/// Which endpoint answers the answers file records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndpointRecord {
+    /// The endpoint is fixed by the scenario (the Compose service name).
+    Nothing,
+    /// Release, namespace, sentinels (and the host behind them) and the master name.
+    Sentinel,
+    /// Host, port, TLS, verify mode and database.
+    HostPort,
+}
+
+/// The declarative part of a scenario: what is allowed, what is the default, what is recorded.
+#[derive(Debug, Clone, Copy)]
+pub struct Rules {
+    /// A managed service: no redis.conf of ours, no Sentinel, CONFIG blocked.
+    pub managed: bool,
+    /// Chatwoot runs in Sentinel mode (REDIS_SENTINELS, no database number, no user name).
+    pub sentinel: bool,
+    /// Redis runs as the Compose `redis` service (its password comes from `.env`).
+    pub compose: bool,
+    pub tls: TlsRule,
+    /// The service's certificate comes from a private or self-signed CA: verification is off
+    /// by default and `--verify-mode peer` is refused (Chatwoot has no CA-file option).
+    pub private_ca: bool,
+    /// `--auth none` is allowed (loopback, or a provider that offers no-AUTH instances).
+    pub auth_optional: bool,
+    /// The ACL user Chatwoot sends when none is given.
+    pub default_username: Option<&'static str>,
+    pub default_version: RedisVersion,
+    /// The provider hands out host and port as one URL (`--url`) and has no default port:
+    /// the missing-answer line when no port is given.
+    pub endpoint_from_url: Option<&'static str>,
+    /// The password stays in REDIS_URL (the provider's URL carries it).
+    pub password_in_url: bool,
+    /// The password can only be REDIS_PASSWORD; the reason, for refusals.
+    pub password_env_only: Option<&'static str>,
+    /// The CLIENT command is blocked: Chatwoot must not send CLIENT SETNAME.
+    pub disable_client_command: bool,
+    /// The plan's connection cap is enforced: exceeding it is an error, not a warning.
+    pub hard_connection_cap: bool,
+    pub record: EndpointRecord,
+    /// The answers file records `redis-version` (it picks directives or a parameter group).
+    pub records_version: bool,
+    /// The answers file records `config-dir` and `data-dir`.
+    pub records_dirs: bool,
+}
+
+impl Rules {
+    /// A managed service with the common answers: TLS optional (off), AUTH required, Redis
+    /// 7.2, host and port recorded. A scenario states only what differs.
+    pub const MANAGED: Rules = Rules {
+        managed: true,
+        sentinel: false,
+        compose: false,
+        tls: TlsRule::Optional { default: false },
+        private_ca: false,
+        auth_optional: false,
+        default_username: None,
+        default_version: RedisVersion::Redis72,
+        endpoint_from_url: None,
+        password_in_url: false,
+        password_env_only: None,
+        disable_client_command: false,
+        hard_connection_cap: false,
+        record: EndpointRecord::HostPort,
+        records_version: false,
+        records_dirs: false,
+    };
+
+    /// A Redis of the user's own (not managed): no TLS, AUTH required, a redis.conf of ours.
+    pub const SELF_HOSTED: Rules = Rules {
+        managed: false,
+        tls: TlsRule::Never,
+        records_version: true,
+        ..Rules::MANAGED
+    };
+}
+
+/// What a next-step list may ask about the rendered files.
+pub struct StepContext<'a> {
+    pub answers: &'a Answers,
+    /// True when this kind of file was rendered.
+    pub has: &'a dyn Fn(FileKind) -> bool,
+    /// A rendered file's path as a shell word to copy.
+    pub path: &'a dyn Fn(&str) -> String,
+}
+
+/// One deployment scenario. Hooks have defaults for the common case; a scenario overrides
+/// what is its own.
+pub trait ScenarioSpec: Sync {
+    /// The `--scenario` id.
+    fn id(&self) -> &'static str;
+    /// One line for lists and the wizard's select.
+    fn description(&self) -> &'static str;
+    fn rules(&self) -> &'static Rules;
+    /// The outputs `render` writes when `--emit` is not given.
+    fn default_outputs(&self) -> &'static [Output];
+    /// The answers this scenario asks for (flag names), in wizard order.
+    fn questions(&self) -> &'static [Field];
+
+    /// The host when none is given.
+    fn default_host(&self, _release: &str, _sentinels: &[SentinelAddr]) -> Option<String> {
+        None
+    }
+    /// The port when neither `--port` nor `--url` gives one.
+    fn default_port(&self, _host: &str, _tls: bool) -> u16 {
+        6379
+    }
+    /// Endpoint rules known from the host name alone.
+    fn check_host(&self, _host: &str) -> Result<()> {
+        Ok(())
+    }
+    /// Why `--username` is refused here, if it is.
+    fn username_refusal(&self) -> Option<String> {
+        None
+    }
+    /// Password rules of the service beyond what every reader needs.
+    fn check_password(&self, _answers: &Answers, _password: &str) -> Result<()> {
+        Ok(())
+    }
+    /// Rules over the whole set of answers, checked before rendering.
+    fn check_answers(&self, _answers: &Answers) -> Result<()> {
+        Ok(())
+    }
+    /// Warnings about the connection budget, shown before any other.
+    fn budget_warnings(&self, _answers: &Answers, _budget: &Budget) -> Vec<String> {
+        Vec::new()
+    }
+    /// Warnings about the endpoint (a port that does not fit TLS, …).
+    fn endpoint_warnings(&self, _answers: &Answers) -> Vec<String> {
+        Vec::new()
+    }
+    /// The wizard's one line on why an answer matters, when this scenario says it its own way.
+    fn help(&self, _field: Field) -> Option<&'static str> {
+        None
+    }
+    /// What to run after writing (before the Helm steps every scenario shares).
+    fn next_steps(&self, cx: &StepContext<'_>) -> Vec<String> {
+        managed::provider_next_steps(cx)
+    }
+    /// The provider script's template (`--emit provider`), for managed services.
+    fn provider_template(&self) -> Option<&'static str> {
+        None
+    }
+    /// Values the provider script's template reads as `v.provider.<name>` (derived from the
+    /// endpoint: the replication group, the cache name, …).
+    fn provider_values(&self, _host: &str) -> Vec<(&'static str, String)> {
+        Vec::new()
+    }
+    /// Doctor's recognition of this scenario's endpoints.
+    fn detect(&self, _host: &str, _port: u16) -> Option<ManagedProvider> {
+        None
+    }
+    /// How a refusal names an endpoint of this scenario ("an ElastiCache endpoint").
+    fn endpoint_noun(&self) -> &'static str {
+        self.description()
+    }
+}
+
+/// A scenario, by value: a handle on its entry in [`SCENARIOS`].
+#[derive(Clone, Copy)]
+pub struct Scenario(&'static dyn ScenarioSpec);
+
+impl Scenario {
+    /// Every scenario of the registry.
+    pub fn all() -> impl Iterator<Item = Scenario> {
+        SCENARIOS.iter().map(|s| Scenario(*s))
+    }
+
+    /// Every scenario id, in registry order.
+    pub fn ids() -> Vec<&'static str> {
+        SCENARIOS.iter().map(|s| s.id()).collect()
+    }
+
+    pub fn parse(s: &str) -> Option<Scenario> {
+        Scenario::all().find(|sc| sc.id() == s)
+    }
+
+    pub fn is_managed(self) -> bool {
+        self.rules().managed
+    }
+}
+
+impl std::ops::Deref for Scenario {
+    type Target = dyn ScenarioSpec;
+
+    fn deref(&self) -> &Self::Target {
+        self.0
+    }
+}
+
+impl PartialEq for Scenario {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.id() == other.0.id()
+    }
+}
+
+impl Eq for Scenario {}
+
+impl Hash for Scenario {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.id().hash(state);
+    }
+}
+
+impl fmt::Debug for Scenario {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Scenario({})", self.0.id())
+    }
+}
+
+impl fmt::Display for Scenario {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0.id())
+    }
 }
 
 /// An output kind that `--emit` can name.
@@ -55,192 +303,21 @@ impl fmt::Display for Output {
     }
 }
 
-impl Scenario {
-    pub const ALL: [Scenario; 8] = [
-        Scenario::SingleServer,
-        Scenario::DockerCompose,
-        Scenario::KubernetesSentinel,
-        Scenario::Elasticache,
-        Scenario::Azure,
-        Scenario::Memorystore,
-        Scenario::Heroku,
-        Scenario::Digitalocean,
-    ];
-
-    pub fn id(self) -> &'static str {
-        match self {
-            Scenario::SingleServer => "single-server",
-            Scenario::DockerCompose => "docker-compose",
-            Scenario::KubernetesSentinel => "kubernetes-sentinel",
-            Scenario::Elasticache => "elasticache",
-            Scenario::Azure => "azure",
-            Scenario::Memorystore => "memorystore",
-            Scenario::Heroku => "heroku",
-            Scenario::Digitalocean => "digitalocean",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Scenario> {
-        Scenario::ALL.into_iter().find(|sc| sc.id() == s)
-    }
-
-    /// One line for lists and the wizard's select.
-    pub fn description(self) -> &'static str {
-        match self {
-            Scenario::SingleServer => {
-                "redis-server on the Chatwoot host (systemd, e.g. a cwctl install)"
-            }
-            Scenario::DockerCompose => {
-                "the redis service of Chatwoot's docker-compose.production.yaml"
-            }
-            Scenario::KubernetesSentinel => {
-                "Chatwoot Helm chart with Bitnami Redis + Sentinel, or external sentinels"
-            }
-            Scenario::Elasticache => "AWS ElastiCache, Redis OSS or Valkey, cluster mode disabled",
-            Scenario::Azure => {
-                "Azure Managed Redis, non-clustered (Azure Cache for Redis runs 6.0: refused)"
-            }
-            Scenario::Memorystore => "Google Cloud Memorystore for Redis (not Memorystore Cluster)",
-            Scenario::Heroku => "Heroku Key-Value Store (heroku-redis add-on)",
-            Scenario::Digitalocean => "DigitalOcean Managed Valkey",
-        }
-    }
-
-    /// A managed service: no redis.conf of ours, no Sentinel, CONFIG blocked.
-    pub fn is_managed(self) -> bool {
-        matches!(
-            self,
-            Scenario::Elasticache
-                | Scenario::Azure
-                | Scenario::Memorystore
-                | Scenario::Heroku
-                | Scenario::Digitalocean
-        )
-    }
-
-    /// The outputs `render` writes when `--emit` is not given.
-    pub fn default_outputs(self) -> &'static [Output] {
-        match self {
-            Scenario::SingleServer => &[Output::Env, Output::RedisConf],
-            Scenario::DockerCompose => &[Output::Env, Output::Compose, Output::RedisConf],
-            Scenario::KubernetesSentinel => &[Output::Helm],
-            _ => &[Output::Env, Output::Provider],
-        }
-    }
-
-    /// The answers this scenario asks for (flag names), in wizard order.
-    pub fn questions(self) -> &'static [&'static str] {
-        match self {
-            Scenario::SingleServer => &[
-                "redis-version",
-                "port",
-                "db",
-                "auth",
-                "username",
-                "password",
-                "maxmemory",
-                "web-processes",
-                "web-threads",
-                "sidekiq-processes",
-                "sidekiq-concurrency",
-            ],
-            Scenario::DockerCompose => &[
-                "redis-version",
-                "password",
-                "maxmemory",
-                "web-processes",
-                "web-threads",
-                "sidekiq-processes",
-                "sidekiq-concurrency",
-            ],
-            Scenario::KubernetesSentinel => &[
-                "release",
-                "namespace",
-                "sentinels",
-                "host",
-                "sentinel-master",
-                "password",
-                "maxmemory",
-                "web-processes",
-                "web-threads",
-                "sidekiq-processes",
-                "sidekiq-concurrency",
-            ],
-            Scenario::Elasticache => &[
-                "host",
-                "port",
-                "tls",
-                "auth",
-                "username",
-                "password",
-                "db",
-                "redis-version",
-                "web-processes",
-                "web-threads",
-                "sidekiq-processes",
-                "sidekiq-concurrency",
-                "max-connections",
-            ],
-            Scenario::Azure => &[
-                "host",
-                "port",
-                "password",
-                "db",
-                "web-processes",
-                "web-threads",
-                "sidekiq-processes",
-                "sidekiq-concurrency",
-                "max-connections",
-            ],
-            Scenario::Memorystore => &[
-                "host",
-                "tls",
-                "auth",
-                "password",
-                "db",
-                "web-processes",
-                "web-threads",
-                "sidekiq-processes",
-                "sidekiq-concurrency",
-                "max-connections",
-            ],
-            Scenario::Heroku => &[
-                "url",
-                "max-connections",
-                "web-processes",
-                "web-threads",
-                "sidekiq-processes",
-                "sidekiq-concurrency",
-            ],
-            Scenario::Digitalocean => &[
-                "host",
-                "port",
-                "password",
-                "db",
-                "web-processes",
-                "web-threads",
-                "sidekiq-processes",
-                "sidekiq-concurrency",
-                "max-connections",
-            ],
-        }
-    }
-}
-
-impl fmt::Display for Scenario {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.id())
-    }
-}
-
 /// `chatwoot-redis scenarios`: the table of scenarios, outputs and questions.
 pub fn describe_all() -> String {
     let mut out = String::new();
-    for sc in Scenario::ALL {
+    for sc in Scenario::all() {
         let outputs: Vec<&str> = sc.default_outputs().iter().map(|o| o.id()).collect();
         out.push_str(&format!("{}\n  {}\n", sc.id(), sc.description()));
         out.push_str(&format!("  outputs:   {}\n", outputs.join(", ")));
-        out.push_str(&format!("  questions: {}\n\n", sc.questions().join(", ")));
+        out.push_str(&format!(
+            "  questions: {}\n\n",
+            sc.questions()
+                .iter()
+                .map(|q| q.name())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
     }
     out.push_str(
         "Outputs: env = .env, redis-conf = redis.conf (+ redis-secrets.conf), compose = \
@@ -250,13 +327,58 @@ pub fn describe_all() -> String {
     out
 }
 
+/// A scenario that exists only in the test build: it proves that one file and one line in
+/// [`SCENARIOS`] are all a new scenario needs (parsing, listing, resolving, rendering).
+#[cfg(test)]
+pub(crate) mod throwaway {
+    use super::*;
+
+    pub struct Throwaway;
+
+    static RULES: Rules = Rules {
+        tls: TlsRule::Always,
+        ..Rules::MANAGED
+    };
+
+    impl ScenarioSpec for Throwaway {
+        fn id(&self) -> &'static str {
+            "throwaway-cloud"
+        }
+        fn description(&self) -> &'static str {
+            "a provider that exists only in the test build"
+        }
+        fn rules(&self) -> &'static Rules {
+            &RULES
+        }
+        fn default_outputs(&self) -> &'static [Output] {
+            &[Output::Env]
+        }
+        fn questions(&self) -> &'static [Field] {
+            &[
+                Field::Host,
+                Field::Password,
+                Field::WebProcesses,
+                Field::WebThreads,
+                Field::SidekiqProcesses,
+                Field::SidekiqConcurrency,
+            ]
+        }
+        fn default_port(&self, _host: &str, _tls: bool) -> u16 {
+            7443
+        }
+        fn endpoint_noun(&self) -> &'static str {
+            "a Throwaway Cloud"
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn ids_round_trip() {
-        for sc in Scenario::ALL {
+        for sc in Scenario::all() {
             assert_eq!(Scenario::parse(sc.id()), Some(sc));
         }
         for o in Output::ALL {
@@ -266,10 +388,57 @@ mod tests {
     }
 
     #[test]
+    fn ids_are_unique() {
+        let mut ids = Scenario::ids();
+        let n = ids.len();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), n);
+    }
+
+    #[test]
     fn listing_names_every_scenario() {
         let text = describe_all();
-        for sc in Scenario::ALL {
+        for sc in Scenario::all() {
             assert!(text.contains(sc.id()));
         }
+    }
+
+    /// The registry is the only list: a scenario added there alone is parsed, listed,
+    /// resolved with its own defaults and rendered.
+    #[test]
+    fn a_scenario_added_to_the_registry_alone_works_end_to_end() {
+        let sc = Scenario::parse("throwaway-cloud").expect("registered");
+        assert!(describe_all().contains("throwaway-cloud\n  a provider that exists only"));
+        let mut raw = crate::answers::RawAnswers::new();
+        raw.set(crate::answers::Field::Scenario, "throwaway-cloud");
+        raw.set(crate::answers::Field::Host, "cache.example.net");
+        let a = crate::answers::resolve(&raw).expect("resolves");
+        assert_eq!(a.scenario, sc);
+        assert_eq!(a.port, 7443);
+        assert!(a.tls);
+        let yaml = crate::answers::to_answers_yaml(&a);
+        assert!(
+            yaml.starts_with("scenario: throwaway-cloud\nhost: cache.example.net\nport: 7443\n")
+        );
+        let secrets = crate::secrets::Secrets {
+            password: Some(("Abcdefgh12345678".into(), crate::secrets::Origin::Generated)),
+            sentinel_password: None,
+        };
+        let set = crate::render::render(&a, &secrets).expect("renders");
+        let env = set
+            .files
+            .iter()
+            .find(|f| f.kind == FileKind::Env)
+            .expect(".env rendered");
+        assert!(
+            env.contents.contains("rediss://cache.example.net:7443"),
+            "{}",
+            env.contents
+        );
+        // Another scenario refuses its endpoints by name.
+        raw.set(crate::answers::Field::Scenario, "azure");
+        raw.set(crate::answers::Field::Host, "cw.westeurope.redis.azure.net");
+        assert!(crate::answers::resolve(&raw).is_ok());
     }
 }

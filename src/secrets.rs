@@ -6,15 +6,15 @@
 //! where the password is written: `REDIS_PASSWORD` (single-quoted for dotenv and Compose, and it
 //! must survive cable.yml's YAML load) or percent-encoded in `REDIS_URL` userinfo.
 
-use std::io::BufRead;
-use std::path::Path;
+#![warn(clippy::too_many_lines)]
 
-use crate::answers::{Answers, Auth, SentinelAuth};
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+
+use crate::answers::{Answers, Auth, Field, SentinelAuth};
 use crate::chatwoot;
-use crate::cli::SecretFlags;
 use crate::dotenv;
-use crate::error::{Error, Result};
-use crate::scenario::Scenario;
+use crate::error::{Error, Missing, Result};
 
 /// Length of generated passwords (letters and digits: about 238 bits).
 pub const GENERATED_LEN: usize = 40;
@@ -45,6 +45,19 @@ impl Origin {
             Origin::Prompt => "entered at the prompt",
         }
     }
+}
+
+/// Where the user said the password comes from (never a flag value).
+#[derive(Debug, Clone, Default)]
+pub struct PasswordSource {
+    /// `--password-file FILE`: the first line.
+    pub password_file: Option<PathBuf>,
+    /// `--password-stdin`: the first line of standard input.
+    pub password_stdin: bool,
+    /// `--generate-password`.
+    pub generate_password: bool,
+    /// `--sentinel-password-file FILE`.
+    pub sentinel_password_file: Option<PathBuf>,
 }
 
 /// The secrets of one render.
@@ -153,16 +166,15 @@ pub fn existing_password(out_dir: &Path) -> Option<(String, Origin)> {
         .map(|p| (p, Origin::ExistingSecretManifest))
 }
 
-/// Gathers the secrets for a render. `required`: fail when a needed password is missing
-/// (false for `--check`/`--diff`/`--dry-run`, where secret files are skipped).
-pub fn gather(
+/// The Redis password from the first source that has one, in the documented order:
+/// --password-file, --password-stdin, REDIS_PASSWORD, the URL, the existing files,
+/// --generate-password.
+fn first_password(
     answers: &Answers,
-    flags: &SecretFlags,
+    flags: &PasswordSource,
     env_password: Option<String>,
-    env_sentinel_password: Option<String>,
     out_dir: &Path,
-    required: bool,
-) -> Result<Secrets> {
+) -> Result<Option<(String, Origin)>> {
     let mut password: Option<(String, Origin)> = None;
     if let Some(path) = &flags.password_file {
         let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
@@ -195,30 +207,18 @@ pub fn gather(
         password = Some((generate_password()?, Origin::Generated));
     }
 
-    if answers.auth == Auth::None {
-        if let Some((_, origin)) = &password {
-            if !matches!(
-                origin,
-                Origin::ExistingEnvFile | Origin::ExistingSecretManifest
-            ) {
-                return Err(Error::invalid(
-                    "--auth",
-                    "none",
-                    format!("a password was also given ({})", origin.describe()),
-                    "drop --auth none to use the password, or drop the password",
-                ));
-            }
-        }
-        password = None;
-    } else if password.is_none() && required {
-        return Err(Error::Missing(vec![
-            "password: REDIS_PASSWORD=… in the environment, --password-file FILE, --password-stdin, \
-             or --generate-password"
-                .to_string(),
-        ]));
-    }
+    Ok(password)
+}
 
-    let sentinel_password = match answers.sentinel_auth {
+/// The external sentinels' own password, when `sentinel-auth` asks for one.
+fn sentinel_password(
+    answers: &Answers,
+    flags: &PasswordSource,
+    env_sentinel_password: Option<String>,
+    out_dir: &Path,
+    required: bool,
+) -> Result<Option<String>> {
+    Ok(match answers.sentinel_auth {
         SentinelAuth::Same => None,
         SentinelAuth::None => Some(String::new()),
         SentinelAuth::Separate => {
@@ -239,22 +239,60 @@ pub fn gather(
                         .filter(|p| !p.is_empty())
                 });
             if p.is_none() && required {
-                return Err(Error::Missing(vec![
+                return Err(Error::Missing(vec![Missing::new(
+                    Field::SentinelPassword,
                     "sentinel password (sentinel-auth: separate): REDIS_SENTINEL_PASSWORD=… or \
-                     --sentinel-password-file FILE"
-                        .into(),
-                ]));
+                     --sentinel-password-file FILE",
+                )]));
             }
             p
         }
-    };
+    })
+}
+
+/// Gathers the secrets for a render. `required`: fail when a needed password is missing
+/// (false for `--check`/`--diff`/`--dry-run`, where secret files are skipped).
+pub fn gather(
+    answers: &Answers,
+    flags: &PasswordSource,
+    env_password: Option<String>,
+    env_sentinel_password: Option<String>,
+    out_dir: &Path,
+    required: bool,
+) -> Result<Secrets> {
+    let mut password = first_password(answers, flags, env_password, out_dir)?;
+    if answers.auth == Auth::None {
+        if let Some((_, origin)) = &password {
+            if !matches!(
+                origin,
+                Origin::ExistingEnvFile | Origin::ExistingSecretManifest
+            ) {
+                return Err(Error::invalid_answer(
+                    Field::Auth,
+                    "none",
+                    format!("a password was also given ({})", origin.describe()),
+                    "drop --auth none to use the password, or drop the password",
+                ));
+            }
+        }
+        password = None;
+    } else if password.is_none() && required {
+        return Err(Error::Missing(vec![Missing::new(
+            Field::Password,
+            "password: REDIS_PASSWORD=… in the environment, --password-file FILE, --password-stdin, \
+             or --generate-password",
+        )]));
+    }
+
+    let sentinel_password =
+        sentinel_password(answers, flags, env_sentinel_password, out_dir, required)?;
     if let Some(p) = sentinel_password.as_deref().filter(|p| !p.is_empty()) {
         chatwoot::validate_password_basics(p).map_err(|why| {
-            Error::invalid_secret("REDIS_SENTINEL_PASSWORD", why, "use letters and digits")
+            Error::invalid_secret(Field::SentinelPassword, why, "use letters and digits")
         })?;
         if p.contains('\'') {
             return Err(Error::invalid_secret(
-                "REDIS_SENTINEL_PASSWORD",
+                Field::SentinelPassword,
                 "it contains a single quote, which no quoting keeps intact for both Ruby dotenv \
                  and Docker Compose",
                 "change the sentinel password (letters and digits are safe everywhere)",
@@ -271,46 +309,19 @@ pub fn gather(
 pub fn place_password(answers: &Answers, password: &str) -> Result<Placement> {
     chatwoot::validate_password_basics(password).map_err(|why| {
         Error::invalid_secret(
-            "password",
+            Field::Password,
             why,
             "use --generate-password, or a password of letters and digits",
         )
     })?;
-    if answers.scenario == Scenario::Elasticache {
-        let rule = if answers.username.is_some() {
-            if password.chars().count() < 16 || password.contains([',', '"', '/', '@']) {
-                Err(
-                    "an ElastiCache RBAC user password is 16-128 characters without , \" / @"
-                        .to_string(),
-                )
-            } else {
-                Ok(())
-            }
-        } else {
-            chatwoot::check_elasticache_auth_token(password)
-        };
-        rule.map_err(|why| {
-            Error::invalid_secret(
-                "password",
-                why,
-                "set an AUTH token that fits (e.g. from --generate-password) with \
-                 `aws elasticache modify-replication-group --auth-token … --auth-token-update-strategy ROTATE`",
-            )
-        })?;
-    }
-    let needs_env_var = answers.sentinel_mode() || answers.scenario == Scenario::DockerCompose;
-    let wants_url = matches!(answers.scenario, Scenario::Heroku | Scenario::Digitalocean)
-        || answers.username.is_some();
+    answers.scenario.check_password(answers, password)?;
+    let rules = answers.scenario.rules();
+    let wants_url = rules.password_in_url || answers.username.is_some();
     let cable = chatwoot::check_cable_yaml_password(password);
-    if needs_env_var {
+    if let Some(context) = rules.password_env_only {
         if let Err(why) = cable {
-            let context = if answers.sentinel_mode() {
-                "in Sentinel mode Chatwoot reads the password only from REDIS_PASSWORD"
-            } else {
-                "the Compose redis service takes its password from REDIS_PASSWORD"
-            };
             return Err(Error::invalid_secret(
-                "password",
+                Field::Password,
                 format!(
                     "Chatwoot's config/cable.yml pastes REDIS_PASSWORD unquoted into YAML and {why}: \
                      ActionCable (realtime updates) would authenticate with a different password or \

@@ -1,10 +1,13 @@
 //! Chatwoot's Redis connection budget and pool sizes, as pure functions of the workload.
 //!
-//! Derived from Chatwoot's code (facts §6):
+//! Derived from Chatwoot's code (its $alfred and $velma pools, Sidekiq's pools, ActionCable);
+//! pools are lazy, so these sums are capacity, an upper bound:
 //! - each Puma worker process holds `REDIS_ALFRED_SIZE + REDIS_VELMA_SIZE + 10` (Sidekiq client
 //!   pool) `+ 2` (ActionCable) connections;
 //! - each Sidekiq process holds `SIDEKIQ_CONCURRENCY + 10` (internal) `+ 2` (sidekiq_alive)
 //!   `+ min(REDIS_ALFRED_SIZE, SIDEKIQ_CONCURRENCY) + 1`.
+
+#![warn(clippy::too_many_lines)]
 
 use serde::Serialize;
 

@@ -1,6 +1,6 @@
 //! `chatwoot-redis init`: the interactive wizard.
 //!
-//! It asks the questions of one scenario (scenario first, then [`Scenario::questions`] in
+//! It asks the questions of one scenario (scenario first, then [`ScenarioSpec::questions`](crate::scenario::ScenarioSpec::questions) in
 //! order), each with a default, a help line saying why it matters for Chatwoot, and the same
 //! validation as the flags: an answer is checked by putting it into a copy of the answers and
 //! calling [`answers::resolve`], the one validation path. The password is chosen at a prompt
@@ -11,18 +11,19 @@
 //! Prompts sit behind the [`Prompter`] trait: [`InquirePrompter`] talks to the terminal, and
 //! the tests drive the same flow with a scripted prompter.
 
+#![warn(clippy::too_many_lines)]
+
 use std::collections::BTreeSet;
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 
-use crate::answers::{self, Answers, Auth, RawAnswers, RedisVersion};
-use crate::cli::{InitArgs, SecretFlags};
+use crate::answers::{self, Answers, Auth, Field, RawAnswers, RedisVersion};
 use crate::commands::{self, Prepared};
-use crate::error::{Error, Result};
+use crate::error::{Error, Missing, Result, Target};
 use crate::output::{FileKind, RenderSet};
 use crate::plan;
 use crate::scenario::{Output, Scenario};
-use crate::secrets::{self, Origin};
+use crate::secrets::{self, Origin, PasswordSource};
 use crate::sizing;
 
 /// A validator: `Err(message)` is shown at the prompt and the question is asked again.
@@ -71,8 +72,8 @@ pub struct InquirePrompter {
 
 impl InquirePrompter {
     pub fn new() -> Self {
-        let plain = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
-            || !std::io::stderr().is_terminal();
+        let plain =
+            crate::environment::ProcessEnv::get().no_color() || !std::io::stderr().is_terminal();
         InquirePrompter {
             config: if plain {
                 inquire::ui::RenderConfig::empty()
@@ -188,134 +189,112 @@ pub struct Context<'a> {
     pub defaults: RawAnswers,
     /// Answers given as flags or `CHATWOOT_REDIS_*` variables: fixed, not asked.
     pub fixed: RawAnswers,
-    pub secret_flags: &'a SecretFlags,
+    pub secret_flags: &'a PasswordSource,
     /// `REDIS_PASSWORD` is set in the environment (then it is the password, as in `render`).
     pub env_password: bool,
     pub quiet: bool,
     pub verbose: bool,
 }
 
-const WORKLOAD: [&str; 4] = [
-    "web-processes",
-    "web-threads",
-    "sidekiq-processes",
-    "sidekiq-concurrency",
+/// The workload answers: the fields the table marks as portable (they mean the same in every
+/// scenario), asked together with the connection budget.
+const WORKLOAD: [Field; 4] = [
+    Field::WebProcesses,
+    Field::WebThreads,
+    Field::SidekiqProcesses,
+    Field::SidekiqConcurrency,
 ];
 
 /// Answers that may be left empty (unset).
-fn is_optional(field: &str) -> bool {
-    matches!(field, "username" | "sentinels" | "max-connections")
+fn is_optional(field: Field) -> bool {
+    matches!(
+        field,
+        Field::Username | Field::Sentinels | Field::MaxConnections
+    )
 }
 
 /// The prompt of a field.
-fn label(field: &str) -> &'static str {
+fn label(field: Field) -> &'static str {
     match field {
-        "redis-version" => "Redis server version:",
-        "host" => "Redis host:",
-        "port" => "Redis port:",
-        "db" => "Database number:",
-        "tls" => "Connect with TLS?",
-        "auth" => "Require a password?",
-        "username" => "ACL user name (empty: the default user):",
-        "sentinels" => "External sentinels (empty: the chart's bundled Redis and sentinels):",
-        "sentinel-master" => "Sentinel master set name:",
-        "release" => "Helm release name:",
-        "namespace" => "Kubernetes namespace:",
-        "maxmemory" => "Redis memory limit (maxmemory):",
-        "web-processes" => "Puma (web) processes in total:",
-        "web-threads" => "Threads per Puma process (RAILS_MAX_THREADS):",
-        "sidekiq-processes" => "Sidekiq processes in total:",
-        "sidekiq-concurrency" => "Threads per Sidekiq process (SIDEKIQ_CONCURRENCY):",
-        "max-connections" => "Connection cap of the Redis plan (empty: no cap):",
-        "url" => "Heroku's REDIS_URL:",
-        "config-dir" => "Directory of redis.conf on the host:",
-        "data-dir" => "Redis data directory on the host:",
+        Field::RedisVersion => "Redis server version:",
+        Field::Host => "Redis host:",
+        Field::Port => "Redis port:",
+        Field::Db => "Database number:",
+        Field::Tls => "Connect with TLS?",
+        Field::Auth => "Require a password?",
+        Field::Username => "ACL user name (empty: the default user):",
+        Field::Sentinels => "External sentinels (empty: the chart's bundled Redis and sentinels):",
+        Field::SentinelMaster => "Sentinel master set name:",
+        Field::Release => "Helm release name:",
+        Field::Namespace => "Kubernetes namespace:",
+        Field::Maxmemory => "Redis memory limit (maxmemory):",
+        Field::WebProcesses => "Puma (web) processes in total:",
+        Field::WebThreads => "Threads per Puma process (RAILS_MAX_THREADS):",
+        Field::SidekiqProcesses => "Sidekiq processes in total:",
+        Field::SidekiqConcurrency => "Threads per Sidekiq process (SIDEKIQ_CONCURRENCY):",
+        Field::MaxConnections => "Connection cap of the Redis plan (empty: no cap):",
+        Field::Url => "Heroku's REDIS_URL:",
+        Field::ConfigDir => "Directory of redis.conf on the host:",
+        Field::DataDir => "Redis data directory on the host:",
         _ => "Answer:",
     }
 }
 
 /// One line saying why the answer matters for Chatwoot.
-pub fn help(field: &str, scenario: Scenario) -> &'static str {
-    match (field, scenario) {
-        ("redis-version", Scenario::Elasticache) => {
-            "Engine of the replication group: picks the parameter-group family; Sidekiq 7 needs 6.2+"
-        }
-        ("redis-version", _) => {
+pub fn help(field: Field, scenario: Scenario) -> &'static str {
+    if let Some(own) = scenario.help(field) {
+        return own;
+    }
+    match field {
+        Field::RedisVersion => {
             "Decides which redis.conf directives exist (6.2 refuses 7.0 ones); Sidekiq 7 needs 6.2+"
         }
-        ("host", Scenario::Elasticache) => {
-            "The primary endpoint (master.…cache.amazonaws.com), cluster mode disabled: Sidekiq cannot use Redis Cluster"
-        }
-        ("host", Scenario::Azure) => {
-            "Azure Managed Redis: <name>.<region>.redis.azure.net (Azure Cache for Redis runs 6.0, which Sidekiq refuses)"
-        }
-        ("host", Scenario::Memorystore) => {
-            "The instance's private IP (gcloud redis instances describe); Chatwoot must reach it on the VPC"
-        }
-        ("host", Scenario::Digitalocean) => {
-            "The cluster's host (…db.ondigitalocean.com) from the control panel's connection details"
-        }
-        ("host", Scenario::KubernetesSentinel) => {
-            "A Service that reaches the current master: ActionCable ignores Sentinel and connects to REDIS_URL"
-        }
-        ("host", _) => "The host Chatwoot connects to",
-        ("port", Scenario::SingleServer) => {
-            "The port redis-server listens on (bound to loopback: Chatwoot runs on this host)"
-        }
-        ("port", _) => {
+        Field::Host => "The host Chatwoot connects to",
+        Field::Port => {
             "The port Chatwoot connects to; TLS endpoints often use another port (Azure 6380 or 10000, DigitalOcean 25061)"
         }
-        ("db", _) => {
+        Field::Db => {
             "Database 0-15 in REDIS_URL: Sidekiq queues and Chatwoot's state share it; change only if Redis is shared"
         }
-        ("tls", Scenario::Elasticache) => {
-            "In-transit encryption, chosen when the group was created: ElastiCache accepts AUTH only over TLS"
-        }
-        ("tls", Scenario::Memorystore) => {
-            "Memorystore's TLS uses a private CA: Chatwoot has no CA-file option, so verification is skipped"
-        }
-        ("tls", _) => "rediss:// in REDIS_URL; the provider must have in-transit encryption enabled",
-        ("auth", _) => {
+        Field::Tls => "rediss:// in REDIS_URL; the provider must have in-transit encryption enabled",
+        Field::Auth => {
             "none only on loopback or a private network: whoever reaches Redis reads every queued conversation"
         }
-        ("username", _) => {
+        Field::Username => {
             "An ACL user (Redis 6+): Chatwoot honours it only inside REDIS_URL, so the password moves there"
         }
-        ("sentinels", _) => {
+        Field::Sentinels => {
             "host:port,host:port — no redis:// prefix, no IPv6 literals; empty means the chart runs Redis with 3 sentinels"
         }
-        ("sentinel-master", _) => {
+        Field::SentinelMaster => {
             "Never empty: an empty REDIS_SENTINEL_MASTER_NAME breaks Chatwoot's Sentinel mode (default mymaster)"
         }
-        ("release", _) => {
+        Field::Release => {
             "The Chatwoot Helm release: the Bitnami Redis services are named <release>-chatwoot-redis"
         }
-        ("namespace", _) => "The namespace of the Chatwoot release (for kubectl and helm commands)",
-        ("maxmemory", _) => {
+        Field::Namespace => "The namespace of the Chatwoot release (for kubectl and helm commands)",
+        Field::Maxmemory => {
             "noeviction: Sidekiq jobs have no TTL, so a full Redis must refuse writes, not drop jobs; leave headroom"
         }
-        ("web-processes", _) => {
+        Field::WebProcesses => {
             "WEB_CONCURRENCY x web hosts or pods: each Puma process holds its own Redis pools"
         }
-        ("web-threads", _) => {
+        Field::WebThreads => {
             "RAILS_MAX_THREADS: REDIS_ALFRED_SIZE and REDIS_VELMA_SIZE must be at least this, or requests queue"
         }
-        ("sidekiq-processes", _) => {
+        Field::SidekiqProcesses => {
             "Sidekiq processes in total (containers, pods, dynos or systemd workers)"
         }
-        ("sidekiq-concurrency", _) => {
+        Field::SidekiqConcurrency => {
             "SIDEKIQ_CONCURRENCY (Chatwoot's default 10): each job thread holds a Redis connection"
         }
-        ("max-connections", _) => {
+        Field::MaxConnections => {
             "Small plans cap connections (Heroku mini: 20): Chatwoot's budget is checked against it"
         }
-        ("url", _) => {
+        Field::Url => {
             "heroku config:get REDIS_URL; the password stays in the URL. Heroku serves a self-signed certificate; Chatwoot must skip verification"
         }
-        ("password", Scenario::KubernetesSentinel) => {
-            "Goes into the Kubernetes Secret of redis-secret.yaml (never the values); Chatwoot pastes it into YAML, so it must read back unchanged"
-        }
-        ("password", _) => {
+        Field::Password => {
             "Chatwoot's cable.yml pastes REDIS_PASSWORD unquoted into YAML: letters and digits are safe everywhere"
         }
         _ => "",
@@ -323,18 +302,15 @@ pub fn help(field: &str, scenario: Scenario) -> &'static str {
 }
 
 /// An answer of resolved answers, as the text the wizard offers as its default.
-fn field_value(a: &Answers, field: &str) -> Option<String> {
+fn field_value(a: &Answers, field: Field) -> Option<String> {
     Some(match field {
-        "host" => a.host.clone(),
-        "port" => a.port.to_string(),
-        "db" => a.db.to_string(),
-        "tls" => a.tls.to_string(),
-        "auth" => match a.auth {
-            Auth::Password => "password".into(),
-            Auth::None => "none".into(),
-        },
-        "username" => a.username.clone()?,
-        "sentinels" => {
+        Field::Host => a.host.clone(),
+        Field::Port => a.port.to_string(),
+        Field::Db => a.db.to_string(),
+        Field::Tls => a.tls.to_string(),
+        Field::Auth => a.auth.id().into(),
+        Field::Username => a.username.clone()?,
+        Field::Sentinels => {
             if a.sentinels.is_empty() {
                 return None;
             }
@@ -344,26 +320,21 @@ fn field_value(a: &Answers, field: &str) -> Option<String> {
                 .collect::<Vec<_>>()
                 .join(",")
         }
-        "sentinel-master" => a.sentinel_master.clone(),
-        "redis-version" => a.redis_version.id().into(),
-        "maxmemory" => a.maxmemory.text.clone(),
-        "web-processes" => a.workload.web_processes.to_string(),
-        "web-threads" => a.workload.web_threads.to_string(),
-        "sidekiq-processes" => a.workload.sidekiq_processes.to_string(),
-        "sidekiq-concurrency" => a.workload.sidekiq_concurrency.to_string(),
-        "max-connections" => a.max_connections?.to_string(),
-        "release" => a.release.clone(),
-        "namespace" => a.namespace.clone(),
-        "config-dir" => a.config_dir.clone(),
-        "data-dir" => a.data_dir.clone(),
-        "url" => crate::render::redis_url(a, None),
+        Field::SentinelMaster => a.sentinel_master.clone(),
+        Field::RedisVersion => a.redis_version.id().into(),
+        Field::Maxmemory => a.maxmemory.text.clone(),
+        Field::WebProcesses => a.workload.web_processes.to_string(),
+        Field::WebThreads => a.workload.web_threads.to_string(),
+        Field::SidekiqProcesses => a.workload.sidekiq_processes.to_string(),
+        Field::SidekiqConcurrency => a.workload.sidekiq_concurrency.to_string(),
+        Field::MaxConnections => a.max_connections?.to_string(),
+        Field::Release => a.release.clone(),
+        Field::Namespace => a.namespace.clone(),
+        Field::ConfigDir => a.config_dir.clone(),
+        Field::DataDir => a.data_dir.clone(),
+        Field::Url => crate::render::redis_url(a, None),
         _ => return None,
     })
-}
-
-/// The field a `Missing` line is about (`"host: --host …"` → `host`).
-fn missing_field(line: &str) -> &str {
-    line.split(':').next().unwrap_or("").trim()
 }
 
 /// The one validation path: the answer goes into a copy of the answers and [`answers::resolve`]
@@ -371,12 +342,12 @@ fn missing_field(line: &str) -> &str {
 /// asked are not.
 fn check_answer(
     raw: &RawAnswers,
-    pending: &BTreeSet<&str>,
-    field: &str,
+    pending: &BTreeSet<Field>,
+    field: Field,
     value: &str,
 ) -> std::result::Result<(), String> {
     let mut copy = raw.clone();
-    if field == "url" {
+    if field == Field::Url {
         url_replaces_endpoint(&mut copy);
     }
     if value.trim().is_empty() && is_optional(field) {
@@ -386,16 +357,15 @@ fn check_answer(
     }
     match answers::resolve(&copy) {
         Err(Error::Invalid {
-            field: f,
+            target: Target::Answer(f),
             reason,
             fix,
             ..
-        }) if f == format!("--{field}") => Err(format!("{reason} (fix: {fix})")),
-        Err(Error::Missing(lines)) => {
-            for line in lines {
-                let mf = missing_field(&line);
-                if mf == field || !pending.contains(mf) {
-                    return Err(line);
+        }) if f == field => Err(format!("{reason} (fix: {fix})")),
+        Err(Error::Missing(missing)) => {
+            for m in missing {
+                if m.field == field || !pending.contains(&m.field) {
+                    return Err(m.line);
                 }
             }
             Ok(())
@@ -407,7 +377,13 @@ fn check_answer(
 /// A URL gives host, port, TLS, db and user: the previous ones (e.g. from the answers file of
 /// a Heroku app whose host rotated) must not override it.
 fn url_replaces_endpoint(raw: &mut RawAnswers) {
-    for f in ["host", "port", "tls", "db", "username"] {
+    for f in [
+        Field::Host,
+        Field::Port,
+        Field::Tls,
+        Field::Db,
+        Field::Username,
+    ] {
         raw.remove(f);
     }
 }
@@ -437,7 +413,7 @@ struct Session<'a, 'c> {
     scenario: Scenario,
     raw: RawAnswers,
     password: Option<(String, Origin)>,
-    asked: BTreeSet<&'static str>,
+    asked: BTreeSet<Field>,
     sizing_done: bool,
 }
 
@@ -448,7 +424,7 @@ impl Session<'_, '_> {
         }
     }
 
-    fn pending(&self) -> BTreeSet<&'static str> {
+    fn pending(&self) -> BTreeSet<Field> {
         self.scenario
             .questions()
             .iter()
@@ -457,11 +433,11 @@ impl Session<'_, '_> {
             .collect()
     }
 
-    fn is_fixed(&self, field: &str) -> bool {
+    fn is_fixed(&self, field: Field) -> bool {
         self.ctx.fixed.get(field).is_some()
     }
 
-    fn default_for(&self, field: &str) -> Option<String> {
+    fn default_for(&self, field: Field) -> Option<String> {
         if let Some(v) = self.raw.get(field) {
             return Some(v.to_string());
         }
@@ -470,12 +446,12 @@ impl Session<'_, '_> {
     }
 
     /// Asks one question of the scenario (or the group it belongs to).
-    fn ask(&mut self, field: &'static str) -> Result<()> {
+    fn ask(&mut self, field: Field) -> Result<()> {
         if self.is_fixed(field) {
             self.asked.insert(field);
             if self.ctx.verbose {
                 let v = self.ctx.fixed.get(field).unwrap_or_default();
-                let shown = if field == "url" {
+                let shown = if field == Field::Url {
                     answers::redact_url(v)
                 } else {
                     v.to_string()
@@ -485,28 +461,27 @@ impl Session<'_, '_> {
             return Ok(());
         }
         match field {
-            "password" => self.ask_password(false),
-            f if f == "maxmemory" || WORKLOAD.contains(&f) => {
+            Field::Password => self.ask_password(false),
+            f if f == Field::Maxmemory || WORKLOAD.contains(&f) => {
                 if !self.sizing_done {
                     self.ask_sizing()?;
                 }
                 Ok(())
             }
             // With the chart's bundled Redis the chart names the host itself.
-            "host"
-                if self.scenario == Scenario::KubernetesSentinel
-                    && self.raw.get("sentinels").is_none() =>
+            Field::Host
+                if self.scenario.rules().sentinel && self.raw.get(Field::Sentinels).is_none() =>
             {
-                self.raw.remove("host");
+                self.raw.remove(Field::Host);
                 self.asked.insert(field);
                 Ok(())
             }
-            "tls" => self.ask_bool(field),
-            "redis-version" => {
+            Field::Tls => self.ask_bool(field),
+            Field::RedisVersion => {
                 let ids: Vec<&str> = RedisVersion::ALL.iter().map(|v| v.id()).collect();
                 self.ask_choice(field, &ids, &ids)
             }
-            "auth" => self.ask_choice(
+            Field::Auth => self.ask_choice(
                 field,
                 &["password", "none"],
                 &[
@@ -518,7 +493,7 @@ impl Session<'_, '_> {
         }
     }
 
-    fn ask_text(&mut self, field: &'static str) -> Result<()> {
+    fn ask_text(&mut self, field: Field) -> Result<()> {
         let default = self.default_for(field);
         let pending = self.pending();
         let raw = self.raw.clone();
@@ -530,10 +505,10 @@ impl Session<'_, '_> {
             help,
             validate: &validate,
             optional: is_optional(field),
-            redact: field == "url",
+            redact: field == Field::Url,
         })?;
         let value = value.trim();
-        if field == "url" {
+        if field == Field::Url {
             url_replaces_endpoint(&mut self.raw);
         }
         if value.is_empty() && is_optional(field) {
@@ -542,7 +517,7 @@ impl Session<'_, '_> {
             self.raw.set(field, value);
         }
         self.asked.insert(field);
-        if field == "url" {
+        if field == Field::Url {
             self.split_url()?;
         }
         Ok(())
@@ -555,18 +530,18 @@ impl Session<'_, '_> {
         if let Some(p) = a.url_password.clone() {
             self.password = Some((p, Origin::Url));
         }
-        self.raw.remove("url");
-        self.raw.set("host", a.host.clone());
-        self.raw.set("port", a.port.to_string());
-        self.raw.set("tls", a.tls.to_string());
-        self.raw.set("db", a.db.to_string());
+        self.raw.remove(Field::Url);
+        self.raw.set(Field::Host, a.host.clone());
+        self.raw.set(Field::Port, a.port.to_string());
+        self.raw.set(Field::Tls, a.tls.to_string());
+        self.raw.set(Field::Db, a.db.to_string());
         if let Some(u) = &a.username {
-            self.raw.set("username", u.clone());
+            self.raw.set(Field::Username, u.clone());
         }
         Ok(())
     }
 
-    fn ask_bool(&mut self, field: &'static str) -> Result<()> {
+    fn ask_bool(&mut self, field: Field) -> Result<()> {
         loop {
             let default = self.default_for(field).as_deref() == Some("true");
             let value = self
@@ -584,7 +559,7 @@ impl Session<'_, '_> {
         }
     }
 
-    fn ask_choice(&mut self, field: &'static str, values: &[&str], shown: &[&str]) -> Result<()> {
+    fn ask_choice(&mut self, field: Field, values: &[&str], shown: &[&str]) -> Result<()> {
         loop {
             let current = self.default_for(field);
             let default = values
@@ -614,7 +589,7 @@ impl Session<'_, '_> {
 
     /// The password question. `again`: the render refused the password chosen before.
     fn ask_password(&mut self, again: bool) -> Result<()> {
-        self.asked.insert("password");
+        self.asked.insert(Field::Password);
         if !again {
             if let Some((_, Origin::Url)) = self.password {
                 self.say("Password: from the URL.");
@@ -649,7 +624,7 @@ impl Session<'_, '_> {
             "Redis password:",
             &options,
             0,
-            help("password", self.scenario),
+            help(Field::Password, self.scenario),
         )?;
         let choice = if existing.is_some() { i } else { i + 1 };
         self.password = match (choice, existing) {
@@ -666,7 +641,7 @@ impl Session<'_, '_> {
                     });
                 let pw = self.p.password(
                     "Type the Redis password:",
-                    help("password", self.scenario),
+                    help(Field::Password, self.scenario),
                     validate,
                 )?;
                 Some((pw, Origin::Prompt))
@@ -708,14 +683,14 @@ impl Session<'_, '_> {
                     ));
                 }
             }
-            if questions.contains(&"maxmemory") {
-                if self.is_fixed("maxmemory") {
-                    self.asked.insert("maxmemory");
+            if questions.contains(&Field::Maxmemory) {
+                if self.is_fixed(Field::Maxmemory) {
+                    self.asked.insert(Field::Maxmemory);
                 } else {
-                    self.ask_text("maxmemory")?;
+                    self.ask_text(Field::Maxmemory)?;
                 }
             }
-            self.asked.insert("maxmemory");
+            self.asked.insert(Field::Maxmemory);
             self.sizing_done = true;
             if self.p.confirm(
                 "Use these sizes?",
@@ -741,15 +716,18 @@ impl Session<'_, '_> {
                 Err(e) => e,
             };
             let field = match &err {
-                Error::Invalid { field, .. } => field.trim_start_matches("--").to_string(),
-                Error::Missing(lines) => lines
-                    .first()
-                    .map(|l| missing_field(l).to_string())
-                    .unwrap_or_default(),
+                Error::Invalid {
+                    target: Target::Answer(f) | Target::Secret(f),
+                    ..
+                } => *f,
+                Error::Missing(missing) => match missing.first() {
+                    Some(m) => m.field,
+                    None => return Err(err),
+                },
                 _ => return Err(err),
             };
             let resolved = answers::resolve(&self.raw);
-            if field == "password" {
+            if field == Field::Password {
                 let other = resolved
                     .as_ref()
                     .ok()
@@ -766,12 +744,12 @@ impl Session<'_, '_> {
                 .questions()
                 .iter()
                 .copied()
-                .find(|q| *q == field && !self.is_fixed(q))
+                .find(|q| *q == field && !self.is_fixed(*q))
             else {
                 return Err(err);
             };
             self.refused(&err.to_string());
-            if q == "maxmemory" || WORKLOAD.contains(&q) {
+            if q == Field::Maxmemory || WORKLOAD.contains(&q) {
                 self.ask_sizing()?;
             } else {
                 self.ask(q)?;
@@ -786,26 +764,21 @@ impl Session<'_, '_> {
 pub fn interview(p: &mut dyn Prompter, w: &mut dyn Write, ctx: &Context<'_>) -> Result<Prepared> {
     let default_scenario = ctx
         .defaults
-        .get("scenario")
+        .get(Field::Scenario)
         .and_then(|s| Scenario::parse(s.trim()));
-    let scenario = match ctx.fixed.get("scenario") {
+    let scenario = match ctx.fixed.get(Field::Scenario) {
         Some(s) => Scenario::parse(s.trim()).ok_or_else(|| {
             answers::resolve(&ctx.fixed)
                 .err()
                 .unwrap_or_else(|| Error::Usage(format!("unknown scenario {s:?}")))
         })?,
         None => {
-            let width = Scenario::ALL
-                .iter()
-                .map(|s| s.id().len())
-                .max()
-                .unwrap_or(0);
-            let options: Vec<String> = Scenario::ALL
-                .iter()
+            let width = Scenario::all().map(|s| s.id().len()).max().unwrap_or(0);
+            let options: Vec<String> = Scenario::all()
                 .map(|s| format!("{:width$}  {}", s.id(), s.description()))
                 .collect();
             let default = default_scenario
-                .and_then(|d| Scenario::ALL.iter().position(|s| *s == d))
+                .and_then(|d| Scenario::all().position(|s| s == d))
                 .unwrap_or(0);
             let i = p.select(
                 "Where does Chatwoot's Redis run?",
@@ -813,10 +786,10 @@ pub fn interview(p: &mut dyn Prompter, w: &mut dyn Write, ctx: &Context<'_>) -> 
                 default,
                 "Decides the files and questions: `chatwoot-redis scenarios` lists them",
             )?;
-            Scenario::ALL
-                .get(i)
-                .copied()
-                .unwrap_or(Scenario::SingleServer)
+            Scenario::all()
+                .nth(i)
+                .or_else(|| Scenario::all().next())
+                .ok_or_else(|| Error::Other(anyhow::anyhow!("no scenario is registered")))?
         }
     };
     // Re-run = reconfigure: the answers file of the same scenario gives the defaults.
@@ -826,7 +799,7 @@ pub fn interview(p: &mut dyn Prompter, w: &mut dyn Write, ctx: &Context<'_>) -> 
         RawAnswers::new()
     };
     raw.overlay(&ctx.fixed);
-    raw.set("scenario", scenario.id());
+    raw.set(Field::Scenario, scenario.id());
     let mut s = Session {
         p,
         w,
@@ -839,7 +812,7 @@ pub fn interview(p: &mut dyn Prompter, w: &mut dyn Write, ctx: &Context<'_>) -> 
     };
     for q in scenario.questions() {
         if !s.asked.contains(q) {
-            s.ask(q)?;
+            s.ask(*q)?;
         }
     }
     let prepared = s.prepare()?;
@@ -904,17 +877,10 @@ pub fn show_plan(set: &RenderSet, out_dir: &Path, w: &mut dyn Write) {
 
 /// A path as a shell word to copy.
 fn shell_path(out_dir: &Path, name: &str) -> String {
-    let p = if out_dir == Path::new(".") {
-        name.to_string()
+    if out_dir == Path::new(".") {
+        crate::shell::quote(name)
     } else {
-        out_dir.join(name).display().to_string()
-    };
-    if p.chars()
-        .all(|c| c.is_ascii_alphanumeric() || "-_./+,=:@".contains(c))
-    {
-        p
-    } else {
-        format!("'{}'", p.replace('\'', "'\\''"))
+        crate::shell::quote_path(&out_dir.join(name))
     }
 }
 
@@ -922,68 +888,11 @@ fn shell_path(out_dir: &Path, name: &str) -> String {
 pub fn next_steps(a: &Answers, set: &RenderSet, out_dir: &Path) -> Vec<String> {
     let has = |k: FileKind| set.files.iter().any(|f| f.kind == k);
     let path = |name: &str| shell_path(out_dir, name);
-    let env = path(".env");
-    let mut steps = Vec::new();
-    match a.scenario {
-        Scenario::SingleServer => {
-            let group = if a.redis_version.is_valkey() {
-                "valkey"
-            } else {
-                "redis"
-            };
-            let service = if a.redis_version.is_valkey() {
-                "valkey-server"
-            } else {
-                "redis-server"
-            };
-            if has(FileKind::RedisConf) {
-                // The new redis.conf turns AOF on: a server holding data without an AOF must
-                // write one while it runs, or the restart below starts it empty.
-                steps.extend(
-                    crate::doctor::live::AOF_SHELL_STEPS
-                        .iter()
-                        .map(|s| s.to_string()),
-                );
-                steps.push(format!(
-                    "sudo install -m 640 -o {group} -g {group} {} {}/redis.conf",
-                    path("redis.conf"),
-                    a.config_dir
-                ));
-            }
-            if has(FileKind::RedisSecretsConf) {
-                steps.push(format!(
-                    "sudo install -m 600 -o {group} -g {group} {} {}/",
-                    path("redis-secrets.conf"),
-                    a.config_dir
-                ));
-            }
-            steps.push(format!("sudo systemctl restart {service}"));
-            steps.push(format!(
-                "# put the REDIS_* lines of {env} into Chatwoot's .env (or use --out on Chatwoot's directory), then:"
-            ));
-            steps.push("sudo systemctl restart chatwoot.target".into());
-            steps.push(format!("chatwoot-redis doctor --env-file {env}"));
-        }
-        Scenario::DockerCompose => {
-            steps.push(format!(
-                "docker compose -f docker-compose.production.yaml -f {} up -d",
-                path("docker-compose.redis.yaml")
-            ));
-            steps.push(format!("chatwoot-redis doctor --env-file {env} --offline"));
-        }
-        Scenario::KubernetesSentinel => {}
-        _ => {
-            if has(FileKind::ProviderScript) {
-                steps.push(format!(
-                    "bash {}    # read it first: it names the variables it needs",
-                    path("redis-settings.sh")
-                ));
-            }
-            if has(FileKind::Env) {
-                steps.push(format!("chatwoot-redis doctor --env-file {env}"));
-            }
-        }
-    }
+    let mut steps = a.scenario.next_steps(&crate::scenario::StepContext {
+        answers: a,
+        has: &has,
+        path: &path,
+    });
     if a.outputs.contains(&Output::Helm) {
         if has(FileKind::HelmSecret) {
             steps.push(format!(
@@ -1003,15 +912,26 @@ pub fn next_steps(a: &Answers, set: &RenderSet, out_dir: &Path) -> Vec<String> {
 }
 
 fn ci_set() -> bool {
-    std::env::var_os("CI").is_some_and(|v| !v.is_empty())
+    crate::environment::ProcessEnv::get().ci()
+}
+
+/// An `init` run as the command line asked for it (no clap type past this point).
+#[derive(Debug, Clone)]
+pub struct WizardRequest {
+    /// Directory of the answers file and the outputs.
+    pub out: std::path::PathBuf,
+    /// Answers given as flags or CHATWOOT_REDIS_* variables: not asked.
+    pub answers: RawAnswers,
+    pub passwords: PasswordSource,
+    pub force: bool,
 }
 
 /// `chatwoot-redis init`.
-pub fn run(args: InitArgs, quiet: bool, verbose: bool) -> Result<u8> {
+pub fn run(args: WizardRequest, quiet: bool, verbose: bool) -> Result<u8> {
     commands::check_url_flag(&args.answers)?;
     let path = commands::answers_path(&args.out, None);
     let defaults = commands::read_answers_file(&path, false)?;
-    let fixed = args.answers.to_raw();
+    let fixed = args.answers.clone();
     let mut err = std::io::stderr();
     let interactive = std::io::stdin().is_terminal() && !ci_set();
     if !interactive {
@@ -1022,7 +942,7 @@ pub fn run(args: InitArgs, quiet: bool, verbose: bool) -> Result<u8> {
         };
         return run_unattended(&args, defaults, fixed, quiet, why);
     }
-    if args.secrets.password_stdin {
+    if args.passwords.password_stdin {
         return Err(Error::Usage(
             "--password-stdin: standard input is the terminal the wizard asks on\n  fix: \
              choose the password at the wizard's prompt, or use --password-file FILE or \
@@ -1041,8 +961,10 @@ pub fn run(args: InitArgs, quiet: bool, verbose: bool) -> Result<u8> {
         out_dir: &args.out,
         defaults,
         fixed,
-        secret_flags: &args.secrets,
-        env_password: std::env::var("REDIS_PASSWORD").is_ok_and(|p| !p.is_empty()),
+        secret_flags: &args.passwords,
+        env_password: crate::environment::ProcessEnv::get()
+            .redis_password()
+            .is_some_and(|p| !p.is_empty()),
         quiet,
         verbose,
     };
@@ -1051,7 +973,7 @@ pub fn run(args: InitArgs, quiet: bool, verbose: bool) -> Result<u8> {
     write(&prepared, &args, quiet)
 }
 
-fn write(prepared: &Prepared, args: &InitArgs, quiet: bool) -> Result<u8> {
+fn write(prepared: &Prepared, args: &WizardRequest, quiet: bool) -> Result<u8> {
     let mut out = std::io::stdout().lock();
     let code = plan::execute(
         &prepared.set,
@@ -1093,61 +1015,68 @@ fn write(prepared: &Prepared, args: &InitArgs, quiet: bool) -> Result<u8> {
 }
 
 /// One line of the missing-answers list: the flag and the environment variable.
-fn missing_line(field: &str, scenario: Option<Scenario>) -> String {
-    let env = answers::env_var_for(field);
-    match field {
-        "scenario" => format!(
+fn missing_line(field: Field, scenario: Option<Scenario>) -> Missing {
+    let env = field.env_var();
+    let line = match field {
+        Field::Scenario => format!(
             "scenario: --scenario ID or {env}=ID (one of {}; the other answers depend on it: \
              `chatwoot-redis scenarios` lists them)",
-            Scenario::ALL.map(|s| s.id()).join(", ")
+            Scenario::ids().join(", ")
         ),
-        "url" => format!(
+        Field::Url => format!(
             "url: --url rediss://HOST:PORT or {env}=… (Heroku's REDIS_URL; the password goes in \
              REDIS_PASSWORD, or stays in {env})"
         ),
-        "host" => format!(
+        Field::Host => format!(
             "host: --host HOST or {env}=HOST (the {} endpoint)",
             scenario.map(|s| s.id()).unwrap_or("Redis")
         ),
         f => format!("{f}: --{f} VALUE or {env}=VALUE"),
-    }
+    };
+    Missing::new(field, line)
 }
 
 /// Every answer that cannot be had without asking. Stops at the scenario (the rest depends
 /// on it). Bad answers are errors of their own.
-fn missing_answers(raw: &RawAnswers, out: &Path, flags: &SecretFlags) -> Result<Vec<String>> {
+fn missing_answers(raw: &RawAnswers, out: &Path, flags: &PasswordSource) -> Result<Vec<Missing>> {
     let mut copy = raw.clone();
-    let mut lines: Vec<String> = Vec::new();
+    let mut lines: Vec<Missing> = Vec::new();
     for _ in 0..8 {
         match answers::resolve(&copy) {
             Ok(_) => break,
             Err(Error::Missing(found)) => {
-                let scenario = copy.get("scenario").and_then(Scenario::parse);
-                for line in found {
-                    let field = missing_field(&line);
-                    match field {
-                        "scenario" => {
-                            lines.push(missing_line("scenario", None));
+                let scenario = copy.get(Field::Scenario).and_then(Scenario::parse);
+                for m in found {
+                    match m.field {
+                        Field::Scenario => {
+                            lines.push(missing_line(Field::Scenario, None));
                             return Ok(lines);
                         }
-                        "host" | "port" => {
-                            let f = if scenario == Some(Scenario::Heroku) {
-                                "url"
+                        Field::Host | Field::Port => {
+                            let f = if scenario
+                                .is_some_and(|s| s.rules().endpoint_from_url.is_some())
+                            {
+                                Field::Url
                             } else {
-                                field
+                                m.field
                             };
                             let l = missing_line(f, scenario);
                             if !lines.contains(&l) {
                                 lines.push(l);
                             }
                             copy.set(
-                                "host",
-                                copy.get("host").unwrap_or("answer.invalid").to_string(),
+                                Field::Host,
+                                copy.get(Field::Host)
+                                    .unwrap_or("answer.invalid")
+                                    .to_string(),
                             );
-                            copy.set("port", copy.get("port").unwrap_or("6379").to_string());
+                            copy.set(
+                                Field::Port,
+                                copy.get(Field::Port).unwrap_or("6379").to_string(),
+                            );
                         }
                         _ => {
-                            lines.push(line);
+                            lines.push(m);
                             return Ok(lines);
                         }
                     }
@@ -1168,7 +1097,7 @@ fn missing_answers(raw: &RawAnswers, out: &Path, flags: &SecretFlags) -> Result<
 /// No terminal (or CI): never prompt. Missing answers are listed (exit 2); when every answer
 /// is supplied, render as `render` would.
 fn run_unattended(
-    args: &InitArgs,
+    args: &WizardRequest,
     defaults: RawAnswers,
     fixed: RawAnswers,
     quiet: bool,
@@ -1176,9 +1105,9 @@ fn run_unattended(
 ) -> Result<u8> {
     let mut raw = defaults;
     raw.overlay(&fixed);
-    let missing = missing_answers(&raw, &args.out, &args.secrets)?;
+    let missing = missing_answers(&raw, &args.out, &args.passwords)?;
     let prepared = if missing.is_empty() {
-        match commands::prepare_raw(&args.out, &raw, &args.secrets, true) {
+        match commands::prepare_raw(&args.out, &raw, &args.passwords, true) {
             Ok(p) => Some(p),
             Err(Error::Missing(m)) => return Err(not_prompting(m, why, quiet)),
             Err(e) => return Err(e),
@@ -1202,7 +1131,7 @@ fn run_unattended(
     write(&prepared, args, quiet)
 }
 
-fn not_prompting(missing: Vec<String>, why: &str, quiet: bool) -> Error {
+fn not_prompting(missing: Vec<Missing>, why: &str, quiet: bool) -> Error {
     if !quiet {
         let _ = writeln!(
             std::io::stderr(),

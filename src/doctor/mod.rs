@@ -165,11 +165,13 @@ pub fn load_env(source: &EnvSource) -> Result<ChatwootEnv> {
         EnvSource::Default => {
             let local = Path::new(".env");
             if local.is_file() {
-                read_env_file(local).map(|env| env.with_process_precedence(std::env::vars()))
+                read_env_file(local).map(|env| {
+                    env.with_process_precedence(crate::environment::ProcessEnv::get().pairs())
+                })
             } else {
-                Ok(ChatwootEnv::from_pairs(std::env::vars_os().filter_map(
-                    |(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)),
-                )))
+                Ok(ChatwootEnv::from_pairs(
+                    crate::environment::ProcessEnv::get().pairs(),
+                ))
             }
         }
     }
@@ -182,15 +184,15 @@ fn load_answers(path: &Path) -> Result<(AnswersWorkload, Option<u32>)> {
         source,
     })?;
     let raw = crate::answers::RawAnswers::from_yaml(&text, &path.display().to_string())?;
-    let field = |k: &str| raw.get(k).map(str::to_string);
+    let field = |k: crate::answers::Field| raw.get(k).map(str::to_string);
     let workload = AnswersWorkload {
-        web_processes: field("web-processes"),
-        web_threads: field("web-threads"),
-        sidekiq_processes: field("sidekiq-processes"),
-        sidekiq_concurrency: field("sidekiq-concurrency"),
+        web_processes: field(crate::answers::Field::WebProcesses),
+        web_threads: field(crate::answers::Field::WebThreads),
+        sidekiq_processes: field(crate::answers::Field::SidekiqProcesses),
+        sidekiq_concurrency: field(crate::answers::Field::SidekiqConcurrency),
     };
     let cap = raw
-        .get("max-connections")
+        .get(crate::answers::Field::MaxConnections)
         .and_then(|v| v.trim().parse().ok());
     Ok((workload, cap))
 }

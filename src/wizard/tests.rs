@@ -114,7 +114,7 @@ impl Prompter for Scripted {
     }
 }
 
-fn ctx<'a>(out: &'a Path, flags: &'a SecretFlags) -> Context<'a> {
+fn ctx<'a>(out: &'a Path, flags: &'a PasswordSource) -> Context<'a> {
     let defaults =
         commands::read_answers_file(&commands::answers_path(out, None), false).unwrap_or_default();
     Context {
@@ -129,7 +129,7 @@ fn ctx<'a>(out: &'a Path, flags: &'a SecretFlags) -> Context<'a> {
 }
 
 fn run(out: &Path, script: &[(&'static str, Step)]) -> (Result<Prepared>, Scripted, String) {
-    let flags = SecretFlags::default();
+    let flags = PasswordSource::default();
     let c = ctx(out, &flags);
     let mut p = Scripted::new(script);
     let mut w = Vec::new();
@@ -137,27 +137,32 @@ fn run(out: &Path, script: &[(&'static str, Step)]) -> (Result<Prepared>, Script
     (r, p, String::from_utf8_lossy(&w).into_owned())
 }
 
+fn scenario(id: &str) -> Scenario {
+    Scenario::parse(id).expect("a registered scenario")
+}
+
 /// The only answers without a default, per scenario.
 fn needed(sc: Scenario) -> Vec<(&'static str, Step)> {
     let mut v = vec![("Where does", Step::Pick(sc.id()))];
-    match sc {
-        Scenario::Elasticache => v.push((
+    match sc.id() {
+        "elasticache" => v.push((
             "Redis host",
             Step::Type("master.chatwoot.abc123.use1.cache.amazonaws.com"),
         )),
-        Scenario::Azure => v.push((
+        "azure" => v.push((
             "Redis host",
             Step::Type("chatwoot.westeurope.redis.azure.net"),
         )),
-        Scenario::Memorystore => v.push(("Redis host", Step::Type("10.0.0.3"))),
-        Scenario::Digitalocean => v.push((
+        "memorystore" => v.push(("Redis host", Step::Type("10.0.0.3"))),
+        "digitalocean" => v.push((
             "Redis host",
             Step::Type("db-valkey-fra1-1-do-user-1-0.b.db.ondigitalocean.com"),
         )),
-        Scenario::Heroku => v.push((
+        "heroku" => v.push((
             "REDIS_URL",
             Step::Type("rediss://:p4ssw0rdHeroku@ec2-1-2-3-4.compute-1.amazonaws.com:12345"),
         )),
+        "throwaway-cloud" => v.push(("Redis host", Step::Type("cache.example.net"))),
         _ => {}
     }
     v
@@ -165,7 +170,7 @@ fn needed(sc: Scenario) -> Vec<(&'static str, Step)> {
 
 #[test]
 fn every_scenario_gives_a_valid_render_with_defaults() {
-    for sc in Scenario::ALL {
+    for sc in Scenario::all() {
         let dir = tempfile::tempdir().unwrap();
         let (r, p, out) = run(dir.path(), &needed(sc));
         let prepared = r.unwrap_or_else(|e| panic!("{sc}: {e}\nasked: {:?}", p.asked));
@@ -174,7 +179,7 @@ fn every_scenario_gives_a_valid_render_with_defaults() {
         // Only this scenario's questions (plus scenario, password choice, sizes, confirm).
         for q in &p.asked {
             assert!(
-                !q.contains("sentinels") || sc == Scenario::KubernetesSentinel,
+                !q.contains("sentinels") || sc == scenario("kubernetes-sentinel"),
                 "{sc}: {q}"
             );
         }
@@ -204,7 +209,7 @@ fn every_scenario_gives_a_valid_render_with_defaults() {
             .find(|f| f.kind == FileKind::Answers)
             .expect("answers file");
         let (password, origin) = prepared.secrets.password.clone().expect("a password");
-        let expected = if sc == Scenario::Heroku {
+        let expected = if sc == scenario("heroku") {
             Origin::Url
         } else {
             Origin::Generated
@@ -248,10 +253,10 @@ fn a_bad_answer_is_asked_again_with_the_validator_message() {
 #[test]
 fn answers_given_as_flags_are_not_asked() {
     let dir = tempfile::tempdir().unwrap();
-    let flags = SecretFlags::default();
+    let flags = PasswordSource::default();
     let mut c = ctx(dir.path(), &flags);
-    c.fixed.set("scenario", "azure");
-    c.fixed.set("port", "10000");
+    c.fixed.set(Field::Scenario, "azure");
+    c.fixed.set(Field::Port, "10000");
     let mut p = Scripted::new(&[(
         "Redis host",
         Step::Type("chatwoot.westeurope.redis.azure.net"),
@@ -267,7 +272,7 @@ fn answers_given_as_flags_are_not_asked() {
 #[test]
 fn an_answer_the_render_refuses_is_asked_again() {
     let dir = tempfile::tempdir().unwrap();
-    let mut script = needed(Scenario::Elasticache);
+    let mut script = needed(scenario("elasticache"));
     script.push(("TLS", Step::No));
     script.push(("TLS", Step::Yes));
     let (r, p, out) = run(dir.path(), &script);
@@ -365,7 +370,7 @@ fn sizes_are_shown_and_can_be_changed() {
 #[test]
 fn heroku_connection_cap_is_checked() {
     let dir = tempfile::tempdir().unwrap();
-    let mut script = needed(Scenario::Heroku);
+    let mut script = needed(scenario("heroku"));
     script.push(("Connection cap", Step::Type("20")));
     script.push(("Connection cap", Step::Type("100")));
     let (r, p, out) = run(dir.path(), &script);
@@ -459,27 +464,29 @@ fn another_scenario_on_rerun_starts_from_its_own_defaults() {
 #[test]
 fn unattended_lists_every_missing_answer() {
     let dir = tempfile::tempdir().unwrap();
-    let flags = SecretFlags::default();
+    let flags = PasswordSource::default();
     let lines = missing_answers(&RawAnswers::new(), dir.path(), &flags).unwrap();
     assert_eq!(lines.len(), 1);
-    assert!(lines[0].contains("--scenario") && lines[0].contains("CHATWOOT_REDIS_SCENARIO"));
+    assert!(
+        lines[0].line.contains("--scenario") && lines[0].line.contains("CHATWOOT_REDIS_SCENARIO")
+    );
 
     let mut raw = RawAnswers::new();
-    raw.set("scenario", "elasticache");
+    raw.set(Field::Scenario, "elasticache");
     let lines = missing_answers(&raw, dir.path(), &flags).unwrap();
     assert!(
-        lines[0].contains("--host") && lines[0].contains("CHATWOOT_REDIS_HOST"),
+        lines[0].line.contains("--host") && lines[0].line.contains("CHATWOOT_REDIS_HOST"),
         "{lines:?}"
     );
     assert!(
-        lines.iter().any(|l| l.contains("REDIS_PASSWORD")),
+        lines.iter().any(|l| l.line.contains("REDIS_PASSWORD")),
         "{lines:?}"
     );
 
-    raw.set("scenario", "heroku");
+    raw.set(Field::Scenario, "heroku");
     let lines = missing_answers(&raw, dir.path(), &flags).unwrap();
     assert!(
-        lines[0].contains("--url") && lines[0].contains("CHATWOOT_REDIS_URL"),
+        lines[0].line.contains("--url") && lines[0].line.contains("CHATWOOT_REDIS_URL"),
         "{lines:?}"
     );
 }
@@ -489,22 +496,22 @@ fn next_steps_are_commands_for_the_scenario() {
     let dir = tempfile::tempdir().unwrap();
     let cases = [
         (
-            Scenario::DockerCompose,
+            scenario("docker-compose"),
             "docker compose -f docker-compose.production.yaml -f",
         ),
-        (Scenario::SingleServer, "redis-secrets.conf /etc/redis/"),
+        (scenario("single-server"), "redis-secrets.conf /etc/redis/"),
         (
-            Scenario::KubernetesSentinel,
+            scenario("kubernetes-sentinel"),
             "helm upgrade --install chatwoot chatwoot/chatwoot",
         ),
-        (Scenario::Elasticache, "bash "),
+        (scenario("elasticache"), "bash "),
     ];
     for (sc, expected) in cases {
         let (r, _, _) = run(dir.path(), &needed(sc));
         let prepared = r.unwrap();
         let steps = next_steps(&prepared.answers, &prepared.set, dir.path()).join("\n");
         assert!(steps.contains(expected), "{sc}: {steps}");
-        if sc == Scenario::SingleServer {
+        if sc == scenario("single-server") {
             // AOF is turned on by the running server before the new redis.conf and restart.
             let aof = steps
                 .find("redis-cli CONFIG SET appendonly yes")
@@ -519,9 +526,9 @@ fn next_steps_are_commands_for_the_scenario() {
 
 #[test]
 fn every_question_has_a_help_line() {
-    for sc in Scenario::ALL {
+    for sc in Scenario::all() {
         for q in sc.questions() {
-            assert!(!help(q, sc).is_empty(), "{sc} {q}");
+            assert!(!help(*q, sc).is_empty(), "{sc} {q}");
         }
     }
 }
@@ -529,7 +536,7 @@ fn every_question_has_a_help_line() {
 #[test]
 fn a_new_heroku_url_replaces_the_old_endpoint_on_rerun() {
     let dir = tempfile::tempdir().unwrap();
-    let (r, _, _) = run(dir.path(), &needed(Scenario::Heroku));
+    let (r, _, _) = run(dir.path(), &needed(scenario("heroku")));
     let first = r.unwrap();
     plan::execute(
         &first.set,
@@ -567,7 +574,7 @@ fn a_new_heroku_url_replaces_the_old_endpoint_on_rerun() {
 #[test]
 fn kubernetes_rerun_keeps_the_password_of_redis_secret_yaml() {
     let dir = tempfile::tempdir().unwrap();
-    let (r, _, _) = run(dir.path(), &needed(Scenario::KubernetesSentinel));
+    let (r, _, _) = run(dir.path(), &needed(scenario("kubernetes-sentinel")));
     let first = r.unwrap();
     assert!(first
         .set
@@ -596,7 +603,7 @@ fn kubernetes_rerun_keeps_the_password_of_redis_secret_yaml() {
 #[test]
 fn quiet_keeps_only_the_questions_and_refusals() {
     let dir = tempfile::tempdir().unwrap();
-    let flags = SecretFlags::default();
+    let flags = PasswordSource::default();
     let mut c = ctx(dir.path(), &flags);
     c.quiet = true;
     let mut p = Scripted::new(&[

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// The product's scenario ids, as product.md fixes them.
+/// The scenario ids users type (a stable contract: `--scenario`, the answers file).
 pub const SCENARIOS: [&str; 8] = [
     "single-server",
     "docker-compose",
@@ -19,26 +19,157 @@ pub const SCENARIOS: [&str; 8] = [
     "digitalocean",
 ];
 
-pub fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_chatwoot-redis"))
+/// True for the variables that change what the binary does and must not leak in from the
+/// test runner: every CHATWOOT_REDIS_* and REDIS_* variable, NO_COLOR and CI.
+fn is_behaviour_variable(key: &str) -> bool {
+    key.starts_with("CHATWOOT_REDIS_")
+        || key.starts_with("REDIS_")
+        || key == "NO_COLOR"
+        || key == "CI"
 }
 
-/// `chatwoot-redis render --out DIR ARGS` in a clean environment: no CHATWOOT_REDIS_* or
-/// password variables leak in from the test runner; `password` goes in REDIS_PASSWORD.
-pub fn render_cmd(dir: &Path, args: &[&str], password: Option<&str>) -> Command {
-    let mut cmd = bin();
-    cmd.arg("render").arg("--out").arg(dir).args(args);
-    cmd.env_remove("REDIS_PASSWORD")
-        .env_remove("REDIS_SENTINEL_PASSWORD");
-    for (k, _) in std::env::vars() {
-        if k.starts_with("CHATWOOT_REDIS_") {
-            cmd.env_remove(k);
+/// The one builder for running the binary: hermetic by default (see
+/// [`is_behaviour_variable`]); a test sets what it needs with [`Cmd::env`].
+///
+/// ```ignore
+/// let out = Cmd::new().args(["render", "--stdout", "--scenario", "docker-compose"])
+///     .env("REDIS_PASSWORD", "…").run();
+/// out.code(0);
+/// ```
+pub struct Cmd {
+    command: Command,
+    stdin: Option<Vec<u8>>,
+}
+
+/// What a run printed and how it ended.
+#[derive(Debug)]
+pub struct Output {
+    pub status: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Output {
+    /// Asserts the exit code, showing both streams when it differs.
+    pub fn code(&self, expected: i32) -> &Self {
+        assert_eq!(
+            self.status, expected,
+            "exit code\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+}
+
+impl Default for Cmd {
+    fn default() -> Self {
+        Cmd::new()
+    }
+}
+
+impl Cmd {
+    pub fn new() -> Cmd {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_chatwoot-redis"));
+        for (k, _) in std::env::vars_os() {
+            if k.to_str().is_some_and(is_behaviour_variable) {
+                command.env_remove(k);
+            }
+        }
+        Cmd {
+            command,
+            stdin: None,
         }
     }
-    if let Some(p) = password {
-        cmd.env("REDIS_PASSWORD", p);
+
+    pub fn arg(mut self, arg: impl AsRef<std::ffi::OsStr>) -> Cmd {
+        self.command.arg(arg);
+        self
     }
-    cmd
+
+    pub fn args<I, S>(mut self, args: I) -> Cmd
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        self.command.args(args);
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: impl AsRef<std::ffi::OsStr>) -> Cmd {
+        self.command.env(key, value);
+        self
+    }
+
+    pub fn current_dir(mut self, dir: &Path) -> Cmd {
+        self.command.current_dir(dir);
+        self
+    }
+
+    pub fn stdin(mut self, input: impl Into<Vec<u8>>) -> Cmd {
+        self.stdin = Some(input.into());
+        self
+    }
+
+    /// The underlying command, for callers that need `std::process::Command` itself.
+    pub fn into_command(self) -> Command {
+        self.command
+    }
+
+    /// Runs to completion (standard input is empty unless [`Cmd::stdin`] gave some).
+    pub fn run(mut self) -> Output {
+        use std::io::Write;
+        self.command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = self.command.spawn().expect("the binary did not start");
+        if let Some(mut pipe) = child.stdin.take() {
+            if let Some(input) = &self.stdin {
+                pipe.write_all(input).expect("write stdin");
+            }
+        }
+        let out = child.wait_with_output().expect("wait for the binary");
+        Output {
+            status: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
+/// The binary as a `Command`, hermetic like [`Cmd`].
+pub fn bin() -> Command {
+    Cmd::new().into_command()
+}
+
+/// `chatwoot-redis render --out DIR ARGS`, hermetic; `password` goes in REDIS_PASSWORD.
+pub fn render_cmd(dir: &Path, args: &[&str], password: Option<&str>) -> Command {
+    let mut cmd = Cmd::new().arg("render").arg("--out").arg(dir).args(args);
+    if let Some(p) = password {
+        cmd = cmd.env("REDIS_PASSWORD", p);
+    }
+    cmd.into_command()
+}
+
+/// The answers file of `examples/<scenario>/`: a complete, current set of answers per scenario.
+pub fn example_answers(scenario: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join(scenario)
+        .join("chatwoot-redis.yaml")
+}
+
+/// Every scenario that has an example, from the directory names of `examples/`.
+pub fn example_scenarios() -> Vec<String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .expect("examples/")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().join("chatwoot-redis.yaml").is_file())
+        .filter_map(|e| e.file_name().into_string().ok())
+        .collect();
+    names.sort();
+    names
 }
 
 /// The shared reference files (upstream copies).

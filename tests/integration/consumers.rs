@@ -413,7 +413,8 @@ fn key_paths(v: &serde_json::Value, prefix: &str, out: &mut Vec<String>) {
     }
 }
 
-/// Keys the chart documents in comments (redis.host, …) or reads in its templates (facts §4).
+/// Keys the chart documents in comments (redis.host, …) or reads in its templates
+/// (the chart's values.yaml and templates/, version 2.0.23).
 fn chart_knows(
     path: &str,
     chart: &serde_json::Value,

@@ -12,7 +12,7 @@ use chatwoot_redis::plan::{self, Action, Mode, WriteStep};
 use chatwoot_redis::write::is_temp_name;
 
 const PASSWORD: &str = "Tr0ub4dor-and-3-more";
-const ENV_EXAMPLE: &str = include_str!("../fixtures/chatwoot/env.example");
+const ENV_EXAMPLE: &str = include_str!("../../../shared/reference/chatwoot/env.example");
 
 fn stamped(kind: FileKind, body: &str) -> RenderedFile {
     RenderedFile {

@@ -257,7 +257,8 @@ fn render_password(password: &str, target: Target) -> Option<Accepted> {
 
 #[test]
 fn hostile_passwords_are_refused_or_reach_every_consumer_exactly() {
-    // Hand-picked traps (facts §2) and regressions first, then the generated corpus.
+    // Hand-picked traps (YAML words and numbers, `$` and quotes that dotenv, Compose or
+    // cable.yml change) and regressions first, then the generated corpus.
     let mut cases: Vec<(String, Target)> = vec![
         // Words of the generated files: refused as input (exit 2), not an internal error.
         ("redis".into(), Target::Single { acl: false }),

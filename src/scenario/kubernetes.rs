@@ -1,0 +1,80 @@
+//! `kubernetes-sentinel`: the Chatwoot Helm chart with Bitnami Redis + Sentinel, or external
+//! sentinels.
+
+use super::{EndpointRecord, Output, Rules, ScenarioSpec, StepContext};
+use crate::answers::{Field, RedisVersion};
+use crate::chatwoot::SentinelAddr;
+
+pub struct KubernetesSentinel;
+
+static RULES: Rules = Rules {
+    sentinel: true,
+    default_version: RedisVersion::Redis62,
+    password_env_only: Some(
+        "in Sentinel mode Chatwoot reads the password only from REDIS_PASSWORD",
+    ),
+    record: EndpointRecord::Sentinel,
+    ..Rules::SELF_HOSTED
+};
+
+impl ScenarioSpec for KubernetesSentinel {
+    fn id(&self) -> &'static str {
+        "kubernetes-sentinel"
+    }
+
+    fn description(&self) -> &'static str {
+        "Chatwoot Helm chart with Bitnami Redis + Sentinel, or external sentinels"
+    }
+
+    fn rules(&self) -> &'static Rules {
+        &RULES
+    }
+
+    fn default_outputs(&self) -> &'static [Output] {
+        &[Output::Helm]
+    }
+
+    fn questions(&self) -> &'static [Field] {
+        &[
+            Field::Release,
+            Field::Namespace,
+            Field::Sentinels,
+            Field::Host,
+            Field::SentinelMaster,
+            Field::Password,
+            Field::Maxmemory,
+            Field::WebProcesses,
+            Field::WebThreads,
+            Field::SidekiqProcesses,
+            Field::SidekiqConcurrency,
+        ]
+    }
+
+    /// With the chart's bundled Redis, the Bitnami sub-chart's service.
+    fn default_host(&self, release: &str, sentinels: &[SentinelAddr]) -> Option<String> {
+        sentinels
+            .is_empty()
+            .then(|| format!("{release}-chatwoot-redis"))
+    }
+
+    fn username_refusal(&self) -> Option<String> {
+        Some("Chatwoot's Sentinel mode sends no user name".to_string())
+    }
+
+    fn help(&self, field: Field) -> Option<&'static str> {
+        match field {
+            Field::Host => Some(
+                "A Service that reaches the current master: ActionCable ignores Sentinel and connects to REDIS_URL",
+            ),
+            Field::Password => Some(
+                "Goes into the Kubernetes Secret of redis-secret.yaml (never the values); Chatwoot pastes it into YAML, so it must read back unchanged",
+            ),
+            _ => None,
+        }
+    }
+
+    /// The Helm steps, shared with every scenario that emits Helm values, are all it needs.
+    fn next_steps(&self, _cx: &StepContext<'_>) -> Vec<String> {
+        Vec::new()
+    }
+}

@@ -1,0 +1,113 @@
+//! `azure`: Azure Managed Redis, non-clustered. Azure Cache for Redis runs Redis 6.0 and is
+//! refused (Chatwoot's Sidekiq 7 needs 6.2).
+
+use super::super::{Output, Rules, ScenarioSpec, TlsRule};
+use super::{normalized_host, ManagedProvider};
+use crate::answers::Field;
+use crate::error::{Error, Result};
+
+pub struct Azure;
+
+static RULES: Rules = Rules {
+    tls: TlsRule::Always,
+    ..Rules::MANAGED
+};
+
+/// Azure Cache for Redis (Basic/Standard/Premium), in the public and sovereign clouds.
+const CACHE_FOR_REDIS_SUFFIXES: [&str; 3] = [
+    ".redis.cache.windows.net",
+    ".redis.cache.chinacloudapi.cn",
+    ".redis.cache.usgovcloudapi.net",
+];
+
+/// Azure Managed Redis.
+const MANAGED_REDIS_SUFFIX: &str = ".redis.azure.net";
+
+impl ScenarioSpec for Azure {
+    fn id(&self) -> &'static str {
+        "azure"
+    }
+
+    fn description(&self) -> &'static str {
+        "Azure Managed Redis, non-clustered (Azure Cache for Redis runs 6.0: refused)"
+    }
+
+    fn rules(&self) -> &'static Rules {
+        &RULES
+    }
+
+    fn default_outputs(&self) -> &'static [Output] {
+        &[Output::Env, Output::Provider]
+    }
+
+    fn questions(&self) -> &'static [Field] {
+        &[
+            Field::Host,
+            Field::Port,
+            Field::Password,
+            Field::Db,
+            Field::WebProcesses,
+            Field::WebThreads,
+            Field::SidekiqProcesses,
+            Field::SidekiqConcurrency,
+            Field::MaxConnections,
+        ]
+    }
+
+    /// Azure Managed Redis listens on 10000; Azure Cache for Redis on 6380.
+    fn default_port(&self, host: &str, _tls: bool) -> u16 {
+        if host.ends_with(MANAGED_REDIS_SUFFIX) {
+            10000
+        } else {
+            6380
+        }
+    }
+
+    fn check_host(&self, host: &str) -> Result<()> {
+        if self.detect(host, 0) == Some(ManagedProvider::AzureCacheForRedis) {
+            return Err(Error::invalid_answer(
+                Field::Host,
+                host,
+                "Azure Cache for Redis (Basic/Standard/Premium) runs Redis 6.0, and Chatwoot's \
+                     Sidekiq 7 refuses to start below Redis 6.2",
+                "use Azure Managed Redis (<name>.<region>.redis.azure.net) with the \
+                     non-clustered (Enterprise) clustering policy",
+            ));
+        }
+        Ok(())
+    }
+
+    fn help(&self, field: Field) -> Option<&'static str> {
+        match field {
+            Field::Host => Some(
+                "Azure Managed Redis: <name>.<region>.redis.azure.net (Azure Cache for Redis runs 6.0, which Sidekiq refuses)",
+            ),
+            _ => None,
+        }
+    }
+
+    fn provider_template(&self) -> Option<&'static str> {
+        Some("redis-settings.azure.sh.j2")
+    }
+
+    /// The cache name is the host's first label.
+    fn provider_values(&self, host: &str) -> Vec<(&'static str, String)> {
+        vec![(
+            "azure_name",
+            host.split('.').next().unwrap_or("").to_string(),
+        )]
+    }
+
+    fn detect(&self, host: &str, _port: u16) -> Option<ManagedProvider> {
+        let h = normalized_host(host);
+        if CACHE_FOR_REDIS_SUFFIXES.iter().any(|s| h.ends_with(s)) {
+            return Some(ManagedProvider::AzureCacheForRedis);
+        }
+        h.ends_with(MANAGED_REDIS_SUFFIX)
+            .then_some(ManagedProvider::AzureManagedRedis)
+    }
+
+    fn endpoint_noun(&self) -> &'static str {
+        "an Azure"
+    }
+}

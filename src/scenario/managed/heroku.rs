@@ -1,0 +1,80 @@
+//! `heroku`: Heroku Key-Value Store (the heroku-redis add-on).
+
+use super::super::{Output, Rules, ScenarioSpec, TlsRule};
+use super::{normalized_host, ManagedProvider};
+use crate::answers::{Answers, Field};
+use crate::sizing::Budget;
+
+pub struct Heroku;
+
+static RULES: Rules = Rules {
+    tls: TlsRule::Always,
+    // Heroku serves a self-signed certificate.
+    private_ca: true,
+    endpoint_from_url: Some(
+        "port: Heroku gives host and port in REDIS_URL; pass --url (without the password) or --port",
+    ),
+    password_in_url: true,
+    hard_connection_cap: true,
+    ..Rules::MANAGED
+};
+
+impl ScenarioSpec for Heroku {
+    fn id(&self) -> &'static str {
+        "heroku"
+    }
+
+    fn description(&self) -> &'static str {
+        "Heroku Key-Value Store (heroku-redis add-on)"
+    }
+
+    fn rules(&self) -> &'static Rules {
+        &RULES
+    }
+
+    fn default_outputs(&self) -> &'static [Output] {
+        &[Output::Env, Output::Provider]
+    }
+
+    fn questions(&self) -> &'static [Field] {
+        &[
+            Field::Url,
+            Field::MaxConnections,
+            Field::WebProcesses,
+            Field::WebThreads,
+            Field::SidekiqProcesses,
+            Field::SidekiqConcurrency,
+        ]
+    }
+
+    fn username_refusal(&self) -> Option<String> {
+        Some(format!("{} authenticates the default user only", self.id()))
+    }
+
+    fn budget_warnings(&self, a: &Answers, budget: &Budget) -> Vec<String> {
+        if a.max_connections.is_some() {
+            return Vec::new();
+        }
+        vec![format!(
+            "Heroku Key-Value Store plans cap connections (mini: 20) and Chatwoot needs {} at \
+             this workload: pass --max-connections with your plan's limit to have it checked",
+            budget.total
+        )]
+    }
+
+    fn provider_template(&self) -> Option<&'static str> {
+        Some("redis-settings.heroku.sh.j2")
+    }
+
+    /// A guess: Heroku Key-Value Store URLs name EC2 public hosts.
+    fn detect(&self, host: &str, _port: u16) -> Option<ManagedProvider> {
+        let h = normalized_host(host);
+        (h.starts_with("ec2-")
+            && (h.ends_with(".compute-1.amazonaws.com") || h.ends_with(".compute.amazonaws.com")))
+        .then_some(ManagedProvider::HerokuLikely)
+    }
+
+    fn endpoint_noun(&self) -> &'static str {
+        "a Heroku"
+    }
+}

@@ -1,0 +1,114 @@
+//! `single-server`: redis-server on the Chatwoot host (systemd, e.g. a cwctl install).
+
+use super::{Output, Rules, ScenarioSpec, StepContext};
+use crate::answers::{Answers, Field, RedisVersion};
+use crate::chatwoot::SentinelAddr;
+use crate::error::{Error, Result};
+use crate::output::FileKind;
+
+pub struct SingleServer;
+
+static RULES: Rules = Rules {
+    auth_optional: true,
+    default_version: RedisVersion::Redis70,
+    records_dirs: true,
+    ..Rules::SELF_HOSTED
+};
+
+impl ScenarioSpec for SingleServer {
+    fn id(&self) -> &'static str {
+        "single-server"
+    }
+
+    fn description(&self) -> &'static str {
+        "redis-server on the Chatwoot host (systemd, e.g. a cwctl install)"
+    }
+
+    fn rules(&self) -> &'static Rules {
+        &RULES
+    }
+
+    fn default_outputs(&self) -> &'static [Output] {
+        &[Output::Env, Output::RedisConf]
+    }
+
+    fn questions(&self) -> &'static [Field] {
+        &[
+            Field::RedisVersion,
+            Field::Port,
+            Field::Db,
+            Field::Auth,
+            Field::Username,
+            Field::Password,
+            Field::Maxmemory,
+            Field::WebProcesses,
+            Field::WebThreads,
+            Field::SidekiqProcesses,
+            Field::SidekiqConcurrency,
+        ]
+    }
+
+    fn default_host(&self, _release: &str, _sentinels: &[SentinelAddr]) -> Option<String> {
+        Some("127.0.0.1".to_string())
+    }
+
+    fn check_host(&self, host: &str) -> Result<()> {
+        if host != "localhost" && host.parse::<std::net::IpAddr>().is_err() {
+            return Err(Error::invalid_answer(
+                Field::Host,
+                host,
+                "single-server writes the addresses redis-server listens on (bind), which must be IP addresses",
+                "use --host 127.0.0.1 (Redis on the Chatwoot host), or the server's IP address",
+            ));
+        }
+        Ok(())
+    }
+
+    fn help(&self, field: Field) -> Option<&'static str> {
+        match field {
+            Field::Port => Some(
+                "The port redis-server listens on (bound to loopback: Chatwoot runs on this host)",
+            ),
+            _ => None,
+        }
+    }
+
+    fn next_steps(&self, cx: &StepContext<'_>) -> Vec<String> {
+        let a: &Answers = cx.answers;
+        let (group, service) = if a.redis_version.is_valkey() {
+            ("valkey", "valkey-server")
+        } else {
+            ("redis", "redis-server")
+        };
+        let env = (cx.path)(".env");
+        let mut steps = Vec::new();
+        if (cx.has)(FileKind::RedisConf) {
+            // The new redis.conf turns AOF on: a server holding data without an AOF must
+            // write one while it runs, or the restart below starts it empty.
+            steps.extend(
+                crate::doctor::live::AOF_SHELL_STEPS
+                    .iter()
+                    .map(|s| s.to_string()),
+            );
+            steps.push(format!(
+                "sudo install -m 640 -o {group} -g {group} {} {}/redis.conf",
+                (cx.path)("redis.conf"),
+                a.config_dir
+            ));
+        }
+        if (cx.has)(FileKind::RedisSecretsConf) {
+            steps.push(format!(
+                "sudo install -m 600 -o {group} -g {group} {} {}/",
+                (cx.path)("redis-secrets.conf"),
+                a.config_dir
+            ));
+        }
+        steps.push(format!("sudo systemctl restart {service}"));
+        steps.push(format!(
+            "# put the REDIS_* lines of {env} into Chatwoot's .env (or use --out on Chatwoot's directory), then:"
+        ));
+        steps.push("sudo systemctl restart chatwoot.target".into());
+        steps.push(format!("chatwoot-redis doctor --env-file {env}"));
+        steps
+    }
+}
