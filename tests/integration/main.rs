@@ -1,5 +1,6 @@
 //! One integration-test binary: every generated file checked by its real consumer.
 
+mod bounded_inputs;
 mod cmd_cases;
 mod common;
 mod concurrency;
