@@ -1,5 +1,6 @@
 //! One integration-test binary: every generated file checked by its real consumer.
 
+mod acl_users;
 mod cmd_cases;
 mod common;
 mod consumers;
