@@ -150,6 +150,9 @@ fn hostile_but_accepted_usernames_start_redis_and_work_as_chatwoots_user() {
     }
 }
 
+/// What breaks at a consumer for a name, if anything.
+type Breaks = dyn Fn(&str) -> Option<String>;
+
 #[test]
 fn refused_usernames_are_ones_redis_server_or_the_url_reader_would_break() {
     // (name, what breaks): every refusal is backed by the consumer that would fail.
@@ -165,7 +168,7 @@ fn refused_usernames_are_ones_redis_server_or_the_url_reader_would_break() {
             other => Some(format!("URI reads user {other:?}")),
         }
     };
-    let cases: [(&str, &dyn Fn(&str) -> Option<String>); 8] = [
+    let cases: [(&str, &Breaks); 8] = [
         ("default", &server),
         ("a b", &server),
         ("a\"b", &server),
