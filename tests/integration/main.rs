@@ -19,5 +19,6 @@ mod readers;
 mod real_servers;
 mod render_cli;
 mod scenario_table;
+mod sentinel_client;
 mod tools;
 mod wizard;
