@@ -4,6 +4,7 @@ mod acl_users;
 mod cmd_cases;
 mod common;
 mod consumers;
+mod consumers_every_source;
 mod doctor;
 mod examples;
 mod fix_command;
