@@ -13,6 +13,7 @@ mod helm_chart;
 mod hostile;
 mod k8s;
 mod plan;
+mod private_temps;
 mod properties;
 mod provider_clis;
 mod provider_scripts;
