@@ -20,6 +20,7 @@ mod provider_scripts;
 mod readers;
 mod real_servers;
 mod render_cli;
+mod rule_boundaries;
 mod scenario_table;
 mod sentinel_client;
 mod tools;
