@@ -7,6 +7,7 @@ mod consumers;
 mod consumers_every_source;
 mod doctor;
 mod examples;
+mod examples_consumers;
 mod fix_command;
 mod globals;
 mod helm_chart;
