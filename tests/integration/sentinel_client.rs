@@ -228,3 +228,134 @@ fn sentinel_auth_none_sends_no_password_to_open_sentinels() {
     );
     assert_reached_master(&t, &env_file, false);
 }
+
+/// Every encoding a printed secret could take.
+fn encodings(secret: &str) -> Vec<String> {
+    let percent: String = secret
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    vec![
+        secret.to_string(),
+        percent,
+        base64(secret.as_bytes()),
+        base64(secret.as_bytes()).trim_end_matches('=').to_string(),
+    ]
+}
+
+/// RFC 4648 base64 (padded), enough to look for an encoded secret.
+fn base64(bytes: &[u8]) -> String {
+    const ABC: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ABC[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn the_sentinel_password_is_never_printed_by_any_render_mode() {
+    let pw_dir = tempfile::tempdir().expect("tempdir");
+    let pw_file = pw_dir.path().join("sentinel-password");
+    let sentinel_pw = "Printed0Never0Sentinel0Pw#1";
+    std::fs::write(&pw_file, format!("{sentinel_pw}\n")).expect("write");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let base = |extra: &[&str]| {
+        Cmd::new()
+            .args([
+                "render",
+                "--scenario",
+                "kubernetes-sentinel",
+                "--emit",
+                "+env",
+                "--out",
+            ])
+            .arg(dir.path())
+            .args([
+                "--host",
+                "10.0.0.5",
+                "--sentinels",
+                "10.0.0.6:26379,10.0.0.7:26379",
+            ])
+            .args(["--sentinel-auth", "separate", "--sentinel-password-file"])
+            .arg(&pw_file)
+            .args(extra)
+            .env("REDIS_PASSWORD", REDIS_PW)
+    };
+    base(&[]).run().code(0);
+    let env = std::fs::read_to_string(dir.path().join(".env")).expect(".env");
+    assert!(env.contains(sentinel_pw), "the .env carries it: {env}");
+    let answers = std::fs::read_to_string(dir.path().join("chatwoot-redis.yaml")).unwrap();
+    // A change, so every mode has something to report about every file.
+    for (mode, code) in [
+        ("--diff", 0),
+        ("--check", 1),
+        ("--dry-run", 0),
+        ("--stdout", 0),
+        ("--verbose", 0),
+    ] {
+        let out = base(&["--maxmemory", "3gb", "--sentinel-master", "other", mode]).run();
+        out.code(code);
+        assert!(
+            !out.stdout.is_empty() || !out.stderr.is_empty(),
+            "{mode}: silent"
+        );
+        for e in encodings(sentinel_pw) {
+            assert!(
+                !out.stdout.contains(&e) && !out.stderr.contains(&e),
+                "{mode} printed the sentinel password ({e}):\n{}\n{}",
+                out.stdout,
+                out.stderr
+            );
+        }
+    }
+    for e in encodings(sentinel_pw) {
+        assert!(!answers.contains(&e), "the answers file holds it");
+        let values = std::fs::read_to_string(dir.path().join("values.redis.yaml")).unwrap();
+        assert!(!values.contains(&e), "values.redis.yaml holds it");
+    }
+}
+
+#[test]
+fn a_sentinel_password_the_public_files_hold_anyway_is_refused_as_guessable() {
+    // "REDIS_SENTINEL_MASTER_NAME" is text of values.redis.yaml itself: it could never be
+    // kept out of a public file, so it is refused under the sentinel password's name.
+    let pw_dir = tempfile::tempdir().expect("tempdir");
+    let pw_file = pw_dir.path().join("sentinel-password");
+    std::fs::write(&pw_file, "REDIS_SENTINEL_MASTER_NAME\n").expect("write");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = Cmd::new()
+        .args(["render", "--scenario", "kubernetes-sentinel", "--out"])
+        .arg(dir.path())
+        .args(["--host", "10.0.0.5", "--sentinels", "10.0.0.6:26379"])
+        .args(["--sentinel-auth", "separate", "--sentinel-password-file"])
+        .arg(&pw_file)
+        .env("REDIS_PASSWORD", REDIS_PW)
+        .run();
+    out.code(2);
+    assert!(
+        out.stderr.starts_with("error: REDIS_SENTINEL_PASSWORD:"),
+        "refused under the sentinel password's name:\n{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("easy to guess"), "{}", out.stderr);
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
