@@ -237,21 +237,28 @@ fn default_username_is_fine_where_no_acl_user_line_is_written() {
 }
 
 fn k8s_render(flag: &str, value: &str) -> (Output, tempfile::TempDir) {
+    k8s_render_with(flag, value, &[])
+}
+
+fn k8s_render_with(flag: &str, value: &str, extra: &[&str]) -> (Output, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = Cmd::new()
         .args(["render", "--scenario", "kubernetes-sentinel", "--out"])
         .arg(dir.path())
         .arg(format!("{flag}={value}"))
+        .args(extra)
         .env("REDIS_PASSWORD", PASSWORD)
         .run();
     (out, dir)
 }
 
+const EXTERNAL: [&str; 4] = ["--host", "10.0.0.5", "--sentinels", "10.0.0.6:26379"];
+
 #[test]
 fn kubernetes_release_names_stop_at_53_characters() {
-    let (ok, _d) = k8s_render("--release", &"r".repeat(53));
+    let (ok, _d) = k8s_render_with("--release", &"r".repeat(53), &EXTERNAL);
     ok.code(0);
-    let (refused, d) = k8s_render("--release", &"r".repeat(54));
+    let (refused, d) = k8s_render_with("--release", &"r".repeat(54), &EXTERNAL);
     refused.code(2);
     assert!(refused.stderr.contains("--release"), "{}", refused.stderr);
     assert!(
@@ -259,6 +266,24 @@ fn kubernetes_release_names_stop_at_53_characters() {
         "{}",
         refused.stderr
     );
+    assert_eq!(std::fs::read_dir(d.path()).expect("dir").count(), 0);
+}
+
+#[test]
+fn bundled_redis_release_names_stop_at_32_characters() {
+    // <release>-chatwoot-redis-node plus the 11-character revision hash is a pod label:
+    // 32 + 31 = 63, Kubernetes' limit.
+    let (ok, _d) = k8s_render("--release", &"r".repeat(32));
+    ok.code(0);
+    let (refused, d) = k8s_render("--release", &"r".repeat(33));
+    refused.code(2);
+    assert!(refused.stderr.contains("--release"), "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("at most 32 characters"),
+        "{}",
+        refused.stderr
+    );
+    assert!(refused.stderr.contains("fix:"), "{}", refused.stderr);
     assert_eq!(std::fs::read_dir(d.path()).expect("dir").count(), 0);
 }
 
