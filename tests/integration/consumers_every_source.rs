@@ -415,3 +415,21 @@ fn generated_passwords_use_every_letter_and_digit() {
     let most = counts.values().max().copied().unwrap_or(0);
     assert!(most < 200, "one symbol {most} times of {total}: skewed");
 }
+
+#[test]
+fn a_password_file_written_on_windows_loses_only_its_crlf() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("pw.txt");
+    std::fs::write(&file, format!("{HOSTILE}\r\n")).unwrap();
+    let port = free_port();
+    let out = single_server(dir.path(), port)
+        .arg("--password-file")
+        .arg(&file)
+        .run();
+    assert_quiet(&out, HOSTILE);
+    assert_eq!(
+        effective_password(&dir.path().join(".env")).as_deref(),
+        Some(HOSTILE)
+    );
+    server_takes_exactly(dir.path(), port, HOSTILE);
+}
