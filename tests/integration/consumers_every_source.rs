@@ -433,3 +433,29 @@ fn a_password_file_written_on_windows_loses_only_its_crlf() {
     );
     server_takes_exactly(dir.path(), port, HOSTILE);
 }
+
+#[test]
+fn an_empty_password_file_or_stdin_is_refused_and_nothing_is_written() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let empty = tmp.path().join("empty");
+    std::fs::write(&empty, "").unwrap();
+    for (flag, stdin) in [("--password-file", ""), ("--password-stdin", "\n")] {
+        let out_dir = tmp.path().join(flag.trim_start_matches('-'));
+        let mut cmd = Cmd::new()
+            .args(["render", "--scenario", "docker-compose", "--out"])
+            .arg(&out_dir)
+            .arg(flag);
+        if flag == "--password-file" {
+            cmd = cmd.arg(&empty);
+        }
+        let out = cmd.stdin(stdin).run();
+        out.code(2);
+        assert!(
+            out.stderr.contains("password") && out.stderr.contains("empty"),
+            "{flag}: {}",
+            out.stderr
+        );
+        assert!(out.stderr.contains("fix:"), "{flag}: {}", out.stderr);
+        assert!(!out_dir.exists(), "{flag}: wrote files");
+    }
+}
