@@ -79,7 +79,9 @@ pub fn load_env(source: &EnvSource) -> Result<ChatwootEnv> {
         EnvSource::Default => {
             let local = Path::new(".env");
             if local.is_file() {
-                read_env_file(local).map(|env| env.with_process_precedence(std::env::vars()))
+                read_env_file(local).map(|env| {
+                    env.with_process_precedence(crate::environment::ProcessEnv::get().pairs())
+                })
             } else {
                 Ok(ChatwootEnv::from_pairs(
                     crate::environment::ProcessEnv::get().pairs(),

@@ -93,7 +93,9 @@ impl ChatwootEnv {
     pub fn from_dotenv(text: &str, source: impl Into<String>) -> Result<Self, DotenvError> {
         let mut vars = BTreeMap::new();
         let options = dotenv::Options {
-            linebreak_mode: std::env::var("DOTENV_LINEBREAK_MODE").ok(),
+            linebreak_mode: crate::environment::ProcessEnv::get()
+                .var("DOTENV_LINEBREAK_MODE")
+                .map(str::to_string),
         };
         for e in dotenv::parse_with(text, &options)? {
             vars.insert(
@@ -119,7 +121,11 @@ impl ChatwootEnv {
     /// Adds Compose v2's reading of the same file text (a Compose deployment). Its
     /// substitutions use doctor's process environment, as `docker compose` run here would.
     pub fn with_compose_reading(mut self, text: &str, because: impl Into<String>) -> Self {
-        let lookup = |k: &str| std::env::var(k).ok();
+        let lookup = |k: &str| {
+            crate::environment::ProcessEnv::get()
+                .var(k)
+                .map(str::to_string)
+        };
         self.compose = Some(ComposeReading {
             because: because.into(),
             vars: compose_env::parse(text, &lookup),
