@@ -7,6 +7,7 @@ mod concurrency;
 mod consumers;
 mod consumers_every_source;
 mod doctor;
+mod doctor_deployment;
 mod examples;
 mod examples_consumers;
 mod fix_command;
