@@ -388,7 +388,8 @@ pub struct DoctorArgs {
     /// Report format
     #[arg(long, value_enum, default_value = "text")]
     pub format: OutputFormat,
-    /// Time limit per step (DNS, connect, TLS, each command), in seconds
+    /// Time limit per step (DNS, connect, TLS, each command), in seconds; the whole run stops
+    /// after 5 × SECS (at most SECS + 60 s) and prints what it found until then
     #[arg(long, value_name = "SECS", default_value = "3")]
     pub timeout: f64,
     /// Exit 1 on warnings too

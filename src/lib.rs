@@ -21,6 +21,7 @@
 
 mod answers;
 pub mod app;
+pub mod bounded;
 pub mod chatwoot;
 mod cli;
 mod commands;

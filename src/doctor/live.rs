@@ -4,9 +4,10 @@
 use std::time::{Duration, Instant};
 
 use crate::chatwoot::{parse_redis_version, ManagedProvider, MIN_REDIS_VERSION};
+use crate::redact::{clip, Redactor, ECHO_MAX};
 
 use super::finding::{Finding, Severity};
-use super::resp::{parse_info, Conn, Failure, Info, Reply, Step};
+use super::resp::{parse_info, Caps, Conn, Deadline, Failure, Info, Reply, Step};
 use super::settings::{ConfiguredBudget, Endpoint, Settings};
 use super::statics::{is_public_ip, plaintext_public};
 
@@ -14,16 +15,57 @@ use super::statics::{is_public_ip, plaintext_public};
 #[derive(Debug, Clone)]
 pub struct LiveInput<'a> {
     pub settings: &'a Settings,
+    /// The limit of each step (`--timeout`).
     pub timeout: Duration,
+    /// Each step's limit, cut to the end of the whole run ([`run_limit`]).
+    pub deadline: Deadline,
+    /// Knows the secrets: every echoed answer goes through [`LiveInput::echo`].
+    pub redactor: &'a Redactor,
     /// Connections Chatwoot holds with the configured pools, when they can be read.
     pub budget: Option<ConfiguredBudget>,
     pub provider: Option<ManagedProvider>,
+}
+
+impl LiveInput<'_> {
+    /// A server's text as it may appear in a message: secrets masked, then cut to
+    /// [`ECHO_MAX`] characters.
+    pub fn echo(&self, text: &str) -> String {
+        clip(&self.redactor.scrub(text), ECHO_MAX)
+    }
+}
+
+/// A reply described for a message (never Rust's debug form: bytes would show as numbers).
+fn describe(reply: &Reply) -> String {
+    match reply {
+        Reply::Simple(s) => format!("+{s}"),
+        Reply::Error(e) => format!("-{e}"),
+        Reply::Int(n) => format!(":{n}"),
+        Reply::Bulk(None) | Reply::Array(None) => "nil".into(),
+        Reply::Bulk(Some(b)) => format!("{:?}", String::from_utf8_lossy(b)),
+        Reply::Array(Some(items)) => {
+            let shown: Vec<String> = items.iter().take(8).map(describe).collect();
+            let more = if items.len() > 8 { ", …" } else { "" };
+            format!("[{}{more}] ({} element(s))", shown.join(", "), items.len())
+        }
+    }
 }
 
 /// What `HELLO` told about the server.
 #[derive(Debug, Clone, Default)]
 struct Hello {
     mode: Option<String>,
+}
+
+/// The sentinels checked at most (the first ones of `REDIS_SENTINELS`); a real deployment
+/// has three or five.
+pub const MAX_SENTINELS: usize = 16;
+/// The sentinels checked at the same time.
+pub const SENTINEL_THREADS: usize = 8;
+
+/// The limit of the whole run for a step limit of `step`: five steps' worth, at most one minute
+/// more than one step (stated in `doctor --help` and `docs/doctor.md`).
+pub fn run_limit(step: Duration) -> Duration {
+    (step * 5).min(step + Duration::from_secs(60))
 }
 
 /// Runs every live check and returns the findings.
@@ -39,7 +81,25 @@ pub fn check(input: &LiveInput) -> Vec<Finding> {
         }
         Some(_) => sentinel_checks(input, &mut out),
     }
+    if input.deadline.expired() {
+        out.push(deadline_hit(input.timeout));
+    }
     out
+}
+
+/// The finding for a run stopped by its overall deadline.
+pub fn deadline_hit(step: Duration) -> Finding {
+    let total = run_limit(step).as_secs_f64();
+    Finding::warning(
+        "run-deadline",
+        format!("doctor stopped at its overall deadline of {total} s: this report is what was gathered until then"),
+    )
+    .observed(format!(
+        "the whole run may take {total} s (5 × --timeout {}, at most --timeout + 60 s); the checks not reached are missing",
+        step.as_secs_f64()
+    ))
+    .why("A server that answers slowly (just before each step's limit) or endpoints that do not answer at all make every check wait; doctor stops rather than hang.")
+    .fix("Look at the timeouts above (the slow endpoint is named there); fix it, or raise --timeout to give every step, and so the whole run, more time.")
 }
 
 fn seed_fix_refused(ep: &Endpoint) -> String {
@@ -70,8 +130,12 @@ fn seed_fix_refused(ep: &Endpoint) -> String {
 
 /// Opens and authenticates a connection the way Chatwoot does, reporting what fails.
 fn connect(ep: &Endpoint, input: &LiveInput, out: &mut Vec<Finding>) -> Option<(Conn, Hello)> {
-    let t = input.timeout;
-    let secs = t.as_secs_f64();
+    // Out of time: nothing more is tried (the run-deadline finding says so).
+    if input.deadline.expired() {
+        return None;
+    }
+    let t = input.deadline;
+    let secs = input.timeout.as_secs_f64();
     let place = match &ep.unix_path {
         Some(p) => format!("{} (unix socket {p})", ep.label),
         None => format!(
@@ -134,7 +198,7 @@ fn connect(ep: &Endpoint, input: &LiveInput, out: &mut Vec<Finding>) -> Option<(
                     Ok(Reply::Error(e)) => {
                         out.push(
                             Finding::error("db-unavailable", format!("{place} refused database {db}"))
-                                .observed(format!("SELECT {db} answered: {e}"))
+                                .observed(format!("SELECT {db} answered: {}", input.echo(&e)))
                                 .why("Chatwoot selects the database of REDIS_URL on every connection; every command fails when it does not exist.")
                                 .fix("Use a database the server has (0-15 by default; `databases` in redis.conf), usually /0."),
                         );
@@ -152,7 +216,7 @@ fn connect(ep: &Endpoint, input: &LiveInput, out: &mut Vec<Finding>) -> Option<(
         Reply::Error(e) if e.starts_with("ERR unknown command") => {
             out.push(
                 Finding::error("hello-unavailable", format!("{place} does not know HELLO"))
-                    .observed(format!("HELLO answered: {e}"))
+                    .observed(format!("HELLO answered: {}", input.echo(&e)))
                     .why("Sidekiq 7 and redis-client open every connection with HELLO (Redis 6+); without it Chatwoot cannot connect.")
                     .fix("Upgrade to Redis 6.2 or newer (7.x recommended), and do not rename or disable HELLO."),
             );
@@ -162,7 +226,7 @@ fn connect(ep: &Endpoint, input: &LiveInput, out: &mut Vec<Finding>) -> Option<(
                 auth.push(pw);
                 match conn.command(&auth) {
                     Ok(Reply::Error(e)) => {
-                        out.push(auth_error(ep, &place, &e));
+                        out.push(auth_error(ep, &place, &input.echo(&e)));
                         return None;
                     }
                     Err(f) => {
@@ -175,7 +239,7 @@ fn connect(ep: &Endpoint, input: &LiveInput, out: &mut Vec<Finding>) -> Option<(
             Some((conn, Hello::default()))
         }
         Reply::Error(e) => {
-            out.push(auth_error(ep, &place, &e));
+            out.push(auth_error(ep, &place, &input.echo(&e)));
             None
         }
         other => {
@@ -184,7 +248,7 @@ fn connect(ep: &Endpoint, input: &LiveInput, out: &mut Vec<Finding>) -> Option<(
                     "not-redis",
                     format!("{place} gave an unexpected answer to HELLO"),
                 )
-                .observed(format!("{other:?}"))
+                .observed(input.echo(&describe(&other)))
                 .why("This does not look like a Redis server Chatwoot can use.")
                 .fix("Check the host and port."),
             );
@@ -215,6 +279,10 @@ fn open_failure(
             .observed(observed)
             .why("Nothing accepts connections there, so Chatwoot fails with Errno::ECONNREFUSED / Redis::CannotConnectError.")
             .fix(seed_fix_refused(ep)),
+        (Step::Connect, Failure::Timeout) if ep.unix_path.is_some() => Finding::error("connect-timeout", format!("The unix socket of {place} did not accept the connection within {secs} s"))
+            .observed(observed)
+            .why("The server does not accept connections (its backlog is full: it is stuck, overloaded or stopped with SIGSTOP); Chatwoot's connections hang the same way.")
+            .fix("Check the Redis process (systemctl status redis-server; is it alive and not blocked?), and that the socket path belongs to it."),
         (Step::Connect, Failure::Timeout) => Finding::error("connect-timeout", format!("No answer from {}:{} within {secs} s", ep.host, ep.port))
             .observed(observed)
             .why("Packets are dropped on the way (firewall, security group, wrong network/VPC) or the host is down; Chatwoot's connections time out.")
@@ -270,6 +338,10 @@ fn command_failure(
             } else {
                 "If the server expects TLS, use rediss:// (and the TLS port); otherwise check the server's logs (maxclients, protected mode)."
             }),
+        Failure::TooLarge(what) => Finding::error("reply-too-large", format!("{place} sent a reply larger than doctor accepts"))
+            .observed(format!("{command}: {what}"))
+            .why("No Redis answer to doctor's commands comes near the cap (INFO is a few kilobytes): the endpoint is not a sane Redis server, or something between rewrites the stream. doctor stops reading to stay small.")
+            .fix("Check the host and port (is it Redis, not another service or a proxy?); with a TLS port use rediss://."),
         f => Finding::error("not-redis", format!("{place} did not answer like Redis"))
             .observed(format!("{command}: {f}"))
             .why("Chatwoot cannot use this endpoint.")
@@ -348,11 +420,14 @@ fn human_bytes(n: u64) -> String {
 fn server_checks(conn: &mut Conn, ep: &Endpoint, input: &LiveInput, out: &mut Vec<Finding>) {
     let secs = input.timeout.as_secs_f64();
     let place = format!("{} ({}:{})", ep.label, ep.host, ep.port);
-    let info = match conn.command(&["INFO"]) {
+    if input.deadline.expired() {
+        return;
+    }
+    let info = match conn.command_capped(&["INFO"], Caps::INFO) {
         Ok(Reply::Error(e)) => {
             out.push(
                 Finding::error("info-denied", format!("{place} refused INFO"))
-                    .observed(format!("INFO answered: {e}"))
+                    .observed(format!("INFO answered: {}", input.echo(&e)))
                     .why("Sidekiq and Chatwoot's health checks read INFO; doctor cannot check version, memory or clients without it.")
                     .fix("Allow INFO for Chatwoot's ACL user (+@all minus the dangerous commands)."),
             );
@@ -365,19 +440,19 @@ fn server_checks(conn: &mut Conn, ep: &Endpoint, input: &LiveInput, out: &mut Ve
         }
     };
     judge_info(&info, &place, input, out);
-    pubsub(conn, &place, out);
+    pubsub(conn, &place, input, out);
     latency(conn, &place, input, out);
 }
 
 /// ActionCable subscribes to channels: an ACL user without `&*` (Redis 7 defaults new users to
 /// `resetchannels`) gets NOPERM and realtime updates stop. SUBSCRIBE then UNSUBSCRIBE on a
 /// channel nobody uses changes no data.
-fn pubsub(conn: &mut Conn, place: &str, out: &mut Vec<Finding>) {
+fn pubsub(conn: &mut Conn, place: &str, input: &LiveInput, out: &mut Vec<Finding>) {
     let channel = "chatwoot-redis-doctor-probe";
     match conn.command(&["SUBSCRIBE", channel]) {
         Ok(Reply::Error(e)) => out.push(
             Finding::error("pubsub-denied", format!("{place} refused SUBSCRIBE"))
-                .observed(format!("SUBSCRIBE answered: {e}"))
+                .observed(format!("SUBSCRIBE answered: {}", input.echo(&e)))
                 .why(
                     "ActionCable (realtime updates) subscribes to channels; since Redis 7 an ACL \
                      user gets no channels unless its rule has &* (acl-pubsub-default \
@@ -395,9 +470,11 @@ fn pubsub(conn: &mut Conn, place: &str, out: &mut Vec<Finding>) {
 /// Judges a server from its `INFO` alone (version, cluster, role, eviction, memory, clients,
 /// persistence, hit ratio): a pure function, so every rule is unit-tested on INFO texts.
 pub fn judge_info(info: &Info, place: &str, input: &LiveInput, out: &mut Vec<Finding>) {
-    let version_text = info.get("redis_version").cloned().unwrap_or_default();
-    let valkey = info.get("valkey_version").cloned();
-    let role = info.get("role").cloned().unwrap_or_default();
+    // Every value shown is the server's text: masked and cut like any echoed answer.
+    let shown = |key: &str| info.get(key).map(|v| input.echo(v));
+    let version_text = shown("redis_version").unwrap_or_default();
+    let valkey = shown("valkey_version");
+    let role = shown("role").unwrap_or_default();
     let product = match &valkey {
         Some(v) => format!("Valkey {v}"),
         None => format!("Redis {version_text}"),
@@ -406,7 +483,7 @@ pub fn judge_info(info: &Info, place: &str, input: &LiveInput, out: &mut Vec<Fin
         Finding::info("server-version", format!("{place}: {product}, role {role}"))
             .observed(format!(
                 "redis_version {version_text}, mode {}, role {role}",
-                info.get("redis_mode").map(String::as_str).unwrap_or("?")
+                shown("redis_mode").unwrap_or_else(|| "?".into())
             ))
             .why(format!(
                 "Chatwoot needs Redis {}.{}.{} or newer, standalone or Sentinel.",
@@ -444,14 +521,14 @@ pub fn judge_info(info: &Info, place: &str, input: &LiveInput, out: &mut Vec<Fin
             )
             .observed(format!(
                 "INFO role:{role}, master {}:{}",
-                info.get("master_host").map(String::as_str).unwrap_or("?"),
-                info.get("master_port").map(String::as_str).unwrap_or("?")
+                shown("master_host").unwrap_or_else(|| "?".into()),
+                shown("master_port").unwrap_or_else(|| "?".into())
             ))
             .why("Chatwoot writes on every request and job; a replica answers READONLY.")
             .fix("Point REDIS_URL at the primary (or use Sentinel with REDIS_SENTINELS)."),
         );
     }
-    let policy = info.get("maxmemory_policy").cloned().unwrap_or_default();
+    let policy = shown("maxmemory_policy").unwrap_or_default();
     if !policy.is_empty() && policy != "noeviction" {
         let provider_fix = match input.provider {
             Some(ManagedProvider::ElastiCache) => " On ElastiCache: a custom parameter group with maxmemory-policy=noeviction (aws elasticache modify-cache-parameter-group …), then modify-replication-group --cache-parameter-group-name … --apply-immediately.",
@@ -647,66 +724,41 @@ fn sentinel_checks(input: &LiveInput, out: &mut Vec<Finding>) {
     };
     let mut answers: Vec<(String, Option<(String, u16)>)> = Vec::new();
     let mut failures = Vec::new();
+    let checked = &list[..list.len().min(MAX_SENTINELS)];
+    if checked.len() < list.len() {
+        out.push(
+            Finding::warning(
+                "sentinels-capped",
+                format!("Checked {} of {} sentinels", checked.len(), list.len()),
+            )
+            .observed(format!(
+                "REDIS_SENTINELS lists {} sentinels; doctor checks the first {MAX_SENTINELS}",
+                list.len()
+            ))
+            .why("A Sentinel deployment has three or five sentinels; a list this long is probably a mistake, and checking every entry would take too long.")
+            .fix("List the sentinels of the deployment only (host:port, comma-separated) in REDIS_SENTINELS."),
+        );
+    }
+    // Each sentinel in its own thread, at most SENTINEL_THREADS at a time; the results are
+    // taken in list order, so the report does not depend on which answered first.
+    let probes = probe_all(checked, |addr| probe_sentinel(addr, input, name));
     let mut quorum_checked = false;
-    for addr in list {
-        let ep = settings.sentinel_endpoint(addr);
-        let mut local = Vec::new();
-        let Some((mut conn, hello)) = connect(&ep, input, &mut local) else {
-            failures.extend(local);
-            continue;
-        };
-        out.extend(local);
-        if hello.mode.as_deref().is_some_and(|m| m != "sentinel") {
-            out.push(
-                Finding::error("sentinel-not-sentinel", format!("{addr} is not a sentinel"))
-                    .observed(format!("HELLO reports mode {}", hello.mode.clone().unwrap_or_default()))
-                    .why("REDIS_SENTINELS must list sentinel processes (port 26379 by default), not Redis servers.")
-                    .fix("List the sentinels' host:port in REDIS_SENTINELS."),
-            );
-            continue;
-        }
-        match conn.command(&["SENTINEL", "get-master-addr-by-name", name]) {
-            Ok(Reply::Array(Some(items))) if items.len() == 2 => {
-                let host = items[0].text().unwrap_or_default();
-                let port = items[1].text().and_then(|p| p.parse().ok()).unwrap_or(0);
-                answers.push((addr.to_string(), Some((host, port))));
-            }
-            Ok(Reply::Array(None)) | Ok(Reply::Bulk(None)) | Ok(Reply::Array(Some(_))) => {
-                answers.push((addr.to_string(), None));
-            }
-            Ok(Reply::Error(e)) => failures.push(
-                Finding::error(
-                    "sentinel-command-failed",
-                    format!("{addr} refused SENTINEL get-master-addr-by-name"),
-                )
-                .observed(format!("the sentinel answered: {e}"))
-                .why("Chatwoot asks the sentinels for the master on every (re)connect.")
-                .fix("Allow SENTINEL commands for this client (sentinel ACLs)."),
-            ),
-            Ok(other) => failures.push(
-                Finding::error(
-                    "sentinel-command-failed",
-                    format!("{addr} gave an unexpected answer"),
-                )
-                .observed(format!("{other:?}"))
-                .why("Chatwoot asks the sentinels for the master on every (re)connect.")
-                .fix("Check that REDIS_SENTINELS lists sentinels."),
-            ),
-            Err(f) => failures.push(command_failure(
-                &ep,
-                &ep.label,
-                "SENTINEL get-master-addr-by-name",
-                f,
-                input.timeout.as_secs_f64(),
-            )),
-        }
-        if !quorum_checked && answers.last().is_some_and(|(_, a)| a.is_some()) {
+    for probe in probes {
+        let Some(probe) = probe else { continue };
+        let addr = probe.addr;
+        out.extend(probe.findings);
+        failures.extend(probe.failures);
+        let Some(answer) = probe.answer else { continue };
+        let resolved = answer.is_some();
+        answers.push((addr.clone(), answer));
+        let Some(mut conn) = probe.conn else { continue };
+        if !quorum_checked && resolved && !input.deadline.expired() {
             quorum_checked = true;
             match conn.command(&["SENTINEL", "ckquorum", name]) {
-                Ok(Reply::Simple(ok)) => out.push(Finding::info("sentinel-quorum", "The sentinels can reach quorum and authorise a failover").observed(format!("{addr}: {ok}"))),
+                Ok(Reply::Simple(ok)) => out.push(Finding::info("sentinel-quorum", "The sentinels can reach quorum and authorise a failover").observed(format!("{addr}: {}", input.echo(&ok)))),
                 Ok(Reply::Error(e)) => out.push(
                     Finding::error("sentinel-no-quorum", "The sentinels cannot reach quorum: no failover will happen")
-                        .observed(format!("SENTINEL ckquorum {name} on {addr}: {e}"))
+                        .observed(format!("SENTINEL ckquorum {name} on {addr}: {}", input.echo(&e)))
                         .why("Sentinel exists for automatic failover; without quorum a dead master stays dead and Chatwoot stops.")
                         .fix("Run at least three sentinels on separate hosts with quorum 2 (the Chatwoot chart needs redis.replica.replicaCount: 3)."),
                 ),
@@ -758,17 +810,121 @@ fn sentinel_checks(input: &LiveInput, out: &mut Vec<Finding>) {
             "sentinel-master",
             format!("The sentinels name {master_host}:{master_port} as master {name:?}"),
         )
-        .observed(format!(
-            "{} of {} sentinel(s) answered",
-            resolved.len(),
-            list.len()
-        )),
+        .observed(if checked.len() < list.len() {
+            format!(
+                "{} of {} sentinel(s) checked answered ({} listed)",
+                resolved.len(),
+                checked.len(),
+                list.len()
+            )
+        } else {
+            format!("{} of {} sentinel(s) answered", resolved.len(), list.len())
+        }),
     );
     let master = settings.master_endpoint(&master_host, master_port);
     if let Some((mut conn, _)) = connect(&master, input, out) {
         server_checks(&mut conn, &master, input, out);
     }
     actioncable_on_master(input, &master_host, master_port, out);
+}
+
+/// What asking one sentinel gave.
+struct Probe {
+    addr: String,
+    /// Findings for the report as they are.
+    findings: Vec<Finding>,
+    /// Failures, whose severity depends on whether another sentinel answered.
+    failures: Vec<Finding>,
+    /// `Some(master or None)` when the sentinel answered get-master-addr-by-name.
+    answer: Option<Option<(String, u16)>>,
+    /// The open connection (for ckquorum).
+    conn: Option<Conn>,
+}
+
+/// Runs `job` for every item on at most [`SENTINEL_THREADS`] threads; results in item order
+/// (`None` for an item whose thread failed).
+fn probe_all<T: Sync, R: Send>(items: &[T], job: impl Fn(&T) -> R + Sync) -> Vec<Option<R>> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: std::sync::Mutex<Vec<Option<R>>> =
+        std::sync::Mutex::new((0..items.len()).map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..SENTINEL_THREADS.min(items.len()) {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(item) = items.get(i) else { break };
+                let r = job(item);
+                if let Ok(mut all) = results.lock() {
+                    all[i] = Some(r);
+                }
+            });
+        }
+    });
+    results.into_inner().unwrap_or_else(|e| e.into_inner())
+}
+
+fn probe_sentinel(addr: &crate::chatwoot::SentinelAddr, input: &LiveInput, name: &str) -> Probe {
+    let settings = input.settings;
+    let ep = settings.sentinel_endpoint(addr);
+    let mut probe = Probe {
+        addr: addr.to_string(),
+        findings: Vec::new(),
+        failures: Vec::new(),
+        answer: None,
+        conn: None,
+    };
+    let mut local = Vec::new();
+    let Some((mut conn, hello)) = connect(&ep, input, &mut local) else {
+        probe.failures = local;
+        return probe;
+    };
+    probe.findings = local;
+    let addr = &probe.addr;
+    if hello.mode.as_deref().is_some_and(|m| m != "sentinel") {
+        probe.findings.push(
+            Finding::error("sentinel-not-sentinel", format!("{addr} is not a sentinel"))
+                .observed(format!("HELLO reports mode {}", input.echo(&hello.mode.clone().unwrap_or_default())))
+                .why("REDIS_SENTINELS must list sentinel processes (port 26379 by default), not Redis servers.")
+                .fix("List the sentinels' host:port in REDIS_SENTINELS."),
+        );
+        return probe;
+    }
+    match conn.command(&["SENTINEL", "get-master-addr-by-name", name]) {
+        Ok(Reply::Array(Some(items))) if items.len() == 2 => {
+            let host = items[0].text().map(|h| input.echo(&h)).unwrap_or_default();
+            let port = items[1].text().and_then(|p| p.parse().ok()).unwrap_or(0);
+            probe.answer = Some(Some((host, port)));
+        }
+        Ok(Reply::Array(None)) | Ok(Reply::Bulk(None)) | Ok(Reply::Array(Some(_))) => {
+            probe.answer = Some(None);
+        }
+        Ok(Reply::Error(e)) => probe.failures.push(
+            Finding::error(
+                "sentinel-command-failed",
+                format!("{addr} refused SENTINEL get-master-addr-by-name"),
+            )
+            .observed(format!("the sentinel answered: {}", input.echo(&e)))
+            .why("Chatwoot asks the sentinels for the master on every (re)connect.")
+            .fix("Allow SENTINEL commands for this client (sentinel ACLs)."),
+        ),
+        Ok(other) => probe.failures.push(
+            Finding::error(
+                "sentinel-command-failed",
+                format!("{addr} gave an unexpected answer"),
+            )
+            .observed(input.echo(&describe(&other)))
+            .why("Chatwoot asks the sentinels for the master on every (re)connect.")
+            .fix("Check that REDIS_SENTINELS lists sentinels."),
+        ),
+        Err(f) => probe.failures.push(command_failure(
+            &ep,
+            &ep.label,
+            "SENTINEL get-master-addr-by-name",
+            f,
+            input.timeout.as_secs_f64(),
+        )),
+    }
+    probe.conn = Some(conn);
+    probe
 }
 
 /// ActionCable uses REDIS_URL even in Sentinel mode: it must reach the current master.
@@ -801,7 +957,7 @@ fn actioncable_on_master(
         },
     };
     let master_ips: Vec<std::net::IpAddr> =
-        super::resp::resolve(master_host, master_port, input.timeout)
+        super::resp::resolve(master_host, master_port, input.deadline.step_end())
             .map(|a| a.iter().map(|s| s.ip()).collect())
             .unwrap_or_default();
     let same_address = conn
@@ -845,9 +1001,12 @@ mod tests {
 
     fn judge(info_text: &str, budget: Option<u32>) -> Vec<Finding> {
         let settings = Settings::from_env(&ChatwootEnv::default());
+        let redactor = Redactor::default();
         let input = LiveInput {
             settings: &settings,
             timeout: Duration::from_secs(1),
+            deadline: Deadline::new(Duration::from_secs(1), Duration::from_secs(5)),
+            redactor: &redactor,
             budget: budget.map(|total| ConfiguredBudget {
                 alfred: 5,
                 velma: 10,
@@ -870,6 +1029,30 @@ mod tests {
         # Memory\r\nused_memory:1048576\r\nmaxmemory:104857600\r\nmaxmemory_policy:noeviction\r\n\
         # Persistence\r\naof_enabled:1\r\n# Stats\r\nkeyspace_hits:90\r\nkeyspace_misses:10\r\n\
         rejected_connections:0\r\n# Replication\r\nrole:master\r\n# Cluster\r\ncluster_enabled:0\r\n";
+
+    #[test]
+    fn the_run_limit_is_five_steps_at_most_a_minute_more_than_one() {
+        let secs = |s: f64| run_limit(Duration::from_secs_f64(s)).as_secs_f64();
+        assert_eq!(secs(1.0), 5.0);
+        assert_eq!(secs(3.0), 15.0);
+        assert_eq!(secs(20.0), 80.0);
+        assert_eq!(secs(3600.0), 3660.0);
+        let f = deadline_hit(Duration::from_secs(3));
+        assert_eq!(f.id, "run-deadline");
+        assert!(f.title.contains("overall deadline of 15 s"), "{}", f.title);
+    }
+
+    #[test]
+    fn replies_are_described_as_text_never_as_bytes() {
+        let r = Reply::Array(Some(vec![
+            Reply::Bulk(Some(b"secret".to_vec())),
+            Reply::Int(3),
+            Reply::Bulk(None),
+        ]));
+        assert_eq!(describe(&r), "[\"secret\", :3, nil] (3 element(s))");
+        let many = Reply::Array(Some(vec![Reply::Int(1); 20]));
+        assert!(describe(&many).ends_with(", …] (20 element(s))"));
+    }
 
     #[test]
     fn healthy_server_gives_infos_only() {

@@ -41,10 +41,21 @@ pub struct Options {
     pub answers: Option<PathBuf>,
 }
 
+/// The largest env file doctor reads: Chatwoot's is a few kilobytes.
+pub const MAX_ENV_FILE: u64 = 1024 * 1024;
+
 fn read_env_file(path: &Path) -> Result<ChatwootEnv> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
+    let text = crate::bounded::read_capped_text(path, MAX_ENV_FILE).map_err(|e| match e {
+        crate::bounded::Refused::Io(source) => Error::Read {
+            path: path.to_path_buf(),
+            source,
+        },
+        refused => Error::invalid(
+            "--env-file",
+            crate::redact::clip(&path.display().to_string(), crate::redact::ECHO_MAX),
+            refused.to_string(),
+            "pass Chatwoot's .env file itself (a regular file of at most 1 MiB), e.g. --env-file /home/chatwoot/chatwoot/.env",
+        ),
     })?;
     ChatwootEnv::from_dotenv(&text, format!("env file {}", path.display())).map_err(|e| {
         Error::invalid(
@@ -106,6 +117,10 @@ fn answers_path(options: &Options) -> Option<PathBuf> {
     candidate.is_file().then_some(candidate)
 }
 
+/// The longest text field of a finding, in characters (fixed texts are far shorter; echoed
+/// values are cut to [`crate::redact::ECHO_MAX`] where they are formatted).
+pub const MAX_FIELD: usize = 2000;
+
 /// Runs doctor and returns the report (printing is the caller's job).
 pub fn run(options: &Options) -> Result<Report> {
     let env = load_env(&options.env)?;
@@ -132,10 +147,17 @@ pub fn run(options: &Options) -> Result<Report> {
         .ok()
         .filter(|u| u.scheme != UrlScheme::Unix)
         .and_then(|u| detect_provider(u.effective_host(), u.port));
+    // The secrets are known before any server is asked: echoed answers are scrubbed at once.
+    let mut redactor = Redactor::default();
+    for s in settings.secrets(&env) {
+        redactor.add(&s);
+    }
     if !options.offline {
         findings.extend(live::check(&live::LiveInput {
             settings: &settings,
             timeout: options.timeout,
+            deadline: resp::Deadline::new(options.timeout, live::run_limit(options.timeout)),
+            redactor: &redactor,
             budget,
             provider,
         }));
@@ -143,19 +165,16 @@ pub fn run(options: &Options) -> Result<Report> {
     // Most severe first; the checks' own order within a severity.
     findings.sort_by_key(|f| f.severity);
 
-    // Last line of defence: no text leaves doctor with a secret in it. Only the free-text
-    // fields are scrubbed, so ids and JSON keys stay intact even for a word-like password.
-    let mut redactor = Redactor::default();
-    for s in settings.secrets(&env) {
-        redactor.add(&s);
-    }
+    // Last line of defence: no text leaves doctor with a secret in it, nor at unbounded
+    // length. Only the free-text fields are scrubbed, so ids and JSON keys stay intact even
+    // for a word-like password. Scrubbed first, then cut: a cut never leaves half a secret.
     for f in &mut findings {
         for text in [&mut f.title, &mut f.observed, &mut f.why, &mut f.fix] {
-            *text = redactor.scrub(text);
+            *text = crate::redact::clip(&redactor.scrub(text), MAX_FIELD);
         }
     }
     let mut target = Target::new(&env, &settings, options.offline);
-    target.redis_url = redactor.scrub(&target.redis_url);
+    target.redis_url = crate::redact::clip(&redactor.scrub(&target.redis_url), MAX_FIELD);
     Ok(Report {
         target,
         findings,

@@ -117,7 +117,19 @@ impl Report {
         let text = serde_json::to_string_pretty(&json).unwrap_or_else(|e| {
             format!("{{\"version\":{JSON_VERSION},\"error\":\"cannot serialise the report: {e}\"}}")
         });
-        text + "\n"
+        // serde_json leaves DEL, C1 controls (U+009B is CSI on some terminals) and the
+        // bidirectional overrides raw; they can only sit inside strings, so writing them as
+        // \uXXXX keeps every value identical and the bytes safe for a terminal.
+        let mut safe = String::with_capacity(text.len() + 1);
+        for c in text.chars() {
+            // C0 controls are escaped by serde_json already (and newlines are the layout).
+            if c >= '\u{7f}' && crate::redact::printable(&c.to_string()) != c.to_string() {
+                safe.push_str(&format!("\\u{:04x}", c as u32));
+            } else {
+                safe.push(c);
+            }
+        }
+        safe + "\n"
     }
 
     pub fn to_text(&self, color: bool) -> String {
@@ -128,22 +140,25 @@ impl Report {
                 text.to_string()
             }
         };
+        // Server text never reaches a terminal raw: control characters and escapes are shown
+        // as \u{…} (JSON escapes them by itself).
+        let p = crate::redact::printable;
         let t = &self.target;
         let mut out = String::new();
         out.push_str(&paint("1", "chatwoot-redis doctor"));
         out.push_str(&format!(
             " — {} mode, REDIS_URL {}{} (from the {}){}\n\n",
             t.mode,
-            t.redis_url,
+            p(&t.redis_url),
             match &t.sentinels {
                 Some(s) => format!(
                     ", sentinels {} master {}",
-                    s.join(","),
-                    t.master_name.as_deref().unwrap_or("?")
+                    p(&s.join(",")),
+                    p(t.master_name.as_deref().unwrap_or("?"))
                 ),
                 None => String::new(),
             },
-            t.env_source,
+            p(&t.env_source),
             if t.offline {
                 ", offline: static checks only"
             } else {
@@ -159,12 +174,12 @@ impl Report {
             out.push_str(&format!(
                 "{} {} [{}]\n",
                 paint(code, label),
-                f.title,
+                p(&f.title),
                 paint("2", f.id)
             ));
             for (name, text) in [("observed", &f.observed), ("why", &f.why), ("fix", &f.fix)] {
                 if !text.is_empty() && (f.severity != Severity::Info || name != "why") {
-                    out.push_str(&format!("        {name}: {text}\n"));
+                    out.push_str(&format!("        {name}: {}\n", p(text)));
                 }
             }
         }
@@ -187,5 +202,43 @@ impl Report {
             }
         ));
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_text_is_escaped_in_json_and_text_with_the_same_values() {
+        let hostile = "a\x1b[2Jb\u{9b}31mc\u{202e}d\u{7f}e";
+        let report = Report {
+            target: Target {
+                env_source: "test".into(),
+                mode: "standalone",
+                redis_url: "redis://h".into(),
+                host: None,
+                port: None,
+                tls: false,
+                verify_peer: true,
+                sentinels: None,
+                master_name: None,
+                offline: false,
+            },
+            findings: vec![Finding::error("not-redis", "t").observed(hostile)],
+            strict: false,
+        };
+        let json = report.to_json();
+        let text = report.to_text(false);
+        for raw in ['\x1b', '\u{9b}', '\u{202e}', '\u{7f}'] {
+            assert!(!json.contains(raw), "{json}");
+            assert!(!text.contains(raw), "{text}");
+        }
+        let parsed: serde_json::Value = serde_json::from_str(&json).expect("json");
+        assert_eq!(parsed["findings"][0]["observed"], hostile);
+        assert!(
+            text.contains("a\\u{1b}[2Jb\\u{9b}31mc\\u{202e}d\\u{7f}e"),
+            "{text}"
+        );
     }
 }

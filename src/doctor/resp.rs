@@ -1,5 +1,13 @@
-//! A small, strictly bounded RESP2 client: every step (DNS, connect, TLS handshake, each
-//! command) has its own deadline, so doctor never hangs on a server that does not answer.
+//! A small, strictly bounded RESP2 client.
+//!
+//! Time: every step (DNS, connect, TLS handshake, each command) has its own deadline, and every
+//! deadline is cut to the end of the whole run ([`Deadline`]). The deadline is checked around
+//! every single read and write, TLS included (rustls is driven record by record here, never
+//! through its blocking helpers), so a server dripping one byte at a time cannot stretch a step.
+//!
+//! Memory: every reply is capped ([`Caps`]: bytes per command, elements, nesting depth, line
+//! length). Declared lengths are checked against the cap before anything is read or allocated.
+//!
 //! TLS is rustls with Mozilla's roots (verify peer) or no verification at all (verify none),
 //! the two modes Chatwoot has.
 
@@ -10,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, SignatureScheme, StreamOwned};
+use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, SignatureScheme};
 
 /// A RESP2 reply.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +41,41 @@ impl Reply {
     }
 }
 
+/// The limits on one reply. Real replies to doctor's commands are a few kilobytes (INFO is
+/// about 6 KB), so the caps are far above what a Redis server sends and far below what would
+/// hurt: a capped reply costs at most a few megabytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Caps {
+    /// Bytes of one reply, everything counted (type bytes, lengths, data, line ends).
+    pub bytes: usize,
+    /// Elements of one reply, at every depth.
+    pub elements: usize,
+    /// Nesting depth of arrays.
+    pub depth: usize,
+}
+
+impl Caps {
+    /// The caps of every command but INFO.
+    pub const COMMAND: Caps = Caps {
+        bytes: 1024 * 1024,
+        elements: 10_000,
+        depth: 8,
+    };
+    /// INFO: one bulk string.
+    pub const INFO: Caps = Caps {
+        bytes: 1024 * 1024,
+        elements: 1,
+        depth: 1,
+    };
+    /// A simple line (`+`, `-`, `:`, a length): longer than this is not Redis.
+    pub const LINE: usize = 64 * 1024;
+
+    /// The same caps with another byte cap.
+    pub const fn with_bytes(self, bytes: usize) -> Caps {
+        Caps { bytes, ..self }
+    }
+}
+
 /// Why a step failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Failure {
@@ -48,6 +91,8 @@ pub enum Failure {
     Certificate(String),
     /// Another TLS failure (e.g. the server does not speak TLS).
     Tls(String),
+    /// The reply went over a cap ([`Caps`]); reading stopped there.
+    TooLarge(String),
     /// Anything else (network unreachable, garbage on the wire).
     Other(String),
 }
@@ -61,6 +106,7 @@ impl std::fmt::Display for Failure {
             Failure::Closed => f.write_str("connection closed by the server"),
             Failure::Certificate(m) => write!(f, "certificate rejected: {m}"),
             Failure::Tls(m) => write!(f, "TLS handshake failed: {m}"),
+            Failure::TooLarge(m) => f.write_str(m),
             Failure::Other(m) => f.write_str(m),
         }
     }
@@ -74,84 +120,214 @@ pub enum Step {
     Tls,
 }
 
-/// Resolves a host name within `timeout` (the system resolver can block far longer, so it
-/// runs in a thread that is abandoned on timeout).
-pub fn resolve(host: &str, port: u16, timeout: Duration) -> Result<Vec<SocketAddr>, Failure> {
+/// The time limits: `step` for each step, never past `end`, the end of the whole run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deadline {
+    pub step: Duration,
+    pub end: Instant,
+}
+
+impl Deadline {
+    /// A step limit with a run ending `total` from now.
+    pub fn new(step: Duration, total: Duration) -> Deadline {
+        let now = Instant::now();
+        Deadline {
+            step,
+            end: now.checked_add(total).unwrap_or(now + step),
+        }
+    }
+
+    /// When a step starting now must be done.
+    pub fn step_end(&self) -> Instant {
+        Instant::now()
+            .checked_add(self.step)
+            .map_or(self.end, |t| t.min(self.end))
+    }
+
+    /// True once the whole run is out of time.
+    pub fn expired(&self) -> bool {
+        Instant::now() >= self.end
+    }
+}
+
+/// The time left until `until`, or `Timeout` when none is.
+fn left(until: Instant) -> Result<Duration, Failure> {
+    let left = until.saturating_duration_since(Instant::now());
+    if left.is_zero() {
+        Err(Failure::Timeout)
+    } else {
+        Ok(left)
+    }
+}
+
+/// Runs `job` in a thread and waits for it until `until`; on timeout the thread is abandoned
+/// (the system resolver and a unix `connect` on a full backlog can block far longer than any
+/// deadline, and neither can be cancelled).
+fn within<T: Send + 'static>(
+    until: Instant,
+    job: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, Failure> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::Builder::new()
+        .name("doctor-blocking-step".into())
+        .spawn(move || {
+            let _ = tx.send(job());
+        })
+        .map_err(|e| Failure::Other(format!("cannot start a thread: {e}")))?;
+    rx.recv_timeout(left(until)?).map_err(|_| Failure::Timeout)
+}
+
+/// Resolves a host name before `until`.
+pub fn resolve(host: &str, port: u16, until: Instant) -> Result<Vec<SocketAddr>, Failure> {
     if let Ok(ip) = host.parse::<std::net::IpAddr>() {
         return Ok(vec![SocketAddr::new(ip, port)]);
     }
-    let (tx, rx) = mpsc::channel();
     let name = host.to_string();
-    std::thread::spawn(move || {
-        let _ = tx.send(
-            (name.as_str(), port)
-                .to_socket_addrs()
-                .map(|a| a.collect::<Vec<_>>()),
-        );
-    });
-    match rx.recv_timeout(timeout) {
-        Ok(Ok(addrs)) if !addrs.is_empty() => Ok(addrs),
-        Ok(Ok(_)) => Err(Failure::NotFound("no address".into())),
-        Ok(Err(e)) => Err(Failure::NotFound(e.to_string())),
-        Err(_) => Err(Failure::Timeout),
+    match within(until, move || {
+        (name.as_str(), port)
+            .to_socket_addrs()
+            .map(|a| a.collect::<Vec<_>>())
+    })? {
+        Ok(addrs) if !addrs.is_empty() => Ok(addrs),
+        Ok(_) => Err(Failure::NotFound("no address".into())),
+        Err(e) => Err(Failure::NotFound(e.to_string())),
+    }
+}
+
+/// A TLS session over TCP, driven by hand: one `read_tls` per socket read, the deadline
+/// checked before each.
+struct Tls {
+    conn: ClientConnection,
+    sock: TcpStream,
+}
+
+impl Tls {
+    /// Sends everything rustls has queued, before `until`.
+    fn flush(&mut self, until: Instant) -> Result<(), Failure> {
+        while self.conn.wants_write() {
+            self.sock
+                .set_write_timeout(Some(left(until)?))
+                .map_err(|e| io_failure(&e))?;
+            match self.conn.write_tls(&mut self.sock) {
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(io_failure(&e)),
+            }
+        }
+        Ok(())
+    }
+
+    /// One socket read into rustls (whatever arrived, at most one read), then processing.
+    fn read_some(&mut self, until: Instant) -> Result<(), Failure> {
+        loop {
+            self.sock
+                .set_read_timeout(Some(left(until)?))
+                .map_err(|e| io_failure(&e))?;
+            match self.conn.read_tls(&mut self.sock) {
+                Ok(0) => return Err(Failure::Closed),
+                Ok(_) => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(io_failure(&e)),
+            }
+        }
+        self.conn
+            .process_new_packets()
+            .map(|_| ())
+            .map_err(|e| tls_failure(&e))
+    }
+
+    fn handshake(&mut self, until: Instant) -> Result<(), Failure> {
+        while self.conn.is_handshaking() {
+            self.flush(until)?;
+            if !self.conn.is_handshaking() {
+                break;
+            }
+            left(until)?;
+            self.read_some(until)?;
+        }
+        self.flush(until)
+    }
+
+    fn read(&mut self, buf: &mut [u8], until: Instant) -> Result<usize, Failure> {
+        loop {
+            match self.conn.reader().read(buf) {
+                Ok(0) => return Err(Failure::Closed),
+                Ok(n) => return Ok(n),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => return Err(io_failure(&e)),
+            }
+            self.flush(until)?;
+            self.read_some(until)?;
+        }
+    }
+
+    fn write_all(&mut self, data: &[u8], until: Instant) -> Result<(), Failure> {
+        self.conn
+            .writer()
+            .write_all(data)
+            .map_err(|e| io_failure(&e))?;
+        self.flush(until)
     }
 }
 
 enum Stream {
     Tcp(TcpStream),
-    Tls(Box<StreamOwned<ClientConnection, TcpStream>>),
+    Tls(Box<Tls>),
     #[cfg(unix)]
     Unix(std::os::unix::net::UnixStream),
 }
 
+/// A plain socket read with the time left as its timeout (one read returns whatever arrived,
+/// so the caller's deadline check runs between every few bytes of a drip).
+fn plain_read(s: &mut (impl Read + ?Sized), buf: &mut [u8]) -> Result<usize, Failure> {
+    loop {
+        match s.read(buf) {
+            Ok(0) => return Err(Failure::Closed),
+            Ok(n) => return Ok(n),
+            // A signal (e.g. SIGCHLD) interrupted the wait: the caller waits again.
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(io_failure(&e)),
+        }
+    }
+}
+
 impl Stream {
-    fn set_timeouts(&self, t: Duration) -> io::Result<()> {
-        let t = Some(t.max(Duration::from_millis(1)));
+    fn read(&mut self, buf: &mut [u8], until: Instant) -> Result<usize, Failure> {
+        let t = Some(left(until)?);
         match self {
             Stream::Tcp(s) => {
-                s.set_read_timeout(t)?;
-                s.set_write_timeout(t)
+                s.set_read_timeout(t).map_err(|e| io_failure(&e))?;
+                plain_read(s, buf)
             }
-            Stream::Tls(s) => {
-                s.sock.set_read_timeout(t)?;
-                s.sock.set_write_timeout(t)
-            }
+            Stream::Tls(s) => s.read(buf, until),
             #[cfg(unix)]
             Stream::Unix(s) => {
-                s.set_read_timeout(t)?;
-                s.set_write_timeout(t)
+                s.set_read_timeout(t).map_err(|e| io_failure(&e))?;
+                plain_read(s, buf)
             }
         }
     }
-}
 
-impl Read for Stream {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        match self {
-            Stream::Tcp(s) => s.read(buf),
-            Stream::Tls(s) => s.read(buf),
-            #[cfg(unix)]
-            Stream::Unix(s) => s.read(buf),
+    fn write_all(&mut self, mut data: &[u8], until: Instant) -> Result<(), Failure> {
+        if let Stream::Tls(s) = self {
+            return s.write_all(data, until);
         }
-    }
-}
-
-impl Write for Stream {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match self {
-            Stream::Tcp(s) => s.write(buf),
-            Stream::Tls(s) => s.write(buf),
-            #[cfg(unix)]
-            Stream::Unix(s) => s.write(buf),
+        while !data.is_empty() {
+            let t = Some(left(until)?);
+            let written = match self {
+                Stream::Tcp(s) => s.set_write_timeout(t).and_then(|()| s.write(data)),
+                #[cfg(unix)]
+                Stream::Unix(s) => s.set_write_timeout(t).and_then(|()| s.write(data)),
+                Stream::Tls(_) => Ok(data.len()),
+            };
+            match written {
+                Ok(0) => return Err(Failure::Closed),
+                Ok(n) => data = &data[n..],
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(io_failure(&e)),
+            }
         }
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        match self {
-            Stream::Tcp(s) => s.flush(),
-            Stream::Tls(s) => s.flush(),
-            #[cfg(unix)]
-            Stream::Unix(s) => s.flush(),
-        }
+        Ok(())
     }
 }
 
@@ -160,9 +336,43 @@ pub struct Conn {
     stream: Stream,
     buf: Vec<u8>,
     pos: usize,
-    timeout: Duration,
+    deadline: Deadline,
     /// The address actually connected to.
     pub peer: Option<SocketAddr>,
+}
+
+/// What is left of the caps while one reply is read.
+struct Budget {
+    bytes: usize,
+    elements: usize,
+    caps: Caps,
+}
+
+impl Budget {
+    fn take_bytes(&mut self, n: usize) -> Result<(), Failure> {
+        match self.bytes.checked_sub(n) {
+            Some(rest) => {
+                self.bytes = rest;
+                Ok(())
+            }
+            None => Err(Failure::TooLarge(format!(
+                "the server sent more than {} bytes in one reply (doctor's cap; reading stopped there)",
+                self.caps.bytes
+            ))),
+        }
+    }
+    fn take_elements(&mut self, n: usize) -> Result<(), Failure> {
+        match self.elements.checked_sub(n) {
+            Some(rest) => {
+                self.elements = rest;
+                Ok(())
+            }
+            None => Err(Failure::TooLarge(format!(
+                "the server sent more than {} elements in one reply (doctor's cap; reading stopped there)",
+                self.caps.elements
+            ))),
+        }
+    }
 }
 
 fn io_failure(e: &io::Error) -> Failure {
@@ -257,18 +467,20 @@ fn tls_config(verify_peer: bool) -> Result<Arc<ClientConfig>, Failure> {
 
 impl Conn {
     /// Opens a TCP connection, then TLS when `tls` is `Some(verify_peer)`; each step (DNS,
-    /// connect, handshake) gets `timeout`.
+    /// connect, handshake) gets its own step deadline.
     pub fn open(
         host: &str,
         port: u16,
         tls: Option<bool>,
-        timeout: Duration,
+        deadline: Deadline,
     ) -> Result<Conn, (Step, Failure)> {
-        let addrs = resolve(host, port, timeout).map_err(|f| (Step::Dns, f))?;
+        let addrs = resolve(host, port, deadline.step_end()).map_err(|f| (Step::Dns, f))?;
+        let until = deadline.step_end();
         let mut last = Failure::Other("no address to connect to".into());
         let mut tcp = None;
         for addr in &addrs {
-            match TcpStream::connect_timeout(addr, timeout) {
+            let time = left(until).map_err(|f| (Step::Connect, f))?;
+            match TcpStream::connect_timeout(addr, time) {
                 Ok(s) => {
                     tcp = Some((s, *addr));
                     break;
@@ -283,104 +495,129 @@ impl Conn {
         let stream = match tls {
             None => Stream::Tcp(tcp),
             Some(verify_peer) => Stream::Tls(Box::new(
-                handshake(tcp, host, verify_peer, timeout).map_err(|f| (Step::Tls, f))?,
+                handshake(tcp, host, verify_peer, deadline.step_end())
+                    .map_err(|f| (Step::Tls, f))?,
             )),
         };
         Ok(Conn {
             stream,
             buf: Vec::new(),
             pos: 0,
-            timeout,
+            deadline,
             peer: Some(peer),
         })
     }
 
-    /// Opens a Unix socket connection.
+    /// Opens a Unix socket connection within the step deadline (a socket whose backlog is
+    /// full blocks `connect` for as long as the server does not accept).
     #[cfg(unix)]
-    pub fn open_unix(path: &str, timeout: Duration) -> Result<Conn, (Step, Failure)> {
-        let s = std::os::unix::net::UnixStream::connect(path)
-            .map_err(|e| (Step::Connect, io_failure(&e)))?;
+    pub fn open_unix(path: &str, deadline: Deadline) -> Result<Conn, (Step, Failure)> {
+        let path = path.to_string();
+        let s = within(deadline.step_end(), move || {
+            std::os::unix::net::UnixStream::connect(path)
+        })
+        .map_err(|f| (Step::Connect, f))?
+        .map_err(|e| (Step::Connect, io_failure(&e)))?;
         Ok(Conn {
             stream: Stream::Unix(s),
             buf: Vec::new(),
             pos: 0,
-            timeout,
+            deadline,
             peer: None,
         })
     }
 
-    /// Sends one command and reads its reply, within the time limit.
+    /// Sends one command and reads its reply within the step deadline, capped by
+    /// [`Caps::COMMAND`].
     pub fn command(&mut self, args: &[&str]) -> Result<Reply, Failure> {
-        let deadline = Instant::now() + self.timeout;
+        self.command_capped(args, Caps::COMMAND)
+    }
+
+    /// Sends one command and reads its reply within the step deadline and `caps`.
+    pub fn command_capped(&mut self, args: &[&str], caps: Caps) -> Result<Reply, Failure> {
+        let until = self.deadline.step_end();
         let mut out = format!("*{}\r\n", args.len()).into_bytes();
         for a in args {
             out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
             out.extend_from_slice(a.as_bytes());
             out.extend_from_slice(b"\r\n");
         }
-        self.stream
-            .set_timeouts(self.timeout)
-            .map_err(|e| io_failure(&e))?;
-        self.stream.write_all(&out).map_err(|e| io_failure(&e))?;
-        self.stream.flush().map_err(|e| io_failure(&e))?;
-        self.read_reply(deadline, 0)
+        self.stream.write_all(&out, until)?;
+        let mut budget = Budget {
+            bytes: caps.bytes,
+            elements: caps.elements,
+            caps,
+        };
+        self.read_reply(until, 0, &mut budget)
     }
 
-    fn fill(&mut self, deadline: Instant) -> Result<(), Failure> {
-        if self.pos > 0 && self.pos == self.buf.len() {
-            self.buf.clear();
+    /// Reads once more from the server, keeping the buffer small (consumed bytes dropped).
+    fn fill(&mut self, until: Instant) -> Result<(), Failure> {
+        if self.pos > 0 && (self.pos == self.buf.len() || self.pos >= 64 * 1024) {
+            self.buf.drain(..self.pos);
             self.pos = 0;
         }
         let mut chunk = [0u8; 16 * 1024];
-        let n = loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Err(Failure::Timeout);
-            }
-            self.stream.set_timeouts(left).map_err(|e| io_failure(&e))?;
-            match self.stream.read(&mut chunk) {
-                // A signal (e.g. SIGCHLD) interrupted the wait: wait again for the time left.
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                other => break other.map_err(|e| io_failure(&e))?,
-            }
-        };
-        if n == 0 {
-            return Err(Failure::Closed);
-        }
+        let n = self.stream.read(&mut chunk, until)?;
         self.buf.extend_from_slice(&chunk[..n]);
         Ok(())
     }
 
-    fn line(&mut self, deadline: Instant) -> Result<String, Failure> {
+    fn line(&mut self, until: Instant, budget: &mut Budget) -> Result<String, Failure> {
+        // Where the search for CRLF resumes: bytes already searched are not searched again.
+        let mut from = 0;
         loop {
-            if let Some(i) = self.buf[self.pos..].windows(2).position(|w| w == b"\r\n") {
-                let line = String::from_utf8_lossy(&self.buf[self.pos..self.pos + i]).into_owned();
+            let pending = &self.buf[self.pos..];
+            if let Some(i) = pending[from..].windows(2).position(|w| w == b"\r\n") {
+                let i = from + i;
+                budget.take_bytes(i + 2)?;
+                let line = String::from_utf8_lossy(&pending[..i]).into_owned();
                 self.pos += i + 2;
                 return Ok(line);
             }
-            if self.buf.len() - self.pos > 64 * 1024 {
-                return Err(Failure::Other(
-                    "the server does not speak RESP (no line end)".into(),
-                ));
+            if pending.len() > budget.bytes {
+                return budget.take_bytes(pending.len()).map(|()| String::new());
             }
-            self.fill(deadline)?;
+            if pending.len() > Caps::LINE {
+                return Err(Failure::Other(format!(
+                    "the server does not speak RESP (no line end in {} bytes)",
+                    Caps::LINE
+                )));
+            }
+            from = pending.len().saturating_sub(1);
+            self.fill(until)?;
         }
     }
 
-    fn bytes(&mut self, n: usize, deadline: Instant) -> Result<Vec<u8>, Failure> {
+    fn bytes(&mut self, n: usize, until: Instant) -> Result<Vec<u8>, Failure> {
         while self.buf.len() - self.pos < n + 2 {
-            self.fill(deadline)?;
+            self.fill(until)?;
         }
-        let data = self.buf[self.pos..self.pos + n].to_vec();
-        self.pos += n + 2;
+        let end = self.pos + n;
+        if &self.buf[end..end + 2] != b"\r\n" {
+            return Err(Failure::Other(
+                "the server's bulk string does not end with CRLF where its length says (not Redis protocol)"
+                    .into(),
+            ));
+        }
+        let data = self.buf[self.pos..end].to_vec();
+        self.pos = end + 2;
         Ok(data)
     }
 
-    fn read_reply(&mut self, deadline: Instant, depth: usize) -> Result<Reply, Failure> {
-        if depth > 8 {
-            return Err(Failure::Other("reply nested too deeply".into()));
+    fn read_reply(
+        &mut self,
+        until: Instant,
+        depth: usize,
+        budget: &mut Budget,
+    ) -> Result<Reply, Failure> {
+        if depth >= budget.caps.depth {
+            return Err(Failure::TooLarge(format!(
+                "the server sent a reply nested deeper than {} levels (doctor's cap; reading stopped there)",
+                budget.caps.depth
+            )));
         }
-        let line = self.line(deadline)?;
+        let line = self.line(until, budget)?;
         let garbage = || {
             Failure::Other(
                 "the server's answer is not Redis protocol (a TLS port spoken to without \
@@ -392,22 +629,35 @@ impl Conn {
         let first = line.chars().next().map_or(0, char::len_utf8);
         let (kind, rest) = line.split_at(first);
         let number = || rest.parse::<i64>().map_err(|_| garbage());
+        let negative = |n: i64| {
+            Failure::Other(format!(
+                "the server declared a negative length {n} (only -1, nil, is Redis protocol)"
+            ))
+        };
         Ok(match kind {
             "+" => Reply::Simple(rest.to_string()),
             "-" => Reply::Error(rest.to_string()),
             ":" => Reply::Int(number()?),
             "$" => match number()? {
-                n if n < 0 => Reply::Bulk(None),
-                n if n > 512 * 1024 * 1024 => return Err(garbage()),
-                n => Reply::Bulk(Some(self.bytes(n as usize, deadline)?)),
+                -1 => Reply::Bulk(None),
+                n if n < 0 => return Err(negative(n)),
+                n => {
+                    // Checked before reading: a declared 4 GB string allocates nothing.
+                    let n = usize::try_from(n).unwrap_or(usize::MAX);
+                    budget.take_bytes(n.saturating_add(2))?;
+                    Reply::Bulk(Some(self.bytes(n, until)?))
+                }
             },
             "*" => match number()? {
-                n if n < 0 => Reply::Array(None),
-                n if n > 1_000_000 => return Err(garbage()),
+                -1 => Reply::Array(None),
+                n if n < 0 => return Err(negative(n)),
                 n => {
-                    let mut items = Vec::with_capacity(n as usize);
+                    let n = usize::try_from(n).unwrap_or(usize::MAX);
+                    budget.take_elements(n)?;
+                    // Never trust the declared count for an allocation.
+                    let mut items = Vec::with_capacity(n.min(64));
                     for _ in 0..n {
-                        items.push(self.read_reply(deadline, depth + 1)?);
+                        items.push(self.read_reply(until, depth + 1, budget)?);
                     }
                     Reply::Array(Some(items))
                 }
@@ -421,32 +671,14 @@ fn handshake(
     tcp: TcpStream,
     host: &str,
     verify_peer: bool,
-    timeout: Duration,
-) -> Result<StreamOwned<ClientConnection, TcpStream>, Failure> {
+    until: Instant,
+) -> Result<Tls, Failure> {
     let config = tls_config(verify_peer)?;
     let name = ServerName::try_from(host.to_string())
         .map_err(|e| Failure::Tls(format!("{host:?} is not a valid TLS server name: {e}")))?;
     let conn = ClientConnection::new(config, name).map_err(|e| tls_failure(&e))?;
-    let mut tls = StreamOwned::new(conn, tcp);
-    let deadline = Instant::now() + timeout;
-    while tls.conn.is_handshaking() {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Err(Failure::Timeout);
-        }
-        tls.sock
-            .set_read_timeout(Some(left))
-            .and_then(|()| tls.sock.set_write_timeout(Some(left)))
-            .map_err(|e| io_failure(&e))?;
-        match tls.conn.complete_io(&mut tls.sock) {
-            Ok((0, 0)) if tls.conn.is_handshaking() && !tls.conn.wants_write() => {
-                return Err(Failure::Closed)
-            }
-            Ok(_) => {}
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(io_failure(&e)),
-        }
-    }
+    let mut tls = Tls { conn, sock: tcp };
+    tls.handshake(until)?;
     Ok(tls)
 }
 
@@ -486,7 +718,13 @@ mod tests {
             s.write_all(b"\xe2\x82\xacSSH-2.0-OpenSSH\r\n")
                 .expect("write");
         });
-        let mut c = Conn::open("127.0.0.1", port, None, Duration::from_secs(2)).expect("open");
+        let mut c = Conn::open(
+            "127.0.0.1",
+            port,
+            None,
+            Deadline::new(Duration::from_secs(2), Duration::from_secs(5)),
+        )
+        .expect("open");
         assert!(matches!(c.command(&["PING"]), Err(Failure::Other(_))));
         server.join().expect("server");
     }
@@ -506,7 +744,13 @@ mod tests {
             // Then silence (connection kept open) until the client has timed out.
             let _ = done_rx.recv_timeout(Duration::from_secs(30));
         });
-        let mut c = Conn::open("127.0.0.1", port, None, Duration::from_millis(300)).expect("open");
+        let mut c = Conn::open(
+            "127.0.0.1",
+            port,
+            None,
+            Deadline::new(Duration::from_millis(300), Duration::from_secs(5)),
+        )
+        .expect("open");
         let r = c.command(&["PING"]).expect("reply");
         assert_eq!(
             r,
@@ -518,6 +762,150 @@ mod tests {
         );
         assert_eq!(c.command(&["PING"]), Err(Failure::Timeout));
         let _ = done_tx.send(());
+        server.join().expect("server");
+    }
+
+    /// A loopback server that answers the first command with `reply` (then `tail` forever,
+    /// or closes), and the client's result for PING.
+    fn answer(reply: Vec<u8>, endless: Option<Vec<u8>>, caps: Caps) -> Result<Reply, Failure> {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let server = std::thread::spawn(move || {
+            let (mut s, _) = listener.accept().expect("accept");
+            let mut req = [0u8; 256];
+            let _ = s.read(&mut req);
+            let _ = s.write_all(&reply);
+            if let Some(chunk) = endless {
+                let stop = Instant::now() + Duration::from_secs(10);
+                while Instant::now() < stop && s.write_all(&chunk).is_ok() {}
+            }
+        });
+        let deadline = Deadline::new(Duration::from_secs(5), Duration::from_secs(10));
+        let mut c = Conn::open("127.0.0.1", port, None, deadline).expect("open");
+        let r = c.command_capped(&["PING"], caps);
+        drop(c);
+        server.join().expect("server");
+        r
+    }
+
+    fn too_large(r: Result<Reply, Failure>, what: &str) {
+        match r {
+            Err(Failure::TooLarge(m)) => assert!(m.contains(what), "{m}"),
+            other => panic!(
+                "expected TooLarge({what}), got {:.300}",
+                format!("{other:?}")
+            ),
+        }
+    }
+
+    #[test]
+    fn declared_lengths_over_the_cap_are_refused_before_reading() {
+        too_large(
+            answer(b"$4294967296\r\n".to_vec(), None, Caps::COMMAND),
+            "1048576 bytes",
+        );
+        too_large(
+            answer(b"*9223372036854775807\r\n".to_vec(), None, Caps::COMMAND),
+            "10000 elements",
+        );
+        too_large(
+            answer(b"$100\r\n".to_vec(), None, Caps::INFO.with_bytes(50)),
+            "50 bytes",
+        );
+    }
+
+    #[test]
+    fn endless_streams_stop_at_the_cap() {
+        // An array of arrays that never ends, and one line that never ends.
+        too_large(
+            answer(
+                b"*6000\r\n".to_vec(),
+                Some(b"*1\r\n:1\r\n".to_vec()),
+                Caps::COMMAND,
+            ),
+            "elements",
+        );
+        too_large(
+            answer(
+                b"*9000\r\n".to_vec(),
+                Some(
+                    b"$1000\r\n"
+                        .iter()
+                        .chain(&[b'x'; 1000])
+                        .chain(b"\r\n")
+                        .copied()
+                        .collect(),
+                ),
+                Caps::COMMAND,
+            ),
+            "bytes",
+        );
+        let r = answer(b"+".to_vec(), Some(vec![b'a'; 4096]), Caps::COMMAND);
+        assert!(
+            matches!(r, Err(Failure::Other(ref m)) if m.contains("no line end")),
+            "{r:?}"
+        );
+    }
+
+    #[test]
+    fn deep_nesting_negative_lengths_and_bad_framing_are_errors() {
+        too_large(
+            answer(b"*1\r\n".repeat(100), None, Caps::COMMAND),
+            "nested deeper than 8",
+        );
+        let r = answer(b"$-5\r\n".to_vec(), None, Caps::COMMAND);
+        assert!(
+            matches!(r, Err(Failure::Other(ref m)) if m.contains("negative length -5")),
+            "{r:?}"
+        );
+        let r = answer(b"*-2\r\n".to_vec(), None, Caps::COMMAND);
+        assert!(
+            matches!(r, Err(Failure::Other(ref m)) if m.contains("negative length -2")),
+            "{r:?}"
+        );
+        let r = answer(b"$3\r\nabcXY".to_vec(), None, Caps::COMMAND);
+        assert!(
+            matches!(r, Err(Failure::Other(ref m)) if m.contains("CRLF")),
+            "{r:?}"
+        );
+        assert_eq!(
+            answer(b"*2\r\n$3\r\nab".to_vec(), None, Caps::COMMAND),
+            Err(Failure::Closed)
+        );
+        assert_eq!(
+            answer(b"$-1\r\n".to_vec(), None, Caps::COMMAND),
+            Ok(Reply::Bulk(None))
+        );
+    }
+
+    #[test]
+    fn a_drip_is_cut_by_the_step_deadline_and_the_run_deadline() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let server = std::thread::spawn(move || {
+            let (mut s, _) = listener.accept().expect("accept");
+            let mut req = [0u8; 256];
+            let _ = s.read(&mut req);
+            let stop = Instant::now() + Duration::from_secs(5);
+            // One byte every 50 ms: each read gets something, none finishes the reply.
+            while Instant::now() < stop && s.write_all(b"+").is_ok() {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        });
+        let deadline = Deadline::new(Duration::from_millis(400), Duration::from_millis(700));
+        let mut c = Conn::open("127.0.0.1", port, None, deadline).expect("open");
+        let started = Instant::now();
+        assert_eq!(c.command(&["PING"]), Err(Failure::Timeout));
+        let first = started.elapsed();
+        assert!(first < Duration::from_millis(1000), "{first:?}");
+        // The second command has only what is left of the run.
+        assert_eq!(c.command(&["PING"]), Err(Failure::Timeout));
+        assert!(
+            started.elapsed() < Duration::from_millis(1300),
+            "{:?}",
+            started.elapsed()
+        );
+        drop(c);
         server.join().expect("server");
     }
 }

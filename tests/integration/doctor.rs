@@ -1,7 +1,7 @@
 //! `chatwoot-redis doctor` against real redis-server / redis-sentinel processes on loopback.
 //! Every test checks the finding ids, the exit code, and that no password is printed.
 
-mod servers;
+pub mod servers;
 
 use std::net::TcpListener;
 use std::path::Path;
