@@ -494,8 +494,16 @@ fn split_url(text: &str) -> Result<UrlParts> {
 pub use crate::redact::redact_url;
 
 /// Resolves the `--emit` spec against the scenario's defaults.
-fn resolve_emit(scenario: Scenario, spec: Option<&str>) -> Result<BTreeSet<Output>> {
+fn resolve_emit(
+    scenario: Scenario,
+    sentinels: &[SentinelAddr],
+    spec: Option<&str>,
+) -> Result<BTreeSet<Output>> {
     let mut set: BTreeSet<Output> = scenario.default_outputs().iter().copied().collect();
+    // The proxy follows the bundled nodes by default; external sentinels ask for it.
+    if !sentinels.is_empty() {
+        set.remove(&Output::MasterProxy);
+    }
     let Some(spec) = spec else {
         return Ok(set);
     };
@@ -546,6 +554,17 @@ fn resolve_emit(scenario: Scenario, spec: Option<&str>) -> Result<BTreeSet<Outpu
             set.insert(out);
         }
     }
+    check_emit(scenario, sentinels, spec, &set)?;
+    Ok(set)
+}
+
+/// The output sets a scenario cannot have.
+fn check_emit(
+    scenario: Scenario,
+    sentinels: &[SentinelAddr],
+    spec: &str,
+    set: &BTreeSet<Output>,
+) -> Result<()> {
     if set.is_empty() {
         return Err(invalid(
             Field::Emit,
@@ -571,6 +590,23 @@ fn resolve_emit(scenario: Scenario, spec: Option<&str>) -> Result<BTreeSet<Outpu
             "drop provider; the redis.conf carries these settings",
         ));
     }
+    if set.contains(&Output::MasterProxy) && !scenario.rules().sentinel {
+        return Err(invalid(
+            Field::Emit,
+            spec,
+            format!("{scenario} has no Sentinel: REDIS_URL already reaches the one master"),
+            "drop master-proxy; it is for --scenario kubernetes-sentinel",
+        ));
+    }
+    if set.contains(&Output::MasterProxy) && !sentinels.is_empty() {
+        return Err(invalid(
+            Field::Emit,
+            spec,
+            "the master proxy checks the Redis nodes themselves, and external sentinels do not \
+             say where those run",
+            "drop master-proxy and give --host an address that always reaches the current master",
+        ));
+    }
     if scenario.rules().sentinel && set.contains(&Output::Compose) {
         return Err(invalid(
             Field::Emit,
@@ -579,7 +615,7 @@ fn resolve_emit(scenario: Scenario, spec: Option<&str>) -> Result<BTreeSet<Outpu
             "drop compose",
         ));
     }
-    Ok(set)
+    Ok(())
 }
 
 /// Validates raw answers and applies the scenario's defaults: one short resolver per part,
@@ -597,7 +633,7 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
     let (redis_version, maxmemory) = resolve_server(raw, scenario, &sentinels)?;
     let (workload, max_connections) = resolve_workload(raw)?;
     let emit_spec = raw.get(Field::Emit).map(str::to_string);
-    let outputs = resolve_emit(scenario, emit_spec.as_deref())?;
+    let outputs = resolve_emit(scenario, &sentinels, emit_spec.as_deref())?;
     let (config_dir, data_dir) = resolve_dirs(raw, redis_version)?;
     Ok(Answers {
         scenario,
@@ -692,6 +728,19 @@ fn resolve_kubernetes(
             })?
         }
     };
+    if a_bundled(scenario, &sentinels) {
+        crate::scenario::kubernetes::check_bundled_release(&release).map_err(|why| {
+            invalid(
+                Field::Release,
+                &release,
+                why,
+                format!(
+                    "use a release name of at most {} characters, e.g. --release chatwoot",
+                    crate::scenario::kubernetes::MAX_BUNDLED_RELEASE
+                ),
+            )
+        })?;
+    }
     Ok((release, namespace, sentinels))
 }
 
@@ -1224,7 +1273,15 @@ mod tests {
         let a = resolve(&raw(&[("scenario", "docker-compose")])).unwrap();
         assert_eq!((a.host.as_str(), a.port, a.tls), ("redis", 6379, false));
         let a = resolve(&raw(&[("scenario", "kubernetes-sentinel")])).unwrap();
-        assert_eq!(a.host, "chatwoot-chatwoot-redis");
+        assert_eq!(a.host, "chatwoot-chatwoot-redis-master-proxy");
+        assert!(a.outputs.contains(&Output::MasterProxy));
+        let a = resolve(&raw(&[
+            ("scenario", "kubernetes-sentinel"),
+            ("sentinels", "s1:26379"),
+            ("host", "redis-master"),
+        ]))
+        .unwrap();
+        assert!(!a.outputs.contains(&Output::MasterProxy));
         let a = resolve(&raw(&[
             ("scenario", "memorystore"),
             ("host", "10.0.0.3"),

@@ -5,6 +5,7 @@ mod common;
 mod consumers;
 mod doctor;
 mod examples;
+mod failover;
 mod fix_command;
 mod globals;
 mod helm_chart;
