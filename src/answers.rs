@@ -338,6 +338,114 @@ impl MemSize {
     }
 }
 
+/// A container image as Bitnami's chart takes it: registry, repository and tag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Image {
+    /// `None`: Docker Hub (the chart's `docker.io`).
+    pub registry: Option<String>,
+    pub repository: String,
+    pub tag: String,
+}
+
+impl Image {
+    fn new(repository: &str, tag: &str) -> Image {
+        Image {
+            registry: None,
+            repository: repository.into(),
+            tag: tag.into(),
+        }
+    }
+
+    /// `[registry/]repository:tag`; a first path part with a `.` or `:` (or `localhost`) is
+    /// the registry. No digests: the chart has no field for one.
+    pub fn parse(text: &str) -> std::result::Result<Image, String> {
+        if text.contains('@') {
+            return Err("a digest (@sha256:…) cannot be given to the chart; use a tag".into());
+        }
+        let (name, tag) = match text.rsplit_once(':') {
+            Some((n, t)) if !t.contains('/') => (n, t),
+            _ => return Err("it has no tag (repository:tag)".into()),
+        };
+        let tag_ok = !tag.is_empty()
+            && tag.len() <= 128
+            && !tag.starts_with(['.', '-'])
+            && tag
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
+        if !tag_ok {
+            return Err(format!(
+                "the tag {tag:?} is not a Docker tag (letters, digits, '_', '.', '-', at most 128)"
+            ));
+        }
+        let (registry, repository) = match name.split_once('/') {
+            Some((first, rest))
+                if first.contains('.') || first.contains(':') || first == "localhost" =>
+            {
+                (Some(first.to_string()), rest)
+            }
+            _ => (None, name),
+        };
+        let part_ok = |p: &str| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c))
+                && p.starts_with(|c: char| c.is_ascii_alphanumeric())
+                && p.ends_with(|c: char| c.is_ascii_alphanumeric())
+        };
+        if !repository.split('/').all(part_ok) {
+            return Err(format!(
+                "the repository {repository:?} is not a Docker repository (lower-case letters, \
+                 digits, '.', '_', '-', parts separated by '/')"
+            ));
+        }
+        if let Some(r) = &registry {
+            if !r
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".:-".contains(c))
+            {
+                return Err(format!("the registry {r:?} is not a host[:port]"));
+            }
+        }
+        Ok(Image {
+            registry,
+            repository: repository.to_string(),
+            tag: tag.to_string(),
+        })
+    }
+}
+
+impl std::fmt::Display for Image {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(r) = &self.registry {
+            write!(f, "{r}/")?;
+        }
+        write!(f, "{}:{}", self.repository, self.tag)
+    }
+}
+
+/// What the chart's bundled Redis runs: the images and the sentinels' failover timing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BundledChart {
+    pub redis_image: Image,
+    pub sentinel_image: Image,
+    /// `redis.sentinel.downAfterMilliseconds`.
+    pub down_after_ms: u32,
+}
+
+/// Bitnami's `down-after-milliseconds` (the chart's default).
+pub const DEFAULT_DOWN_AFTER_MS: u32 = 60_000;
+
+impl Default for BundledChart {
+    /// What the Chatwoot chart 2.0.23 is known to work with (images that get no updates).
+    fn default() -> Self {
+        BundledChart {
+            redis_image: Image::new("bitnamilegacy/redis", "6.2.7-debian-11-r3"),
+            sentinel_image: Image::new("bitnamilegacy/redis-sentinel", "6.2.7-debian-11-r3"),
+            down_after_ms: DEFAULT_DOWN_AFTER_MS,
+        }
+    }
+}
+
 /// Validated answers with the scenario's defaults applied.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Answers {
@@ -362,6 +470,8 @@ pub struct Answers {
     pub outputs: BTreeSet<Output>,
     pub release: String,
     pub namespace: String,
+    /// The bundled Redis (defaults elsewhere: nothing uses it).
+    pub chart: BundledChart,
     pub config_dir: String,
     pub data_dir: String,
     /// Password found in `--url` (a secret: never written to the answers file).
@@ -635,6 +745,7 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
     let emit_spec = raw.get(Field::Emit).map(str::to_string);
     let outputs = resolve_emit(scenario, &sentinels, emit_spec.as_deref())?;
     let (config_dir, data_dir) = resolve_dirs(raw, redis_version)?;
+    let chart = resolve_chart(raw, a_bundled(scenario, &sentinels))?;
     Ok(Answers {
         scenario,
         host,
@@ -655,10 +766,64 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
         outputs,
         release,
         namespace,
+        chart,
         config_dir,
         data_dir,
         url_password: url.and_then(|u| u.password),
     })
+}
+
+/// The bundled Redis's images and failover timing (refused where there is no bundled Redis).
+fn resolve_chart(raw: &RawAnswers, bundled: bool) -> Result<BundledChart> {
+    let mut chart = BundledChart::default();
+    for field in [
+        Field::RedisImage,
+        Field::SentinelImage,
+        Field::SentinelDownAfter,
+    ] {
+        if let (Some(v), false) = (raw.get(field), bundled) {
+            return Err(invalid(
+                field,
+                v,
+                "only the chart's bundled Redis (kubernetes-sentinel without --sentinels) runs \
+                 these images and sentinels",
+                format!("remove --{field}"),
+            ));
+        }
+    }
+    for (field, slot) in [
+        (Field::RedisImage, &mut chart.redis_image),
+        (Field::SentinelImage, &mut chart.sentinel_image),
+    ] {
+        if let Some(v) = raw.get(field) {
+            *slot = Image::parse(v.trim()).map_err(|why| {
+                invalid(
+                    field,
+                    v,
+                    why,
+                    format!("e.g. --{field} bitnamilegacy/redis:6.2.7-debian-11-r3"),
+                )
+            })?;
+        }
+    }
+    if let Some(v) = raw.get(Field::SentinelDownAfter) {
+        chart.down_after_ms = match v.trim().parse::<u32>() {
+            Ok(n) if (1000..=DEFAULT_DOWN_AFTER_MS * 10).contains(&n) => n,
+            _ => {
+                return Err(invalid(
+                    Field::SentinelDownAfter,
+                    v,
+                    format!(
+                        "not a number of milliseconds from 1000 to {} (below a second, a slow \
+                         network or a busy node triggers failovers)",
+                        DEFAULT_DOWN_AFTER_MS * 10
+                    ),
+                    "e.g. --sentinel-down-after 10000",
+                ))
+            }
+        };
+    }
+    Ok(chart)
 }
 
 fn resolve_scenario(raw: &RawAnswers) -> Result<Scenario> {
@@ -1139,6 +1304,11 @@ pub fn to_answers_yaml(a: &Answers) -> String {
                 push(Field::SentinelAuth, a.sentinel_auth.id().into());
             }
             push(Field::SentinelMaster, a.sentinel_master.clone());
+            if a.bundled_redis() {
+                push(Field::RedisImage, a.chart.redis_image.to_string());
+                push(Field::SentinelImage, a.chart.sentinel_image.to_string());
+                push(Field::SentinelDownAfter, a.chart.down_after_ms.to_string());
+            }
         }
         EndpointRecord::Nothing => {}
         EndpointRecord::HostPort => {
@@ -1266,6 +1436,43 @@ mod tests {
         assert_eq!(MemSize::parse("1gb").unwrap().bytes, 1 << 30);
         assert!(MemSize::parse("0").is_err());
         assert!(MemSize::parse("12xb").is_err());
+    }
+
+    #[test]
+    fn images_as_the_chart_takes_them() {
+        let i = Image::parse("bitnamilegacy/redis:6.2.7-debian-11-r3").unwrap();
+        assert_eq!(
+            (i.registry, i.repository.as_str(), i.tag.as_str()),
+            (None, "bitnamilegacy/redis", "6.2.7-debian-11-r3")
+        );
+        let i = Image::parse("registry.example.com:5000/ops/redis:7.2").unwrap();
+        assert_eq!(i.registry.as_deref(), Some("registry.example.com:5000"));
+        assert_eq!(i.to_string(), "registry.example.com:5000/ops/redis:7.2");
+        for bad in [
+            "redis",
+            "Redis:7",
+            "redis:",
+            "redis@sha256:abc",
+            "redis:-x",
+            "a//b:1",
+        ] {
+            assert!(Image::parse(bad).is_err(), "{bad}");
+        }
+        let a = resolve(&raw(&[("scenario", "kubernetes-sentinel")])).unwrap();
+        assert_eq!(a.chart, BundledChart::default());
+        assert_eq!(a.chart.down_after_ms, 60_000);
+        for (v, ok) in [
+            ("999", false),
+            ("1000", true),
+            ("600000", true),
+            ("600001", false),
+        ] {
+            let r = resolve(&raw(&[
+                ("scenario", "kubernetes-sentinel"),
+                ("sentinel-down-after", v),
+            ]));
+            assert_eq!(r.is_ok(), ok, "{v}");
+        }
     }
 
     #[test]

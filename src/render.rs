@@ -163,6 +163,12 @@ struct View {
     helm_env: Vec<(String, String)>,
     /// `redis-master-proxy.yaml` is part of the set: REDIS_URL goes through it.
     master_proxy: bool,
+    /// The bundled Redis's images (`registry` empty: the chart's docker.io).
+    redis_image: ImageView,
+    sentinel_image: ImageView,
+    /// Both images are the defaults the chart is known to work with.
+    default_images: bool,
+    down_after_ms: u32,
     /// What the chart deploys: one Puma process per web pod, one Sidekiq per worker pod.
     web_replicas: u32,
     worker_replicas: u32,
@@ -570,11 +576,35 @@ fn build_view(a: &Answers, budget: &Budget, chatwoot_vars: &[(String, String)]) 
             .map(|ip| ip.to_string()),
         helm_env,
         master_proxy: a.outputs.contains(&Output::MasterProxy),
+        redis_image: ImageView::of(&a.chart.redis_image),
+        sentinel_image: ImageView::of(&a.chart.sentinel_image),
+        default_images: {
+            let d = crate::answers::BundledChart::default();
+            a.chart.redis_image == d.redis_image && a.chart.sentinel_image == d.sentinel_image
+        },
+        down_after_ms: a.chart.down_after_ms,
         web_replicas: a.workload.web_processes,
         worker_replicas: a.workload.sidekiq_processes,
         web_threads: a.workload.web_threads,
         sidekiq_concurrency: a.workload.sidekiq_concurrency,
         provider,
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct ImageView {
+    registry: String,
+    repository: String,
+    tag: String,
+}
+
+impl ImageView {
+    fn of(i: &crate::answers::Image) -> ImageView {
+        ImageView {
+            registry: i.registry.clone().unwrap_or_default(),
+            repository: i.repository.clone(),
+            tag: i.tag.clone(),
+        }
     }
 }
 

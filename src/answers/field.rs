@@ -28,6 +28,12 @@ pub enum Field {
     Emit,
     Release,
     Namespace,
+    /// The bundled Redis image (`[registry/]repository:tag`).
+    RedisImage,
+    /// The bundled sentinels' image.
+    SentinelImage,
+    /// The bundled sentinels' `down-after-milliseconds`.
+    SentinelDownAfter,
     ConfigDir,
     DataDir,
     /// The Redis password: a secret, never in the answers file.
@@ -278,6 +284,27 @@ pub static FIELD_SPECS: &[FieldSpec] = &[
         "CHATWOOT_REDIS_NAMESPACE",
         H::SentinelAndKubernetes,
         K::Text,
+    ),
+    spec(
+        Field::RedisImage,
+        "redis-image",
+        "CHATWOOT_REDIS_REDIS_IMAGE",
+        H::SentinelAndKubernetes,
+        K::Text,
+    ),
+    spec(
+        Field::SentinelImage,
+        "sentinel-image",
+        "CHATWOOT_REDIS_SENTINEL_IMAGE",
+        H::SentinelAndKubernetes,
+        K::Text,
+    ),
+    spec(
+        Field::SentinelDownAfter,
+        "sentinel-down-after",
+        "CHATWOOT_REDIS_SENTINEL_DOWN_AFTER",
+        H::SentinelAndKubernetes,
+        K::Number,
     ),
     spec(
         Field::ConfigDir,

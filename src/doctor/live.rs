@@ -969,7 +969,7 @@ fn actioncable_on_master(
             Finding::error("actioncable-not-on-master", "REDIS_URL (ActionCable) does not reach the Sentinel master")
                 .observed(format!("REDIS_URL {shown} answers ROLE {role:?}; the sentinels name {master_host}:{master_port}"))
                 .why("ActionCable ignores Sentinel and publishes to REDIS_URL; on a replica publishes fail (READONLY) or reach no subscriber, so agents stop seeing new messages in real time.")
-                .fix("Point REDIS_URL at the master's address, or at a name that follows failovers (a Service or DNS name updated on failover); with the Chatwoot Helm chart and Bitnami Sentinel, use the chart's generated REDIS_URL."),
+                .fix("Point REDIS_URL at an address that follows the master: with Kubernetes, the HAProxy of redis-master-proxy.yaml (`chatwoot-redis render --scenario kubernetes-sentinel`, or --emit +master-proxy), which routes only to the node reporting role:master; the chart's generated REDIS_URL (<F>-headless) reaches replicas too."),
         );
     } else if !same_address {
         out.push(

@@ -893,3 +893,72 @@ fn committed_helm_examples_render_through_the_real_chart() {
     );
     validate_strict(&files);
 }
+
+#[test]
+fn chosen_images_and_failover_timing_reach_the_redis_pods() {
+    let pw = "Bundled0Sentinel0Password0abcdefgh";
+    let r = through_chart(
+        &[
+            "--scenario",
+            "kubernetes-sentinel",
+            "--release",
+            "cw",
+            "--sentinel-master",
+            "cwmaster",
+            "--redis-image",
+            "registry.example.com:5000/ops/redis:7.2.5-debian-12-r0",
+            "--sentinel-image",
+            "bitnamilegacy/redis-sentinel:7.2.5-debian-12-r0",
+            "--sentinel-down-after",
+            "5000",
+        ],
+        pw,
+        "cw",
+        "chatwoot",
+    );
+    let sts = r.cluster.workload("StatefulSet", "cw-chatwoot-redis-node");
+    assert_eq!(
+        sts.container("redis")["image"],
+        "registry.example.com:5000/ops/redis:7.2.5-debian-12-r0"
+    );
+    assert!(sts.container("sentinel")["image"]
+        .as_str()
+        .is_some_and(|i| i.ends_with("/bitnamilegacy/redis-sentinel:7.2.5-debian-12-r0")));
+    let conf = r
+        .cluster
+        .config_map("cw-chatwoot-redis-configuration")
+        .expect("configuration");
+    assert!(
+        conf["sentinel.conf"].contains("sentinel down-after-milliseconds cwmaster 5000"),
+        "{}",
+        conf["sentinel.conf"]
+    );
+    assert!(r.values_text.contains("down-after-milliseconds 5000"));
+    assert!(r.values_text.contains("receive no updates"));
+    assert_eq!(r.values["redis"]["sentinel"]["downAfterMilliseconds"], 5000);
+}
+
+#[test]
+fn bundled_only_answers_are_refused_with_external_sentinels() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (code, _, err) = run(&mut render_cmd(
+        dir.path(),
+        &[
+            "--scenario",
+            "kubernetes-sentinel",
+            "--sentinels",
+            "s1:26379",
+            "--host",
+            "redis-master",
+            "--sentinel-down-after",
+            "5000",
+        ],
+        Some("Bundled0Sentinel0Password0abcdefgh"),
+    ));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("--sentinel-down-after") && err.contains("5000"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 0);
+}
