@@ -472,6 +472,8 @@ pub struct Answers {
     pub namespace: String,
     /// The bundled Redis (defaults elsewhere: nothing uses it).
     pub chart: BundledChart,
+    /// The Redis nodes behind external sentinels (for the master proxy).
+    pub redis_nodes: Vec<(String, u16)>,
     pub config_dir: String,
     pub data_dir: String,
     /// Password found in `--url` (a secret: never written to the answers file).
@@ -664,17 +666,12 @@ fn resolve_emit(
             set.insert(out);
         }
     }
-    check_emit(scenario, sentinels, spec, &set)?;
+    check_emit(scenario, spec, &set)?;
     Ok(set)
 }
 
 /// The output sets a scenario cannot have.
-fn check_emit(
-    scenario: Scenario,
-    sentinels: &[SentinelAddr],
-    spec: &str,
-    set: &BTreeSet<Output>,
-) -> Result<()> {
+fn check_emit(scenario: Scenario, spec: &str, set: &BTreeSet<Output>) -> Result<()> {
     if set.is_empty() {
         return Err(invalid(
             Field::Emit,
@@ -708,15 +705,6 @@ fn check_emit(
             "drop master-proxy; it is for --scenario kubernetes-sentinel",
         ));
     }
-    if set.contains(&Output::MasterProxy) && !sentinels.is_empty() {
-        return Err(invalid(
-            Field::Emit,
-            spec,
-            "the master proxy checks the Redis nodes themselves, and external sentinels do not \
-             say where those run",
-            "drop master-proxy and give --host an address that always reaches the current master",
-        ));
-    }
     if scenario.rules().sentinel && set.contains(&Output::Compose) {
         return Err(invalid(
             Field::Emit,
@@ -734,7 +722,20 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
     let scenario = resolve_scenario(raw)?;
     let url = raw.get(Field::Url).map(split_url).transpose()?;
     let (release, namespace, sentinels) = resolve_kubernetes(raw, scenario)?;
-    let host = resolve_host(raw, scenario, url.as_ref(), &release, &sentinels)?;
+    let emit_spec = raw.get(Field::Emit).map(str::to_string);
+    let outputs = resolve_emit(scenario, &sentinels, emit_spec.as_deref())?;
+    let redis_nodes = resolve_redis_nodes(raw, &sentinels, &outputs)?;
+    // External sentinels behind the master proxy: REDIS_URL is the proxy.
+    let proxy_host = (!sentinels.is_empty() && outputs.contains(&Output::MasterProxy))
+        .then(|| crate::scenario::kubernetes::proxy_name(&format!("{release}-chatwoot-redis")));
+    let host = resolve_host(
+        raw,
+        scenario,
+        url.as_ref(),
+        &release,
+        &sentinels,
+        proxy_host,
+    )?;
     let (tls, port) = resolve_tls_and_port(raw, scenario, url.as_ref(), &host)?;
     let db = resolve_db(raw, scenario, url.as_ref())?;
     let verify_mode = resolve_verify_mode(raw, scenario, tls)?;
@@ -742,8 +743,6 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
     let (sentinel_master, sentinel_auth) = resolve_sentinel(raw, scenario, &sentinels)?;
     let (redis_version, maxmemory) = resolve_server(raw, scenario, &sentinels)?;
     let (workload, max_connections) = resolve_workload(raw)?;
-    let emit_spec = raw.get(Field::Emit).map(str::to_string);
-    let outputs = resolve_emit(scenario, &sentinels, emit_spec.as_deref())?;
     let (config_dir, data_dir) = resolve_dirs(raw, redis_version)?;
     let chart = resolve_chart(raw, a_bundled(scenario, &sentinels))?;
     Ok(Answers {
@@ -767,10 +766,90 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
         release,
         namespace,
         chart,
+        redis_nodes,
         config_dir,
         data_dir,
         url_password: url.and_then(|u| u.password),
     })
+}
+
+/// The Redis nodes the master proxy checks, with external sentinels (the bundled nodes have
+/// fixed names).
+fn resolve_redis_nodes(
+    raw: &RawAnswers,
+    sentinels: &[SentinelAddr],
+    outputs: &BTreeSet<Output>,
+) -> Result<Vec<(String, u16)>> {
+    let wanted = !sentinels.is_empty() && outputs.contains(&Output::MasterProxy);
+    let Some(text) = raw.get(Field::RedisNodes) else {
+        if wanted {
+            return Err(Error::Missing(vec![Missing::new(
+                Field::RedisNodes,
+                "redis-nodes: --redis-nodes host:port,… or CHATWOOT_REDIS_REDIS_NODES — the \
+                 master proxy checks each Redis node the sentinels monitor",
+            )]));
+        }
+        return Ok(Vec::new());
+    };
+    if !wanted {
+        return Err(invalid(
+            Field::RedisNodes,
+            text,
+            "only the master proxy for external sentinels uses it (the bundled nodes have \
+             fixed names)",
+            "remove --redis-nodes, or give --sentinels and --emit +master-proxy",
+        ));
+    }
+    let fix = "list the nodes as host:port,host:port with fully qualified names or IPs, e.g. \
+               redis-0.redis.db.svc.cluster.local:6379";
+    let mut nodes = Vec::new();
+    for entry in text.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let (host, port) = match entry.rsplit_once(':') {
+            Some((h, p)) => match p.parse::<u16>() {
+                Ok(n) if n > 0 => (h, n),
+                _ => {
+                    return Err(invalid(
+                        Field::RedisNodes,
+                        text,
+                        format!("{entry:?} has no valid port"),
+                        fix,
+                    ))
+                }
+            },
+            None => (entry, 6379),
+        };
+        chatwoot::validate_host(host)
+            .map_err(|why| invalid(Field::RedisNodes, text, format!("{entry:?}: {why}"), fix))?;
+        if host.parse::<std::net::Ipv6Addr>().is_ok() {
+            return Err(invalid(
+                Field::RedisNodes,
+                text,
+                format!("{host:?} is an IPv6 literal"),
+                "give the node's DNS name or IPv4 address",
+            ));
+        }
+        if host.parse::<std::net::IpAddr>().is_err() && !host.contains('.') {
+            return Err(invalid(
+                Field::RedisNodes,
+                text,
+                format!(
+                    "{host:?} is a short name: HAProxy's resolvers use no search domains, so \
+                     after a restart the node would not be found again"
+                ),
+                fix,
+            ));
+        }
+        nodes.push((host.to_string(), port));
+    }
+    if nodes.len() < 2 {
+        return Err(invalid(
+            Field::RedisNodes,
+            text,
+            "a master and at least one replica are needed for a failover",
+            fix,
+        ));
+    }
+    Ok(nodes)
 }
 
 /// The bundled Redis's images and failover timing (refused where there is no bundled Redis).
@@ -916,8 +995,9 @@ fn resolve_host(
     url: Option<&UrlParts>,
     release: &str,
     sentinels: &[SentinelAddr],
+    proxy_host: Option<String>,
 ) -> Result<String> {
-    let default_host = scenario.default_host(release, sentinels);
+    let default_host = proxy_host.or_else(|| scenario.default_host(release, sentinels));
     let host = match raw
         .get(Field::Host)
         .map(str::to_string)
@@ -1302,6 +1382,16 @@ pub fn to_answers_yaml(a: &Answers) -> String {
                 push(Field::Host, a.host.clone());
                 push(Field::Port, a.port.to_string());
                 push(Field::SentinelAuth, a.sentinel_auth.id().into());
+                if !a.redis_nodes.is_empty() {
+                    push(
+                        Field::RedisNodes,
+                        a.redis_nodes
+                            .iter()
+                            .map(|(h, p)| format!("{h}:{p}"))
+                            .collect::<Vec<_>>()
+                            .join(","),
+                    );
+                }
             }
             push(Field::SentinelMaster, a.sentinel_master.clone());
             if a.bundled_redis() {

@@ -259,6 +259,10 @@ pub struct AnswerFlags {
     /// [default: 60000, Bitnami's]
     #[arg(help_heading = SENTINEL, long, value_name = "MS", env = "CHATWOOT_REDIS_SENTINEL_DOWN_AFTER")]
     pub sentinel_down_after: Option<String>,
+    /// External sentinels with --emit +master-proxy: the Redis nodes they monitor, host[:port],…
+    /// (fully qualified names or IPs; the proxy's resolvers use no search domains)
+    #[arg(help_heading = SENTINEL, long, value_name = "LIST", env = "CHATWOOT_REDIS_REDIS_NODES")]
+    pub redis_nodes: Option<String>,
     /// Require a password (password) or run without AUTH (none: loopback or private network only)
     #[arg(help_heading = AUTH, long, value_name = "MODE", env = "CHATWOOT_REDIS_AUTH", value_parser = Suggest::Values(&["password", "none"]))]
     pub auth: Option<String>,
@@ -277,7 +281,7 @@ impl AnswerFlags {
     /// The answers given on the command line or in `CHATWOOT_REDIS_*` variables.
     pub fn to_raw(&self) -> crate::answers::RawAnswers {
         let mut raw = crate::answers::RawAnswers::new();
-        let pairs: [(Field, &Option<String>); 27] = [
+        let pairs: [(Field, &Option<String>); 28] = [
             (Field::Scenario, &self.scenario),
             (Field::Url, &self.url),
             (Field::Host, &self.host),
@@ -302,6 +306,7 @@ impl AnswerFlags {
             (Field::RedisImage, &self.redis_image),
             (Field::SentinelImage, &self.sentinel_image),
             (Field::SentinelDownAfter, &self.sentinel_down_after),
+            (Field::RedisNodes, &self.redis_nodes),
             (Field::ConfigDir, &self.config_dir),
             (Field::DataDir, &self.data_dir),
             (Field::Tls, &None),

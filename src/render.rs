@@ -624,8 +624,17 @@ struct ProxyView {
     config_sha256: String,
 }
 
-/// The Redis nodes behind the bundled sentinels, by their fully qualified pod names.
+/// The Redis nodes the proxy checks: those given for external sentinels, or the bundled
+/// sentinels' nodes by their fully qualified pod names.
 pub fn proxy_servers(a: &Answers) -> Vec<(String, String)> {
+    if !a.redis_nodes.is_empty() {
+        return a
+            .redis_nodes
+            .iter()
+            .enumerate()
+            .map(|(i, (h, p))| (format!("node-{i}"), format!("{}:{p}", url_host(h))))
+            .collect();
+    }
     let f = a.bitnami_fullname();
     (0..3)
         .map(|i| {

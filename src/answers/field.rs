@@ -34,6 +34,8 @@ pub enum Field {
     SentinelImage,
     /// The bundled sentinels' `down-after-milliseconds`.
     SentinelDownAfter,
+    /// The Redis nodes behind external sentinels, for the master proxy.
+    RedisNodes,
     ConfigDir,
     DataDir,
     /// The Redis password: a secret, never in the answers file.
@@ -305,6 +307,13 @@ pub static FIELD_SPECS: &[FieldSpec] = &[
         "CHATWOOT_REDIS_SENTINEL_DOWN_AFTER",
         H::SentinelAndKubernetes,
         K::Number,
+    ),
+    spec(
+        Field::RedisNodes,
+        "redis-nodes",
+        "CHATWOOT_REDIS_REDIS_NODES",
+        H::SentinelAndKubernetes,
+        K::List,
     ),
     spec(
         Field::ConfigDir,

@@ -962,3 +962,96 @@ fn bundled_only_answers_are_refused_with_external_sentinels() {
     );
     assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 0);
 }
+
+#[test]
+fn external_sentinels_get_the_master_proxy_when_asked() {
+    let pw = "External0Sentinel0Password0abcdefg";
+    let nodes = "redis-0.redis.db.svc.cluster.local:6379,redis-1.redis.db.svc.cluster.local:6380";
+    let r = through_chart(
+        &[
+            "--scenario",
+            "kubernetes-sentinel",
+            "--release",
+            "cw",
+            "--namespace",
+            "support",
+            "--sentinels",
+            "sentinel-0.redis.db.svc.cluster.local:26379,sentinel-1.redis.db.svc.cluster.local",
+            "--emit",
+            "+master-proxy",
+            "--redis-nodes",
+            nodes,
+        ],
+        pw,
+        "cw",
+        "support",
+    );
+    let proxy = "cw-chatwoot-redis-master-proxy";
+    let problems = name_problems(&r.cluster);
+    assert!(problems.is_empty(), "{problems:#?}");
+    for (role, pod, env) in r.chatwoot_envs() {
+        assert_eq!(
+            env.get("REDIS_URL").map(String::as_str),
+            Some(format!("redis://{proxy}:6379").as_str()),
+            "{role} {pod}"
+        );
+        assert_eq!(env.get("REDIS_PASSWORD").map(String::as_str), Some(pw));
+        resolves(&r.cluster, proxy, 6379).unwrap_or_else(|e| panic!("{role}: {e}"));
+    }
+    let deployment = r.cluster.workload("Deployment", proxy);
+    let env = r
+        .cluster
+        .container_env(&deployment, "haproxy")
+        .unwrap_or_else(|e| panic!("the proxy cannot start: {e}"));
+    assert_eq!(env.get("REDIS_PASSWORD").map(String::as_str), Some(pw));
+    let cfg = r
+        .cluster
+        .config_map(proxy)
+        .and_then(|m| m.get("haproxy.cfg").cloned())
+        .expect("haproxy.cfg");
+    for node in nodes.split(',') {
+        assert!(cfg.contains(&format!(" {node}\n")), "{node}:\n{cfg}");
+    }
+    haproxy_accepts(&cfg, pw);
+    validate_strict(&[
+        r.path("chart-render.yaml"),
+        r.path("redis-secret.yaml"),
+        r.path("redis-master-proxy.yaml"),
+    ]);
+    // Without the nodes the proxy cannot be generated: the answer is asked for by name.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (code, _, err) = run(&mut render_cmd(
+        dir.path(),
+        &[
+            "--scenario",
+            "kubernetes-sentinel",
+            "--sentinels",
+            "s1.db:26379",
+            "--emit",
+            "+master-proxy",
+        ],
+        Some(pw),
+    ));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("redis-nodes"), "{err}");
+    let (code, _, err) = run(&mut render_cmd(
+        dir.path(),
+        &[
+            "--scenario",
+            "kubernetes-sentinel",
+            "--sentinels",
+            "s1.db:26379",
+            "--emit",
+            "+master-proxy",
+            "--redis-nodes",
+            "redis-0:6379,redis-1:6379",
+        ],
+        Some(pw),
+    ));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("search domains") && err.contains("redis-0"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 0);
+}
