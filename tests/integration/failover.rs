@@ -285,7 +285,17 @@ fn actioncable_follows_the_master_through_a_real_failover() {
         .recv_timeout(Duration::from_secs(30))
         .unwrap_or_else(|_| panic!("the clients did not start:\n{}", ruby_log()));
     assert_eq!(line, "ready", "{}", ruby_log());
-    std::thread::sleep(Duration::from_millis(500));
+    // The Sentinel-mode writer is under way on the master.
+    wait_for(
+        "writes before the failover",
+        Duration::from_secs(20),
+        || {
+            redis_cli(redis_ports[0], Some(PASSWORD), &["LLEN", "failover:writes"])
+                .ok()
+                .and_then(|n| n.trim().parse::<u64>().ok())
+                .is_some_and(|n| n >= 20)
+        },
+    );
 
     // The failover.
     let say = |stdin: &mut std::process::ChildStdin, word: &str| {
@@ -401,8 +411,8 @@ fn actioncable_follows_the_master_through_a_real_failover() {
         .count();
     println!(
         "failover: new master after {promoted:?}, proxy on it after {recovery:?}; {} writes \
-         acknowledged ({} while the old master still took writes after the promotion, {window_lost} \
-         of them dropped by the resync), {} never replicated, {} write errors; {} of {} messages \
+         acknowledged ({} during the failover, {window_lost} of them dropped when the old \
+         master resynced as a replica), {} never replicated, {} write errors; {} of {} messages \
          published during the failover arrived, all 100 after it",
         acked.len(),
         in_phase("failover").count(),
