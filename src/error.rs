@@ -14,6 +14,9 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_PROBLEMS: u8 = 1;
 /// Exit code: bad input or usage; nothing was written.
 pub const EXIT_USAGE: u8 = 2;
+/// Exit code: the tool could not finish (a write failed, an internal error); the message
+/// says what state the files are in. Distinct from 1, so CI tells "stale" from "broken".
+pub const EXIT_FAILURE: u8 = 3;
 /// Exit code: interrupted at a prompt (Ctrl-C, Esc); nothing was written.
 pub const EXIT_INTERRUPTED: u8 = 130;
 
@@ -100,7 +103,7 @@ impl Error {
             }
             Error::Problems(_) => EXIT_PROBLEMS,
             Error::Interrupted => EXIT_INTERRUPTED,
-            Error::Write { .. } | Error::Other(_) => EXIT_PROBLEMS,
+            Error::Write { .. } | Error::Other(_) => EXIT_FAILURE,
         }
     }
 

@@ -28,3 +28,22 @@ fn check_prints_a_fix_command_with_the_out_dir_quoted() {
         "{text}"
     );
 }
+
+/// A write that fails is exit 3, not the 1 of "--check found stale files". sysfs refuses new
+/// files even to root, so the failure is real whoever runs the tests.
+#[test]
+fn a_failed_write_exits_3_and_says_nothing_was_written() {
+    let out = std::path::Path::new("/sys/kernel");
+    assert!(out.is_dir(), "this test needs sysfs mounted at /sys");
+    let (code, _, stderr) = run(&mut render_cmd(
+        out,
+        &["--scenario", "docker-compose"],
+        Some("Pw0rdForTheFixCommand1"),
+    ));
+    assert_eq!(code, 3, "{stderr}");
+    assert!(
+        stderr.contains("cannot write") && stderr.contains("nothing was written"),
+        "{stderr}"
+    );
+    assert!(!out.join(".env").exists());
+}
