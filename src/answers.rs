@@ -375,6 +375,114 @@ impl MemSize {
     }
 }
 
+/// A container image as Bitnami's chart takes it: registry, repository and tag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Image {
+    /// `None`: Docker Hub (the chart's `docker.io`).
+    pub registry: Option<String>,
+    pub repository: String,
+    pub tag: String,
+}
+
+impl Image {
+    fn new(repository: &str, tag: &str) -> Image {
+        Image {
+            registry: None,
+            repository: repository.into(),
+            tag: tag.into(),
+        }
+    }
+
+    /// `[registry/]repository:tag`; a first path part with a `.` or `:` (or `localhost`) is
+    /// the registry. No digests: the chart has no field for one.
+    pub fn parse(text: &str) -> std::result::Result<Image, String> {
+        if text.contains('@') {
+            return Err("a digest (@sha256:…) cannot be given to the chart; use a tag".into());
+        }
+        let (name, tag) = match text.rsplit_once(':') {
+            Some((n, t)) if !t.contains('/') => (n, t),
+            _ => return Err("it has no tag (repository:tag)".into()),
+        };
+        let tag_ok = !tag.is_empty()
+            && tag.len() <= 128
+            && !tag.starts_with(['.', '-'])
+            && tag
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
+        if !tag_ok {
+            return Err(format!(
+                "the tag {tag:?} is not a Docker tag (letters, digits, '_', '.', '-', at most 128)"
+            ));
+        }
+        let (registry, repository) = match name.split_once('/') {
+            Some((first, rest))
+                if first.contains('.') || first.contains(':') || first == "localhost" =>
+            {
+                (Some(first.to_string()), rest)
+            }
+            _ => (None, name),
+        };
+        let part_ok = |p: &str| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c))
+                && p.starts_with(|c: char| c.is_ascii_alphanumeric())
+                && p.ends_with(|c: char| c.is_ascii_alphanumeric())
+        };
+        if !repository.split('/').all(part_ok) {
+            return Err(format!(
+                "the repository {repository:?} is not a Docker repository (lower-case letters, \
+                 digits, '.', '_', '-', parts separated by '/')"
+            ));
+        }
+        if let Some(r) = &registry {
+            if !r
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".:-".contains(c))
+            {
+                return Err(format!("the registry {r:?} is not a host[:port]"));
+            }
+        }
+        Ok(Image {
+            registry,
+            repository: repository.to_string(),
+            tag: tag.to_string(),
+        })
+    }
+}
+
+impl std::fmt::Display for Image {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(r) = &self.registry {
+            write!(f, "{r}/")?;
+        }
+        write!(f, "{}:{}", self.repository, self.tag)
+    }
+}
+
+/// What the chart's bundled Redis runs: the images and the sentinels' failover timing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BundledChart {
+    pub redis_image: Image,
+    pub sentinel_image: Image,
+    /// `redis.sentinel.downAfterMilliseconds`.
+    pub down_after_ms: u32,
+}
+
+/// Bitnami's `down-after-milliseconds` (the chart's default).
+pub const DEFAULT_DOWN_AFTER_MS: u32 = 60_000;
+
+impl Default for BundledChart {
+    /// What the Chatwoot chart 2.0.23 is known to work with (images that get no updates).
+    fn default() -> Self {
+        BundledChart {
+            redis_image: Image::new("bitnamilegacy/redis", "6.2.7-debian-11-r3"),
+            sentinel_image: Image::new("bitnamilegacy/redis-sentinel", "6.2.7-debian-11-r3"),
+            down_after_ms: DEFAULT_DOWN_AFTER_MS,
+        }
+    }
+}
+
 /// Validated answers with the scenario's defaults applied.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Answers {
@@ -399,6 +507,10 @@ pub struct Answers {
     pub outputs: BTreeSet<Output>,
     pub release: String,
     pub namespace: String,
+    /// The bundled Redis (defaults elsewhere: nothing uses it).
+    pub chart: BundledChart,
+    /// The Redis nodes behind external sentinels (for the master proxy).
+    pub redis_nodes: Vec<(String, u16)>,
     pub config_dir: String,
     pub data_dir: String,
     /// Password found in `--url` (a secret: never written to the answers file).
@@ -531,8 +643,16 @@ fn split_url(text: &str) -> Result<UrlParts> {
 pub use crate::redact::redact_url;
 
 /// Resolves the `--emit` spec against the scenario's defaults.
-fn resolve_emit(scenario: Scenario, spec: Option<&str>) -> Result<BTreeSet<Output>> {
+fn resolve_emit(
+    scenario: Scenario,
+    sentinels: &[SentinelAddr],
+    spec: Option<&str>,
+) -> Result<BTreeSet<Output>> {
     let mut set: BTreeSet<Output> = scenario.default_outputs().iter().copied().collect();
+    // The proxy follows the bundled nodes by default; external sentinels ask for it.
+    if !sentinels.is_empty() {
+        set.remove(&Output::MasterProxy);
+    }
     let Some(spec) = spec else {
         return Ok(set);
     };
@@ -583,6 +703,12 @@ fn resolve_emit(scenario: Scenario, spec: Option<&str>) -> Result<BTreeSet<Outpu
             set.insert(out);
         }
     }
+    check_emit(scenario, spec, &set)?;
+    Ok(set)
+}
+
+/// The output sets a scenario cannot have.
+fn check_emit(scenario: Scenario, spec: &str, set: &BTreeSet<Output>) -> Result<()> {
     if set.is_empty() {
         return Err(invalid(
             Field::Emit,
@@ -608,6 +734,14 @@ fn resolve_emit(scenario: Scenario, spec: Option<&str>) -> Result<BTreeSet<Outpu
             "drop provider; the redis.conf carries these settings",
         ));
     }
+    if set.contains(&Output::MasterProxy) && !scenario.rules().sentinel {
+        return Err(invalid(
+            Field::Emit,
+            spec,
+            format!("{scenario} has no Sentinel: REDIS_URL already reaches the one master"),
+            "drop master-proxy; it is for --scenario kubernetes-sentinel",
+        ));
+    }
     if scenario.rules().sentinel && set.contains(&Output::Compose) {
         return Err(invalid(
             Field::Emit,
@@ -616,7 +750,7 @@ fn resolve_emit(scenario: Scenario, spec: Option<&str>) -> Result<BTreeSet<Outpu
             "drop compose",
         ));
     }
-    Ok(set)
+    Ok(())
 }
 
 /// Validates raw answers and applies the scenario's defaults: one short resolver per part,
@@ -625,7 +759,20 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
     let scenario = resolve_scenario(raw)?;
     let url = raw.get(Field::Url).map(split_url).transpose()?;
     let (release, namespace, sentinels) = resolve_kubernetes(raw, scenario)?;
-    let host = resolve_host(raw, scenario, url.as_ref(), &release, &sentinels)?;
+    let emit_spec = raw.get(Field::Emit).map(str::to_string);
+    let outputs = resolve_emit(scenario, &sentinels, emit_spec.as_deref())?;
+    let redis_nodes = resolve_redis_nodes(raw, &sentinels, &outputs)?;
+    // External sentinels behind the master proxy: REDIS_URL is the proxy.
+    let proxy_host = (!sentinels.is_empty() && outputs.contains(&Output::MasterProxy))
+        .then(|| crate::scenario::kubernetes::proxy_name(&format!("{release}-chatwoot-redis")));
+    let host = resolve_host(
+        raw,
+        scenario,
+        url.as_ref(),
+        &release,
+        &sentinels,
+        proxy_host,
+    )?;
     let (tls, port) = resolve_tls_and_port(raw, scenario, url.as_ref(), &host)?;
     let db = resolve_db(raw, scenario, url.as_ref())?;
     let verify_mode = resolve_verify_mode(raw, scenario, tls)?;
@@ -633,9 +780,8 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
     let (sentinel_master, sentinel_auth) = resolve_sentinel(raw, scenario, &sentinels)?;
     let (redis_version, maxmemory) = resolve_server(raw, scenario, &sentinels)?;
     let (workload, max_connections) = resolve_workload(raw)?;
-    let emit_spec = raw.get(Field::Emit).map(str::to_string);
-    let outputs = resolve_emit(scenario, emit_spec.as_deref())?;
     let (config_dir, data_dir) = resolve_dirs(raw, redis_version)?;
+    let chart = resolve_chart(raw, a_bundled(scenario, &sentinels))?;
     Ok(Answers {
         scenario,
         host,
@@ -656,10 +802,144 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
         outputs,
         release,
         namespace,
+        chart,
+        redis_nodes,
         config_dir,
         data_dir,
         url_password: url.and_then(|u| u.password),
     })
+}
+
+/// The Redis nodes the master proxy checks, with external sentinels (the bundled nodes have
+/// fixed names).
+fn resolve_redis_nodes(
+    raw: &RawAnswers,
+    sentinels: &[SentinelAddr],
+    outputs: &BTreeSet<Output>,
+) -> Result<Vec<(String, u16)>> {
+    let wanted = !sentinels.is_empty() && outputs.contains(&Output::MasterProxy);
+    let Some(text) = raw.get(Field::RedisNodes) else {
+        if wanted {
+            return Err(Error::Missing(vec![Missing::new(
+                Field::RedisNodes,
+                "redis-nodes: --redis-nodes host:port,… or CHATWOOT_REDIS_REDIS_NODES — the \
+                 master proxy checks each Redis node the sentinels monitor",
+            )]));
+        }
+        return Ok(Vec::new());
+    };
+    if !wanted {
+        return Err(invalid(
+            Field::RedisNodes,
+            text,
+            "only the master proxy for external sentinels uses it (the bundled nodes have \
+             fixed names)",
+            "remove --redis-nodes, or give --sentinels and --emit +master-proxy",
+        ));
+    }
+    let fix = "list the nodes as host:port,host:port with fully qualified names or IPs, e.g. \
+               redis-0.redis.db.svc.cluster.local:6379";
+    let mut nodes = Vec::new();
+    for entry in text.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let (host, port) = match entry.rsplit_once(':') {
+            Some((h, p)) => match p.parse::<u16>() {
+                Ok(n) if n > 0 => (h, n),
+                _ => {
+                    return Err(invalid(
+                        Field::RedisNodes,
+                        text,
+                        format!("{entry:?} has no valid port"),
+                        fix,
+                    ))
+                }
+            },
+            None => (entry, 6379),
+        };
+        chatwoot::validate_host(host)
+            .map_err(|why| invalid(Field::RedisNodes, text, format!("{entry:?}: {why}"), fix))?;
+        if host.parse::<std::net::Ipv6Addr>().is_ok() {
+            return Err(invalid(
+                Field::RedisNodes,
+                text,
+                format!("{host:?} is an IPv6 literal"),
+                "give the node's DNS name or IPv4 address",
+            ));
+        }
+        if host.parse::<std::net::IpAddr>().is_err() && !host.contains('.') {
+            return Err(invalid(
+                Field::RedisNodes,
+                text,
+                format!(
+                    "{host:?} is a short name: HAProxy's resolvers use no search domains, so \
+                     after a restart the node would not be found again"
+                ),
+                fix,
+            ));
+        }
+        nodes.push((host.to_string(), port));
+    }
+    if nodes.len() < 2 {
+        return Err(invalid(
+            Field::RedisNodes,
+            text,
+            "a master and at least one replica are needed for a failover",
+            fix,
+        ));
+    }
+    Ok(nodes)
+}
+
+/// The bundled Redis's images and failover timing (refused where there is no bundled Redis).
+fn resolve_chart(raw: &RawAnswers, bundled: bool) -> Result<BundledChart> {
+    let mut chart = BundledChart::default();
+    for field in [
+        Field::RedisImage,
+        Field::SentinelImage,
+        Field::SentinelDownAfter,
+    ] {
+        if let (Some(v), false) = (raw.get(field), bundled) {
+            return Err(invalid(
+                field,
+                v,
+                "only the chart's bundled Redis (kubernetes-sentinel without --sentinels) runs \
+                 these images and sentinels",
+                format!("remove --{field}"),
+            ));
+        }
+    }
+    for (field, slot) in [
+        (Field::RedisImage, &mut chart.redis_image),
+        (Field::SentinelImage, &mut chart.sentinel_image),
+    ] {
+        if let Some(v) = raw.get(field) {
+            *slot = Image::parse(v.trim()).map_err(|why| {
+                invalid(
+                    field,
+                    v,
+                    why,
+                    format!("e.g. --{field} bitnamilegacy/redis:6.2.7-debian-11-r3"),
+                )
+            })?;
+        }
+    }
+    if let Some(v) = raw.get(Field::SentinelDownAfter) {
+        chart.down_after_ms = match v.trim().parse::<u32>() {
+            Ok(n) if (1000..=DEFAULT_DOWN_AFTER_MS * 10).contains(&n) => n,
+            _ => {
+                return Err(invalid(
+                    Field::SentinelDownAfter,
+                    v,
+                    format!(
+                        "not a number of milliseconds from 1000 to {} (below a second, a slow \
+                         network or a busy node triggers failovers)",
+                        DEFAULT_DOWN_AFTER_MS * 10
+                    ),
+                    "e.g. --sentinel-down-after 10000",
+                ))
+            }
+        };
+    }
+    Ok(chart)
 }
 
 fn resolve_scenario(raw: &RawAnswers) -> Result<Scenario> {
@@ -729,6 +1009,19 @@ fn resolve_kubernetes(
             })?
         }
     };
+    if a_bundled(scenario, &sentinels) {
+        crate::scenario::kubernetes::check_bundled_release(&release).map_err(|why| {
+            invalid(
+                Field::Release,
+                &release,
+                why,
+                format!(
+                    "use a release name of at most {} characters, e.g. --release chatwoot",
+                    crate::scenario::kubernetes::MAX_BUNDLED_RELEASE
+                ),
+            )
+        })?;
+    }
     Ok((release, namespace, sentinels))
 }
 
@@ -739,8 +1032,9 @@ fn resolve_host(
     url: Option<&UrlParts>,
     release: &str,
     sentinels: &[SentinelAddr],
+    proxy_host: Option<String>,
 ) -> Result<String> {
-    let default_host = scenario.default_host(release, sentinels);
+    let default_host = proxy_host.or_else(|| scenario.default_host(release, sentinels));
     let host = match raw
         .get(Field::Host)
         .map(str::to_string)
@@ -1125,8 +1419,23 @@ pub fn to_answers_yaml(a: &Answers) -> String {
                 push(Field::Host, a.host.clone());
                 push(Field::Port, a.port.to_string());
                 push(Field::SentinelAuth, a.sentinel_auth.id().into());
+                if !a.redis_nodes.is_empty() {
+                    push(
+                        Field::RedisNodes,
+                        a.redis_nodes
+                            .iter()
+                            .map(|(h, p)| format!("{h}:{p}"))
+                            .collect::<Vec<_>>()
+                            .join(","),
+                    );
+                }
             }
             push(Field::SentinelMaster, a.sentinel_master.clone());
+            if a.bundled_redis() {
+                push(Field::RedisImage, a.chart.redis_image.to_string());
+                push(Field::SentinelImage, a.chart.sentinel_image.to_string());
+                push(Field::SentinelDownAfter, a.chart.down_after_ms.to_string());
+            }
         }
         EndpointRecord::Nothing => {}
         EndpointRecord::HostPort => {
@@ -1276,11 +1585,56 @@ mod tests {
     }
 
     #[test]
+    fn images_as_the_chart_takes_them() {
+        let i = Image::parse("bitnamilegacy/redis:6.2.7-debian-11-r3").unwrap();
+        assert_eq!(
+            (i.registry, i.repository.as_str(), i.tag.as_str()),
+            (None, "bitnamilegacy/redis", "6.2.7-debian-11-r3")
+        );
+        let i = Image::parse("registry.example.com:5000/ops/redis:7.2").unwrap();
+        assert_eq!(i.registry.as_deref(), Some("registry.example.com:5000"));
+        assert_eq!(i.to_string(), "registry.example.com:5000/ops/redis:7.2");
+        for bad in [
+            "redis",
+            "Redis:7",
+            "redis:",
+            "redis@sha256:abc",
+            "redis:-x",
+            "a//b:1",
+        ] {
+            assert!(Image::parse(bad).is_err(), "{bad}");
+        }
+        let a = resolve(&raw(&[("scenario", "kubernetes-sentinel")])).unwrap();
+        assert_eq!(a.chart, BundledChart::default());
+        assert_eq!(a.chart.down_after_ms, 60_000);
+        for (v, ok) in [
+            ("999", false),
+            ("1000", true),
+            ("600000", true),
+            ("600001", false),
+        ] {
+            let r = resolve(&raw(&[
+                ("scenario", "kubernetes-sentinel"),
+                ("sentinel-down-after", v),
+            ]));
+            assert_eq!(r.is_ok(), ok, "{v}");
+        }
+    }
+
+    #[test]
     fn scenario_defaults() {
         let a = resolve(&raw(&[("scenario", "docker-compose")])).unwrap();
         assert_eq!((a.host.as_str(), a.port, a.tls), ("redis", 6379, false));
         let a = resolve(&raw(&[("scenario", "kubernetes-sentinel")])).unwrap();
-        assert_eq!(a.host, "chatwoot-chatwoot-redis");
+        assert_eq!(a.host, "chatwoot-chatwoot-redis-master-proxy");
+        assert!(a.outputs.contains(&Output::MasterProxy));
+        let a = resolve(&raw(&[
+            ("scenario", "kubernetes-sentinel"),
+            ("sentinels", "s1:26379"),
+            ("host", "redis-master"),
+        ]))
+        .unwrap();
+        assert!(!a.outputs.contains(&Output::MasterProxy));
         let a = resolve(&raw(&[
             ("scenario", "memorystore"),
             ("host", "10.0.0.3"),

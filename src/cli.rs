@@ -250,6 +250,20 @@ pub struct AnswerFlags {
     /// Kubernetes namespace
     #[arg(help_heading = SENTINEL, long, value_name = "NS", env = "CHATWOOT_REDIS_NAMESPACE")]
     pub namespace: Option<String>,
+    /// Bundled Redis image, [registry/]repository:tag [default: bitnamilegacy/redis:6.2.7-debian-11-r3]
+    #[arg(help_heading = SENTINEL, long, value_name = "IMAGE", env = "CHATWOOT_REDIS_REDIS_IMAGE")]
+    pub redis_image: Option<String>,
+    /// Bundled sentinels' image [default: bitnamilegacy/redis-sentinel:6.2.7-debian-11-r3]
+    #[arg(help_heading = SENTINEL, long, value_name = "IMAGE", env = "CHATWOOT_REDIS_SENTINEL_IMAGE")]
+    pub sentinel_image: Option<String>,
+    /// Bundled sentinels: milliseconds a master must be unreachable before a failover starts
+    /// [default: 60000, Bitnami's]
+    #[arg(help_heading = SENTINEL, long, value_name = "MS", env = "CHATWOOT_REDIS_SENTINEL_DOWN_AFTER")]
+    pub sentinel_down_after: Option<String>,
+    /// External sentinels with --emit +master-proxy: the Redis nodes they monitor, host[:port],…
+    /// (fully qualified names or IPs; the proxy's resolvers use no search domains)
+    #[arg(help_heading = SENTINEL, long, value_name = "LIST", env = "CHATWOOT_REDIS_REDIS_NODES")]
+    pub redis_nodes: Option<String>,
     /// Require a password (password) or run without AUTH (none: loopback or private network only)
     #[arg(help_heading = AUTH, long, value_name = "MODE", env = "CHATWOOT_REDIS_AUTH", value_parser = Suggest::Values(&["password", "none"]))]
     pub auth: Option<String>,
@@ -268,7 +282,7 @@ impl AnswerFlags {
     /// The answers given on the command line or in `CHATWOOT_REDIS_*` variables.
     pub fn to_raw(&self) -> crate::answers::RawAnswers {
         let mut raw = crate::answers::RawAnswers::new();
-        let pairs: [(Field, &Option<String>); 24] = [
+        let pairs: [(Field, &Option<String>); 28] = [
             (Field::Scenario, &self.scenario),
             (Field::Url, &self.url),
             (Field::Host, &self.host),
@@ -290,6 +304,10 @@ impl AnswerFlags {
             (Field::Emit, &self.emit),
             (Field::Release, &self.release),
             (Field::Namespace, &self.namespace),
+            (Field::RedisImage, &self.redis_image),
+            (Field::SentinelImage, &self.sentinel_image),
+            (Field::SentinelDownAfter, &self.sentinel_down_after),
+            (Field::RedisNodes, &self.redis_nodes),
             (Field::ConfigDir, &self.config_dir),
             (Field::DataDir, &self.data_dir),
             (Field::Tls, &None),

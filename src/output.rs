@@ -14,6 +14,8 @@ pub enum FileKind {
     Compose,
     Helm,
     HelmSecret,
+    /// The HAProxy that gives ActionCable the current Sentinel master.
+    MasterProxy,
     ProviderScript,
     Answers,
 }
@@ -28,6 +30,7 @@ impl FileKind {
             FileKind::Compose => "docker-compose.redis.yaml",
             FileKind::Helm => "values.redis.yaml",
             FileKind::HelmSecret => "redis-secret.yaml",
+            FileKind::MasterProxy => "redis-master-proxy.yaml",
             FileKind::ProviderScript => "redis-settings.sh",
             FileKind::Answers => "chatwoot-redis.yaml",
         }

@@ -25,13 +25,14 @@ use crate::write::{self, Permissions, Staged};
 
 /// Every file name a render can produce; a file of one of these names in the output
 /// directory that is not part of the set is a leftover (e.g. from another scenario).
-pub const ALL_KINDS: [FileKind; 8] = [
+pub const ALL_KINDS: [FileKind; 9] = [
     FileKind::Env,
     FileKind::RedisConf,
     FileKind::RedisSecretsConf,
     FileKind::Compose,
     FileKind::Helm,
     FileKind::HelmSecret,
+    FileKind::MasterProxy,
     FileKind::ProviderScript,
     FileKind::Answers,
 ];

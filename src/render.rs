@@ -25,6 +25,13 @@ pub const APPENDONLY_WARNING: &str = "redis.conf turns on appendonly: a Redis th
     persistence` shows aof_rewrite_in_progress:0, then switch to the new config.";
 /// Key of the password in the generated Kubernetes Secret.
 pub const SECRET_PASSWORD_KEY: &str = "redis-password";
+/// The master proxy's image: HAProxy's official image, pinned.
+pub const HAPROXY_IMAGE: &str = "haproxy:3.0.5-alpine";
+/// The master proxy's readiness port (200 while a master is known).
+const PROXY_HEALTH_PORT: u16 = 8404;
+/// The cluster domain of the nodes' names (Bitnami's `clusterDomain` default): HAProxy's
+/// resolvers use no search domains, so the names are fully qualified.
+const CLUSTER_DOMAIN: &str = "cluster.local";
 
 macro_rules! templates {
     ($($name:literal),* $(,)?) => {
@@ -39,6 +46,8 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "docker-compose.redis.yaml.j2",
     "values.redis.yaml.j2",
     "redis-secret.yaml.j2",
+    "redis-master-proxy.yaml.j2",
+    "haproxy.cfg.j2",
     "redis-settings.elasticache.sh.j2",
     "redis-settings.azure.sh.j2",
     "redis-settings.memorystore.sh.j2",
@@ -152,6 +161,19 @@ struct View {
     extra_bind: Option<String>,
     /// Helm `env` entries (string values, already decided).
     helm_env: Vec<(String, String)>,
+    /// `redis-master-proxy.yaml` is part of the set: REDIS_URL goes through it.
+    master_proxy: bool,
+    /// The bundled Redis's images (`registry` empty: the chart's docker.io).
+    redis_image: ImageView,
+    sentinel_image: ImageView,
+    /// Both images are the defaults the chart is known to work with.
+    default_images: bool,
+    down_after_ms: u32,
+    /// What the chart deploys: one Puma process per web pod, one Sidekiq per worker pod.
+    web_replicas: u32,
+    worker_replicas: u32,
+    web_threads: u32,
+    sidekiq_concurrency: u32,
     /// Provider script values, from the scenario ([`crate::scenario::ScenarioSpec::provider_values`]).
     provider: std::collections::BTreeMap<&'static str, String>,
 }
@@ -295,6 +317,7 @@ pub fn render(a: &Answers, secrets: &Secrets) -> Result<RenderSet> {
             Output::RedisConf => files.extend(out.redis_conf()?),
             Output::Compose => files.push(out.compose()?),
             Output::Helm => files.extend(out.helm(&chatwoot_vars)?),
+            Output::MasterProxy => files.push(out.master_proxy(&budget)?),
             Output::Provider => files.push(out.provider_script()?),
         }
     }
@@ -405,11 +428,12 @@ fn deployment_warnings(a: &Answers) -> Vec<String> {
     if a.outputs.contains(&Output::RedisConf) {
         warnings.push(APPENDONLY_WARNING.into());
     }
-    if a.sentinel_mode() {
+    if a.sentinel_mode() && !a.outputs.contains(&Output::MasterProxy) {
         warnings.push(
             "ActionCable ignores Sentinel and always connects to REDIS_URL: after a failover it \
              must still reach the current master, or realtime updates stop. Chatwoot's Sentinel \
-             support needs Chatwoot >= 4.11.2."
+             support needs Chatwoot >= 4.11.2. redis-master-proxy.yaml (--emit +master-proxy) \
+             gives it such an address."
                 .into(),
         );
     }
@@ -494,8 +518,78 @@ fn build_view(a: &Answers, budget: &Budget, chatwoot_vars: &[(String, String)]) 
             })
             .map(|ip| ip.to_string()),
         helm_env,
+        master_proxy: a.outputs.contains(&Output::MasterProxy),
+        redis_image: ImageView::of(&a.chart.redis_image),
+        sentinel_image: ImageView::of(&a.chart.sentinel_image),
+        default_images: {
+            let d = crate::answers::BundledChart::default();
+            a.chart.redis_image == d.redis_image && a.chart.sentinel_image == d.sentinel_image
+        },
+        down_after_ms: a.chart.down_after_ms,
+        web_replicas: a.workload.web_processes,
+        worker_replicas: a.workload.sidekiq_processes,
+        web_threads: a.workload.web_threads,
+        sidekiq_concurrency: a.workload.sidekiq_concurrency,
         provider,
     }
+}
+
+#[derive(Debug, Serialize)]
+struct ImageView {
+    registry: String,
+    repository: String,
+    tag: String,
+}
+
+impl ImageView {
+    fn of(i: &crate::answers::Image) -> ImageView {
+        ImageView {
+            registry: i.registry.clone().unwrap_or_default(),
+            repository: i.repository.clone(),
+            tag: i.tag.clone(),
+        }
+    }
+}
+
+/// The master proxy's part of the view.
+#[derive(Debug, Serialize)]
+struct ProxyView {
+    service: String,
+    port: u16,
+    health_port: u16,
+    image: &'static str,
+    maxconn: u32,
+    /// `(name, host:port)` of every Redis node the proxy checks.
+    servers: Vec<(String, String)>,
+    redis_url: String,
+    labels: String,
+    config: String,
+    config_sha256: String,
+}
+
+/// The Redis nodes the proxy checks: those given for external sentinels, or the bundled
+/// sentinels' nodes by their fully qualified pod names.
+pub fn proxy_servers(a: &Answers) -> Vec<(String, String)> {
+    if !a.redis_nodes.is_empty() {
+        return a
+            .redis_nodes
+            .iter()
+            .enumerate()
+            .map(|(i, (h, p))| (format!("node-{i}"), format!("{}:{p}", url_host(h))))
+            .collect();
+    }
+    let f = a.bitnami_fullname();
+    (0..3)
+        .map(|i| {
+            (
+                format!("node-{i}"),
+                format!(
+                    "{f}-node-{i}.{f}-headless.{}.svc.{CLUSTER_DOMAIN}:6379",
+                    a.namespace
+                ),
+            )
+        })
+        .collect()
 }
 
 /// The secret values of a render, as they may appear in files (for the leak guard).
@@ -662,6 +756,38 @@ impl Renderer<'_> {
         )?;
         files.push(Self::stamped(FileKind::HelmSecret, body));
         Ok(files)
+    }
+
+    /// redis-master-proxy.yaml: HAProxy's Deployment, ConfigMap and Service, and the Secret
+    /// that hands its address to the Chatwoot pods as REDIS_URL.
+    fn master_proxy(&self, budget: &Budget) -> Result<RenderedFile> {
+        use sha2::Digest;
+        let a = self.answers;
+        let service = crate::scenario::kubernetes::proxy_name(&a.bitnami_fullname());
+        let mut p = ProxyView {
+            port: 6379,
+            health_port: PROXY_HEALTH_PORT,
+            image: HAPROXY_IMAGE,
+            // Every Chatwoot connection could come through it: the server's own cap.
+            maxconn: budget.maxclients,
+            servers: proxy_servers(a),
+            redis_url: redis_url(a, None),
+            labels: format!(
+                "app.kubernetes.io/name: redis-master-proxy\napp.kubernetes.io/instance: {}",
+                a.release
+            ),
+            config: String::new(),
+            config_sha256: String::new(),
+            service,
+        };
+        p.config = render_template(&self.env, "haproxy.cfg.j2", context! { p => &p })?;
+        p.config_sha256 = format!("{:x}", sha2::Sha256::digest(p.config.as_bytes()));
+        let body = render_template(
+            &self.env,
+            "redis-master-proxy.yaml.j2",
+            context! { v => self.view.clone(), p => &p },
+        )?;
+        Ok(Self::stamped(FileKind::MasterProxy, body))
     }
 
     fn provider_script(&self) -> Result<RenderedFile> {

@@ -15,7 +15,7 @@ use crate::output::FileKind;
 use crate::sizing::Budget;
 
 mod docker_compose;
-mod kubernetes;
+pub(crate) mod kubernetes;
 pub mod managed;
 mod single_server;
 
@@ -270,15 +270,18 @@ pub enum Output {
     RedisConf,
     Compose,
     Helm,
+    /// `redis-master-proxy.yaml`: a master-following address for ActionCable (Sentinel only).
+    MasterProxy,
     Provider,
 }
 
 impl Output {
-    pub const ALL: [Output; 5] = [
+    pub const ALL: [Output; 6] = [
         Output::Env,
         Output::RedisConf,
         Output::Compose,
         Output::Helm,
+        Output::MasterProxy,
         Output::Provider,
     ];
 
@@ -288,6 +291,7 @@ impl Output {
             Output::RedisConf => "redis-conf",
             Output::Compose => "compose",
             Output::Helm => "helm",
+            Output::MasterProxy => "master-proxy",
             Output::Provider => "provider",
         }
     }
@@ -321,8 +325,8 @@ pub fn describe_all() -> String {
     }
     out.push_str(
         "Outputs: env = .env, redis-conf = redis.conf (+ redis-secrets.conf), compose = \
-         docker-compose.redis.yaml,\n  helm = values.redis.yaml (+ redis-secret.yaml), provider = \
-         redis-settings.sh. Add or remove with --emit (e.g. --emit +helm).\n",
+         docker-compose.redis.yaml,\n  helm = values.redis.yaml (+ redis-secret.yaml),\n  master-proxy = \
+         redis-master-proxy.yaml, provider = redis-settings.sh. Add or remove with --emit (e.g. --emit +helm).\n",
     );
     out
 }

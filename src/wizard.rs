@@ -227,6 +227,10 @@ fn label(field: Field) -> &'static str {
         Field::SentinelMaster => "Sentinel master set name:",
         Field::Release => "Helm release name:",
         Field::Namespace => "Kubernetes namespace:",
+        Field::RedisImage => "Bundled Redis image (repository:tag):",
+        Field::SentinelImage => "Bundled sentinel image (repository:tag):",
+        Field::SentinelDownAfter => "Milliseconds before the sentinels fail over:",
+        Field::RedisNodes => "Redis nodes behind the sentinels (host:port,…):",
         Field::Maxmemory => "Redis memory limit (maxmemory):",
         Field::WebProcesses => "Puma (web) processes in total:",
         Field::WebThreads => "Threads per Puma process (RAILS_MAX_THREADS):",
@@ -273,6 +277,15 @@ pub fn help(field: Field, scenario: Scenario) -> &'static str {
             "The Chatwoot Helm release: the Bitnami Redis services are named <release>-chatwoot-redis"
         }
         Field::Namespace => "The namespace of the Chatwoot release (for kubectl and helm commands)",
+        Field::RedisImage | Field::SentinelImage => {
+            "The default bitnamilegacy 6.2.7 images are what the chart is known to work with, but they get no updates"
+        }
+        Field::RedisNodes => {
+            "The master proxy checks each node for role:master; fully qualified names, since its resolvers use no search domains"
+        }
+        Field::SentinelDownAfter => {
+            "Bitnami's sentinels wait 60000 ms; lower fails over sooner, too low fails over on a slow network"
+        }
         Field::Maxmemory => {
             "noeviction: Sidekiq jobs have no TTL, so a full Redis must refuse writes, not drop jobs; leave headroom"
         }
@@ -330,6 +343,15 @@ fn field_value(a: &Answers, field: Field) -> Option<String> {
         Field::MaxConnections => a.max_connections?.to_string(),
         Field::Release => a.release.clone(),
         Field::Namespace => a.namespace.clone(),
+        Field::RedisImage => a.chart.redis_image.to_string(),
+        Field::SentinelImage => a.chart.sentinel_image.to_string(),
+        Field::SentinelDownAfter => a.chart.down_after_ms.to_string(),
+        Field::RedisNodes => a
+            .redis_nodes
+            .iter()
+            .map(|(h, p)| format!("{h}:{p}"))
+            .collect::<Vec<_>>()
+            .join(","),
         Field::ConfigDir => a.config_dir.clone(),
         Field::DataDir => a.data_dir.clone(),
         Field::Url => crate::render::redis_url(a, None),

@@ -28,6 +28,14 @@ pub enum Field {
     Emit,
     Release,
     Namespace,
+    /// The bundled Redis image (`[registry/]repository:tag`).
+    RedisImage,
+    /// The bundled sentinels' image.
+    SentinelImage,
+    /// The bundled sentinels' `down-after-milliseconds`.
+    SentinelDownAfter,
+    /// The Redis nodes behind external sentinels, for the master proxy.
+    RedisNodes,
     ConfigDir,
     DataDir,
     /// The Redis password: a secret, never in the answers file.
@@ -278,6 +286,34 @@ pub static FIELD_SPECS: &[FieldSpec] = &[
         "CHATWOOT_REDIS_NAMESPACE",
         H::SentinelAndKubernetes,
         K::Text,
+    ),
+    spec(
+        Field::RedisImage,
+        "redis-image",
+        "CHATWOOT_REDIS_REDIS_IMAGE",
+        H::SentinelAndKubernetes,
+        K::Text,
+    ),
+    spec(
+        Field::SentinelImage,
+        "sentinel-image",
+        "CHATWOOT_REDIS_SENTINEL_IMAGE",
+        H::SentinelAndKubernetes,
+        K::Text,
+    ),
+    spec(
+        Field::SentinelDownAfter,
+        "sentinel-down-after",
+        "CHATWOOT_REDIS_SENTINEL_DOWN_AFTER",
+        H::SentinelAndKubernetes,
+        K::Number,
+    ),
+    spec(
+        Field::RedisNodes,
+        "redis-nodes",
+        "CHATWOOT_REDIS_REDIS_NODES",
+        H::SentinelAndKubernetes,
+        K::List,
     ),
     spec(
         Field::ConfigDir,

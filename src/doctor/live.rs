@@ -1378,7 +1378,7 @@ fn actioncable_on_master(
             Finding::error("actioncable-not-on-master", "REDIS_URL (ActionCable) does not reach the Sentinel master")
                 .observed(format!("REDIS_URL {shown} answers ROLE {role:?}; the sentinels name {master_host}:{master_port}"))
                 .why("ActionCable ignores Sentinel and uses REDIS_URL for pub/sub. On a replica PUBLISH still succeeds, but the message is delivered only to subscribers of that replica: broadcasts from processes on another server never arrive, and after a failover REDIS_URL may point at a replica, so agents stop seeing new messages in real time without any error.")
-                .fix("Point REDIS_URL at an address that always reaches the current master: a TCP proxy in front of the servers that sends traffic only to the one answering role:master (e.g. HAProxy with tcp-check send \"INFO replication\" / expect string role:master), or a Service / DNS name your failover updates. A fixed server address is right only until the next failover."),
+                .fix("Point REDIS_URL at an address that always reaches the current master: a TCP proxy that sends traffic only to the server answering role:master (for Kubernetes, the HAProxy of redis-master-proxy.yaml: `chatwoot-redis render --scenario kubernetes-sentinel`, or --emit +master-proxy; elsewhere e.g. HAProxy with tcp-check send \"INFO replication\" / expect string role:master), or a Service / DNS name your failover updates. A fixed server address is right only until the next failover."),
         );
     } else if !same_address {
         out.push(

@@ -32,7 +32,7 @@ impl ScenarioSpec for KubernetesSentinel {
     }
 
     fn default_outputs(&self) -> &'static [Output] {
-        &[Output::Helm]
+        &[Output::Helm, Output::MasterProxy]
     }
 
     fn questions(&self) -> &'static [Field] {
@@ -51,11 +51,11 @@ impl ScenarioSpec for KubernetesSentinel {
         ]
     }
 
-    /// With the chart's bundled Redis, the Bitnami sub-chart's service.
+    /// With the chart's bundled Redis, the master proxy of redis-master-proxy.yaml.
     fn default_host(&self, release: &str, sentinels: &[SentinelAddr]) -> Option<String> {
         sentinels
             .is_empty()
-            .then(|| format!("{release}-chatwoot-redis"))
+            .then(|| proxy_name(&format!("{release}-chatwoot-redis")))
     }
 
     /// With the bundled Redis the StatefulSet `<release>-chatwoot-redis-node` stamps its pods
@@ -95,8 +95,120 @@ impl ScenarioSpec for KubernetesSentinel {
         }
     }
 
-    /// The Helm steps, shared with every scenario that emits Helm values, are all it needs.
-    fn next_steps(&self, _cx: &StepContext<'_>) -> Vec<String> {
-        Vec::new()
+    /// The proxy first (its Secret gives the Chatwoot pods REDIS_URL); then the Helm steps
+    /// every scenario shares.
+    fn next_steps(&self, cx: &StepContext<'_>) -> Vec<String> {
+        let mut steps = Vec::new();
+        if (cx.has)(crate::output::FileKind::MasterProxy) {
+            steps.push(format!(
+                "kubectl apply -n {} -f {}",
+                cx.answers.namespace,
+                (cx.path)("redis-master-proxy.yaml")
+            ));
+        }
+        steps
+    }
+}
+
+/// The longest release name the bundled Redis can run.
+pub const MAX_BUNDLED_RELEASE: usize = 32;
+/// Kubernetes' limit for a label value and a Service name (a DNS label).
+const MAX_LABEL: usize = 63;
+/// `controller-revision-hash` is `<StatefulSet name>-<10-character hash>`.
+const REVISION_HASH_SUFFIX: usize = 11;
+
+/// The names the chart and `redis-master-proxy.yaml` derive from the release (F =
+/// `<release>-chatwoot-redis`), with the limit each must stay within.
+pub fn bundled_names(release: &str) -> Vec<(String, String, usize)> {
+    let f = format!("{release}-chatwoot-redis");
+    vec![
+        (
+            "the StatefulSet's pod label controller-revision-hash".into(),
+            format!("{f}-node-{}", "h".repeat(REVISION_HASH_SUFFIX - 1)),
+            MAX_LABEL,
+        ),
+        (
+            "the headless Service".into(),
+            format!("{f}-headless"),
+            MAX_LABEL,
+        ),
+        (
+            "the master proxy's Service".into(),
+            proxy_name(&f),
+            MAX_LABEL,
+        ),
+    ]
+}
+
+/// The master proxy's Deployment, ConfigMap and Service name.
+pub fn proxy_name(fullname: &str) -> String {
+    format!("{fullname}-master-proxy")
+}
+
+/// Release names the bundled Redis cannot run: every derived name must fit its limit.
+pub fn check_bundled_release(release: &str) -> Result<(), String> {
+    for (what, name, max) in bundled_names(release) {
+        if name.len() > max {
+            let shown = if what.contains("controller-revision-hash") {
+                format!(
+                    "{release}-chatwoot-redis-node-<hash> ({} characters)",
+                    name.len()
+                )
+            } else {
+                format!("{name} ({} characters)", name.len())
+            };
+            return Err(format!(
+                "it is {} characters: with the chart's bundled Redis, {what} would be {shown}, \
+                 over Kubernetes' {max}, and no Redis pod would ever be created \
+                 (at most {MAX_BUNDLED_RELEASE} characters)",
+                release.len()
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn release_names_up_to_32_characters_run() {
+        assert!(check_bundled_release("chatwoot").is_ok());
+        assert!(check_bundled_release(&"a".repeat(MAX_BUNDLED_RELEASE)).is_ok());
+        let why = check_bundled_release(&"a".repeat(33)).unwrap_err();
+        assert!(why.contains("33 characters"), "{why}");
+        assert!(
+            why.contains("controller-revision-hash") && why.contains("64"),
+            "{why}"
+        );
+        assert!(why.contains("32"), "{why}");
+    }
+
+    #[test]
+    fn every_derived_name_fits_at_the_limit() {
+        for len in 1..=MAX_BUNDLED_RELEASE {
+            for (what, name, max) in bundled_names(&"r".repeat(len)) {
+                assert!(name.len() <= max, "{len}: {what} {name}");
+            }
+        }
+        // The revision-hash label is the first to break: it sets the limit.
+        let over = bundled_names(&"r".repeat(MAX_BUNDLED_RELEASE + 1));
+        assert!(over[0].1.len() > over[0].2);
+        assert!(over[1..].iter().all(|(_, n, max)| n.len() <= *max));
+        assert_eq!(
+            "r".repeat(MAX_BUNDLED_RELEASE).len()
+                + "-chatwoot-redis-node".len()
+                + REVISION_HASH_SUFFIX,
+            MAX_LABEL
+        );
+    }
+
+    #[test]
+    fn the_proxy_is_named_after_the_redis_objects() {
+        assert_eq!(
+            proxy_name("cw-chatwoot-redis"),
+            "cw-chatwoot-redis-master-proxy"
+        );
     }
 }

@@ -20,11 +20,11 @@ use crate::tools::*;
 const KUBERNETES_VERSIONS: [&str; 2] = ["1.30.0", "1.37.0"];
 
 /// One generated set, rendered through the chart.
-struct Release {
+pub(crate) struct Release {
     out: tempfile::TempDir,
     release: String,
     namespace: String,
-    cluster: Cluster,
+    pub(crate) cluster: Cluster,
     values: Value,
     values_text: String,
 }
@@ -64,7 +64,7 @@ impl Release {
     }
 
     /// Each Chatwoot container's resolved environment.
-    fn chatwoot_envs(&self) -> Vec<(String, String, BTreeMap<String, String>)> {
+    pub(crate) fn chatwoot_envs(&self) -> Vec<(String, String, BTreeMap<String, String>)> {
         self.chatwoot_containers()
             .into_iter()
             .map(|(role, workload, container)| {
@@ -115,7 +115,12 @@ fn helm_template(release: &str, namespace: &str, values: &Path) -> String {
 }
 
 /// Renders with the tool, then through the chart; our own manifests join the cluster.
-fn through_chart(args: &[&str], password: &str, release: &str, namespace: &str) -> Release {
+pub(crate) fn through_chart(
+    args: &[&str],
+    password: &str,
+    release: &str,
+    namespace: &str,
+) -> Release {
     let out = render_tool(args, password);
     let values_path = out.path().join("values.redis.yaml");
     let values_text = std::fs::read_to_string(&values_path).expect("values.redis.yaml");
@@ -128,6 +133,10 @@ fn through_chart(args: &[&str], password: &str, release: &str, namespace: &str) 
     let mut cluster = Cluster::new(namespace);
     cluster.add(&rendered);
     cluster.add(&std::fs::read_to_string(out.path().join("redis-secret.yaml")).expect("secret"));
+    let proxy = out.path().join("redis-master-proxy.yaml");
+    if proxy.exists() {
+        cluster.add(&std::fs::read_to_string(&proxy).expect("proxy"));
+    }
     let values = serde_json::to_value(
         yaml_serde::from_str::<yaml_serde::Value>(&values_text).expect("values YAML"),
     )
@@ -542,11 +551,157 @@ fn bundled_sentinel_reaches_every_chatwoot_pod_through_the_real_chart() {
                 doctor_accepts(env, &at);
             }
         }
+        // What the chart runs is what the budget was computed for.
+        let flag = |name: &str, default: &str| {
+            case.workload
+                .iter()
+                .position(|a| *a == name)
+                .map_or(default.to_string(), |i| case.workload[i + 1].to_string())
+        };
+        // The chart's full name: the release itself when it already contains "chatwoot".
+        let chart_name = if r.release.contains("chatwoot") {
+            r.release.clone()
+        } else {
+            format!("{}-chatwoot", r.release)
+        };
+        let web = r
+            .cluster
+            .workload("Deployment", &format!("{chart_name}-web"));
+        let worker = r
+            .cluster
+            .workload("Deployment", &format!("{chart_name}-worker"));
+        let web_pods: u64 = flag("--web-processes", "1").parse().expect("number");
+        let worker_pods: u64 = flag("--sidekiq-processes", "1").parse().expect("number");
+        assert_eq!(web.replicas(), Some(web_pods), "{label}: web replicas");
+        assert_eq!(
+            worker.replicas(),
+            Some(worker_pods),
+            "{label}: worker replicas"
+        );
+        for (role, _, env) in &envs {
+            if role == "migration" {
+                continue;
+            }
+            assert_eq!(
+                env.get("RAILS_MAX_THREADS"),
+                Some(&flag("--web-threads", "5")),
+                "{label}: {role} RAILS_MAX_THREADS"
+            );
+            if role == "worker" {
+                assert_eq!(
+                    env.get("SIDEKIQ_CONCURRENCY"),
+                    Some(&flag("--sidekiq-concurrency", "10")),
+                    "{label}: worker SIDEKIQ_CONCURRENCY"
+                );
+            }
+        }
+
+        // REDIS_URL reaches the master proxy, never the Redis nodes directly.
+        let proxy = format!("{fullname}-master-proxy");
+        for (role, pod, env) in &envs {
+            let (_, host, port, _) = url_parts(&env["REDIS_URL"]);
+            assert_eq!(
+                (host.as_str(), port),
+                (proxy.as_str(), 6379),
+                "{label}: {role} {pod}: REDIS_URL is the master proxy"
+            );
+            for direct in [format!("{fullname}-headless"), fullname.clone()] {
+                assert_ne!(host, direct, "{label}: {role} reaches the nodes directly");
+            }
+        }
+        let svc = r
+            .cluster
+            .find("Service", &proxy)
+            .unwrap_or_else(|| panic!("{label}: no Service {proxy}"));
+        let selector = svc["spec"]["selector"].as_object().expect("selector");
+        let node_labels = &sts.object["spec"]["template"]["metadata"]["labels"];
+        assert!(
+            !selector.iter().all(|(k, v)| &node_labels[k] == v),
+            "{label}: the proxy Service selects the Redis nodes"
+        );
+        let deployment = r.cluster.workload("Deployment", &proxy);
+        let haproxy = deployment.container("haproxy");
+        let image = haproxy["image"].as_str().expect("image");
+        let tag = image.strip_prefix("haproxy:").expect("official image");
+        assert!(
+            tag.ends_with("-alpine") && tag.split('.').count() == 3,
+            "{label}: a pinned haproxy:<x.y.z>-alpine, not {image}"
+        );
+        let proxy_env = r
+            .cluster
+            .container_env(&deployment, "haproxy")
+            .unwrap_or_else(|e| panic!("{label}: the proxy cannot start: {e}"));
+        assert_eq!(
+            proxy_env.get("REDIS_PASSWORD").map(String::as_str),
+            Some(pw)
+        );
+        let cfg = r
+            .cluster
+            .config_map(&proxy)
+            .and_then(|m| m.get("haproxy.cfg").cloned())
+            .unwrap_or_else(|| panic!("{label}: no haproxy.cfg in ConfigMap {proxy}"));
+        assert!(!cfg.contains(pw), "{label}: the password is in haproxy.cfg");
+        for i in 0..3 {
+            let node = format!(
+                "{fullname}-node-{i}.{fullname}-headless.{}.svc.cluster.local:6379",
+                r.namespace
+            );
+            assert!(
+                cfg.contains(&node),
+                "{label}: the proxy checks {node}:\n{cfg}"
+            );
+            let short = format!("{fullname}-node-{i}.{fullname}-headless");
+            resolves(&r.cluster, &short, 6379).unwrap_or_else(|e| panic!("{label}: {e}"));
+        }
+        assert!(cfg.contains("role:master") && cfg.contains("resolvers cluster"));
+        haproxy_accepts(&cfg, pw);
+
         files.push(r.path("chart-render.yaml"));
         files.push(r.path("redis-secret.yaml"));
+        files.push(r.path("redis-master-proxy.yaml"));
         keep.push(r);
     }
     validate_strict(&files);
+}
+
+/// `haproxy -c`: Debian's HAProxy accepts the generated configuration as it is.
+fn haproxy_accepts(cfg: &str, password: &str) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("haproxy.cfg");
+    std::fs::write(&path, cfg).expect("write");
+    let haproxy = ["/usr/sbin/haproxy", "/usr/bin/haproxy"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())
+        .unwrap_or_else(|| require("haproxy"));
+    let (code, out, err) = run(Command::new(haproxy)
+        .args(["-c", "-f"])
+        .arg(&path)
+        .env("REDIS_PASSWORD", password));
+    assert_eq!(
+        code, 0,
+        "haproxy -c refused the configuration:\n{out}{err}\n{cfg}"
+    );
+}
+
+#[test]
+fn release_names_the_bundled_redis_cannot_run_are_refused() {
+    let release = "a".repeat(33);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (code, out, err) = run(&mut render_cmd(
+        dir.path(),
+        &["--scenario", "kubernetes-sentinel", "--release", &release],
+        Some("Bundled0Sentinel0Password0abcdefgh"),
+    ));
+    assert_eq!(code, 2, "{out}{err}");
+    for part in ["--release", release.as_str(), "32"] {
+        assert!(err.contains(part), "the refusal names {part}:\n{err}");
+    }
+    assert_eq!(
+        std::fs::read_dir(dir.path()).expect("dir").count(),
+        0,
+        "nothing written"
+    );
 }
 
 /// The managed scenarios with `--emit +helm`: the arguments each needs.
@@ -737,4 +892,166 @@ fn committed_helm_examples_render_through_the_real_chart() {
         "kubernetes-sentinel and elasticache have Helm examples"
     );
     validate_strict(&files);
+}
+
+#[test]
+fn chosen_images_and_failover_timing_reach_the_redis_pods() {
+    let pw = "Bundled0Sentinel0Password0abcdefgh";
+    let r = through_chart(
+        &[
+            "--scenario",
+            "kubernetes-sentinel",
+            "--release",
+            "cw",
+            "--sentinel-master",
+            "cwmaster",
+            "--redis-image",
+            "registry.example.com:5000/ops/redis:7.2.5-debian-12-r0",
+            "--sentinel-image",
+            "bitnamilegacy/redis-sentinel:7.2.5-debian-12-r0",
+            "--sentinel-down-after",
+            "5000",
+        ],
+        pw,
+        "cw",
+        "chatwoot",
+    );
+    let sts = r.cluster.workload("StatefulSet", "cw-chatwoot-redis-node");
+    assert_eq!(
+        sts.container("redis")["image"],
+        "registry.example.com:5000/ops/redis:7.2.5-debian-12-r0"
+    );
+    assert!(sts.container("sentinel")["image"]
+        .as_str()
+        .is_some_and(|i| i.ends_with("/bitnamilegacy/redis-sentinel:7.2.5-debian-12-r0")));
+    let conf = r
+        .cluster
+        .config_map("cw-chatwoot-redis-configuration")
+        .expect("configuration");
+    assert!(
+        conf["sentinel.conf"].contains("sentinel down-after-milliseconds cwmaster 5000"),
+        "{}",
+        conf["sentinel.conf"]
+    );
+    assert!(r.values_text.contains("down-after-milliseconds 5000"));
+    assert!(r.values_text.contains("receive no updates"));
+    assert_eq!(r.values["redis"]["sentinel"]["downAfterMilliseconds"], 5000);
+}
+
+#[test]
+fn bundled_only_answers_are_refused_with_external_sentinels() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (code, _, err) = run(&mut render_cmd(
+        dir.path(),
+        &[
+            "--scenario",
+            "kubernetes-sentinel",
+            "--sentinels",
+            "s1:26379",
+            "--host",
+            "redis-master",
+            "--sentinel-down-after",
+            "5000",
+        ],
+        Some("Bundled0Sentinel0Password0abcdefgh"),
+    ));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("--sentinel-down-after") && err.contains("5000"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 0);
+}
+
+#[test]
+fn external_sentinels_get_the_master_proxy_when_asked() {
+    let pw = "External0Sentinel0Password0abcdefg";
+    let nodes = "redis-0.redis.db.svc.cluster.local:6379,redis-1.redis.db.svc.cluster.local:6380";
+    let r = through_chart(
+        &[
+            "--scenario",
+            "kubernetes-sentinel",
+            "--release",
+            "cw",
+            "--namespace",
+            "support",
+            "--sentinels",
+            "sentinel-0.redis.db.svc.cluster.local:26379,sentinel-1.redis.db.svc.cluster.local",
+            "--emit",
+            "+master-proxy",
+            "--redis-nodes",
+            nodes,
+        ],
+        pw,
+        "cw",
+        "support",
+    );
+    let proxy = "cw-chatwoot-redis-master-proxy";
+    let problems = name_problems(&r.cluster);
+    assert!(problems.is_empty(), "{problems:#?}");
+    for (role, pod, env) in r.chatwoot_envs() {
+        assert_eq!(
+            env.get("REDIS_URL").map(String::as_str),
+            Some(format!("redis://{proxy}:6379").as_str()),
+            "{role} {pod}"
+        );
+        assert_eq!(env.get("REDIS_PASSWORD").map(String::as_str), Some(pw));
+        resolves(&r.cluster, proxy, 6379).unwrap_or_else(|e| panic!("{role}: {e}"));
+    }
+    let deployment = r.cluster.workload("Deployment", proxy);
+    let env = r
+        .cluster
+        .container_env(&deployment, "haproxy")
+        .unwrap_or_else(|e| panic!("the proxy cannot start: {e}"));
+    assert_eq!(env.get("REDIS_PASSWORD").map(String::as_str), Some(pw));
+    let cfg = r
+        .cluster
+        .config_map(proxy)
+        .and_then(|m| m.get("haproxy.cfg").cloned())
+        .expect("haproxy.cfg");
+    for node in nodes.split(',') {
+        assert!(cfg.contains(&format!(" {node}\n")), "{node}:\n{cfg}");
+    }
+    haproxy_accepts(&cfg, pw);
+    validate_strict(&[
+        r.path("chart-render.yaml"),
+        r.path("redis-secret.yaml"),
+        r.path("redis-master-proxy.yaml"),
+    ]);
+    // Without the nodes the proxy cannot be generated: the answer is asked for by name.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (code, _, err) = run(&mut render_cmd(
+        dir.path(),
+        &[
+            "--scenario",
+            "kubernetes-sentinel",
+            "--sentinels",
+            "s1.db:26379",
+            "--emit",
+            "+master-proxy",
+        ],
+        Some(pw),
+    ));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("redis-nodes"), "{err}");
+    let (code, _, err) = run(&mut render_cmd(
+        dir.path(),
+        &[
+            "--scenario",
+            "kubernetes-sentinel",
+            "--sentinels",
+            "s1.db:26379",
+            "--emit",
+            "+master-proxy",
+            "--redis-nodes",
+            "redis-0:6379,redis-1:6379",
+        ],
+        Some(pw),
+    ));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("search domains") && err.contains("redis-0"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 0);
 }

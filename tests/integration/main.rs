@@ -11,6 +11,7 @@ mod doctor;
 mod doctor_deployment;
 mod examples;
 mod examples_consumers;
+mod failover;
 mod fix_command;
 mod git_status;
 mod globals;
