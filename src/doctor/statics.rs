@@ -582,10 +582,10 @@ fn tls_and_provider(env: &ChatwootEnv, settings: &Settings, out: &mut Vec<Findin
         && env.present("REDIS_DISABLE_CLIENT_COMMAND").is_none()
     {
         out.push(
-            Finding::warning("memorystore-client-command", "Memorystore blocks CLIENT: set REDIS_DISABLE_CLIENT_COMMAND")
+            Finding::warning("memorystore-client-command", "Memorystore: REDIS_DISABLE_CLIENT_COMMAND is a harmless safeguard (Google's pages disagree)")
                 .observed(format!("{host}:{} looks like Memorystore and REDIS_DISABLE_CLIENT_COMMAND is not set", url.port))
-                .why("ActionCable sends CLIENT SETNAME on connect; Memorystore refuses CLIENT, so realtime updates fail.")
-                .fix("Set REDIS_DISABLE_CLIENT_COMMAND=true."),
+                .why("ActionCable sends CLIENT SETNAME on connect. Google's pages disagree about Memorystore (the supported-commands page allows CLIENT SETNAME on 6.x and later, the constraints page blocks CLIENT); where it is blocked, realtime updates fail.")
+                .fix("Set REDIS_DISABLE_CLIENT_COMMAND=true: it only drops the connection name, so it is harmless either way."),
         );
     }
 }

@@ -2,14 +2,16 @@
 //! sentinels.
 
 use super::{EndpointRecord, Output, Rules, ScenarioSpec, StepContext};
-use crate::answers::{Field, RedisVersion};
+use crate::answers::{Answers, Field, RedisVersion};
 use crate::chatwoot::SentinelAddr;
 
 pub struct KubernetesSentinel;
 
 static RULES: Rules = Rules {
     sentinel: true,
-    default_version: RedisVersion::Redis62,
+    // External sentinels: a Redis of the user's own (7.x or newer). The chart's bundled
+    // Bitnami Redis is 6.2 whatever this says (answers::resolve).
+    default_version: RedisVersion::Redis74,
     password_env_only: Some(
         "in Sentinel mode Chatwoot reads the password only from REDIS_PASSWORD",
     ),
@@ -55,6 +57,18 @@ impl ScenarioSpec for KubernetesSentinel {
         sentinels
             .is_empty()
             .then(|| format!("{release}-chatwoot-redis"))
+    }
+
+    fn endpoint_warnings(&self, a: &Answers) -> Vec<String> {
+        if a.bundled_redis() {
+            return vec![
+                "the chart's bundled Redis is Bitnami's bitnamilegacy/redis 6.2.7 image (2022, no \
+                 longer updated): to run Redis 7.x or newer, run Redis with Sentinel yourself \
+                 and pass --sentinels"
+                    .into(),
+            ];
+        }
+        Vec::new()
     }
 
     fn username_refusal(&self) -> Option<String> {

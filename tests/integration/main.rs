@@ -18,4 +18,5 @@ mod real_servers;
 mod render_cli;
 mod scenario_table;
 mod tools;
+mod versions;
 mod wizard;
