@@ -513,7 +513,7 @@ pub fn judge_info(info: &Info, place: &str, input: &LiveInput, out: &mut Vec<Fin
             Finding::error("cluster-mode", format!("{place} runs in Redis Cluster mode"))
                 .observed("INFO cluster_enabled:1".to_string())
                 .why("Sidekiq does not support Redis Cluster: jobs fail with CROSSSLOT / MOVED errors.")
-                .fix("Use a standalone Redis or Sentinel (ElastiCache: cluster mode disabled; no Memorystore Cluster)."),
+                .fix(input.provider.and_then(ManagedProvider::cluster_fix).unwrap_or("Use a standalone Redis or Sentinel (ElastiCache: cluster mode disabled; no Memorystore Cluster).")),
         );
     }
     if role == "slave" || role == "replica" {
