@@ -57,7 +57,12 @@ fn read_env_file(path: &Path) -> Result<ChatwootEnv> {
             "pass Chatwoot's .env file itself (a regular file of at most 1 MiB), e.g. --env-file /home/chatwoot/chatwoot/.env",
         ),
     })?;
-    ChatwootEnv::from_dotenv(&text, format!("env file {}", path.display())).map_err(|e| {
+    let env = ChatwootEnv::from_dotenv(&text, format!("env file {}", path.display()));
+    env.map(|env| match settings::compose_deployment(path) {
+        Some(because) => env.with_compose_reading(&text, because),
+        None => env,
+    })
+    .map_err(|e| {
         Error::invalid(
             "--env-file",
             path.display().to_string(),
@@ -74,7 +79,9 @@ pub fn load_env(source: &EnvSource) -> Result<ChatwootEnv> {
         EnvSource::Default => {
             let local = Path::new(".env");
             if local.is_file() {
-                read_env_file(local)
+                read_env_file(local).map(|env| {
+                    env.with_process_precedence(crate::environment::ProcessEnv::get().pairs())
+                })
             } else {
                 Ok(ChatwootEnv::from_pairs(
                     crate::environment::ProcessEnv::get().pairs(),
