@@ -500,10 +500,16 @@ fn sentinel(env: &ChatwootEnv, settings: &Settings, out: &mut Vec<Finding>) {
                 .fix("Write REDIS_SENTINELS=host1:26379,host2:26379,host3:26379 (host names, no scheme, no spaces)."),
         ),
         Ok(list) => {
-            if list.len() < 3 {
+            let distinct = distinct_sentinels(list);
+            if distinct < 3 {
+                let repeated = if distinct < list.len() {
+                    format!(" entries, {distinct} distinct (an entry listed twice is one sentinel and counts once toward the quorum)")
+                } else {
+                    String::new()
+                };
                 out.push(
-                    Finding::warning("sentinels-too-few", format!("Only {} sentinel(s) listed", list.len()))
-                        .observed(format!("{} lists {}", env.locate("REDIS_SENTINELS"), list.len()))
+                    Finding::warning("sentinels-too-few", format!("Only {distinct} sentinel(s) listed"))
+                        .observed(format!("{} lists {}{repeated}", env.locate("REDIS_SENTINELS"), list.len()))
                         .why("A failover needs a majority of sentinels; with fewer than three, losing one host (often the master's) leaves no quorum and Chatwoot stays down.")
                         .fix("Run three sentinels on separate hosts (quorum 2) and list all of them."),
                 );
@@ -596,7 +602,7 @@ fn sentinel(env: &ChatwootEnv, settings: &Settings, out: &mut Vec<Finding>) {
                  must reach the current master, or they are lost after a failover.",
         )
         .fix(
-            "Point REDIS_URL at a name that always resolves to the master (doctor checks it live).",
+            "Point REDIS_URL at an address that always reaches the current master: a TCP proxy that sends traffic only to the server answering role:master (e.g. HAProxy with tcp-check expect string role:master), or a name your failover updates (doctor checks it live).",
         ),
     );
 }
@@ -932,6 +938,61 @@ fn pools_and_budget(input: &StaticInput, out: &mut Vec<Finding>) {
     }
 }
 
+/// The sentinels of a list, an entry repeated (same host, any case, and port) counted once.
+pub fn distinct_sentinels(list: &[crate::chatwoot::SentinelAddr]) -> usize {
+    let mut seen: Vec<(String, u16)> = Vec::new();
+    for a in list {
+        let key = (a.host.to_ascii_lowercase(), a.port);
+        if !seen.contains(&key) {
+            seen.push(key);
+        }
+    }
+    seen.len()
+}
+
+/// The Compose files Chatwoot's upstream deployment uses, looked for beside the env file.
+pub fn compose_file_in(dir: &std::path::Path) -> Option<std::path::PathBuf> {
+    let mut names: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.is_file()
+                && p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                    (n.starts_with("docker-compose") || n.starts_with("compose"))
+                        && (n.ends_with(".yml") || n.ends_with(".yaml"))
+                })
+        })
+        .collect();
+    names.sort();
+    names.into_iter().next()
+}
+
+/// `REDIS_URL`'s host is a Compose service name (`redis`) and a Compose file sits beside the
+/// env file: from the host running doctor the name does not resolve, so say how to check the
+/// published port instead. `env_file` is the path given (shown as written in the commands).
+pub fn compose_service_host(
+    settings: &Settings,
+    env_file: &str,
+    compose: &std::path::Path,
+) -> Option<Finding> {
+    let url = settings.url.as_ref().ok()?;
+    if url.scheme == UrlScheme::Unix || url.effective_host() != "redis" {
+        return None;
+    }
+    let port = url.port;
+    Some(
+        Finding::info("compose-service-host", "REDIS_URL names the Compose service redis: from outside the Compose network it does not resolve")
+            .observed(format!("REDIS_URL host redis, port {port}; Compose file {}", compose.display()))
+            .why("Inside the Compose network the containers reach Redis as redis:6379. On the host running doctor that name does not resolve (dns-failed), and the upstream Compose file publishes Redis on 127.0.0.1:6379 only.")
+            .fix(format!(
+                "Check the published port with the credentials of the env file: chatwoot-redis doctor --env-file {env_file} --host 127.0.0.1 --port {port} \
+                 (or --url redis://127.0.0.1:{port}). Or run doctor inside the Compose network, where redis resolves: \
+                 docker compose cp ./chatwoot-redis rails:/tmp/chatwoot-redis && docker compose exec rails /tmp/chatwoot-redis doctor \
+                 (the rails container has the env file's variables in its environment; a statically linked build runs in any image)."
+            )),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1068,6 +1129,62 @@ mod tests {
         assert_eq!(note.severity, Severity::Info);
         assert!(note.title.contains("REDIS_URL"));
         assert!(!format!("{note:?}").contains("proc:6379"));
+    }
+
+    #[test]
+    fn duplicate_sentinels_count_once_toward_the_quorum() {
+        assert_finding(
+            "REDIS_SENTINELS=s1:26379,S1:26379,s2:26379\n",
+            "sentinels-too-few",
+            Severity::Warning,
+        );
+        let f = lint("REDIS_SENTINELS=s1:26379,s1:26379,s2:26379\n");
+        let too_few = f
+            .iter()
+            .find(|f| f.id == "sentinels-too-few")
+            .expect("finding");
+        assert!(too_few.title.contains("Only 2"), "{}", too_few.title);
+        assert!(
+            too_few.observed.contains("2 distinct"),
+            "{}",
+            too_few.observed
+        );
+        assert_no_finding(
+            "REDIS_SENTINELS=s1:26379,s2:26379,s3:26379\n",
+            "sentinels-too-few",
+        );
+    }
+
+    #[test]
+    fn the_compose_service_name_gets_the_commands_to_run_from_the_host() {
+        let dir = tempfile::tempdir().expect("dir");
+        assert_eq!(compose_file_in(dir.path()), None);
+        std::fs::write(
+            dir.path().join("docker-compose.production.yaml"),
+            "services: {}\n",
+        )
+        .expect("write");
+        let compose = compose_file_in(dir.path()).expect("compose file");
+        let settings = |url: &str| {
+            Settings::from_env(&ChatwootEnv::from_pairs([(
+                "REDIS_URL".to_string(),
+                url.to_string(),
+            )]))
+        };
+        let f = compose_service_host(&settings("redis://redis:6379"), ".env", &compose)
+            .expect("finding");
+        assert_eq!(f.id, "compose-service-host");
+        assert!(
+            f.fix
+                .contains("chatwoot-redis doctor --env-file .env --host 127.0.0.1 --port 6379"),
+            "{}",
+            f.fix
+        );
+        assert!(f.fix.contains("docker compose exec rails"), "{}", f.fix);
+        assert_eq!(
+            compose_service_host(&settings("redis://db.example:6379"), ".env", &compose),
+            None
+        );
     }
 
     #[test]

@@ -410,6 +410,11 @@ fn doctor_sentinel_master_wrong_name_and_replica_url() {
         "127.0.0.1",
         &master_port,
     ]);
+    // The replica's link is up (doctor reports a replica that is not replicating).
+    wait_for(Duration::from_secs(30), "the replica's link", || {
+        let mut c = client(master.port, Some(PASSWORD));
+        command(&mut c, &["WAIT", "1", "1000"]) == ":1"
+    });
     let sentinels: Vec<Server> = (0..3)
         .map(|_| Server::sentinel("mymaster", master.port, PASSWORD))
         .collect();

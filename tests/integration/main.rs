@@ -5,6 +5,7 @@ mod common;
 mod concurrency;
 mod consumers;
 mod doctor;
+mod doctor_deployment;
 mod examples;
 mod fix_command;
 mod git_status;
