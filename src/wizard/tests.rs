@@ -511,7 +511,7 @@ fn next_steps_are_commands_for_the_scenario() {
         let prepared = r.unwrap();
         let steps = next_steps(&prepared.answers, &prepared.set, dir.path()).join("\n");
         assert!(steps.contains(expected), "{sc}: {steps}");
-        if sc.id() == "single-server" {
+        if sc == scenario("single-server") {
             // AOF is turned on by the running server before the new redis.conf and restart.
             let aof = steps
                 .find("redis-cli CONFIG SET appendonly yes")
