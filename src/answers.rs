@@ -12,8 +12,14 @@ use crate::scenario::{EndpointRecord, Output, Scenario, TlsRule};
 use crate::sizing::Workload;
 
 mod field;
+mod version;
 
 pub use field::{Field, Heading, Kind};
+pub use version::RedisVersion;
+/// Texts about the version lines, for every place a version is chosen.
+pub mod version_notes {
+    pub use super::version::{LICENSE_NOTE, READ_VERSION_HINT};
+}
 
 /// Drops every answer tied to the previous scenario's Redis (used when the scenario changes).
 pub fn keep_only_portable(raw: &mut RawAnswers) {
@@ -160,98 +166,6 @@ impl RawAnswers {
             raw.set(field, text);
         }
         Ok(raw)
-    }
-}
-
-/// Redis server versions the generator knows the directives of.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum RedisVersion {
-    Redis62,
-    Redis70,
-    Redis72,
-    Redis74,
-    Valkey72,
-    Valkey8,
-}
-
-impl RedisVersion {
-    pub const ALL: [RedisVersion; 6] = [
-        RedisVersion::Redis62,
-        RedisVersion::Redis70,
-        RedisVersion::Redis72,
-        RedisVersion::Redis74,
-        RedisVersion::Valkey72,
-        RedisVersion::Valkey8,
-    ];
-
-    pub fn id(self) -> &'static str {
-        match self {
-            RedisVersion::Redis62 => "6.2",
-            RedisVersion::Redis70 => "7.0",
-            RedisVersion::Redis72 => "7.2",
-            RedisVersion::Redis74 => "7.4",
-            RedisVersion::Valkey72 => "valkey-7.2",
-            RedisVersion::Valkey8 => "valkey-8",
-        }
-    }
-
-    /// Human name: "Redis 7.2", "Valkey 8".
-    pub fn label(self) -> String {
-        match self.id().strip_prefix("valkey-") {
-            Some(v) => format!("Valkey {v}"),
-            None => format!("Redis {}", self.id()),
-        }
-    }
-
-    pub fn is_valkey(self) -> bool {
-        matches!(self, RedisVersion::Valkey72 | RedisVersion::Valkey8)
-    }
-
-    /// Redis 7.0 directives (`enable-protected-configs`, `enable-debug-command`, …) exist.
-    pub fn has_redis7_directives(self) -> bool {
-        self != RedisVersion::Redis62
-    }
-
-    /// Parses `6.2`, `7`, `7.2.4`, `valkey-8`, `valkey 7.2`, refusing servers Sidekiq rejects.
-    pub fn parse(text: &str) -> std::result::Result<RedisVersion, String> {
-        let t = text.trim().to_ascii_lowercase();
-        let (valkey, num) = match t.strip_prefix("valkey") {
-            Some(rest) => (true, rest.trim_start_matches(['-', ' ', '_'])),
-            None => (
-                false,
-                t.strip_prefix("redis")
-                    .unwrap_or(&t)
-                    .trim_start_matches(['-', ' ']),
-            ),
-        };
-        let Some((major, minor, _)) = chatwoot::parse_redis_version(num) else {
-            return Err(format!(
-                "not a version; use one of {}",
-                Self::ALL.map(|v| v.id()).join(", ")
-            ));
-        };
-        if valkey {
-            return match (major, minor) {
-                (7, _) => Ok(RedisVersion::Valkey72),
-                (8, _) => Ok(RedisVersion::Valkey8),
-                _ => Err("Valkey 7.2 and 8 are supported (valkey-7.2, valkey-8)".into()),
-            };
-        }
-        match (major, minor) {
-            (m, _) if m < 6 || (m == 6 && minor < 2) => Err(format!(
-                "Redis {major}.{minor} is too old: Chatwoot's Sidekiq 7 refuses to start below \
-                 Redis 6.2.0"
-            )),
-            (6, _) => Ok(RedisVersion::Redis62),
-            (7, 0 | 1) => Ok(RedisVersion::Redis70),
-            (7, 2 | 3) => Ok(RedisVersion::Redis72),
-            (7, _) => Ok(RedisVersion::Redis74),
-            _ => Err(format!(
-                "Redis {major}.{minor} is not known here; use one of {} (a server must not \
-                 be older than the Redis that wrote its data files)",
-                Self::ALL.map(|v| v.id()).join(", ")
-            )),
-        }
     }
 }
 
@@ -493,6 +407,8 @@ pub struct Answers {
     pub db: u8,
     pub tls: bool,
     pub verify_mode: VerifyMode,
+    /// `SSL_CERT_FILE` for Chatwoot: the provider's CA bundle (TLS with verification only).
+    pub ssl_cert_file: Option<String>,
     pub auth: Auth,
     /// External sentinels (empty: bundled Bitnami sentinels or no Sentinel at all).
     pub sentinels: Vec<SentinelAddr>,
@@ -776,6 +692,7 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
     let (tls, port) = resolve_tls_and_port(raw, scenario, url.as_ref(), &host)?;
     let db = resolve_db(raw, scenario, url.as_ref())?;
     let verify_mode = resolve_verify_mode(raw, scenario, tls)?;
+    let ssl_cert_file = resolve_ssl_cert_file(raw, scenario, tls, verify_mode)?;
     let (auth, username) = resolve_auth(raw, scenario, url.as_ref())?;
     let (sentinel_master, sentinel_auth) = resolve_sentinel(raw, scenario, &sentinels)?;
     let (redis_version, maxmemory) = resolve_server(raw, scenario, &sentinels)?;
@@ -790,6 +707,7 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
         db,
         tls,
         verify_mode,
+        ssl_cert_file,
         auth,
         sentinels,
         sentinel_master,
@@ -1191,6 +1109,55 @@ fn resolve_verify_mode(raw: &RawAnswers, scenario: Scenario, tls: bool) -> Resul
     Ok(verify_mode)
 }
 
+/// Where Chatwoot finds the provider's CA bundle: only where the scenario has one, with TLS
+/// and verification on. The path goes unquoted into `.env` and the process environment.
+fn resolve_ssl_cert_file(
+    raw: &RawAnswers,
+    scenario: Scenario,
+    tls: bool,
+    verify_mode: VerifyMode,
+) -> Result<Option<String>> {
+    let given = raw.get(Field::SslCertFile);
+    let Some(bundle) = scenario.rules().ca_bundle else {
+        return match given {
+            None => Ok(None),
+            Some(v) => Err(invalid(
+                Field::SslCertFile,
+                v,
+                format!("{scenario}'s certificate comes from a public CA (or cannot be verified): there is no CA bundle to point at"),
+                "remove --ssl-cert-file",
+            )),
+        };
+    };
+    if !tls || verify_mode == VerifyMode::None {
+        return match given {
+            None => Ok(None),
+            Some(v) => Err(invalid(
+                Field::SslCertFile,
+                v,
+                "SSL_CERT_FILE is only used to verify the certificate of a TLS connection",
+                "add --tls (and leave --verify-mode out), or remove --ssl-cert-file",
+            )),
+        };
+    }
+    let path = given
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("/etc/chatwoot/{bundle}"));
+    let plain = path
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/._-+".contains(c));
+    if !path.starts_with('/') || !plain || path.ends_with('/') {
+        return Err(invalid(
+            Field::SslCertFile,
+            &path,
+            "an absolute file path of letters, digits and / . _ - + is needed (it goes unquoted \
+             into .env, where Compose and Ruby dotenv would change $, quotes, spaces or #)",
+            format!("e.g. --ssl-cert-file /etc/chatwoot/{bundle}"),
+        ));
+    }
+    Ok(Some(path))
+}
+
 /// Whether Redis needs a password, and the ACL user.
 fn resolve_auth(
     raw: &RawAnswers,
@@ -1290,7 +1257,13 @@ fn resolve_server(
     scenario: Scenario,
     sentinels: &[SentinelAddr],
 ) -> Result<(RedisVersion, MemSize)> {
-    let default_version = scenario.rules().default_version;
+    // The chart's bundled Bitnami image is Redis 6.2 (kept working, with a warning); every
+    // other default is 7.x or newer.
+    let default_version = if a_bundled(scenario, sentinels) {
+        RedisVersion::Redis62
+    } else {
+        scenario.rules().default_version
+    };
     let redis_version = match raw.get(Field::RedisVersion) {
         None => default_version,
         Some(v) => RedisVersion::parse(v).map_err(|why| {
@@ -1298,10 +1271,7 @@ fn resolve_server(
                 Field::RedisVersion,
                 v,
                 why,
-                format!(
-                    "use one of {}",
-                    RedisVersion::ALL.map(|v| v.id()).join(", ")
-                ),
+                format!("use one of {}", RedisVersion::id_list()),
             )
         })?,
     };
@@ -1445,6 +1415,9 @@ pub fn to_answers_yaml(a: &Answers) -> String {
             if a.tls {
                 push(Field::VerifyMode, a.verify_mode.id().into());
             }
+            if let Some(path) = &a.ssl_cert_file {
+                push(Field::SslCertFile, path.clone());
+            }
             push(Field::Db, a.db.to_string());
         }
     }
@@ -1570,14 +1543,6 @@ mod tests {
     }
 
     #[test]
-    fn versions_below_6_2_are_refused() {
-        assert!(RedisVersion::parse("6.0").unwrap_err().contains("6.2"));
-        assert_eq!(RedisVersion::parse("6.2.14"), Ok(RedisVersion::Redis62));
-        assert_eq!(RedisVersion::parse("valkey-8"), Ok(RedisVersion::Valkey8));
-        assert_eq!(RedisVersion::parse("7.4"), Ok(RedisVersion::Redis74));
-    }
-
-    #[test]
     fn sizes() {
         assert_eq!(MemSize::parse("1gb").unwrap().bytes, 1 << 30);
         assert!(MemSize::parse("0").is_err());
@@ -1641,7 +1606,12 @@ mod tests {
             ("tls", "true"),
         ]))
         .unwrap();
-        assert_eq!((a.port, a.verify_mode), (6378, VerifyMode::None));
+        // Memorystore's private CA is trusted through SSL_CERT_FILE: verification by default.
+        assert_eq!((a.port, a.verify_mode), (6378, VerifyMode::Peer));
+        assert_eq!(
+            a.ssl_cert_file.as_deref(),
+            Some("/etc/chatwoot/memorystore-ca-bundle.pem")
+        );
     }
 
     #[test]

@@ -18,6 +18,8 @@ enum Suggest {
     Values(&'static [&'static str]),
     /// The ids of the scenario registry.
     Scenarios,
+    /// The server lines offered (`--redis-version`).
+    Versions,
 }
 
 impl TypedValueParser for Suggest {
@@ -36,6 +38,10 @@ impl TypedValueParser for Suggest {
         let values = match self {
             Suggest::Values(values) => values.to_vec(),
             Suggest::Scenarios => crate::scenario::Scenario::ids(),
+            Suggest::Versions => crate::answers::RedisVersion::ALL
+                .iter()
+                .map(|v| v.id())
+                .collect(),
         };
         Some(Box::new(values.into_iter().map(PossibleValue::new)))
     }
@@ -204,6 +210,9 @@ pub struct AnswerFlags {
     /// TLS certificate verification: peer (check it) or none (self-signed / private CA)
     #[arg(help_heading = ENDPOINT, long, value_name = "MODE", env = "CHATWOOT_REDIS_VERIFY_MODE", value_parser = Suggest::Values(&["peer", "none"]))]
     pub verify_mode: Option<String>,
+    /// Where Chatwoot finds the CA bundle the provider script writes (SSL_CERT_FILE; Memorystore)
+    #[arg(help_heading = ENDPOINT, long, value_name = "PATH", env = "CHATWOOT_REDIS_SSL_CERT_FILE")]
+    pub ssl_cert_file: Option<String>,
     /// Split an existing REDIS_URL into answers (without its password: pass that through
     /// REDIS_PASSWORD or --password-file)
     #[arg(help_heading = ENDPOINT, long, env = "CHATWOOT_REDIS_URL")]
@@ -214,8 +223,8 @@ pub struct AnswerFlags {
     /// Sentinel master set name
     #[arg(help_heading = SENTINEL, long, value_name = "NAME", env = "CHATWOOT_REDIS_SENTINEL_MASTER")]
     pub sentinel_master: Option<String>,
-    /// Redis server version: 6.2, 7.0, 7.2, 7.4, valkey-7.2, valkey-8
-    #[arg(help_heading = SERVER, long, value_name = "V", env = "CHATWOOT_REDIS_VERSION", value_parser = Suggest::Values(&["6.2", "7.0", "7.2", "7.4", "valkey-7.2", "valkey-8"]))]
+    /// Server line: 6.2, 7.0 … 7.4, 8.0 … 8.10 (Redis 8: AGPLv3/RSALv2/SSPLv1), valkey-7.2 … valkey-9 (BSD)
+    #[arg(help_heading = SERVER, long, value_name = "V", env = "CHATWOOT_REDIS_VERSION", value_parser = Suggest::Versions)]
     pub redis_version: Option<String>,
     /// Memory limit for Redis, e.g. 512mb, 2gb
     #[arg(help_heading = SERVER, long, value_name = "SIZE", env = "CHATWOOT_REDIS_MAXMEMORY")]
@@ -282,7 +291,7 @@ impl AnswerFlags {
     /// The answers given on the command line or in `CHATWOOT_REDIS_*` variables.
     pub fn to_raw(&self) -> crate::answers::RawAnswers {
         let mut raw = crate::answers::RawAnswers::new();
-        let pairs: [(Field, &Option<String>); 28] = [
+        let pairs: [(Field, &Option<String>); 29] = [
             (Field::Scenario, &self.scenario),
             (Field::Url, &self.url),
             (Field::Host, &self.host),
@@ -290,6 +299,7 @@ impl AnswerFlags {
             (Field::Username, &self.username),
             (Field::Db, &self.db),
             (Field::VerifyMode, &self.verify_mode),
+            (Field::SslCertFile, &self.ssl_cert_file),
             (Field::Auth, &self.auth),
             (Field::Sentinels, &self.sentinels),
             (Field::SentinelMaster, &self.sentinel_master),

@@ -9,7 +9,7 @@
 use minijinja::{context, Environment, UndefinedBehavior};
 use serde::Serialize;
 
-use crate::answers::{Answers, Auth, RedisVersion, SentinelAuth, VerifyMode};
+use crate::answers::{Answers, Auth, SentinelAuth, VerifyMode};
 use crate::chatwoot::{self, percent_encode_userinfo, url_host};
 use crate::error::{Error, Result};
 use crate::header;
@@ -127,6 +127,8 @@ struct View {
     port: u16,
     tls: bool,
     verify_none: bool,
+    /// SSL_CERT_FILE in .env (the provider's CA bundle), when the certificate is verified.
+    ssl_cert_file: Option<String>,
     db: u8,
     auth: bool,
     username: Option<String>,
@@ -176,17 +178,6 @@ struct View {
     sidekiq_concurrency: u32,
     /// Provider script values, from the scenario ([`crate::scenario::ScenarioSpec::provider_values`]).
     provider: std::collections::BTreeMap<&'static str, String>,
-}
-
-fn image_for(v: RedisVersion) -> &'static str {
-    match v {
-        RedisVersion::Redis62 => "redis:6.2-alpine",
-        RedisVersion::Redis70 => "redis:7.0-alpine",
-        RedisVersion::Redis72 => "redis:7.2-alpine",
-        RedisVersion::Redis74 => "redis:7.4-alpine",
-        RedisVersion::Valkey72 => "valkey/valkey:7.2-alpine",
-        RedisVersion::Valkey8 => "valkey/valkey:8-alpine",
-    }
 }
 
 /// The `REDIS_URL` Chatwoot gets. `password` is `Some` only for URL placement.
@@ -243,6 +234,10 @@ fn chatwoot_env(
     }
     if a.tls && a.verify_mode == VerifyMode::None {
         set.push(("REDIS_OPENSSL_VERIFY_MODE".into(), "none".into()));
+    }
+    if let Some(path) = &a.ssl_cert_file {
+        // Ruby's OpenSSL trusts this bundle (system CAs + the provider's CA).
+        set.push(("SSL_CERT_FILE".into(), path.clone()));
     }
     if a.scenario.rules().disable_client_command {
         set.push(("REDIS_DISABLE_CLIENT_COMMAND".into(), "true".into()));
@@ -428,6 +423,7 @@ fn deployment_warnings(a: &Answers) -> Vec<String> {
     if a.outputs.contains(&Output::RedisConf) {
         warnings.push(APPENDONLY_WARNING.into());
     }
+    warnings.extend(a.redis_version.warnings());
     if a.sentinel_mode() && !a.outputs.contains(&Output::MasterProxy) {
         warnings.push(
             "ActionCable ignores Sentinel and always connects to REDIS_URL: after a failover it \
@@ -463,6 +459,7 @@ fn build_view(a: &Answers, budget: &Budget, chatwoot_vars: &[(String, String)]) 
         port: a.port,
         tls: a.tls,
         verify_none: a.tls && a.verify_mode == VerifyMode::None,
+        ssl_cert_file: a.ssl_cert_file.clone(),
         db: a.db,
         auth: a.auth == Auth::Password,
         username: a.username.clone(),
@@ -485,7 +482,7 @@ fn build_view(a: &Answers, budget: &Budget, chatwoot_vars: &[(String, String)]) 
         sentinel_password_none: a.sentinel_auth == SentinelAuth::None,
         config_dir: a.config_dir.clone(),
         data_dir: a.data_dir.clone(),
-        image: image_for(v).into(),
+        image: v.image().into(),
         server_bin: if v.is_valkey() {
             "valkey-server"
         } else {

@@ -70,6 +70,10 @@ pub struct Rules {
     /// The service's certificate comes from a private or self-signed CA: verification is off
     /// by default and `--verify-mode peer` is refused (Chatwoot has no CA-file option).
     pub private_ca: bool,
+    /// The service's private CA can be trusted: the provider script writes this CA bundle
+    /// (system CAs + the server's CA) and Chatwoot reads it through `SSL_CERT_FILE`, which
+    /// Ruby's OpenSSL honours. Verification is then the default with TLS.
+    pub ca_bundle: Option<&'static str>,
     /// `--auth none` is allowed (loopback, or a provider that offers no-AUTH instances).
     pub auth_optional: bool,
     /// The ACL user Chatwoot sends when none is given.
@@ -102,6 +106,7 @@ impl Rules {
         compose: false,
         tls: TlsRule::Optional { default: false },
         private_ca: false,
+        ca_bundle: None,
         auth_optional: false,
         default_username: None,
         default_version: RedisVersion::Redis72,
@@ -314,6 +319,12 @@ pub fn describe_all() -> String {
         let outputs: Vec<&str> = sc.default_outputs().iter().map(|o| o.id()).collect();
         out.push_str(&format!("{}\n  {}\n", sc.id(), sc.description()));
         out.push_str(&format!("  outputs:   {}\n", outputs.join(", ")));
+        if sc.questions().contains(&Field::RedisVersion) {
+            out.push_str(&format!(
+                "  version:   {} unless --redis-version says otherwise\n",
+                sc.rules().default_version.label()
+            ));
+        }
         out.push_str(&format!(
             "  questions: {}\n\n",
             sc.questions()
@@ -328,6 +339,13 @@ pub fn describe_all() -> String {
          docker-compose.redis.yaml,\n  helm = values.redis.yaml (+ redis-secret.yaml),\n  master-proxy = \
          redis-master-proxy.yaml, provider = redis-settings.sh. Add or remove with --emit (e.g. --emit +helm).\n",
     );
+    out.push_str(&format!(
+        "Versions (--redis-version): {}.\n  6.2 only for the chart's bundled Redis (Sidekiq 8 \
+         needs 7.0+). {}.\n  Existing data: {}.\n",
+        RedisVersion::id_list(),
+        crate::answers::version_notes::LICENSE_NOTE,
+        crate::answers::version_notes::READ_VERSION_HINT,
+    ));
     out
 }
 

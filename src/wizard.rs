@@ -251,7 +251,7 @@ pub fn help(field: Field, scenario: Scenario) -> &'static str {
     }
     match field {
         Field::RedisVersion => {
-            "Decides which redis.conf directives exist (6.2 refuses 7.0 ones); Sidekiq 7 needs 6.2+"
+            "Decides the image and which redis.conf directives exist (6.2 refuses 7.0 ones); Sidekiq 8 needs 7.0+ (6.2: Sidekiq 7 only). Redis 8+ is AGPLv3/RSALv2/SSPLv1, Valkey the BSD alternative. Existing data: never older than `docker compose exec redis redis-server --version` (or INFO server) reports"
         }
         Field::Host => "The host Chatwoot connects to",
         Field::Port => {
@@ -501,7 +501,10 @@ impl Session<'_, '_> {
             Field::Tls => self.ask_bool(field),
             Field::RedisVersion => {
                 let ids: Vec<&str> = RedisVersion::ALL.iter().map(|v| v.id()).collect();
-                self.ask_choice(field, &ids, &ids)
+                let shown: Vec<String> =
+                    RedisVersion::ALL.iter().map(|v| v.choice_label()).collect();
+                let shown: Vec<&str> = shown.iter().map(String::as_str).collect();
+                self.ask_choice(field, &ids, &shown)
             }
             Field::Auth => self.ask_choice(
                 field,

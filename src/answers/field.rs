@@ -14,6 +14,8 @@ pub enum Field {
     Db,
     Tls,
     VerifyMode,
+    /// The CA bundle Chatwoot trusts (SSL_CERT_FILE), for a provider's private CA.
+    SslCertFile,
     Auth,
     Sentinels,
     SentinelMaster,
@@ -186,6 +188,13 @@ pub static FIELD_SPECS: &[FieldSpec] = &[
         Field::VerifyMode,
         "verify-mode",
         "CHATWOOT_REDIS_VERIFY_MODE",
+        H::ScenarioAndEndpoint,
+        K::Text,
+    ),
+    spec(
+        Field::SslCertFile,
+        "ssl-cert-file",
+        "CHATWOOT_REDIS_SSL_CERT_FILE",
         H::ScenarioAndEndpoint,
         K::Text,
     ),

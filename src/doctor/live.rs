@@ -24,6 +24,8 @@ pub struct LiveInput<'a> {
     /// Connections Chatwoot holds with the configured pools, when they can be read.
     pub budget: Option<ConfiguredBudget>,
     pub provider: Option<ManagedProvider>,
+    /// The answers file's `redis-version`, when one was read.
+    pub answers_version: Option<crate::answers::RedisVersion>,
 }
 
 impl LiveInput<'_> {
@@ -552,12 +554,13 @@ pub fn judge_info(info: &Info, place: &str, input: &LiveInput, out: &mut Vec<Fin
         ),
         _ => {}
     }
+    out.extend(newer_than_answers(info, place, input));
     if info.get("cluster_enabled").map(String::as_str) == Some("1") {
         out.push(
             Finding::error("cluster-mode", format!("{place} runs in Redis Cluster mode"))
                 .observed("INFO cluster_enabled:1".to_string())
                 .why("Sidekiq does not support Redis Cluster: jobs fail with CROSSSLOT / MOVED errors.")
-                .fix("Use a standalone Redis or Sentinel (ElastiCache: cluster mode disabled; no Memorystore Cluster)."),
+                .fix(input.provider.and_then(ManagedProvider::cluster_fix).unwrap_or("Use a standalone Redis or Sentinel (ElastiCache: cluster mode disabled; no Memorystore Cluster).")),
         );
     }
     if role == "slave" || role == "replica" {
@@ -1403,6 +1406,26 @@ fn actioncable_on_master(
     }
 }
 
+/// A server newer than the answers' `redis-version` (or another product): a server of the
+/// answers' line could not read its data files, and the generated files target that line.
+fn newer_than_answers(info: &Info, place: &str, input: &LiveInput) -> Option<Finding> {
+    let line = input.answers_version?;
+    let valkey = info.get("valkey_version");
+    let text = valkey.or_else(|| info.get("redis_version"))?;
+    let (major, minor, _) = parse_redis_version(text)?;
+    if !line.older_than_server(valkey.is_some(), major, minor) {
+        return None;
+    }
+    let product = if valkey.is_some() { "Valkey" } else { "Redis" };
+    let shown = input.echo(text);
+    Some(
+        Finding::warning("server-newer-than-answers", format!("{place} runs {product} {shown}, newer than the answers' {}", line.label()))
+            .observed(format!("INFO: {product} {shown}; the answers file says redis-version {}", line.id()))
+            .why("A server must not be older than the one that wrote its data files: a restart on the answers' line (its image or package) could not load this data, and the generated redis.conf targets that line.")
+            .fix(format!("Render again with --redis-version {product_id}{major}.{minor} (or the line that covers it) before restarting or recreating the server.", product_id = if valkey.is_some() { "valkey-" } else { "" })),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1423,6 +1446,7 @@ mod tests {
                 maxclients: crate::sizing::maxclients_for(total),
             }),
             provider: None,
+            answers_version: None,
         };
         let mut out = Vec::new();
         judge_info(&parse_info(info_text), "test", &input, &mut out);
@@ -1447,6 +1471,7 @@ mod tests {
             redactor,
             budget: None,
             provider: None,
+            answers_version: None,
         }
     }
 

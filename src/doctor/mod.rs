@@ -178,7 +178,13 @@ pub fn load_env(source: &EnvSource) -> Result<ChatwootEnv> {
 }
 
 /// The workload and plan cap of an answers file, read by the one answers reader.
-fn load_answers(path: &Path) -> Result<(AnswersWorkload, Option<u32>)> {
+fn load_answers(
+    path: &Path,
+) -> Result<(
+    AnswersWorkload,
+    Option<u32>,
+    Option<crate::answers::RedisVersion>,
+)> {
     let text =
         crate::bounded::read_capped_text(path, crate::answers::MAX_ANSWERS_FILE).map_err(|e| {
             match e {
@@ -203,7 +209,10 @@ fn load_answers(path: &Path) -> Result<(AnswersWorkload, Option<u32>)> {
     let cap = raw
         .get(crate::answers::Field::MaxConnections)
         .and_then(|v| v.trim().parse().ok());
-    Ok((workload, cap))
+    let version = raw
+        .get(crate::answers::Field::RedisVersion)
+        .and_then(|v| crate::answers::RedisVersion::parse(v).ok());
+    Ok((workload, cap, version))
 }
 
 /// The answers file to read: `--answers`, else `chatwoot-redis.yaml` beside the env file.
@@ -226,12 +235,12 @@ pub const MAX_FIELD: usize = 2000;
 /// Runs doctor and returns the report (printing is the caller's job).
 pub fn run(options: &Options) -> Result<Report> {
     let env = load_env(&options.env)?;
-    let (answers, answers_cap) = match answers_path(options) {
+    let (answers, answers_cap, answers_version) = match answers_path(options) {
         Some(p) => {
-            let (workload, cap) = load_answers(&p)?;
-            (Some((workload, p.display().to_string())), cap)
+            let (workload, cap, version) = load_answers(&p)?;
+            (Some((workload, p.display().to_string())), cap, version)
         }
-        None => (None, None),
+        None => (None, None, None),
     };
     let mut settings = Settings::from_env(&env);
     apply_overrides(&mut settings, options)?;
@@ -282,6 +291,7 @@ pub fn run(options: &Options) -> Result<Report> {
             redactor: &redactor,
             budget,
             provider,
+            answers_version,
         }));
     }
     // Most severe first; the checks' own order within a severity.

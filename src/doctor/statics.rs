@@ -690,7 +690,10 @@ fn tls_and_provider(env: &ChatwootEnv, settings: &Settings, out: &mut Vec<Findin
                 .fix("Delete REDIS_OPENSSL_VERIFY_MODE (verify peer is the default)."),
         );
     }
-    if tls && settings.verify_peer && !provider.has_public_certificate() {
+    // Memorystore's private CA is trusted through SSL_CERT_FILE (a bundle with its server CA).
+    let ca_bundle =
+        provider == ManagedProvider::MemorystoreLikely && env.present("SSL_CERT_FILE").is_some();
+    if tls && settings.verify_peer && !provider.has_public_certificate() && !ca_bundle {
         let certain = provider == ManagedProvider::HerokuLikely && heroku_hints(env);
         out.push(
             Finding::new(
@@ -708,12 +711,12 @@ fn tls_and_provider(env: &ChatwootEnv, settings: &Settings, out: &mut Vec<Findin
             ))
             .why(
                 "Heroku Key-Value Store presents a self-signed certificate and Memorystore a \
-                 per-instance private CA; Chatwoot has no CA-file option, so the TLS handshake \
-                 fails (Chatwoot issue #2420). The host name is only a hint: the live TLS check \
-                 settles it.",
+                 per-instance private CA that only SSL_CERT_FILE can make trusted; otherwise the \
+                 TLS handshake fails (Chatwoot issue #2420). The host name is only a hint: the \
+                 live TLS check settles it.",
             )
             .fix(
-                "Set REDIS_OPENSSL_VERIFY_MODE=none (exactly, lower case) if this is that service.",
+                "Memorystore: set SSL_CERT_FILE to the CA bundle redis-settings.sh writes, in Chatwoot's process environment. Otherwise set REDIS_OPENSSL_VERIFY_MODE=none (exactly, lower case) if this is that service.",
             ),
         );
     }
@@ -744,10 +747,10 @@ fn tls_and_provider(env: &ChatwootEnv, settings: &Settings, out: &mut Vec<Findin
         && env.present("REDIS_DISABLE_CLIENT_COMMAND").is_none()
     {
         out.push(
-            Finding::warning("memorystore-client-command", "Memorystore blocks CLIENT: set REDIS_DISABLE_CLIENT_COMMAND")
+            Finding::warning("memorystore-client-command", "Memorystore: REDIS_DISABLE_CLIENT_COMMAND is a harmless safeguard (Google's pages disagree)")
                 .observed(format!("{host}:{} looks like Memorystore and REDIS_DISABLE_CLIENT_COMMAND is not set", url.port))
-                .why("ActionCable sends CLIENT SETNAME on connect; Memorystore refuses CLIENT, so realtime updates fail.")
-                .fix("Set REDIS_DISABLE_CLIENT_COMMAND=true."),
+                .why("ActionCable sends CLIENT SETNAME on connect. Google's pages disagree about Memorystore (the supported-commands page allows CLIENT SETNAME on 6.x and later, the constraints page blocks CLIENT); where it is blocked, realtime updates fail.")
+                .fix("Set REDIS_DISABLE_CLIENT_COMMAND=true: it only drops the connection name, so it is harmless either way."),
         );
     }
 }
@@ -1447,6 +1450,10 @@ mod tests {
             "REDIS_URL=rediss://10.1.2.3:6378\n",
             "provider-needs-verify-none",
             Severity::Warning,
+        );
+        assert_no_finding(
+            "REDIS_URL=rediss://10.1.2.3:6378\nSSL_CERT_FILE=/etc/chatwoot/memorystore-ca-bundle.pem\n",
+            "provider-needs-verify-none",
         );
         assert_finding(
             "REDIS_URL=rediss://10.1.2.3:6378\n",

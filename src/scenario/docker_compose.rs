@@ -8,9 +8,9 @@ pub struct DockerCompose;
 
 static RULES: Rules = Rules {
     compose: true,
-    // Upstream's compose file runs redis:alpine (the newest release): an older default could
-    // not read its data files.
-    default_version: RedisVersion::Redis74,
+    // Upstream's compose file runs redis:alpine, the newest release (8.x since May 2025): an
+    // older default could not read its data files. The image is pinned to that line.
+    default_version: RedisVersion::NEWEST_REDIS,
     password_env_only: Some("the Compose redis service takes its password from REDIS_PASSWORD"),
     record: EndpointRecord::Nothing,
     ..Rules::SELF_HOSTED

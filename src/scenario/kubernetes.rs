@@ -10,7 +10,9 @@ pub struct KubernetesSentinel;
 
 static RULES: Rules = Rules {
     sentinel: true,
-    default_version: RedisVersion::Redis62,
+    // External sentinels: a Redis of the user's own (7.x or newer). The chart's bundled
+    // Bitnami Redis is 6.2 whatever this says (answers::resolve).
+    default_version: RedisVersion::Redis74,
     password_env_only: Some(
         "in Sentinel mode Chatwoot reads the password only from REDIS_PASSWORD",
     ),
@@ -56,6 +58,18 @@ impl ScenarioSpec for KubernetesSentinel {
         sentinels
             .is_empty()
             .then(|| proxy_name(&format!("{release}-chatwoot-redis")))
+    }
+
+    fn endpoint_warnings(&self, a: &Answers) -> Vec<String> {
+        if a.bundled_redis() {
+            return vec![
+                "the chart's bundled Redis is Bitnami's bitnamilegacy/redis 6.2.7 image (2022, no \
+                 longer updated): to run Redis 7.x or newer, run Redis with Sentinel yourself \
+                 and pass --sentinels"
+                    .into(),
+            ];
+        }
+        Vec::new()
     }
 
     /// With the bundled Redis the StatefulSet `<release>-chatwoot-redis-node` stamps its pods

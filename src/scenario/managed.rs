@@ -56,6 +56,14 @@ impl ManagedProvider {
         self.is_certain()
     }
 
+    /// How to leave Redis Cluster on this service, when it says more than the general advice.
+    pub fn cluster_fix(self) -> Option<&'static str> {
+        match self {
+            ManagedProvider::AzureManagedRedis => Some(azure::CLUSTER_POLICY_FIX),
+            _ => None,
+        }
+    }
+
     /// True when the endpoint name proves the provider (not a guess).
     pub fn is_certain(self) -> bool {
         !matches!(
@@ -106,6 +114,17 @@ pub(crate) fn provider_next_steps(cx: &StepContext<'_>) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn azure_managed_redis_cluster_advice_names_nocluster() {
+        let fix = ManagedProvider::AzureManagedRedis
+            .cluster_fix()
+            .expect("Azure Managed Redis has its own advice");
+        for want in ["NoCluster", "EnterpriseCluster", "BRPOP", "CROSSSLOT"] {
+            assert!(fix.contains(want), "{want}: {fix}");
+        }
+        assert_eq!(ManagedProvider::ElastiCache.cluster_fix(), None);
+    }
 
     #[test]
     fn providers_from_endpoints() {

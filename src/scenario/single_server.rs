@@ -10,6 +10,7 @@ pub struct SingleServer;
 
 static RULES: Rules = Rules {
     auth_optional: true,
+    // Debian 12's redis-server package (7.0.15).
     default_version: RedisVersion::Redis70,
     records_dirs: true,
     ..Rules::SELF_HOSTED

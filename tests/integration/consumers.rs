@@ -305,7 +305,7 @@ fn compose_override_merges_with_chatwoots_production_file() {
     let cfg: serde_json::Value = serde_json::from_str(&out).expect("compose JSON");
     let redis = &cfg["services"]["redis"];
     assert_eq!(
-        redis["image"], "redis:7.4-alpine",
+        redis["image"], "redis:8.10-alpine",
         "not older than upstream's redis:alpine data"
     );
     assert_eq!(

@@ -31,4 +31,5 @@ mod rule_boundaries;
 mod scenario_table;
 mod sentinel_client;
 mod tools;
+mod versions;
 mod wizard;

@@ -8,6 +8,13 @@ use crate::error::{Error, Result};
 
 pub struct Azure;
 
+/// What redis-settings.sh says about Azure Managed Redis's clustering policy, for doctor.
+pub const CLUSTER_POLICY_FIX: &str = "Azure Managed Redis: create the database with the \
+     NoCluster clustering policy (chosen at creation). OSSCluster is Redis Cluster; \
+     EnterpriseCluster allows cross-slot commands only for DEL, MSET, MGET, EXISTS, UNLINK and \
+     TOUCH, and Sidekiq fetches jobs with one BRPOP over all its queues (CROSSSLOT once the \
+     cache has more than one shard).";
+
 static RULES: Rules = Rules {
     tls: TlsRule::Always,
     ..Rules::MANAGED

@@ -3,20 +3,22 @@
 use super::super::{Output, Rules, ScenarioSpec, TlsRule};
 use super::{normalized_host, ManagedProvider};
 use crate::answers::{Answers, Field, RedisVersion};
+use crate::error::{Error, Result};
 
 pub struct Digitalocean;
 
 static RULES: Rules = Rules {
     tls: TlsRule::Always,
     default_username: Some("default"),
-    default_version: RedisVersion::Valkey8,
+    default_version: RedisVersion::Valkey80,
     password_in_url: true,
     ..Rules::MANAGED
 };
 
-/// DigitalOcean serves TLS on 25061; 25060 is its plain-text port.
+/// Managed Valkey is TLS-only, on 25061. 25060 is the port of DigitalOcean's managed
+/// PostgreSQL and MySQL, not a plain-text Valkey port: a URL with it reaches no Valkey.
 const TLS_PORT: u16 = 25061;
-const PLAIN_PORT: u16 = 25060;
+const SQL_PORT: u16 = 25060;
 
 impl ScenarioSpec for Digitalocean {
     fn id(&self) -> &'static str {
@@ -53,19 +55,26 @@ impl ScenarioSpec for Digitalocean {
         TLS_PORT
     }
 
-    fn endpoint_warnings(&self, a: &Answers) -> Vec<String> {
-        if a.tls && a.port == PLAIN_PORT {
-            return vec![
-                "DigitalOcean serves TLS on port 25061; 25060 is the plain-text port".into(),
-            ];
+    fn check_answers(&self, a: &Answers) -> Result<()> {
+        if a.port == SQL_PORT {
+            return Err(Error::invalid_answer(
+                Field::Port,
+                SQL_PORT.to_string(),
+                "DigitalOcean Managed Valkey is TLS-only on port 25061; 25060 is the port of \
+                 DigitalOcean's managed PostgreSQL and MySQL, where no Valkey answers",
+                "use --port 25061 (or leave --port out), as the cluster's connection details show",
+            ));
         }
-        Vec::new()
+        Ok(())
     }
 
     fn help(&self, field: Field) -> Option<&'static str> {
         match field {
             Field::Host => Some(
                 "The cluster's host (…db.ondigitalocean.com) from the control panel's connection details",
+            ),
+            Field::Port => Some(
+                "Managed Valkey is TLS-only on 25061 (25060 is DigitalOcean's PostgreSQL/MySQL port, refused)",
             ),
             _ => None,
         }

@@ -1,15 +1,22 @@
 //! `memorystore`: Google Cloud Memorystore for Redis (not Memorystore Cluster).
 
-use super::super::{Output, Rules, ScenarioSpec};
+use super::super::{Output, Rules, ScenarioSpec, StepContext};
 use super::{normalized_host, ManagedProvider};
 use crate::answers::{Answers, Field};
 
 pub struct Memorystore;
 
+/// The CA bundle redis-settings.sh writes (system CAs + the instance's server CA).
+pub const CA_BUNDLE: &str = "memorystore-ca-bundle.pem";
+
 static RULES: Rules = Rules {
-    private_ca: true,
+    // A private CA per instance: trusted through SSL_CERT_FILE (verification is the default;
+    // --verify-mode none is the fallback when the certificate does not name the IP).
+    ca_bundle: Some(CA_BUNDLE),
     auth_optional: true,
-    // Memorystore blocks CLIENT: Chatwoot must not send CLIENT SETNAME.
+    // Google's pages disagree about CLIENT (the supported-commands page allows CLIENT SETNAME
+    // on 6.x+, the constraints page blocks CLIENT): REDIS_DISABLE_CLIENT_COMMAND is a
+    // harmless safeguard.
     disable_client_command: true,
     ..Rules::MANAGED
 };
@@ -63,7 +70,7 @@ impl ScenarioSpec for Memorystore {
                 "Memorystore serves in-transit encryption on port 6378, not 6379".into(),
             ],
             (false, TLS_PORT) => vec![
-                "port 6378 is Memorystore's TLS port: add --tls (REDIS_OPENSSL_VERIFY_MODE=none follows)".into(),
+                "port 6378 is Memorystore's TLS port: add --tls (the certificate is then verified with SSL_CERT_FILE)".into(),
             ],
             _ => Vec::new(),
         }
@@ -75,10 +82,26 @@ impl ScenarioSpec for Memorystore {
                 "The instance's private IP (gcloud redis instances describe); Chatwoot must reach it on the VPC",
             ),
             Field::Tls => Some(
-                "Memorystore's TLS uses a private CA: Chatwoot has no CA-file option, so verification is skipped",
+                "Memorystore's TLS uses a private CA per instance: redis-settings.sh writes memorystore-ca-bundle.pem and Chatwoot trusts it through SSL_CERT_FILE (REDIS_OPENSSL_VERIFY_MODE=none only as the fallback)",
             ),
             _ => None,
         }
+    }
+
+    fn next_steps(&self, cx: &StepContext<'_>) -> Vec<String> {
+        let mut steps = super::provider_next_steps(cx);
+        if let Some(path) = &cx.answers.ssl_cert_file {
+            steps.insert(
+                steps.len().min(1),
+                format!(
+                    "install -D -m 0644 {CA_BUNDLE} {path}    # where Chatwoot runs; SSL_CERT_FILE \
+                     must reach its process environment (Compose env_file, Kubernetes env, \
+                     systemd Environment=): Ruby reads it before dotenv loads .env. On a hostname \
+                     mismatch render again with --verify-mode none"
+                ),
+            );
+        }
+        steps
     }
 
     fn provider_template(&self) -> Option<&'static str> {
