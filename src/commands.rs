@@ -107,7 +107,10 @@ pub fn prepare(
         }
     }
     raw.overlay(given);
-    prepare_raw(out, &raw, passwords, require_secrets)
+    let mut prepared = prepare_raw(out, &raw, passwords, require_secrets)?;
+    let ignored = answers::check_saved(&prepared.answers, &raw, given)?;
+    prepared.set.warnings.extend(ignored);
+    Ok(prepared)
 }
 
 /// As [`prepare`], from answers already merged (the wizard's path).
@@ -129,7 +132,10 @@ pub fn prepare_with_password(
     password: Option<(String, secrets::Origin)>,
     require_secrets: bool,
 ) -> Result<Prepared> {
-    let answers = answers::resolve(raw)?;
+    let mut answers = answers::resolve(raw)?;
+    if answers.scenario.rules().compose {
+        answers.compose = crate::scenario::find_compose_layout(out);
+    }
     let mut secrets = secrets::gather(
         &answers,
         passwords,

@@ -19,6 +19,7 @@ mod kubernetes;
 pub mod managed;
 mod single_server;
 
+pub use docker_compose::{find_layout as find_compose_layout, ComposeLayout};
 pub use managed::{detect_provider, ManagedProvider};
 
 /// Every scenario, in the order `scenarios`, `--help` and the wizard list them.
@@ -55,6 +56,9 @@ pub enum EndpointRecord {
     Sentinel,
     /// Host, port, TLS, verify mode and database.
     HostPort,
+    /// The provider rotates host, port and password together (Heroku): nothing of the
+    /// endpoint is saved; it comes from the provider's URL on every render.
+    Rotating,
 }
 
 /// The declarative part of a scenario: what is allowed, what is the default, what is recorded.

@@ -64,6 +64,27 @@ impl ScenarioSpec for SingleServer {
         Ok(())
     }
 
+    fn check_answers(&self, a: &Answers) -> Result<()> {
+        let loopback = a.host == "localhost"
+            || a.host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        if a.outputs.contains(&Output::Helm) && loopback {
+            return Err(Error::invalid_answer(
+                Field::Emit,
+                a.emit_spec.clone().unwrap_or_default(),
+                format!(
+                    "values.redis.yaml would point Chatwoot's pods at {}, which inside a pod is \
+                     the pod itself: no Redis listens there",
+                    a.host
+                ),
+                "pass --host with this server's private address (redis.conf binds it), or use \
+                 --scenario kubernetes-sentinel for Redis inside the cluster",
+            ));
+        }
+        Ok(())
+    }
+
     fn help(&self, field: Field) -> Option<&'static str> {
         match field {
             Field::Port => Some(

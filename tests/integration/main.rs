@@ -10,6 +10,7 @@ mod globals;
 mod helm_chart;
 mod hostile;
 mod k8s;
+mod lifecycle;
 mod plan;
 mod properties;
 mod provider_clis;

@@ -11,8 +11,8 @@ pub struct Elasticache;
 static RULES: Rules = Rules {
     tls: TlsRule::Optional { default: true },
     auth_optional: true,
-    // The engine version picks the parameter-group family of the provider script.
-    records_version: true,
+    // The provider script reads the engine and its version from the replication group, so
+    // no version answer is kept (or taken: `--redis-version` is refused as unused).
     ..Rules::MANAGED
 };
 

@@ -1,0 +1,306 @@
+//! A deployment over time: re-renders, rotations and scenario switches, each checked with
+//! what Chatwoot and Redis would read (the real Compose v2 from the project directory, the
+//! saved answers file, the next render's output and the exit code).
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::common::{env_value, reference, require, run, Cmd};
+
+/// `chatwoot-redis render ARGS` run from `cwd`, with REDIS_PASSWORD when given.
+fn render_in(cwd: &Path, args: &[&str], password: Option<&str>) -> crate::common::Output {
+    let mut cmd = Cmd::new().current_dir(cwd).arg("render").args(args);
+    if let Some(p) = password {
+        cmd = cmd.env("REDIS_PASSWORD", p);
+    }
+    cmd.run()
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Compose v2's merged configuration, run from the project directory as an operator does.
+fn compose_config(project: &Path, override_file: &str) -> serde_json::Value {
+    let compose = require("docker-compose");
+    let (code, out, err) = run(Command::new(&compose)
+        .current_dir(project)
+        .args(["-f", "docker-compose.production.yaml", "-f", override_file])
+        .args(["config", "--format", "json"])
+        .env_remove("REDIS_PASSWORD")
+        .env_remove("COMPOSE_FILE")
+        .env_remove("COMPOSE_PROJECT_NAME"));
+    assert_eq!(code, 0, "docker compose config refused the project:\n{err}");
+    serde_json::from_str(&out).expect("compose JSON")
+}
+
+/// A Chatwoot Compose project: upstream's production file and Chatwoot's own `.env`, whose
+/// REDIS_PASSWORD is empty (as in upstream's .env.example).
+fn compose_project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(
+        reference("chatwoot/docker-compose.production.yaml"),
+        dir.path().join("docker-compose.production.yaml"),
+    )
+    .expect("copy the production file");
+    std::fs::write(
+        dir.path().join(".env"),
+        "SECRET_KEY_BASE=replace_me\nREDIS_URL=redis://redis:6379\nREDIS_PASSWORD=\n",
+    )
+    .expect("write .env");
+    dir
+}
+
+/// Item 1: outputs beside the production file and in a subdirectory both reach Redis and
+/// Chatwoot when Compose runs from the project directory.
+#[test]
+fn compose_outputs_work_from_the_project_directory_in_place_and_in_a_subdirectory() {
+    let pw = "Layout0Password0Alnum0Only0abcdefgh";
+    for out in [".", "deploy", "deploy/redis"] {
+        let project = compose_project();
+        let r = render_in(
+            project.path(),
+            &["--scenario", "docker-compose", "--out", out, "--db", "2"],
+            Some(pw),
+        );
+        r.code(0);
+        assert!(
+            !format!("{}{}", r.stdout, r.stderr).contains("is not in"),
+            "the project file was found for --out {out}: {}",
+            r.stdout
+        );
+        let override_rel = if out == "." {
+            "docker-compose.redis.yaml".to_string()
+        } else {
+            format!("{out}/docker-compose.redis.yaml")
+        };
+        let override_text = read(&project.path().join(&override_rel));
+        assert!(!override_text.contains(pw), "no password in the override");
+        assert!(
+            override_text.contains(&format!("-f {override_rel} up -d")),
+            "the header's command is the one from the project directory:\n{override_text}"
+        );
+        let cfg = compose_config(project.path(), &override_rel);
+        let redis = &cfg["services"]["redis"];
+        let conf = project.path().join(out).join("redis.conf");
+        let conf = std::fs::canonicalize(&conf).expect("redis.conf written");
+        let mounts = redis["volumes"].as_array().expect("volumes");
+        let mounted = mounts.iter().find(|m| {
+            m["target"] == "/usr/local/etc/redis/redis.conf"
+                && Path::new(m["source"].as_str().unwrap_or_default()) == conf
+        });
+        assert!(
+            mounted.is_some(),
+            "--out {out}: the generated {} is mounted: {mounts:?}",
+            conf.display()
+        );
+        assert_eq!(
+            redis["environment"]["REDIS_PASSWORD"], pw,
+            "--out {out}: the redis container gets the generated password"
+        );
+        for service in ["rails", "sidekiq"] {
+            let env = &cfg["services"][service]["environment"];
+            assert_eq!(env["REDIS_PASSWORD"], pw, "--out {out}: {service}");
+            assert_eq!(
+                env["REDIS_URL"], "redis://redis:6379/2",
+                "--out {out}: {service}"
+            );
+        }
+        // The db answer was saved: the next plain render changes nothing.
+        let answers = read(&project.path().join(out).join("chatwoot-redis.yaml"));
+        assert!(answers.contains("db: 2\n"), "{answers}");
+        render_in(project.path(), &["--out", out, "--check"], None).code(0);
+    }
+}
+
+/// Item 1: an override outside any Compose project is written with a warning naming the
+/// missing production file.
+#[test]
+fn compose_outputs_outside_a_project_are_warned_about() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let r = render_in(
+        dir.path(),
+        &["--scenario", "docker-compose", "--out", "x"],
+        Some("Layout0Password0Alnum0Only0abcdefgh"),
+    );
+    r.code(0);
+    assert!(
+        r.stdout
+            .contains("docker-compose.production.yaml is not in"),
+        "{}",
+        r.stdout
+    );
+    let env = read(&dir.path().join("x/.env"));
+    assert_eq!(
+        env_value(&env, "REDIS_URL").as_deref(),
+        Some("redis://redis:6379")
+    );
+}
+
+/// Renders into a fresh directory; returns it and the run.
+fn fresh(args: &[&str], password: Option<&str>) -> (tempfile::TempDir, crate::common::Output) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = render_in(dir.path(), &[&["--out", "."], args].concat(), password);
+    (dir, out)
+}
+
+const PW: &str = "Lifecycle0Password0Alnum0abcdefghij";
+const EC_HOST: &str = "master.chatwoot.abc123.use1.cache.amazonaws.com";
+
+/// Item 2: an accepted answer is saved (the next plain render changes nothing); an answer
+/// the scenario would ignore is refused with exit 2 naming it, and nothing is written.
+#[test]
+fn every_accepted_answer_is_saved_and_every_ignored_one_refused() {
+    let (dir, r) = fresh(&["--scenario", "docker-compose", "--db", "2"], Some(PW));
+    r.code(0);
+    assert!(read(&dir.path().join("chatwoot-redis.yaml")).contains("db: 2\n"));
+    let r = render_in(dir.path(), &["--out", "."], Some(PW));
+    r.code(0);
+    let env = read(&dir.path().join(".env"));
+    assert_eq!(
+        env_value(&env, "REDIS_URL").as_deref(),
+        Some("redis://redis:6379/2")
+    );
+
+    let refused: [(&[&str], &str); 6] = [
+        (
+            &["--scenario", "docker-compose", "--port", "6380"],
+            "--port",
+        ),
+        (
+            &["--scenario", "docker-compose", "--host", "cache"],
+            "--host",
+        ),
+        (
+            &[
+                "--scenario",
+                "elasticache",
+                "--host",
+                EC_HOST,
+                "--no-tls",
+                "--auth",
+                "none",
+                "--verify-mode",
+                "none",
+            ],
+            "--verify-mode",
+        ),
+        (
+            &[
+                "--scenario",
+                "elasticache",
+                "--host",
+                EC_HOST,
+                "--redis-version",
+                "7.0",
+            ],
+            "--redis-version",
+        ),
+        (
+            &[
+                "--scenario",
+                "heroku",
+                "--url",
+                "rediss://ec2-3-91-10-20.compute-1.amazonaws.com:12345",
+                "--maxmemory",
+                "2gb",
+            ],
+            "--maxmemory",
+        ),
+        (
+            &["--scenario", "single-server", "--emit", "+helm"],
+            "--emit",
+        ),
+    ];
+    for (args, field) in refused {
+        let password = (!args.contains(&"none")).then_some(PW);
+        let (dir, r) = fresh(args, password);
+        r.code(2);
+        assert!(
+            r.stderr.contains(field) && r.stderr.contains("fix"),
+            "{args:?}: names {field} and a fix:\n{}",
+            r.stderr
+        );
+        let written: Vec<_> = std::fs::read_dir(dir.path()).expect("dir").collect();
+        assert!(written.is_empty(), "{args:?}: nothing written: {written:?}");
+    }
+
+    // Read from the answers file, an ignored answer is said to be ignored, not acted on.
+    let (dir, r) = fresh(&["--scenario", "elasticache", "--host", EC_HOST], Some(PW));
+    r.code(0);
+    let path = dir.path().join("chatwoot-redis.yaml");
+    std::fs::write(&path, format!("{}maxmemory: 2gb\n", read(&path))).expect("edit");
+    let r = render_in(dir.path(), &["--out", "."], Some(PW));
+    r.code(0);
+    assert!(
+        r.stdout.contains("ignored `maxmemory: 2gb`") && r.stdout.contains("because"),
+        "{}",
+        r.stdout
+    );
+    assert!(!read(&path).contains("maxmemory"), "the write dropped it");
+}
+
+/// Item 3: a URL from a higher source replaces host, port, TLS, user name and database as
+/// one unit; flags beat CHATWOOT_REDIS_* variables, which beat the answers file.
+#[test]
+fn a_newer_url_replaces_the_saved_endpoint_as_one_unit() {
+    let (dir, r) = fresh(
+        &["--scenario", "elasticache", "--host", EC_HOST, "--db", "3"],
+        Some(PW),
+    );
+    r.code(0);
+    let new_host = "master.chatwoot2.def456.use1.cache.amazonaws.com";
+    let r = Cmd::new()
+        .current_dir(dir.path())
+        .args(["render", "--out", "."])
+        .env("REDIS_PASSWORD", PW)
+        .env("CHATWOOT_REDIS_URL", format!("rediss://{new_host}:6380"))
+        .run();
+    r.code(0);
+    let env = read(&dir.path().join(".env"));
+    assert_eq!(
+        env_value(&env, "REDIS_URL").as_deref(),
+        Some(&*format!("rediss://{new_host}:6380")),
+        "host, port, TLS and db all from the URL:\n{env}"
+    );
+    let saved = read(&dir.path().join("chatwoot-redis.yaml"));
+    assert!(
+        saved.contains(&format!("host: {new_host}\n"))
+            && saved.contains("port: 6380\n")
+            && saved.contains("tls: true\n")
+            && saved.contains("db: 0\n"),
+        "{saved}"
+    );
+    render_in(dir.path(), &["--out", ".", "--check"], None).code(0);
+
+    // A flag beats the environment, the URL's parts included.
+    let r = Cmd::new()
+        .current_dir(dir.path())
+        .args([
+            "render",
+            "--out",
+            ".",
+            "--url",
+            &format!("rediss://{EC_HOST}:6379/4"),
+        ])
+        .env("REDIS_PASSWORD", PW)
+        .env("CHATWOOT_REDIS_HOST", new_host)
+        .env("CHATWOOT_REDIS_DB", "5")
+        .run();
+    r.code(0);
+    let env = read(&dir.path().join(".env"));
+    assert_eq!(
+        env_value(&env, "REDIS_URL").as_deref(),
+        Some(&*format!("rediss://{EC_HOST}:6379/4")),
+        "{env}"
+    );
+    // A port flag changes that part of a saved URL only.
+    let r = render_in(dir.path(), &["--out", ".", "--port", "6390"], Some(PW));
+    r.code(0);
+    let env = read(&dir.path().join(".env"));
+    assert_eq!(
+        env_value(&env, "REDIS_URL").as_deref(),
+        Some(&*format!("rediss://{EC_HOST}:6390/4")),
+        "{env}"
+    );
+}
