@@ -148,7 +148,8 @@ impl RawAnswers {
                     return Err(Error::Usage(format!(
                         "{origin}: `{key}`: secrets never go in the answers file (it is committed)\n  \
                          fix: remove the line; pass the password with REDIS_PASSWORD, \
-                         --password-file or --password-stdin"
+                         --password-file or --password-stdin, and rotate it: the file's \
+                         history keeps the old one"
                     )));
                 }
                 return Err(Error::Usage(format!(
@@ -184,6 +185,14 @@ impl RawAnswers {
                     )))
                 }
             };
+            if field == Field::Url && split_url(&text).is_ok_and(|u| u.password.is_some()) {
+                return Err(Error::Usage(format!(
+                    "{origin}: `url`: the URL holds a password, and secrets never go in the \
+                     answers file (it is committed)\n  fix: remove the password from the URL \
+                     (keep redis[s]://host:port), pass it with REDIS_PASSWORD, --password-file or \
+                     --password-stdin, and rotate it: the file's history keeps the old one"
+                )));
+            }
             raw.set(field, text);
         }
         Ok(raw)

@@ -339,6 +339,7 @@ impl SecretFlags {
             password_file: self.password_file.clone(),
             password_stdin: self.password_stdin,
             generate_password: self.generate_password,
+            fresh_deployment: false,
             sentinel_password_file: self.sentinel_password_file.clone(),
         }
     }

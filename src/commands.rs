@@ -99,15 +99,18 @@ pub fn prepare(
     check_url_flag(given)?;
     let path = answers_path(out, answers_file);
     let mut raw = read_answers_file(&path, answers_file.is_some())?;
+    let mut passwords = passwords.clone();
     if let (Some(old), Some(new)) = (raw.get(Field::Scenario), given.get(Field::Scenario)) {
         if old.trim() != new.trim() {
-            // A new scenario: the old endpoint answers (host, port, TLS…) describe another
-            // Redis and must not leak into this one. The workload stays.
+            // A new scenario: the old endpoint answers (host, port, TLS…) and the old
+            // password describe another Redis and must not leak into this one. The
+            // workload stays.
             answers::keep_only_portable(&mut raw);
+            passwords.fresh_deployment = true;
         }
     }
     raw.overlay(given);
-    let mut prepared = prepare_raw(out, &raw, passwords, require_secrets)?;
+    let mut prepared = prepare_raw(out, &raw, &passwords, require_secrets)?;
     let ignored = answers::check_saved(&prepared.answers, &raw, given)?;
     prepared.set.warnings.extend(ignored);
     Ok(prepared)
@@ -150,6 +153,18 @@ pub fn prepare_with_password(
         }
     }
     let mut set = render::render(&answers, &secrets)?;
+    match secrets.password.as_ref().map(|(_, o)| *o) {
+        Some(secrets::Origin::ExistingEnvFile) if require_secrets => set.warnings.push(
+            "kept the password of .env (--generate-password, REDIS_PASSWORD or \
+             --password-file replace it)"
+                .into(),
+        ),
+        Some(secrets::Origin::Generated) => {
+            set.warnings
+                .extend(answers.scenario.generated_password_note(&answers));
+        }
+        _ => {}
+    }
     // The append-only caution matters when a redis.conf is first introduced; repeating it on
     // every later render (and in CI's --check) would only be noise.
     if out.join("redis.conf").exists() {

@@ -170,6 +170,15 @@ pub trait ScenarioSpec: Sync {
     fn check_password(&self, _answers: &Answers, _password: &str) -> Result<()> {
         Ok(())
     }
+    /// `--generate-password` here: refused where the provider makes the credential, else
+    /// fine (the note on setting it at the provider is [`ScenarioSpec::generated_password_note`]).
+    fn check_generated_password(&self, _answers: &Answers) -> Result<()> {
+        Ok(())
+    }
+    /// What to run so that the provider uses a password generated here.
+    fn generated_password_note(&self, _answers: &Answers) -> Option<String> {
+        None
+    }
     /// Rules over the whole set of answers, checked before rendering.
     fn check_answers(&self, _answers: &Answers) -> Result<()> {
         Ok(())

@@ -58,6 +58,9 @@ pub struct PasswordSource {
     pub generate_password: bool,
     /// `--sentinel-password-file FILE`.
     pub sentinel_password_file: Option<PathBuf>,
+    /// The scenario changed: the password of the previous deployment (its `.env`) is another
+    /// Redis's and is not reused.
+    pub fresh_deployment: bool,
 }
 
 /// The secrets of one render.
@@ -166,6 +169,49 @@ pub fn existing_password(out_dir: &Path) -> Option<(String, Origin)> {
         .map(|p| (p, Origin::ExistingSecretManifest))
 }
 
+/// `--password-file FILE`: its only line.
+fn password_from_file(path: &Path) -> Result<String> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Error::invalid(
+            "--password-file",
+            path.display().to_string(),
+            format!("cannot read it ({e})"),
+            "give the path of a readable file holding the password alone on its first line, \
+             or pass the password with REDIS_PASSWORD=… or --password-stdin",
+        )
+    })?;
+    if text.lines().skip(1).any(|l| !l.trim().is_empty()) {
+        return Err(Error::invalid(
+            "--password-file",
+            path.display().to_string(),
+            "the file has more than one line; the password is its only line (a line break \
+             cannot be part of a Redis password Chatwoot reads)",
+            "put the password alone on the first line",
+        ));
+    }
+    Ok(first_line(&text))
+}
+
+/// The missing password, saying when the previous deployment's is not reused.
+fn missing_password(answers: &Answers, flags: &PasswordSource, out_dir: &Path) -> Error {
+    let previous = if flags.fresh_deployment && existing_password(out_dir).is_some() {
+        format!(
+            " (the scenario changed to {0}: the password of the previous deployment's .env \
+             belongs to another Redis and is not reused; give {0}'s own)",
+            answers.scenario
+        )
+    } else {
+        String::new()
+    };
+    Error::Missing(vec![Missing::new(
+        Field::Password,
+        format!(
+            "password{previous}: REDIS_PASSWORD=… in the environment, --password-file FILE, \
+             --password-stdin, or --generate-password"
+        ),
+    )])
+}
+
 /// Gathers the secrets for a render. `required`: fail when a needed password is missing
 /// (false for `--check`/`--diff`/`--dry-run`, where secret files are skipped).
 pub fn gather(
@@ -178,20 +224,7 @@ pub fn gather(
 ) -> Result<Secrets> {
     let mut password: Option<(String, Origin)> = None;
     if let Some(path) = &flags.password_file {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
-            path: path.clone(),
-            source,
-        })?;
-        if text.lines().skip(1).any(|l| !l.trim().is_empty()) {
-            return Err(Error::invalid(
-                "--password-file",
-                path.display().to_string(),
-                "the file has more than one line; the password is its only line (a line break \
-                 cannot be part of a Redis password Chatwoot reads)",
-                "put the password alone on the first line",
-            ));
-        }
-        password = Some((first_line(&text), Origin::File));
+        password = Some((password_from_file(path)?, Origin::File));
     } else if flags.password_stdin {
         let mut line = String::new();
         std::io::stdin().lock().read_line(&mut line).map_err(|e| {
@@ -202,10 +235,12 @@ pub fn gather(
         password = Some((p, Origin::Environment));
     } else if let Some(p) = answers.url_password.clone() {
         password = Some((p, Origin::Url));
-    } else if let Some(found) = existing_password(out_dir) {
-        password = Some(found);
     } else if flags.generate_password {
+        // Typed now, it beats the password of an existing .env (a rotation).
+        answers.scenario.check_generated_password(answers)?;
         password = Some((generate_password()?, Origin::Generated));
+    } else if let Some(found) = existing_password(out_dir).filter(|_| !flags.fresh_deployment) {
+        password = Some(found);
     }
 
     if answers.auth == Auth::None {
@@ -224,11 +259,7 @@ pub fn gather(
         }
         password = None;
     } else if password.is_none() && required {
-        return Err(Error::Missing(vec![Missing::new(
-            Field::Password,
-            "password: REDIS_PASSWORD=… in the environment, --password-file FILE, --password-stdin, \
-             or --generate-password",
-        )]));
+        return Err(missing_password(answers, flags, out_dir));
     }
 
     let sentinel_password = match answers.sentinel_auth {

@@ -304,3 +304,96 @@ fn a_newer_url_replaces_the_saved_endpoint_as_one_unit() {
         "{env}"
     );
 }
+
+fn env_password(dir: &Path) -> Option<String> {
+    env_value(&read(&dir.join(".env")), "REDIS_PASSWORD")
+}
+
+/// Item 4: a typed --generate-password beats the password of .env; a plain render says it kept
+/// that password; a scenario switch never reuses it silently; a provider that makes its own
+/// credential refuses a generated one; a password in `url:` of the answers file is refused.
+#[test]
+fn the_password_follows_the_users_word_and_never_crosses_deployments() {
+    let (dir, r) = fresh(&["--scenario", "docker-compose"], Some(PW));
+    r.code(0);
+    assert_eq!(env_password(dir.path()).as_deref(), Some(PW));
+
+    let r = render_in(dir.path(), &["--out", "."], None);
+    r.code(0);
+    assert!(
+        r.stdout.contains("kept the password of .env"),
+        "{}",
+        r.stdout
+    );
+    let r = Cmd::new()
+        .current_dir(dir.path())
+        .args(["-v", "render", "--out", ".", "--dry-run"])
+        .run();
+    r.code(0);
+    assert!(
+        r.stderr.contains("password: kept from the existing .env"),
+        "{}",
+        r.stderr
+    );
+
+    let r = render_in(dir.path(), &["--out", ".", "--generate-password"], None);
+    r.code(0);
+    let rotated = env_password(dir.path()).expect("a password");
+    assert_ne!(rotated, PW, "--generate-password rotated it");
+    assert!(!r.stdout.contains(&rotated) && !r.stderr.contains(&rotated));
+
+    // Another scenario: the Compose password is not ElastiCache's.
+    let switch = ["--out", ".", "--scenario", "elasticache", "--host", EC_HOST];
+    let r = render_in(dir.path(), &switch, None);
+    r.code(2);
+    assert!(r.stderr.contains("not reused"), "{}", r.stderr);
+    assert_eq!(
+        env_password(dir.path()).as_deref(),
+        Some(&*rotated),
+        "nothing written"
+    );
+    let r = render_in(
+        dir.path(),
+        &[&switch[..], &["--generate-password"]].concat(),
+        None,
+    );
+    r.code(0);
+    assert!(
+        r.stdout.contains(
+            "modify-replication-group --replication-group-id chatwoot --auth-token \"$REDIS_PASSWORD\" --auth-token-update-strategy ROTATE"
+        ),
+        "{}",
+        r.stdout
+    );
+    let elasticache = env_password(dir.path()).expect("a password");
+    assert_ne!(elasticache, rotated);
+    assert!(!r.stdout.contains(&elasticache));
+
+    let (_dir, r) = fresh(
+        &[
+            "--scenario",
+            "azure",
+            "--host",
+            "cw.westeurope.redis.azure.net",
+            "--generate-password",
+        ],
+        None,
+    );
+    r.code(2);
+    assert!(r.stderr.contains("az redis list-keys"), "{}", r.stderr);
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("chatwoot-redis.yaml"),
+        "scenario: heroku\nurl: rediss://:Leaked0Secret@ec2-3-91-10-20.compute-1.amazonaws.com:12345\n",
+    )
+    .expect("write");
+    let r = render_in(dir.path(), &["--out", ".", "--dry-run"], None);
+    r.code(2);
+    assert!(
+        r.stderr.contains("`url`") && r.stderr.contains("rotate"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("Leaked0Secret") && !r.stdout.contains("Leaked0Secret"));
+}

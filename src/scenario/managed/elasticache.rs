@@ -30,6 +30,22 @@ fn kind(h: &str) -> ManagedProvider {
 }
 
 impl ScenarioSpec for Elasticache {
+    fn generated_password_note(&self, a: &Answers) -> Option<String> {
+        let labels: Vec<&str> = a.host.split('.').collect();
+        let group = match labels.as_slice() {
+            ["master" | "replica", g, ..] => g,
+            [first, ..] => first.strip_suffix("-ro").unwrap_or(first),
+            [] => "GROUP",
+        };
+        Some(format!(
+            "the generated password is new to ElastiCache: set it as the AUTH token before \
+             Chatwoot restarts, with REDIS_PASSWORD read from the new .env: aws elasticache \
+             modify-replication-group --replication-group-id {group} --auth-token \
+             \"$REDIS_PASSWORD\" --auth-token-update-strategy ROTATE --apply-immediately \
+             (ROTATE keeps the old token valid until a later SET)"
+        ))
+    }
+
     fn id(&self) -> &'static str {
         "elasticache"
     }

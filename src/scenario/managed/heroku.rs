@@ -20,6 +20,14 @@ static RULES: Rules = Rules {
 };
 
 impl ScenarioSpec for Heroku {
+    fn check_generated_password(&self, _answers: &Answers) -> crate::error::Result<()> {
+        Err(crate::error::Error::invalid_secret(
+            Field::Password,
+            "--generate-password: Heroku makes the password and puts it in REDIS_URL; a password generated here would not open the add-on",
+            "drop --generate-password and pass the add-on's URL: CHATWOOT_REDIS_URL=\"$(heroku config:get REDIS_URL -a APP)\"",
+        ))
+    }
+
     fn id(&self) -> &'static str {
         "heroku"
     }
