@@ -174,11 +174,7 @@ struct ProviderView {
 /// ElastiCache: `master.<group>.<id>.<region-code>.cache.amazonaws.com` → group and region.
 fn elasticache_parts(host: &str) -> (String, String) {
     let labels: Vec<&str> = host.split('.').collect();
-    let group = match labels.first() {
-        Some(&"master") | Some(&"replica") => labels.get(1).copied().unwrap_or(""),
-        Some(first) => first,
-        None => "",
-    };
+    let group = crate::scenario::managed::elasticache::endpoint_shape(host).1;
     let region = labels
         .iter()
         .rev()

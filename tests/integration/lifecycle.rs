@@ -397,3 +397,44 @@ fn the_password_follows_the_users_word_and_never_crosses_deployments() {
     );
     assert!(!r.stderr.contains("Leaked0Secret") && !r.stdout.contains("Leaked0Secret"));
 }
+
+/// Item 7: reader endpoints are refused (every write would hit a replica), node endpoints are
+/// warned about, and the script's replication group id is right for every endpoint shape.
+#[test]
+fn elasticache_endpoints_that_take_writes() {
+    for reader in [
+        "replica.chatwoot.abc123.use1.cache.amazonaws.com",
+        "chatwoot-ro.abc123.ng.0001.use1.cache.amazonaws.com",
+    ] {
+        let (dir, r) = fresh(&["--scenario", "elasticache", "--host", reader], Some(PW));
+        r.code(2);
+        assert!(
+            r.stderr.contains("--host")
+                && r.stderr.contains("READONLY")
+                && r.stderr.contains("fix"),
+            "{reader}: {}",
+            r.stderr
+        );
+        assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 0);
+    }
+    for (host, node) in [
+        ("master.chatwoot.abc123.use1.cache.amazonaws.com", false),
+        ("chatwoot.abc123.ng.0001.use1.cache.amazonaws.com", false),
+        ("chatwoot-001.abc123.0001.use1.cache.amazonaws.com", true),
+        ("chatwoot-002.abc123.0001.use1.cache.amazonaws.com", true),
+    ] {
+        let (dir, r) = fresh(&["--scenario", "elasticache", "--host", host], Some(PW));
+        r.code(0);
+        assert_eq!(
+            r.stdout.contains("is one node of chatwoot") && r.stdout.contains("READONLY"),
+            node,
+            "{host}: {}",
+            r.stdout
+        );
+        let script = read(&dir.path().join("redis-settings.sh"));
+        assert!(
+            script.contains("REPLICATION_GROUP_ID=\"${REPLICATION_GROUP_ID:-chatwoot}\""),
+            "{host}:\n{script}"
+        );
+    }
+}
