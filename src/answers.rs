@@ -17,20 +17,6 @@ mod saved;
 pub use field::{Field, Heading, Kind};
 pub use saved::check_saved;
 
-/// Resolves what the answers file would hold: `saved`, plus the answers a scenario takes
-/// anew on every render instead of saving them (see [`EndpointRecord::Rotating`]).
-fn from_saved(saved: &RawAnswers, merged: &RawAnswers) -> Result<Answers> {
-    let mut raw = saved.clone();
-    if let Some(scenario) = raw.get(Field::Scenario).and_then(Scenario::parse) {
-        if scenario.rules().record == EndpointRecord::Rotating {
-            if let Some(url) = merged.get(Field::Url) {
-                raw.set(Field::Url, url);
-            }
-        }
-    }
-    resolve(&raw)
-}
-
 /// The answers a Redis URL carries (replaced together when a URL is given).
 const URL_PARTS: [Field; 5] = [
     Field::Host,
@@ -1169,11 +1155,6 @@ pub fn to_answers_yaml(a: &Answers) -> String {
             push(Field::SentinelMaster, a.sentinel_master.clone());
         }
         EndpointRecord::Nothing => {
-            if a.db != 0 {
-                push(Field::Db, a.db.to_string());
-            }
-        }
-        EndpointRecord::Rotating => {
             if a.db != 0 {
                 push(Field::Db, a.db.to_string());
             }

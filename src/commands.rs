@@ -109,8 +109,28 @@ pub fn prepare(
             passwords.fresh_deployment = true;
         }
     }
+    let saved_deployment = path.is_file();
     raw.overlay(given);
-    let mut prepared = prepare_raw(out, &raw, &passwords, require_secrets)?;
+    let mut prepared = match prepare_raw(out, &raw, &passwords, require_secrets) {
+        // A committed deployment in a fresh clone (CI, a laptop): no password and no .env
+        // here. The public files are rendered; the secret files stay for where the password
+        // is (the server, whose .env keeps it).
+        Err(Error::Missing(m))
+            if saved_deployment
+                && !out.join(".env").exists()
+                && m.iter().all(|m| m.field == Field::Password) =>
+        {
+            let mut prepared = prepare_raw(out, &raw, &passwords, false)?;
+            prepared.set.warnings.push(
+                "no password here (none given and no .env in this directory): wrote the files \
+                 without secrets only; render where the password is (the server, or with \
+                 REDIS_PASSWORD=…) to update .env and the other secret files"
+                    .into(),
+            );
+            prepared
+        }
+        other => other?,
+    };
     let ignored = answers::check_saved(&prepared.answers, &raw, given)?;
     prepared.set.warnings.extend(ignored);
     Ok(prepared)
@@ -160,6 +180,20 @@ pub fn prepare_with_password(
                 .into(),
         ),
         Some(secrets::Origin::Generated) => {
+            let kept = secrets
+                .password
+                .as_ref()
+                .is_some_and(|(p, _)| set.files.iter().any(|f| f.contents.contains(p.as_str())));
+            if !kept {
+                return Err(Error::invalid(
+                    "--generate-password",
+                    answers.emit_spec.clone().unwrap_or_default(),
+                    "no rendered file holds the generated password (the outputs chosen with \
+                     --emit have no place for it), so Redis and Chatwoot would never get it",
+                    "drop --generate-password to render the files without secrets, or keep the \
+                     output that holds the password (.env: remove -env from --emit)",
+                ));
+            }
             set.warnings
                 .extend(answers.scenario.generated_password_note(&answers));
         }

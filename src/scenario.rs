@@ -56,9 +56,6 @@ pub enum EndpointRecord {
     Sentinel,
     /// Host, port, TLS, verify mode and database.
     HostPort,
-    /// The provider rotates host, port and password together (Heroku): nothing of the
-    /// endpoint is saved; it comes from the provider's URL on every render.
-    Rotating,
 }
 
 /// The declarative part of a scenario: what is allowed, what is the default, what is recorded.

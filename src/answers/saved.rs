@@ -2,7 +2,7 @@
 //! now must survive a round trip through the answers file. One that does not is refused when
 //! given now (flag or `CHATWOOT_REDIS_*`), and reported as ignored when it came from the file.
 
-use super::{from_saved, to_answers_yaml, Answers, Field, RawAnswers};
+use super::{resolve, to_answers_yaml, Answers, Field, RawAnswers};
 use crate::error::{Error, Result};
 use crate::scenario::Output;
 
@@ -91,7 +91,7 @@ pub fn check_saved(a: &Answers, merged: &RawAnswers, given: &RawAnswers) -> Resu
         Ok(s) => s,
         Err(_) => return Ok(Vec::new()),
     };
-    let Ok(back) = from_saved(&saved, merged) else {
+    let Ok(back) = resolve(&saved) else {
         return Ok(Vec::new());
     };
     let mut warnings = Vec::new();

@@ -438,3 +438,92 @@ fn elasticache_endpoints_that_take_writes() {
         );
     }
 }
+
+/// Item 3: a Heroku credential rotation (host, port and password change together in
+/// REDIS_URL) reaches .env whole: nothing of the old endpoint survives.
+#[test]
+fn a_heroku_rotation_replaces_host_port_and_password_together() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let heroku = |url: &str| {
+        Cmd::new()
+            .current_dir(dir.path())
+            .args([
+                "render",
+                "--out",
+                ".",
+                "--scenario",
+                "heroku",
+                "--max-connections",
+                "400",
+            ])
+            .env("CHATWOOT_REDIS_URL", url)
+            .run()
+    };
+    heroku("rediss://:Old0Password0abcdefgh@ec2-3-91-10-20.compute-1.amazonaws.com:12345").code(0);
+    let r = heroku("rediss://:New0Password0abcdefgh@ec2-54-1-2-3.compute-1.amazonaws.com:23456");
+    r.code(0);
+    let env = read(&dir.path().join(".env"));
+    let url = env_value(&env, "REDIS_URL").expect("REDIS_URL");
+    assert!(
+        url.contains("New0Password0abcdefgh@ec2-54-1-2-3.compute-1.amazonaws.com:23456"),
+        "the rotated URL whole: {url}"
+    );
+    assert!(
+        !env.contains("Old0Password") && !env.contains("12345"),
+        "{env}"
+    );
+    let saved = read(&dir.path().join("chatwoot-redis.yaml"));
+    assert!(!saved.contains("Password"), "no secret saved: {saved}");
+}
+
+/// Item 9: in a fresh clone (the answers file and the public files, no .env, no password)
+/// a changed answer regenerates the committed files; nothing leaves a trap in the answers file.
+#[test]
+fn a_fresh_clone_regenerates_the_committed_files_without_the_password() {
+    let server = tempfile::tempdir().expect("server");
+    render_in(
+        server.path(),
+        &["--out", ".", "--scenario", "docker-compose"],
+        Some(PW),
+    )
+    .code(0);
+    let clone = tempfile::tempdir().expect("clone");
+    for f in [
+        "chatwoot-redis.yaml",
+        "redis.conf",
+        "docker-compose.redis.yaml",
+    ] {
+        std::fs::copy(server.path().join(f), clone.path().join(f)).expect("copy");
+    }
+    let r = render_in(clone.path(), &["--out", ".", "--maxmemory", "2gb"], None);
+    r.code(0);
+    assert!(r.stdout.contains("no password here"), "{}", r.stdout);
+    assert!(read(&clone.path().join("redis.conf")).contains("maxmemory 2gb"));
+    assert!(!clone.path().join(".env").exists());
+    let saved = read(&clone.path().join("chatwoot-redis.yaml"));
+    assert!(
+        saved.contains("maxmemory: \"2gb\"\n") && !saved.contains("emit"),
+        "{saved}"
+    );
+    render_in(clone.path(), &["--out", ".", "--check"], None).code(0);
+
+    // Back on the server: the committed answers and the kept password update .env too.
+    std::fs::copy(
+        clone.path().join("chatwoot-redis.yaml"),
+        server.path().join("chatwoot-redis.yaml"),
+    )
+    .expect("pull");
+    render_in(server.path(), &["--out", "."], None).code(0);
+    assert_eq!(env_password(server.path()).as_deref(), Some(PW));
+    assert!(read(&server.path().join("redis.conf")).contains("maxmemory 2gb"));
+
+    // A generated password that no output would hold is refused, not saved as a trap.
+    let r = render_in(
+        clone.path(),
+        &["--out", ".", "--emit", "-env", "--generate-password"],
+        None,
+    );
+    r.code(2);
+    assert!(r.stderr.contains("--generate-password"), "{}", r.stderr);
+    assert!(!read(&clone.path().join("chatwoot-redis.yaml")).contains("emit"));
+}
