@@ -775,13 +775,13 @@ fn resolve_host(
     {
         Some(h) => h,
         None => {
-            return Err(Error::Missing(vec![Missing::new(
-                Field::Host,
-                format!(
-                    "host: --host HOST or CHATWOOT_REDIS_HOST (or --url) — the {} endpoint",
-                    scenario
+            let line = match scenario.rules().endpoint_from_url {
+                Some(from_url) => from_url.to_string(),
+                None => format!(
+                    "host: --host HOST or CHATWOOT_REDIS_HOST (or --url) — the {scenario} endpoint"
                 ),
-            )]))
+            };
+            return Err(Error::Missing(vec![Missing::new(Field::Host, line)]));
         }
     };
     chatwoot::validate_host(&host).map_err(|why| {

@@ -110,6 +110,18 @@ pub fn prepare(
         }
     }
     let saved_deployment = path.is_file();
+    if !saved_deployment && given.get(Field::Scenario).is_none() {
+        return Err(Error::Missing(vec![crate::error::Missing::new(
+            Field::Scenario,
+            format!(
+                "scenario: there is no chatwoot-redis.yaml there ({}): give --out the directory \
+                 that holds it, or start a deployment with --scenario ID, CHATWOOT_REDIS_SCENARIO \
+                 or `chatwoot-redis init` ({})",
+                path.display(),
+                crate::scenario::Scenario::ids().join(", ")
+            ),
+        )]));
+    }
     raw.overlay(given);
     let mut prepared = match prepare_raw(out, &raw, &passwords, require_secrets) {
         // A committed deployment in a fresh clone (CI, a laptop): no password and no .env

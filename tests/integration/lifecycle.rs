@@ -527,3 +527,56 @@ fn a_fresh_clone_regenerates_the_committed_files_without_the_password() {
     assert!(r.stderr.contains("--generate-password"), "{}", r.stderr);
     assert!(!read(&clone.path().join("chatwoot-redis.yaml")).contains("emit"));
 }
+
+/// Item 12: messages name the flag or the file and a fix, in the promised form.
+#[test]
+fn messages_name_what_is_wrong_and_the_fix() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let r = render_in(dir.path(), &["--check", "--out", "typo/"], None);
+    r.code(2);
+    assert!(
+        r.stderr
+            .contains("there is no chatwoot-redis.yaml there (typo/chatwoot-redis.yaml)")
+            && r.stderr.contains("give --out the directory that holds it"),
+        "{}",
+        r.stderr
+    );
+    let r = render_in(dir.path(), &["--out", ".", "--scenario", "heroku"], None);
+    r.code(2);
+    let first = r
+        .stderr
+        .lines()
+        .find(|l| l.contains("heroku config:get"))
+        .unwrap_or_default();
+    assert!(
+        first
+            .trim_start()
+            .trim_start_matches("- ")
+            .starts_with("CHATWOOT_REDIS_URL=\"$(heroku config:get REDIS_URL"),
+        "{}",
+        r.stderr
+    );
+    let r = render_in(
+        dir.path(),
+        &[
+            "--out",
+            ".",
+            "--scenario",
+            "docker-compose",
+            "--password-file",
+            "/nonexistent",
+        ],
+        None,
+    );
+    r.code(2);
+    assert!(
+        r.stderr.contains("--password-file") && r.stderr.contains("fix:"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path()).expect("dir").count(),
+        0,
+        "nothing written"
+    );
+}

@@ -12,7 +12,8 @@ static RULES: Rules = Rules {
     // Heroku serves a self-signed certificate.
     private_ca: true,
     endpoint_from_url: Some(
-        "port: Heroku gives host and port in REDIS_URL; pass --url (without the password) or --port",
+        "CHATWOOT_REDIS_URL=\"$(heroku config:get REDIS_URL -a APP)\" chatwoot-redis render …: \
+         Heroku gives host, port and password together in REDIS_URL and rotates them",
     ),
     password_in_url: true,
     hard_connection_cap: true,
