@@ -580,3 +580,130 @@ fn messages_name_what_is_wrong_and_the_fix() {
         "nothing written"
     );
 }
+
+/// The files of a directory that hold `secret`.
+fn holders(dir: &Path, secret: &str) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("dir")
+        .filter_map(|e| e.ok())
+        .filter(|e| std::fs::read_to_string(e.path()).is_ok_and(|t| t.contains(secret)))
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// A lifecycle per scenario: render → change one answer → render → rotate the password →
+/// render → switch scenario → render, checking at each step the saved answers, where the
+/// password is (what Chatwoot and Redis read) and that `--check` agrees.
+#[test]
+fn every_scenario_lives_through_change_rotation_and_switch() {
+    for scenario in crate::common::SCENARIOS {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::copy(
+            crate::common::example_answers(scenario),
+            dir.path().join("chatwoot-redis.yaml"),
+        )
+        .expect("copy the example answers");
+        let heroku_url =
+            |pw: &str| format!("rediss://:{pw}@ec2-3-91-10-20.compute-1.amazonaws.com:12345");
+        let step = |args: &[&str], pw: Option<&str>| {
+            let mut cmd = Cmd::new()
+                .current_dir(dir.path())
+                .args(["render", "--out", "."])
+                .args(args);
+            if let Some(pw) = pw {
+                cmd = if scenario == "heroku" {
+                    cmd.env("CHATWOOT_REDIS_URL", heroku_url(pw))
+                } else {
+                    cmd.env("REDIS_PASSWORD", pw)
+                };
+            } else if scenario == "heroku" {
+                cmd = cmd.env("CHATWOOT_REDIS_URL", heroku_url(PW_OLD));
+            }
+            cmd.run()
+        };
+        const PW_OLD: &str = "First0Password0Alnum0abcdefghijkl";
+        const PW_NEW: &str = "Second0Password0Alnum0abcdefghijk";
+        step(&[], Some(PW_OLD)).code(0);
+        let first = holders(dir.path(), PW_OLD);
+        assert!(!first.is_empty(), "{scenario}: the password is written");
+        assert!(
+            !first.contains(&"chatwoot-redis.yaml".to_string()),
+            "{scenario}"
+        );
+
+        // Change one answer: saved, honoured, the password kept.
+        step(&["--web-processes", "3"], None).code(0);
+        let saved = read(&dir.path().join("chatwoot-redis.yaml"));
+        assert!(saved.contains("web-processes: 3\n"), "{scenario}: {saved}");
+        assert_eq!(holders(dir.path(), PW_OLD), first, "{scenario}: kept");
+        let check = if scenario == "heroku" {
+            step(&["--check"], Some(PW_OLD))
+        } else {
+            step(&["--check"], None)
+        };
+        check.code(0);
+
+        // Rotate: the new password everywhere the old one was, the old one nowhere.
+        step(&[], Some(PW_NEW)).code(0);
+        assert_eq!(holders(dir.path(), PW_NEW), first, "{scenario}: rotated");
+        assert!(
+            holders(dir.path(), PW_OLD).is_empty(),
+            "{scenario}: old gone"
+        );
+
+        // Switch: the old deployment's password is not reused; the workload stays.
+        let target = if scenario == "docker-compose" {
+            "single-server"
+        } else {
+            "docker-compose"
+        };
+        if dir.path().join(".env").exists() {
+            let r = Cmd::new()
+                .current_dir(dir.path())
+                .args(["render", "--out", ".", "--scenario", target])
+                .run();
+            r.code(2);
+            assert!(r.stderr.contains("not reused"), "{scenario}: {}", r.stderr);
+        }
+        let third = "Third0Password0Alnum0abcdefghijklm";
+        let r = Cmd::new()
+            .current_dir(dir.path())
+            .args(["render", "--out", ".", "--scenario", target])
+            .env("REDIS_PASSWORD", third)
+            .run();
+        r.code(0);
+        let saved = read(&dir.path().join("chatwoot-redis.yaml"));
+        assert!(
+            saved.contains(&format!("scenario: {target}\n"))
+                && saved.contains("web-processes: 3\n"),
+            "{scenario} → {target}: {saved}"
+        );
+        let env = read(&dir.path().join(".env"));
+        assert_eq!(
+            env_value(&env, "REDIS_PASSWORD").as_deref(),
+            Some(third),
+            "{scenario}"
+        );
+        assert!(
+            !env.contains(PW_NEW),
+            "{scenario}: the old password left .env"
+        );
+        // Files only the previous scenario had are reported by --check, nothing else.
+        let check = Cmd::new()
+            .current_dir(dir.path())
+            .args(["render", "--out", ".", "--check"])
+            .run();
+        let stale: Vec<&str> = check
+            .stdout
+            .lines()
+            .filter(|l| l.starts_with("./") && !l.contains("not part of this set"))
+            .collect();
+        assert!(
+            (check.status == 0 || check.status == 1) && stale.is_empty(),
+            "{scenario} → {target}: {}",
+            check.stdout
+        );
+    }
+}
