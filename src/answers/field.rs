@@ -362,6 +362,21 @@ mod tests {
             );
         }
         assert_eq!(Field::parse("nope"), None);
+        // The portable answers are the workload the wizard asks together.
+        let portable: Vec<Field> = FIELD_SPECS
+            .iter()
+            .filter(|s| s.portable)
+            .map(|s| s.field)
+            .collect();
+        assert_eq!(
+            portable,
+            [
+                Field::WebProcesses,
+                Field::WebThreads,
+                Field::SidekiqProcesses,
+                Field::SidekiqConcurrency
+            ]
+        );
         assert_eq!(Field::RedisVersion.env_var(), "CHATWOOT_REDIS_VERSION");
         assert_eq!(Field::WebThreads.env_var(), "CHATWOOT_REDIS_WEB_THREADS");
     }
