@@ -72,6 +72,11 @@ fn why_ignored(a: &Answers, field: Field) -> String {
              network, and docker-compose.production.yaml publishes 6379 on 127.0.0.1"
                 .into()
         }
+        Field::Host | Field::Port if sc.rules().sentinel && a.sentinels.is_empty() => {
+            "Chatwoot reaches the chart's bundled Redis by its own service names; a host \
+             applies only to external sentinels (--sentinels)"
+                .into()
+        }
         Field::ConfigDir | Field::DataDir => {
             "only single-server installs redis.conf and keeps data on this host".into()
         }
