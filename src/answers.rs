@@ -12,14 +12,25 @@ use crate::scenario::{EndpointRecord, Output, Scenario, TlsRule};
 use crate::sizing::Workload;
 
 mod field;
+mod saved;
 mod version;
 
 pub use field::{Field, Heading, Kind};
+pub use saved::check_saved;
 pub use version::RedisVersion;
 /// Texts about the version lines, for every place a version is chosen.
 pub mod version_notes {
     pub use super::version::{LICENSE_NOTE, READ_VERSION_HINT};
 }
+
+/// The answers a Redis URL carries (replaced together when a URL is given).
+const URL_PARTS: [Field; 5] = [
+    Field::Host,
+    Field::Port,
+    Field::Tls,
+    Field::Username,
+    Field::Db,
+];
 
 /// Drops every answer tied to the previous scenario's Redis (used when the scenario changes).
 pub fn keep_only_portable(raw: &mut RawAnswers) {
@@ -88,10 +99,49 @@ impl RawAnswers {
         self.values.remove(&field);
     }
 
-    /// Fields of `other` override those of `self`.
+    /// Fields of `other` (a higher source) override those of `self`. A URL is one unit:
+    /// a URL of `other` replaces every endpoint answer of `self` (host, port, TLS, user
+    /// name, database), and an endpoint answer of `other` replaces that part only of a URL
+    /// of `self` (which is split into its answers first).
     pub fn overlay(&mut self, other: &RawAnswers) {
+        if other.get(Field::Url).is_some() {
+            for f in URL_PARTS {
+                self.values.remove(&f);
+            }
+        } else if URL_PARTS.iter().any(|f| other.get(*f).is_some()) {
+            self.split_url_into_parts();
+        }
         for (k, v) in &other.values {
             self.values.insert(*k, v.clone());
+        }
+    }
+
+    /// Replaces a password-free URL by the answers it carries (a URL that does not parse,
+    /// or carries a password, stays for `resolve` to report).
+    fn split_url_into_parts(&mut self) {
+        let Some(text) = self.get(Field::Url).map(str::to_string) else {
+            return;
+        };
+        let Ok(parts) = split_url(&text) else {
+            return;
+        };
+        if parts.password.is_some() {
+            return;
+        }
+        self.values.remove(&Field::Url);
+        let mut put = |f: Field, v: String| {
+            self.values.entry(f).or_insert(v);
+        };
+        put(Field::Host, parts.host);
+        if let Some(p) = parts.port {
+            put(Field::Port, p.to_string());
+        }
+        put(Field::Tls, parts.tls.to_string());
+        if let Some(u) = parts.username {
+            put(Field::Username, u);
+        }
+        if let Some(d) = parts.db {
+            put(Field::Db, d.to_string());
         }
     }
 
@@ -127,7 +177,8 @@ impl RawAnswers {
                     return Err(Error::Usage(format!(
                         "{origin}: `{key}`: secrets never go in the answers file (it is committed)\n  \
                          fix: remove the line; pass the password with REDIS_PASSWORD, \
-                         --password-file or --password-stdin"
+                         --password-file or --password-stdin, and rotate it: the file's \
+                         history keeps the old one"
                     )));
                 }
                 return Err(Error::Usage(format!(
@@ -163,6 +214,14 @@ impl RawAnswers {
                     )))
                 }
             };
+            if field == Field::Url && split_url(&text).is_ok_and(|u| u.password.is_some()) {
+                return Err(Error::Usage(format!(
+                    "{origin}: `url`: the URL holds a password, and secrets never go in the \
+                     answers file (it is committed)\n  fix: remove the password from the URL \
+                     (keep redis[s]://host:port), pass it with REDIS_PASSWORD, --password-file or \
+                     --password-stdin, and rotate it: the file's history keeps the old one"
+                )));
+            }
             raw.set(field, text);
         }
         Ok(raw)
@@ -431,6 +490,9 @@ pub struct Answers {
     pub data_dir: String,
     /// Password found in `--url` (a secret: never written to the answers file).
     pub url_password: Option<String>,
+    /// docker-compose: where the output directory sits in Chatwoot's Compose project (found
+    /// on disk, not an answer).
+    pub compose: crate::scenario::ComposeLayout,
 }
 
 impl Answers {
@@ -725,6 +787,7 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
         config_dir,
         data_dir,
         url_password: url.and_then(|u| u.password),
+        compose: crate::scenario::ComposeLayout::default(),
     })
 }
 
@@ -961,13 +1024,13 @@ fn resolve_host(
     {
         Some(h) => h,
         None => {
-            return Err(Error::Missing(vec![Missing::new(
-                Field::Host,
-                format!(
-                    "host: --host HOST or CHATWOOT_REDIS_HOST (or --url) — the {} endpoint",
-                    scenario
+            let line = match scenario.rules().endpoint_from_url {
+                Some(from_url) => from_url.to_string(),
+                None => format!(
+                    "host: --host HOST or CHATWOOT_REDIS_HOST (or --url) — the {scenario} endpoint"
                 ),
-            )]))
+            };
+            return Err(Error::Missing(vec![Missing::new(Field::Host, line)]));
         }
     };
     chatwoot::validate_host(&host).map_err(|why| {
@@ -1407,7 +1470,11 @@ pub fn to_answers_yaml(a: &Answers) -> String {
                 push(Field::SentinelDownAfter, a.chart.down_after_ms.to_string());
             }
         }
-        EndpointRecord::Nothing => {}
+        EndpointRecord::Nothing => {
+            if a.db != 0 {
+                push(Field::Db, a.db.to_string());
+            }
+        }
         EndpointRecord::HostPort => {
             push(Field::Host, a.host.clone());
             push(Field::Port, a.port.to_string());
@@ -1423,6 +1490,11 @@ pub fn to_answers_yaml(a: &Answers) -> String {
     }
     if a.scenario.rules().record == EndpointRecord::HostPort {
         push(Field::Auth, a.auth.id().into());
+    }
+    if a.outputs.contains(&Output::Helm) && a.scenario.rules().record != EndpointRecord::Sentinel {
+        // Secret and release names in values.redis.yaml.
+        push(Field::Release, a.release.clone());
+        push(Field::Namespace, a.namespace.clone());
     }
     if let Some(u) = &a.username {
         push(Field::Username, u.clone());

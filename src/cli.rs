@@ -322,16 +322,25 @@ impl AnswerFlags {
             (Field::DataDir, &self.data_dir),
             (Field::Tls, &None),
         ];
+        // Flags beat CHATWOOT_REDIS_* variables, a URL included as one unit: the values
+        // that came from the environment are overlaid by the flags.
+        let env = crate::environment::ProcessEnv::get();
+        let mut flags = crate::answers::RawAnswers::new();
         for (field, value) in pairs {
             if let Some(v) = value {
-                raw.set(field, v.clone());
+                if env.var(field.env_var()) == Some(v.as_str()) {
+                    raw.set(field, v.clone());
+                } else {
+                    flags.set(field, v.clone());
+                }
             }
         }
         if self.no_tls {
-            raw.set(Field::Tls, "false");
+            flags.set(Field::Tls, "false");
         } else if let Some(t) = self.tls {
-            raw.set(Field::Tls, t.to_string());
+            flags.set(Field::Tls, t.to_string());
         }
+        raw.overlay(&flags);
         raw
     }
 }
@@ -359,6 +368,7 @@ impl SecretFlags {
             password_file: self.password_file.clone(),
             password_stdin: self.password_stdin,
             generate_password: self.generate_password,
+            fresh_deployment: false,
             sentinel_password_file: self.sentinel_password_file.clone(),
         }
     }

@@ -107,15 +107,53 @@ pub fn prepare(
     check_url_flag(given)?;
     let path = answers_path(out, answers_file);
     let mut raw = read_answers_file(&path, answers_file.is_some())?;
+    let mut passwords = passwords.clone();
     if let (Some(old), Some(new)) = (raw.get(Field::Scenario), given.get(Field::Scenario)) {
         if old.trim() != new.trim() {
-            // A new scenario: the old endpoint answers (host, port, TLS…) describe another
-            // Redis and must not leak into this one. The workload stays.
+            // A new scenario: the old endpoint answers (host, port, TLS…) and the old
+            // password describe another Redis and must not leak into this one. The
+            // workload stays.
             answers::keep_only_portable(&mut raw);
+            passwords.fresh_deployment = true;
         }
     }
+    let saved_deployment = path.is_file();
+    if !saved_deployment && given.get(Field::Scenario).is_none() {
+        return Err(Error::Missing(vec![crate::error::Missing::new(
+            Field::Scenario,
+            format!(
+                "scenario: there is no chatwoot-redis.yaml there ({}): give --out the directory \
+                 that holds it, or start a deployment with --scenario ID, CHATWOOT_REDIS_SCENARIO \
+                 or `chatwoot-redis init` ({})",
+                path.display(),
+                crate::scenario::Scenario::ids().join(", ")
+            ),
+        )]));
+    }
     raw.overlay(given);
-    prepare_raw(out, &raw, passwords, require_secrets)
+    let mut prepared = match prepare_raw(out, &raw, &passwords, require_secrets) {
+        // A committed deployment in a fresh clone (CI, a laptop): no password and no .env
+        // here. The public files are rendered; the secret files stay for where the password
+        // is (the server, whose .env keeps it).
+        Err(Error::Missing(m))
+            if saved_deployment
+                && !out.join(".env").exists()
+                && m.iter().all(|m| m.field == Field::Password) =>
+        {
+            let mut prepared = prepare_raw(out, &raw, &passwords, false)?;
+            prepared.set.warnings.push(
+                "no password here (none given and no .env in this directory): wrote the files \
+                 without secrets only; render where the password is (the server, or with \
+                 REDIS_PASSWORD=…) to update .env and the other secret files"
+                    .into(),
+            );
+            prepared
+        }
+        other => other?,
+    };
+    let ignored = answers::check_saved(&prepared.answers, &raw, given)?;
+    prepared.set.warnings.extend(ignored);
+    Ok(prepared)
 }
 
 /// As [`prepare`], from answers already merged (the wizard's path).
@@ -137,7 +175,10 @@ pub fn prepare_with_password(
     password: Option<(String, secrets::Origin)>,
     require_secrets: bool,
 ) -> Result<Prepared> {
-    let answers = answers::resolve(raw)?;
+    let mut answers = answers::resolve(raw)?;
+    if answers.scenario.rules().compose {
+        answers.compose = crate::scenario::find_compose_layout(out);
+    }
     let mut secrets = secrets::gather(
         &answers,
         passwords,
@@ -152,6 +193,32 @@ pub fn prepare_with_password(
         }
     }
     let mut set = render::render(&answers, &secrets)?;
+    match secrets.password.as_ref().map(|(_, o)| *o) {
+        Some(secrets::Origin::ExistingEnvFile) if require_secrets => set.warnings.push(
+            "kept the password of .env (--generate-password, REDIS_PASSWORD or \
+             --password-file replace it)"
+                .into(),
+        ),
+        Some(secrets::Origin::Generated) => {
+            let kept = secrets
+                .password
+                .as_ref()
+                .is_some_and(|(p, _)| set.files.iter().any(|f| f.contents.contains(p.as_str())));
+            if !kept {
+                return Err(Error::invalid(
+                    "--generate-password",
+                    answers.emit_spec.clone().unwrap_or_default(),
+                    "no rendered file holds the generated password (the outputs chosen with \
+                     --emit have no place for it), so Redis and Chatwoot would never get it",
+                    "drop --generate-password to render the files without secrets, or keep the \
+                     output that holds the password (.env: remove -env from --emit)",
+                ));
+            }
+            set.warnings
+                .extend(answers.scenario.generated_password_note(&answers));
+        }
+        _ => {}
+    }
     // The append-only caution matters when a redis.conf is first introduced; repeating it on
     // every later render (and in CI's --check) would only be noise.
     if out.join("redis.conf").exists() {

@@ -178,6 +178,13 @@ struct View {
     sidekiq_concurrency: u32,
     /// Provider script values, from the scenario ([`crate::scenario::ScenarioSpec::provider_values`]).
     provider: std::collections::BTreeMap<&'static str, String>,
+    /// docker-compose: generated files' paths from the project directory.
+    compose_conf: String,
+    compose_override: String,
+    compose_env_file: String,
+    /// The outputs sit in a subdirectory of the project: Chatwoot's services read their
+    /// Redis keys from its `.env` too.
+    compose_env_for_chatwoot: bool,
 }
 
 /// The `REDIS_URL` Chatwoot gets. `password` is `Some` only for URL placement.
@@ -528,6 +535,39 @@ fn build_view(a: &Answers, budget: &Budget, chatwoot_vars: &[(String, String)]) 
         web_threads: a.workload.web_threads,
         sidekiq_concurrency: a.workload.sidekiq_concurrency,
         provider,
+        compose_conf: compose_yaml_word(&format!(
+            "{}:{}:ro",
+            a.compose.path_from_project("redis.conf"),
+            if v.is_valkey() {
+                "/usr/local/etc/valkey/valkey.conf"
+            } else {
+                "/usr/local/etc/redis/redis.conf"
+            }
+        )),
+        compose_override: crate::shell::quote(
+            a.compose
+                .path_from_project("docker-compose.redis.yaml")
+                .trim_start_matches("./"),
+        ),
+        compose_env_file: if a.outputs.contains(&Output::Env) {
+            compose_yaml_word(&a.compose.path_from_project(".env"))
+        } else {
+            // Not rendered: the password is in Chatwoot's own .env of the project.
+            "./.env".to_string()
+        },
+        compose_env_for_chatwoot: a.compose.in_subdir() && a.outputs.contains(&Output::Env),
+    }
+}
+
+/// A path for the Compose override: plain when it holds only inert characters, else a
+/// double-quoted YAML string (JSON syntax).
+fn compose_yaml_word(v: &str) -> String {
+    if v.chars()
+        .all(|c| c.is_ascii_alphanumeric() || "._/-:".contains(c))
+    {
+        v.to_string()
+    } else {
+        serde_json::to_string(v).unwrap_or_default()
     }
 }
 

@@ -19,6 +19,7 @@ pub(crate) mod kubernetes;
 pub mod managed;
 mod single_server;
 
+pub use docker_compose::{find_layout as find_compose_layout, ComposeLayout};
 pub use managed::{detect_provider, ManagedProvider};
 
 /// Every scenario, in the order `scenarios`, `--help` and the wizard list them.
@@ -170,6 +171,15 @@ pub trait ScenarioSpec: Sync {
     /// Password rules of the service beyond what every reader needs.
     fn check_password(&self, _answers: &Answers, _password: &str) -> Result<()> {
         Ok(())
+    }
+    /// `--generate-password` here: refused where the provider makes the credential, else
+    /// fine (the note on setting it at the provider is [`ScenarioSpec::generated_password_note`]).
+    fn check_generated_password(&self, _answers: &Answers) -> Result<()> {
+        Ok(())
+    }
+    /// What to run so that the provider uses a password generated here.
+    fn generated_password_note(&self, _answers: &Answers) -> Option<String> {
+        None
     }
     /// Rules over the whole set of answers, checked before rendering.
     fn check_answers(&self, _answers: &Answers) -> Result<()> {

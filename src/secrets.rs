@@ -58,6 +58,9 @@ pub struct PasswordSource {
     pub generate_password: bool,
     /// `--sentinel-password-file FILE`.
     pub sentinel_password_file: Option<PathBuf>,
+    /// The scenario changed: the password of the previous deployment (its `.env`) is another
+    /// Redis's and is not reused.
+    pub fresh_deployment: bool,
 }
 
 /// The secrets of one render.
@@ -166,6 +169,26 @@ pub fn existing_password(out_dir: &Path) -> Option<(String, Origin)> {
         .map(|p| (p, Origin::ExistingSecretManifest))
 }
 
+/// The missing password, saying when the previous deployment's is not reused.
+fn missing_password(answers: &Answers, flags: &PasswordSource, out_dir: &Path) -> Error {
+    let previous = if flags.fresh_deployment && existing_password(out_dir).is_some() {
+        format!(
+            " (the scenario changed to {0}: the password of the previous deployment's .env \
+             belongs to another Redis and is not reused; give {0}'s own)",
+            answers.scenario
+        )
+    } else {
+        String::new()
+    };
+    Error::Missing(vec![Missing::new(
+        Field::Password,
+        format!(
+            "password{previous}: REDIS_PASSWORD=… in the environment, --password-file FILE, \
+             --password-stdin, or --generate-password"
+        ),
+    )])
+}
+
 /// The Redis password from the first source that has one, in the documented order:
 /// The most a password file or standard input is read: a Redis password Chatwoot can use is
 /// at most 4096 bytes, so anything near this cap is not a password file.
@@ -220,8 +243,8 @@ fn read_stdin_line() -> Result<String> {
     })
 }
 
-/// --password-file, --password-stdin, REDIS_PASSWORD, the URL, the existing files,
-/// --generate-password.
+/// --password-file, --password-stdin, REDIS_PASSWORD, the URL, --generate-password (typed
+/// now, a rotation), the existing files (not after a scenario change).
 fn first_password(
     answers: &Answers,
     flags: &PasswordSource,
@@ -248,10 +271,12 @@ fn first_password(
         password = Some((p, Origin::Environment));
     } else if let Some(p) = answers.url_password.clone() {
         password = Some((p, Origin::Url));
-    } else if let Some(found) = existing_password(out_dir) {
-        password = Some(found);
     } else if flags.generate_password {
+        // Typed now, it beats the password of an existing .env (a rotation).
+        answers.scenario.check_generated_password(answers)?;
         password = Some((generate_password()?, Origin::Generated));
+    } else if let Some(found) = existing_password(out_dir).filter(|_| !flags.fresh_deployment) {
+        password = Some(found);
     }
 
     Ok(password)
@@ -322,11 +347,7 @@ pub fn gather(
         }
         password = None;
     } else if password.is_none() && required {
-        return Err(Error::Missing(vec![Missing::new(
-            Field::Password,
-            "password: REDIS_PASSWORD=… in the environment, --password-file FILE, --password-stdin, \
-             or --generate-password",
-        )]));
+        return Err(missing_password(answers, flags, out_dir));
     }
 
     let sentinel_password =

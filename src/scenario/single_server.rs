@@ -67,7 +67,8 @@ impl ScenarioSpec for SingleServer {
 
     /// redis-secrets.conf defines Chatwoot's ACL user and then switches `default` off: a user
     /// named `default` would be declared twice, and redis-server refuses to start ("Duplicate
-    /// user found").
+    /// user found"). Pods cannot reach a loopback Redis: `--emit +helm` needs the server's
+    /// private address.
     fn check_answers(&self, a: &Answers) -> Result<()> {
         let writes_acl_user = a.auth == Auth::Password && a.outputs.contains(&Output::RedisConf);
         if let Some(user) = a.username.as_deref().filter(|_| writes_acl_user) {
@@ -82,6 +83,23 @@ impl ScenarioSpec for SingleServer {
                      to authenticate the default user with the password",
                 ));
             }
+        }
+        let loopback = a.host == "localhost"
+            || a.host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        if a.outputs.contains(&Output::Helm) && loopback {
+            return Err(Error::invalid_answer(
+                Field::Emit,
+                a.emit_spec.clone().unwrap_or_default(),
+                format!(
+                    "values.redis.yaml would point Chatwoot's pods at {}, which inside a pod is \
+                     the pod itself: no Redis listens there",
+                    a.host
+                ),
+                "pass --host with this server's private address (redis.conf binds it), or use \
+                 --scenario kubernetes-sentinel for Redis inside the cluster",
+            ));
         }
         Ok(())
     }

@@ -225,7 +225,9 @@ fn every_scenario_gives_a_valid_render_with_defaults() {
         );
         // The answers file reproduces the same answers.
         let back = RawAnswers::from_yaml(&answers_file.contents, "test").unwrap();
-        assert_eq!(answers::resolve(&back).unwrap(), prepared.answers, "{sc}");
+        let mut back = answers::resolve(&back).unwrap();
+        back.compose = prepared.answers.compose.clone(); // found on disk, not an answer
+        assert_eq!(back, prepared.answers, "{sc}");
     }
 }
 

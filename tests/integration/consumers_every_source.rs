@@ -197,7 +197,6 @@ fn password_kept_from_the_secret_manifest_is_read_back_by_psych() {
         Cmd::new()
             .args(["render", "--scenario", "kubernetes-sentinel", "--out"])
             .arg(dir.path())
-            .args(["--host", "redis.example.internal"])
             .args(extra)
     };
     k8s(&[]).env("REDIS_PASSWORD", pw).run().code(0);

@@ -18,6 +18,7 @@ mod globals;
 mod helm_chart;
 mod hostile;
 mod k8s;
+mod lifecycle;
 mod output_links;
 mod plan;
 mod private_temps;

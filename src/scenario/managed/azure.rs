@@ -3,7 +3,7 @@
 
 use super::super::{Output, Rules, ScenarioSpec, TlsRule};
 use super::{normalized_host, ManagedProvider};
-use crate::answers::Field;
+use crate::answers::{Answers, Field};
 use crate::error::{Error, Result};
 
 pub struct Azure;
@@ -31,6 +31,14 @@ const CACHE_FOR_REDIS_SUFFIXES: [&str; 3] = [
 const MANAGED_REDIS_SUFFIX: &str = ".redis.azure.net";
 
 impl ScenarioSpec for Azure {
+    fn check_generated_password(&self, _answers: &Answers) -> crate::error::Result<()> {
+        Err(crate::error::Error::invalid_secret(
+            Field::Password,
+            "--generate-password: Azure makes the access key itself; a password generated here would not open the cache",
+            "drop --generate-password and pass the cache's key: REDIS_PASSWORD=\"$(az redis list-keys --name NAME --resource-group GROUP --query primaryKey -o tsv)\"",
+        ))
+    }
+
     fn id(&self) -> &'static str {
         "azure"
     }

@@ -21,6 +21,14 @@ const TLS_PORT: u16 = 25061;
 const SQL_PORT: u16 = 25060;
 
 impl ScenarioSpec for Digitalocean {
+    fn check_generated_password(&self, _answers: &Answers) -> crate::error::Result<()> {
+        Err(crate::error::Error::invalid_secret(
+            Field::Password,
+            "--generate-password: DigitalOcean makes the database password itself; a password generated here would not open the cluster",
+            "drop --generate-password and pass the cluster's: REDIS_PASSWORD=\"$(doctl databases connection CLUSTER_ID --format Password --no-header)\"",
+        ))
+    }
+
     fn id(&self) -> &'static str {
         "digitalocean"
     }

@@ -11,8 +11,8 @@ pub struct Elasticache;
 static RULES: Rules = Rules {
     tls: TlsRule::Optional { default: true },
     auth_optional: true,
-    // The engine version picks the parameter-group family of the provider script.
-    records_version: true,
+    // The provider script reads the engine and its version from the replication group, so
+    // no version answer is kept (or taken: `--redis-version` is refused as unused).
     ..Rules::MANAGED
 };
 
@@ -29,7 +29,70 @@ fn kind(h: &str) -> ManagedProvider {
     }
 }
 
+/// What an ElastiCache endpoint of a cluster-mode-disabled group points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndpointShape {
+    /// The primary endpoint (follows failovers): `master.<group>.…` or `<group>.<id>.ng.…`.
+    Primary,
+    /// The reader endpoint (replicas only): `replica.<group>.…` or `<group>-ro.<id>.ng.…`.
+    Reader,
+    /// One node: `<group>-001.<id>.0001.…` (the primary only until the first failover).
+    Node,
+}
+
+/// The endpoint's shape and its replication group id, from every endpoint form AWS gives.
+pub fn endpoint_shape(host: &str) -> (EndpointShape, String) {
+    let h = normalized_host(host);
+    let labels: Vec<&str> = h.split('.').collect();
+    let node_suffix = |first: &str| {
+        first
+            .rsplit_once('-')
+            .filter(|(g, n)| !g.is_empty() && n.len() >= 3 && n.bytes().all(|b| b.is_ascii_digit()))
+            .map(|(g, _)| g.to_string())
+    };
+    match labels.as_slice() {
+        ["master", group, ..] => (EndpointShape::Primary, group.to_string()),
+        ["replica", group, ..] => (EndpointShape::Reader, group.to_string()),
+        [first, _, third, ..] if third.bytes().all(|b| b.is_ascii_digit()) => {
+            match node_suffix(first) {
+                Some(group) => (EndpointShape::Node, group),
+                None => (EndpointShape::Primary, first.to_string()),
+            }
+        }
+        [first, ..] => match first.strip_suffix("-ro") {
+            Some(group) if !group.is_empty() => (EndpointShape::Reader, group.to_string()),
+            _ => (EndpointShape::Primary, first.to_string()),
+        },
+        [] => (EndpointShape::Primary, String::new()),
+    }
+}
+
 impl ScenarioSpec for Elasticache {
+    fn endpoint_warnings(&self, a: &Answers) -> Vec<String> {
+        match endpoint_shape(&a.host) {
+            (EndpointShape::Node, group) => vec![format!(
+                "{} is one node of {group}: it takes writes only while it is the primary, and \
+                 after the first failover every Chatwoot write fails with READONLY; use the \
+                 group's primary endpoint (aws elasticache describe-replication-groups \
+                 --replication-group-id {group} --query \
+                 'ReplicationGroups[0].NodeGroups[0].PrimaryEndpoint.Address')",
+                a.host
+            )],
+            _ => Vec::new(),
+        }
+    }
+
+    fn generated_password_note(&self, a: &Answers) -> Option<String> {
+        let (_, group) = endpoint_shape(&a.host);
+        Some(format!(
+            "the generated password is new to ElastiCache: set it as the AUTH token before \
+             Chatwoot restarts, with REDIS_PASSWORD read from the new .env: aws elasticache \
+             modify-replication-group --replication-group-id {group} --auth-token \
+             \"$REDIS_PASSWORD\" --auth-token-update-strategy ROTATE --apply-immediately \
+             (ROTATE keeps the old token valid until a later SET)"
+        ))
+    }
+
     fn id(&self) -> &'static str {
         "elasticache"
     }
@@ -65,6 +128,18 @@ impl ScenarioSpec for Elasticache {
     }
 
     fn check_host(&self, host: &str) -> Result<()> {
+        if let (EndpointShape::Reader, group) = endpoint_shape(host) {
+            return Err(Error::invalid_answer(
+                Field::Host,
+                host,
+                "this is the group's reader endpoint: it reaches replicas only, and every \
+                 Chatwoot write (Sidekiq jobs, ActionCable, caches) would fail with READONLY",
+                format!(
+                    "use the primary endpoint of {group} (master.{group}.… or {group}.….ng.…; \
+                     aws elasticache describe-replication-groups --replication-group-id {group})"
+                ),
+            ));
+        }
         match kind(&normalized_host(host)) {
             ManagedProvider::ElastiCacheClusterMode => Err(Error::invalid_answer(
                 Field::Host,
@@ -157,11 +232,7 @@ impl ScenarioSpec for Elasticache {
 /// ElastiCache: `master.<group>.<id>.<region-code>.cache.amazonaws.com` → group and region.
 fn elasticache_parts(host: &str) -> (String, String) {
     let labels: Vec<&str> = host.split('.').collect();
-    let group = match labels.first() {
-        Some(&"master") | Some(&"replica") => labels.get(1).copied().unwrap_or(""),
-        Some(first) => first,
-        None => "",
-    };
+    let group = endpoint_shape(host).1;
     let region = labels
         .iter()
         .rev()

@@ -12,7 +12,8 @@ static RULES: Rules = Rules {
     // Heroku serves a self-signed certificate.
     private_ca: true,
     endpoint_from_url: Some(
-        "port: Heroku gives host and port in REDIS_URL; pass --url (without the password) or --port",
+        "CHATWOOT_REDIS_URL=\"$(heroku config:get REDIS_URL -a APP)\" chatwoot-redis render …: \
+         Heroku gives host, port and password together in REDIS_URL and rotates them",
     ),
     password_in_url: true,
     hard_connection_cap: true,
@@ -20,6 +21,14 @@ static RULES: Rules = Rules {
 };
 
 impl ScenarioSpec for Heroku {
+    fn check_generated_password(&self, _answers: &Answers) -> crate::error::Result<()> {
+        Err(crate::error::Error::invalid_secret(
+            Field::Password,
+            "--generate-password: Heroku makes the password and puts it in REDIS_URL; a password generated here would not open the add-on",
+            "drop --generate-password and pass the add-on's URL: CHATWOOT_REDIS_URL=\"$(heroku config:get REDIS_URL -a APP)\"",
+        ))
+    }
+
     fn id(&self) -> &'static str {
         "heroku"
     }

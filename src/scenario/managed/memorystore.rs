@@ -25,6 +25,14 @@ static RULES: Rules = Rules {
 const TLS_PORT: u16 = 6378;
 
 impl ScenarioSpec for Memorystore {
+    fn check_generated_password(&self, _answers: &Answers) -> crate::error::Result<()> {
+        Err(crate::error::Error::invalid_secret(
+            Field::Password,
+            "--generate-password: Memorystore makes the AUTH string itself; a password generated here would not open the instance",
+            "drop --generate-password and pass the instance's: REDIS_PASSWORD=\"$(gcloud redis instances get-auth-string INSTANCE --region REGION --format='value(authString)')\"",
+        ))
+    }
+
     fn id(&self) -> &'static str {
         "memorystore"
     }
