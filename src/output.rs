@@ -15,10 +15,28 @@ pub enum FileKind {
     Helm,
     HelmSecret,
     ProviderScript,
+    /// single-server: the systemd drop-in with the file-descriptor limit.
+    SystemdDropIn,
+    /// The kernel settings Redis needs (sysctl.d).
+    Sysctl,
     Answers,
 }
 
 impl FileKind {
+    /// Every kind, in the order files are listed.
+    pub const ALL: [FileKind; 10] = [
+        FileKind::Env,
+        FileKind::RedisConf,
+        FileKind::RedisSecretsConf,
+        FileKind::Compose,
+        FileKind::Helm,
+        FileKind::HelmSecret,
+        FileKind::ProviderScript,
+        FileKind::SystemdDropIn,
+        FileKind::Sysctl,
+        FileKind::Answers,
+    ];
+
     /// The file's fixed name (users, docs and `--check` rely on it).
     pub fn file_name(self) -> &'static str {
         match self {
@@ -29,6 +47,8 @@ impl FileKind {
             FileKind::Helm => "values.redis.yaml",
             FileKind::HelmSecret => "redis-secret.yaml",
             FileKind::ProviderScript => "redis-settings.sh",
+            FileKind::SystemdDropIn => "chatwoot-redis.service.conf",
+            FileKind::Sysctl => "chatwoot-redis.sysctl.conf",
             FileKind::Answers => "chatwoot-redis.yaml",
         }
     }

@@ -84,8 +84,6 @@ pub struct Rules {
     pub password_env_only: Option<&'static str>,
     /// The CLIENT command is blocked: Chatwoot must not send CLIENT SETNAME.
     pub disable_client_command: bool,
-    /// The plan's connection cap is enforced: exceeding it is an error, not a warning.
-    pub hard_connection_cap: bool,
     pub record: EndpointRecord,
     /// The answers file records `redis-version` (it picks directives or a parameter group).
     pub records_version: bool,
@@ -109,7 +107,6 @@ impl Rules {
         password_in_url: false,
         password_env_only: None,
         disable_client_command: false,
-        hard_connection_cap: false,
         record: EndpointRecord::HostPort,
         records_version: false,
         records_dirs: false,
@@ -266,15 +263,18 @@ pub enum Output {
     Compose,
     Helm,
     Provider,
+    /// The host's limits for a self-hosted Redis: systemd drop-in and sysctl file.
+    HostLimits,
 }
 
 impl Output {
-    pub const ALL: [Output; 5] = [
+    pub const ALL: [Output; 6] = [
         Output::Env,
         Output::RedisConf,
         Output::Compose,
         Output::Helm,
         Output::Provider,
+        Output::HostLimits,
     ];
 
     pub fn id(self) -> &'static str {
@@ -284,6 +284,7 @@ impl Output {
             Output::Compose => "compose",
             Output::Helm => "helm",
             Output::Provider => "provider",
+            Output::HostLimits => "host-limits",
         }
     }
 
@@ -317,7 +318,8 @@ pub fn describe_all() -> String {
     out.push_str(
         "Outputs: env = .env, redis-conf = redis.conf (+ redis-secrets.conf), compose = \
          docker-compose.redis.yaml,\n  helm = values.redis.yaml (+ redis-secret.yaml), provider = \
-         redis-settings.sh. Add or remove with --emit (e.g. --emit +helm).\n",
+         redis-settings.sh,\n  host-limits = chatwoot-redis.service.conf (systemd drop-in) + chatwoot-redis.sysctl.conf. \
+         Add or remove with --emit (e.g. --emit +helm).\n",
     );
     out
 }

@@ -54,7 +54,19 @@ impl ScenarioSpec for DockerCompose {
     }
 
     fn next_steps(&self, cx: &StepContext<'_>) -> Vec<String> {
-        vec![
+        let mut steps = Vec::new();
+        if (cx.has)(crate::output::FileKind::Sysctl) {
+            steps.push(format!(
+                "# on the Docker host (vm.overcommit_memory is the host's, not the container's): sudo install -m 644 {} /etc/sysctl.d/60-chatwoot-redis.conf && sudo sysctl --system",
+                (cx.path)("chatwoot-redis.sysctl.conf")
+            ));
+        } else {
+            steps.push(
+                "# on the Docker host: vm.overcommit_memory = 1 (a host setting; --emit +host-limits writes the sysctl file)"
+                    .into(),
+            );
+        }
+        steps.extend([
             format!(
                 "docker compose -f docker-compose.production.yaml -f {} up -d",
                 (cx.path)("docker-compose.redis.yaml")
@@ -63,6 +75,7 @@ impl ScenarioSpec for DockerCompose {
                 "chatwoot-redis doctor --env-file {} --offline",
                 (cx.path)(".env")
             ),
-        ]
+        ]);
+        steps
     }
 }

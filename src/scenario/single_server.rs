@@ -29,7 +29,7 @@ impl ScenarioSpec for SingleServer {
     }
 
     fn default_outputs(&self) -> &'static [Output] {
-        &[Output::Env, Output::RedisConf]
+        &[Output::Env, Output::RedisConf, Output::HostLimits]
     }
 
     fn questions(&self) -> &'static [Field] {
@@ -94,6 +94,22 @@ impl ScenarioSpec for SingleServer {
                 "sudo install -m 600 -o {group} -g {group} {} {}/",
                 (cx.path)("redis-secrets.conf"),
                 a.config_dir
+            ));
+        }
+        if (cx.has)(FileKind::SystemdDropIn) {
+            steps.push(format!(
+                "sudo install -D -m 644 {} /etc/systemd/system/{service}.service.d/chatwoot.conf",
+                (cx.path)("chatwoot-redis.service.conf")
+            ));
+            steps.push("sudo systemctl daemon-reload".into());
+        }
+        if (cx.has)(FileKind::Sysctl) {
+            steps.push(format!(
+                "sudo install -m 644 {} /etc/sysctl.d/60-chatwoot-redis.conf && sudo sysctl --system",
+                (cx.path)("chatwoot-redis.sysctl.conf")
+            ));
+            steps.push(format!(
+                "# transparent huge pages: {service} turns them off for itself (disable-thp); if its log still warns, run `echo madvise | sudo tee /sys/kernel/mm/transparent_hugepage/enabled` (and boot with transparent_hugepage=madvise)"
             ));
         }
         steps.push(format!("sudo systemctl restart {service}"));

@@ -15,7 +15,6 @@ static RULES: Rules = Rules {
         "port: Heroku gives host and port in REDIS_URL; pass --url (without the password) or --port",
     ),
     password_in_url: true,
-    hard_connection_cap: true,
     ..Rules::MANAGED
 };
 
@@ -56,9 +55,10 @@ impl ScenarioSpec for Heroku {
             return Vec::new();
         }
         vec![format!(
-            "Heroku Key-Value Store plans cap connections (mini: 20) and Chatwoot needs {} at \
-             this workload: pass --max-connections with your plan's limit to have it checked",
-            budget.total
+            "Heroku Key-Value Store plans cap connections (mini: 20) and Chatwoot reaches {} at \
+             this workload (its pools may open {}): pass --max-connections with your plan's \
+             limit to have it checked",
+            budget.reachable, budget.capacity
         )]
     }
 
