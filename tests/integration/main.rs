@@ -17,5 +17,6 @@ mod provider_scripts;
 mod real_servers;
 mod render_cli;
 mod scenario_table;
+mod sizing;
 mod tools;
 mod wizard;
