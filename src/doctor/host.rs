@@ -113,6 +113,22 @@ fn need(maxmemory: u64) -> u64 {
         .saturating_add(MEMORY_OVERHEAD)
 }
 
+/// A config file's text, at most 1 MiB of it, from a regular file only: the path comes from
+/// the server, which could name a device or something endless.
+fn read_capped(path: &Path) -> Option<String> {
+    use std::io::Read;
+    if !std::fs::metadata(path).ok()?.is_file() {
+        return None;
+    }
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .ok()?
+        .take(1024 * 1024)
+        .read_to_string(&mut text)
+        .ok()?;
+    Some(text)
+}
+
 /// The last `maxclients` of a redis.conf text (the server takes the last one).
 pub fn configured_maxclients(conf: &str) -> Option<u64> {
     conf.lines().rev().find_map(|l| {
@@ -149,7 +165,7 @@ fn maxclients(info: &Info, host: Host, out: &mut Vec<Finding>) {
     let config_file = info.get("config_file").filter(|p| !p.is_empty());
     let configured = match host {
         Host::Systemd { .. } => config_file
-            .and_then(|p| std::fs::read_to_string(Path::new(p)).ok())
+            .and_then(|p| read_capped(Path::new(p)))
             .and_then(|t| configured_maxclients(&t)),
         _ => None,
     };
@@ -249,6 +265,17 @@ mod tests {
 
     fn ids(f: &[Finding]) -> Vec<&'static str> {
         f.iter().map(|f| f.id).collect()
+    }
+
+    #[test]
+    fn config_files_are_read_capped_and_regular_only() {
+        assert_eq!(read_capped(Path::new("/dev/zero")), None);
+        let dir = tempfile::tempdir().expect("tmp");
+        let p = dir.path().join("big.conf");
+        std::fs::write(&p, "maxclients 7\n".repeat(200_000)).expect("write");
+        let text = read_capped(&p).expect("read");
+        assert_eq!(text.len(), 1024 * 1024);
+        assert_eq!(configured_maxclients(&text), Some(7));
     }
 
     #[test]
