@@ -73,8 +73,21 @@ impl ScenarioSpec for KubernetesSentinel {
         }
     }
 
-    /// The Helm steps, shared with every scenario that emits Helm values, are all it needs.
-    fn next_steps(&self, _cx: &StepContext<'_>) -> Vec<String> {
-        Vec::new()
+    /// The Helm steps, shared with every scenario that emits Helm values, and the Redis pods'
+    /// memory: maxmemory plus a fork's copies, or the kubelet kills Redis mid-snapshot.
+    fn next_steps(&self, cx: &StepContext<'_>) -> Vec<String> {
+        let a = cx.answers;
+        if !a.bundled_redis() {
+            return Vec::new();
+        }
+        let m = a.maxmemory.bytes;
+        let (req, lim) = (
+            crate::sizing::mebibytes(crate::sizing::memory_request_for(m)),
+            crate::sizing::mebibytes(crate::sizing::memory_limit_for(m)),
+        );
+        vec![format!(
+            "# Redis pods (maxmemory {}, a fork may copy it again): redis.replica.resources.requests.memory={req}, redis.replica.resources.limits.memory={lim}",
+            a.maxmemory.text
+        )]
     }
 }
