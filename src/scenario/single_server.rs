@@ -75,16 +75,17 @@ impl ScenarioSpec for SingleServer {
 
     fn next_steps(&self, cx: &StepContext<'_>) -> Vec<String> {
         let a: &Answers = cx.answers;
-        let (group, service) = if a.redis_version.is_valkey() {
-            ("valkey", "valkey-server")
+        // Debian's units read /etc/redis/redis.conf and /etc/valkey/valkey.conf.
+        let (group, service, conf) = if a.redis_version.is_valkey() {
+            ("valkey", "valkey-server", "valkey.conf")
         } else {
-            ("redis", "redis-server")
+            ("redis", "redis-server", "redis.conf")
         };
         let env = (cx.path)(".env");
         let mut steps = Vec::new();
         if (cx.has)(FileKind::RedisConf) {
             steps.push(format!(
-                "sudo install -m 640 -o {group} -g {group} {} {}/redis.conf",
+                "sudo install -m 640 -o {group} -g {group} {} {}/{conf}",
                 (cx.path)("redis.conf"),
                 a.config_dir
             ));

@@ -356,3 +356,46 @@ fn compose_accepts_ulimits_and_the_memory_limit() {
     // Upstream's services are kept.
     assert!(cfg["services"]["rails"].is_object());
 }
+
+/// The wizard's install steps put the host limits where the chosen server's unit reads them.
+#[test]
+fn install_steps_follow_the_chosen_server() {
+    for (version, service, conf) in [
+        ("7.0", "redis-server", "/etc/redis/redis.conf"),
+        ("valkey-8", "valkey-server", "/etc/valkey/valkey.conf"),
+    ] {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let (code, stdout, stderr) = run(bin()
+            .args([
+                "init",
+                "--scenario",
+                "single-server",
+                "--redis-version",
+                version,
+                "--out",
+            ])
+            .arg(tmp.path())
+            .env("CI", "1")
+            .env("REDIS_PASSWORD", PW)
+            .stdin(Stdio::null()));
+        assert_eq!(code, 0, "{stderr}");
+        let text = format!("{stdout}{stderr}");
+        for needle in [
+            format!("/etc/systemd/system/{service}.service.d/chatwoot.conf"),
+            "/etc/sysctl.d/60-chatwoot-redis.conf && sudo sysctl --system".to_string(),
+            "transparent_hugepage".to_string(),
+            format!("sudo systemctl restart {service}"),
+            conf.to_string(),
+        ] {
+            assert!(text.contains(&needle), "{version}: no {needle}:\n{text}");
+        }
+        let daemon_reload = text.find("daemon-reload").expect("daemon-reload");
+        let restart = text
+            .find(&format!("systemctl restart {service}"))
+            .expect("restart");
+        assert!(
+            daemon_reload < restart,
+            "the drop-in is loaded before the restart"
+        );
+    }
+}
