@@ -171,6 +171,9 @@ fn run_doctor(args: &DoctorArgs, quiet: bool, verbose: bool) -> Result<u8, Error
         strict: args.strict,
         max_connections: args.max_connections,
         answers: args.answers.clone(),
+        url: args.url.clone(),
+        host: args.host.clone(),
+        port: args.port,
     };
     if verbose {
         let env = match &args.env_file {

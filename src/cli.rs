@@ -111,6 +111,7 @@ Examples:
   chatwoot-redis doctor --env-file /home/chatwoot/chatwoot/.env
   chatwoot-redis doctor --offline              # static checks only, no network
   chatwoot-redis doctor --format json --timeout 2
+  chatwoot-redis doctor --env-file .env --host 127.0.0.1 --port 6379   # Compose's published port
 Exit codes: 0 no problem (warnings allowed unless --strict), 1 problems found, 2 bad input.")]
     Doctor(DoctorArgs),
     /// List the scenarios, their default outputs and the questions each asks
@@ -416,6 +417,16 @@ pub struct DoctorArgs {
     /// Answers file to take the workload (processes, threads) from
     #[arg(long, value_name = "FILE")]
     pub answers: Option<PathBuf>,
+    /// Check this Redis URL instead of REDIS_URL (REDIS_PASSWORD of the env still applies)
+    #[arg(long, value_name = "URL", conflicts_with_all = ["host", "port"])]
+    pub url: Option<String>,
+    /// Connect to this host instead of REDIS_URL's (its credentials and database are kept),
+    /// e.g. 127.0.0.1 for the port Compose publishes
+    #[arg(long, value_name = "HOST")]
+    pub host: Option<String>,
+    /// Connect to this port instead of REDIS_URL's
+    #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
+    pub port: Option<u16>,
 }
 
 #[cfg(test)]

@@ -1,20 +1,27 @@
-//! A reader for `.env` files with the semantics of Ruby dotenv 3 (what a non-Docker Chatwoot
-//! loads at boot), without its side effects.
+//! A reader for `.env` files with the semantics of Ruby dotenv 3.1.2 (the version Chatwoot
+//! pins; what a non-Docker Chatwoot loads at boot), without its side effects.
 //!
-//! Ruby dotenv matches each assignment with one regular expression
-//! (`[export ]KEY=VALUE [# comment]`, key `[A-Za-z0-9_.]+`, separator `=` or `: `), then:
+//! Ruby dotenv scans the file with one regular expression, `LINE`
+//! (`[export ]KEY=VALUE [# comment]`, key `[A-Za-z0-9_.]+`, separator `\s*=` or `:` and
+//! whitespace). [`parse`] follows that expression step by step, backtracking included: its
+//! `\s*` may cross line breaks, so a quoted value may start on the next line (`KEY=` then
+//! `'value'`) and `KEY:` takes the next line as its value; the file's UTF-8 byte-order mark is
+//! dropped (`File.open(…, "rb:bom|utf-8")`). Then, per value:
 //! - single-quoted values are literal (they may span lines);
 //! - double-quoted values (which may span lines) and unquoted values drop a backslash before
-//!   any character but `$` (so `\n` stays the two characters `\` `n` in dotenv 3), then
-//!   substitute `$VAR` / `${VAR}` and **run `$(command)`**;
+//!   any character but `$` (so `\n` stays the two characters `\` `n` in dotenv 3, unless
+//!   `DOTENV_LINEBREAK_MODE=legacy` is set above in the file or in the process), then
+//!   substitute `$VAR` / `${VAR}` and **run `$(command)`** (balanced parentheses only);
 //! - in an unquoted value `#` starts a comment wherever it is (`a#b` is `a`), and surrounding
 //!   whitespace is dropped;
-//! - a line it cannot match is ignored, except `export KEY` for a key not set above, which is
-//!   a format error that stops Chatwoot's boot.
+//! - a line it cannot match is ignored, except an `export` line naming a word the file never
+//!   assigns (anywhere in it; `export A # note` names `#` and `note`), which is a format error
+//!   that stops Chatwoot's boot.
 //!
 //! This reader never substitutes and never runs anything: [`EnvEntry::value`] keeps each
 //! `$VAR` and `$(command)` as written and [`EnvEntry::substitutions`] lists them, so a caller
-//! knows when the value Chatwoot sees differs from the text in the file.
+//! knows when the value Chatwoot sees differs from the text in the file. Every step is linear
+//! in the size of the file.
 
 use std::fmt;
 
@@ -78,37 +85,62 @@ impl fmt::Display for DotenvError {
 
 impl std::error::Error for DotenvError {}
 
+/// Settings from outside the file that change how Ruby dotenv reads it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Options {
+    /// `DOTENV_LINEBREAK_MODE` in the process environment.
+    pub linebreak_mode: Option<String>,
+}
+
 /// Parses a whole env file. Later assignments of a key come after earlier ones in the result
 /// (use [`last`] for the effective value).
 pub fn parse(text: &str) -> Result<Vec<EnvEntry>, DotenvError> {
+    parse_with(text, &Options::default())
+}
+
+/// [`parse`] with the process settings that matter to Ruby dotenv.
+pub fn parse_with(text: &str, options: &Options) -> Result<Vec<EnvEntry>, DotenvError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    // `gsub(/\r\n?/, "\n")`
     let text = text.replace("\r\n", "\n").replace('\r', "\n");
     let chars: Vec<char> = text.chars().collect();
+    let scanner = Scanner::new(&chars);
+    let lines = LineIndex::new(&chars);
     let mut entries: Vec<EnvEntry> = Vec::new();
+    let mut matched: Vec<(usize, usize)> = Vec::new();
+    let mut linebreak: Option<String> = None;
     let mut pos = 0;
-    let mut line = 1;
-    while pos < chars.len() {
-        let line_end = chars[pos..]
-            .iter()
-            .position(|c| *c == '\n')
-            .map_or(chars.len(), |i| pos + i);
-        let consumed = match parse_assignment(&chars, pos, line_end, line) {
-            Some((entry, end)) => {
-                entries.push(entry);
-                end
-            }
-            None => {
-                let text: String = chars[pos..line_end].iter().collect();
-                check_bare_export(&text, line, &entries)?;
-                line_end
+    while pos <= chars.len() {
+        // `(?:^|\A)`: a match starts at a line start.
+        let start = if pos == 0 || chars[pos - 1] == '\n' {
+            pos
+        } else {
+            match chars[pos..].iter().position(|c| *c == '\n') {
+                Some(i) => pos + i + 1,
+                None => break,
             }
         };
-        line += chars[pos..consumed].iter().filter(|c| **c == '\n').count();
-        pos = consumed;
-        if pos < chars.len() && chars[pos] == '\n' {
-            pos += 1;
-            line += 1;
+        match scanner.attempt(start) {
+            Attempt::Match(m) => {
+                let legacy =
+                    linebreak.as_deref().or(options.linebreak_mode.as_deref()) == Some("legacy");
+                let entry = entry_of(&chars, &m, lines.line_of(m.key_start), legacy);
+                if entry.key == "DOTENV_LINEBREAK_MODE" {
+                    linebreak = Some(entry.value.clone());
+                }
+                entries.push(entry);
+                matched.push((start, m.end));
+                // A match is never empty (it holds a key), so this always advances.
+                pos = m.end.max(start + 1);
+            }
+            Attempt::Fail { resume } => {
+                // Every line start up to `resume` fails the same way (the leading `\s*`
+                // reaches the same place), so the search skips them.
+                pos = resume.max(start + 1);
+            }
         }
     }
+    check_export_lines(&chars, &matched, &entries, &lines)?;
     Ok(entries)
 }
 
@@ -117,31 +149,32 @@ pub fn last<'a>(entries: &'a [EnvEntry], key: &str) -> Option<&'a EnvEntry> {
     entries.iter().rev().find(|e| e.key == key)
 }
 
-/// Ruby dotenv raises on `export KEY [KEY…]` when a key was not assigned above.
-fn check_bare_export(
-    line_text: &str,
-    line: usize,
-    entries: &[EnvEntry],
-) -> Result<(), DotenvError> {
-    let mut words = line_text.split_whitespace();
-    if words.next() != Some("export") {
-        return Ok(());
-    }
-    for word in words {
-        if word.starts_with('#') {
-            break;
-        }
-        if !entries.iter().any(|e| e.key == word) {
-            return Err(DotenvError {
-                line,
-                message: format!(
-                    "`export {word}` exports a variable the file never set; Ruby dotenv refuses \
-                     the file (Chatwoot does not boot)"
-                ),
-            });
+/// Line numbers of positions, in O(log n) each.
+struct LineIndex {
+    breaks: Vec<usize>,
+}
+
+impl LineIndex {
+    fn new(chars: &[char]) -> Self {
+        LineIndex {
+            breaks: chars
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| **c == '\n')
+                .map(|(i, _)| i)
+                .collect(),
         }
     }
-    Ok(())
+
+    /// 1-based line of position `pos`.
+    fn line_of(&self, pos: usize) -> usize {
+        self.breaks.partition_point(|b| *b < pos) + 1
+    }
+}
+
+/// Ruby's `\s`.
+fn is_space(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\n' | '\x0b' | '\x0c' | '\r')
 }
 
 fn is_key_char(c: char) -> bool {
@@ -152,132 +185,200 @@ fn is_blank(c: char) -> bool {
     c == ' ' || c == '\t'
 }
 
-/// Tries to read one assignment starting at `start`; returns it and where it ended (the end
-/// of its last line, before the newline).
-fn parse_assignment(
-    chars: &[char],
-    start: usize,
-    line_end: usize,
-    line: usize,
-) -> Option<(EnvEntry, usize)> {
-    let mut i = start;
-    while i < line_end && is_blank(chars[i]) {
-        i += 1;
-    }
-    let mut exported = false;
-    let export: Vec<char> = "export".chars().collect();
-    if chars[i..line_end].starts_with(&export)
-        && chars.get(i + export.len()).is_some_and(|c| is_blank(*c))
-    {
-        let mut j = i + export.len();
-        while j < line_end && is_blank(chars[j]) {
-            j += 1;
-        }
-        // `export` followed by a key; otherwise `export` itself may be the key (`export=1`).
-        if j < line_end && is_key_char(chars[j]) {
-            exported = true;
-            i = j;
-        }
-    }
-    let key_start = i;
-    while i < line_end && is_key_char(chars[i]) {
-        i += 1;
-    }
-    if i == key_start {
-        return None;
-    }
-    let key: String = chars[key_start..i].iter().collect();
-    // Separator: blanks then `=`, or `:` followed by at least one blank.
-    let mut j = i;
-    while j < line_end && is_blank(chars[j]) {
-        j += 1;
-    }
-    if j < line_end && chars[j] == '=' {
-        i = j + 1;
-    } else if i < line_end && chars[i] == ':' && chars.get(i + 1).is_some_and(|c| is_blank(*c)) {
-        i += 2;
-    } else {
-        return None;
-    }
-    let value_start = i;
-    let mut k = i;
-    while k < line_end && is_blank(chars[k]) {
-        k += 1;
-    }
-    // Quoted values: the closing quote must be followed only by blanks and an optional comment.
-    if k < chars.len() && (chars[k] == '\'' || chars[k] == '"') {
-        let quote = chars[k];
-        if let Some(close) = find_closing_quote(chars, k + 1, quote) {
-            let after = close + 1;
-            let rest_end = chars[after..]
-                .iter()
-                .position(|c| *c == '\n')
-                .map_or(chars.len(), |p| after + p);
-            let rest: String = chars[after..rest_end].iter().collect();
-            let rest = rest.trim_start_matches(is_blank);
-            if rest.is_empty() || rest.starts_with('#') {
-                let inner: String = chars[k + 1..close].iter().collect();
-                let raw: String = chars[k..=close].iter().collect();
-                let entry = if quote == '\'' {
-                    EnvEntry {
-                        key,
-                        value: inner,
-                        raw,
-                        quoting: Quoting::Single,
-                        line,
-                        substitutions: Vec::new(),
-                        exported,
-                        compose_text: None,
-                    }
-                } else {
-                    // dotenv 3 keeps `\n` and `\r` as two characters (legacy mode aside).
-                    let inner = inner.replace("\\n", "\\\\n").replace("\\r", "\\\\r");
-                    let (value, substitutions) = evaluate(&unescape(&inner));
-                    EnvEntry {
-                        key,
-                        value,
-                        raw,
-                        quoting: Quoting::Double,
-                        line,
-                        substitutions,
-                        exported,
-                        compose_text: None,
-                    }
-                };
-                return Some((entry, rest_end));
+/// One successful match of `LINE`.
+struct Matched {
+    key_start: usize,
+    key_end: usize,
+    exported: bool,
+    /// The value group (leading whitespace of a quoted value included), empty when absent.
+    value: (usize, usize),
+    /// Where the whole match ends.
+    end: usize,
+}
+
+enum Attempt {
+    Match(Matched),
+    Fail { resume: usize },
+}
+
+/// Quote positions that make every backtracking step of `LINE` a binary search (memory in
+/// proportion to the quotes of the file, not to its size).
+struct Scanner<'a> {
+    chars: &'a [char],
+    /// Per quote (`'`, `"`): the positions of that quote not preceded by a backslash.
+    plain_quotes: [Vec<usize>; 2],
+    /// Per quote: the positions of that quote preceded by a backslash after which the tail
+    /// matches (where backtracking into `\\'` can close the value).
+    escaped_ok: [Vec<usize>; 2],
+}
+
+impl<'a> Scanner<'a> {
+    fn new(chars: &'a [char]) -> Self {
+        let mut scanner = Scanner {
+            chars,
+            plain_quotes: [Vec::new(), Vec::new()],
+            escaped_ok: [Vec::new(), Vec::new()],
+        };
+        for (i, c) in chars.iter().enumerate() {
+            let qi = match c {
+                '\'' => 0,
+                '"' => 1,
+                _ => continue,
+            };
+            if i > 0 && chars[i - 1] == '\\' {
+                if scanner.tail(i + 1).is_some() {
+                    scanner.escaped_ok[qi].push(i);
+                }
+            } else {
+                scanner.plain_quotes[qi].push(i);
             }
         }
+        scanner
     }
-    // Unquoted: up to `#` or the end of the line, trimmed.
-    let value_end = chars[value_start..line_end]
-        .iter()
-        .position(|c| *c == '#')
-        .map_or(line_end, |p| value_start + p);
-    let raw: String = chars[value_start..value_end].iter().collect();
-    let raw = raw.trim().to_string();
-    // Docker Compose v2 starts a comment only at a `#` after a blank: `a#b` stays `a#b` there.
-    let compose: String = {
-        let line: String = chars[value_start..line_end].iter().collect();
-        let cut = line
-            .char_indices()
-            .find(|(i, c)| *c == '#' && (*i == 0 || line[..*i].ends_with(is_blank)))
-            .map_or(line.len(), |(i, _)| i);
-        line[..cut].trim().to_string()
-    };
-    // Like Ruby, strip quotes that enclose the whole text (`"a"b"` is `a"b`, double-quoted);
-    // an unmatched quote stays part of the value.
-    let enclosing = raw
+
+    /// Where `\s*(?:\#.*)?(?:$|\z)` starting at `r` ends its match, if it does.
+    fn tail(&self, r: usize) -> Option<usize> {
+        let c = self.chars;
+        let w = self.skip_space(r);
+        if w == c.len() {
+            return Some(w);
+        }
+        if c[w] == '#' {
+            return Some(
+                c[w..]
+                    .iter()
+                    .position(|x| *x == '\n')
+                    .map_or(c.len(), |p| w + p),
+            );
+        }
+        // `$` before the last line break of the run (greedy `\s*` gives back).
+        c[r..w].iter().rposition(|x| *x == '\n').map(|p| r + p)
+    }
+
+    fn skip_space(&self, mut i: usize) -> usize {
+        while i < self.chars.len() && is_space(self.chars[i]) {
+            i += 1;
+        }
+        i
+    }
+
+    /// `LINE` anchored at `start`.
+    fn attempt(&self, start: usize) -> Attempt {
+        let c = self.chars;
+        let lead = self.skip_space(start);
+        // `(?:export\s+)?`: tried with the prefix first, then without.
+        let export = ['e', 'x', 'p', 'o', 'r', 't'];
+        if c[lead..].starts_with(&export) && c.get(lead + 6).is_some_and(|x| is_space(*x)) {
+            let key_start = self.skip_space(lead + 6);
+            if let Some(m) = self.after_key(key_start, true) {
+                return Attempt::Match(m);
+            }
+        }
+        match self.after_key(lead, false) {
+            Some(m) => Attempt::Match(m),
+            None => Attempt::Fail { resume: lead },
+        }
+    }
+
+    fn after_key(&self, key_start: usize, exported: bool) -> Option<Matched> {
+        let c = self.chars;
+        let mut k = key_start;
+        while k < c.len() && is_key_char(c[k]) {
+            k += 1;
+        }
+        if k == key_start {
+            return None;
+        }
+        // `(?:\s*=\s*?|:\s+?)`: the lazy quantifiers never need to grow (the rest of `LINE`
+        // always matches with the shortest separator).
+        let m = self.skip_space(k);
+        let value_start = if c.get(m) == Some(&'=') {
+            m + 1
+        } else if c.get(k) == Some(&':') && c.get(k + 1).is_some_and(|x| is_space(*x)) {
+            k + 2
+        } else {
+            return None;
+        };
+        let (value, end) = self.value_and_tail(value_start);
+        Some(Matched {
+            key_start,
+            key_end: k,
+            exported,
+            value,
+            end,
+        })
+    }
+
+    /// The optional value group, then the tail; returns the group's span and the match end.
+    fn value_and_tail(&self, v: usize) -> ((usize, usize), usize) {
+        let c = self.chars;
+        let w = self.skip_space(v);
+        for (qi, q) in ['\'', '"'].into_iter().enumerate() {
+            if c.get(w) != Some(&q) {
+                continue;
+            }
+            // Greedy `(?:\\'|[^'])*` stops at the first quote without a backslash before it;
+            // backtracking then tries the escaped quotes before that one, last first.
+            let plain = &self.plain_quotes[qi];
+            let close = plain.get(plain.partition_point(|p| *p <= w)).copied();
+            if let Some(close) = close {
+                if let Some(end) = self.tail(close + 1) {
+                    return ((v, close + 1), end);
+                }
+            }
+            let limit = close.unwrap_or(c.len());
+            let escaped = &self.escaped_ok[qi];
+            let k = escaped.partition_point(|p| *p < limit);
+            if let Some(close) = k.checked_sub(1).map(|k| escaped[k]).filter(|q| *q > w) {
+                if let Some(end) = self.tail(close + 1) {
+                    return ((v, close + 1), end);
+                }
+            }
+        }
+        // Unquoted `[^\#\r\n]+`, greedy; its tail always matches.
+        if v < c.len() && c[v] != '#' && c[v] != '\n' {
+            let u = c[v..]
+                .iter()
+                .position(|x| *x == '#' || *x == '\n')
+                .map_or(c.len(), |p| v + p);
+            let end = self.tail(u).unwrap_or(u);
+            return ((v, u), end);
+        }
+        // No value.
+        let end = self.tail(v).unwrap_or(v);
+        ((v, v), end)
+    }
+}
+
+/// Ruby's `String#strip`.
+fn ruby_strip(s: &str) -> &str {
+    s.trim_matches(|c: char| matches!(c, ' ' | '\t' | '\n' | '\x0b' | '\x0c' | '\r' | '\0'))
+}
+
+/// `parse_value` of Ruby dotenv 3.1.2, with substitutions listed instead of performed.
+fn entry_of(chars: &[char], m: &Matched, line: usize, legacy: bool) -> EnvEntry {
+    let key: String = chars[m.key_start..m.key_end].iter().collect();
+    let group: String = chars[m.value.0..m.value.1].iter().collect();
+    let raw = ruby_strip(&group).to_string();
+    // `sub(/\A(['"])(.*)\1\z/m, '\2')`
+    let quote = raw
         .chars()
         .next()
-        .filter(|q| (*q == '"' || *q == '\'') && raw.len() >= 2 && raw.ends_with(*q));
-    let (value, substitutions, quoting) = match enclosing {
+        .filter(|q| (*q == '"' || *q == '\'') && raw.chars().count() >= 2 && raw.ends_with(*q));
+    let (value, substitutions, quoting) = match quote {
         Some('\'') => (
             raw[1..raw.len() - 1].to_string(),
             Vec::new(),
             Quoting::Single,
         ),
         Some(_) => {
-            let (v, s) = evaluate(&unescape(&raw[1..raw.len() - 1]));
+            let inner = &raw[1..raw.len() - 1];
+            let inner = if legacy {
+                inner.replace("\\n", "\n").replace("\\r", "\r")
+            } else {
+                inner.replace("\\n", "\\\\n").replace("\\r", "\\\\r")
+            };
+            let (v, s) = evaluate(&unescape(&inner));
             (v, s, Quoting::Double)
         }
         None => {
@@ -285,35 +386,77 @@ fn parse_assignment(
             (v, s, Quoting::Unquoted)
         }
     };
-    Some((
-        EnvEntry {
-            key,
-            value,
-            compose_text: (compose != raw).then_some(compose),
-            raw,
-            quoting,
-            line,
-            substitutions,
-            exported,
-        },
-        line_end,
-    ))
+    // Docker Compose v2 starts a comment only at a `#` after a blank: `a#b` stays `a#b` there.
+    let compose_text = (quoting == Quoting::Unquoted && chars.get(m.value.1) == Some(&'#'))
+        .then(|| {
+            let line_end = chars[m.value.1..]
+                .iter()
+                .position(|c| *c == '\n')
+                .map_or(chars.len(), |p| m.value.1 + p);
+            let line: String = chars[m.value.0..line_end].iter().collect();
+            let cut = line
+                .char_indices()
+                .find(|(i, c)| *c == '#' && (*i == 0 || line[..*i].ends_with(is_blank)))
+                .map_or(line.len(), |(i, _)| i);
+            line[..cut].trim().to_string()
+        })
+        .filter(|compose| *compose != raw);
+    EnvEntry {
+        key,
+        value,
+        raw,
+        quoting,
+        line,
+        substitutions,
+        exported: m.exported,
+        compose_text,
+    }
 }
 
-/// Finds the closing quote; inside it `\'` / `\"` does not close the value.
-fn find_closing_quote(chars: &[char], from: usize, quote: char) -> Option<usize> {
-    let mut i = from;
-    while i < chars.len() {
-        if chars[i] == '\\' && chars.get(i + 1) == Some(&quote) {
-            i += 2;
-            continue;
+/// Ruby dotenv raises on an `export` line (where `LINE` does not match) naming a word that
+/// no assignment of the file sets.
+fn check_export_lines(
+    chars: &[char],
+    matched: &[(usize, usize)],
+    entries: &[EnvEntry],
+    lines: &LineIndex,
+) -> Result<(), DotenvError> {
+    let keys: std::collections::HashSet<&str> = entries.iter().map(|e| e.key.as_str()).collect();
+    let check = |from: usize, to: usize| -> Result<(), DotenvError> {
+        let mut line_start = from;
+        while line_start < to {
+            let line_end = chars[line_start..to]
+                .iter()
+                .position(|c| *c == '\n')
+                .map_or(to, |p| line_start + p);
+            let text: String = chars[line_start..line_end].iter().collect();
+            let mut words = text.split_ascii_whitespace();
+            if words.next() == Some("export") {
+                if let Some(word) = words.find(|w| !keys.contains(w)) {
+                    return Err(DotenvError {
+                        line: lines.line_of(line_start),
+                        message: format!(
+                            "an `export` line names {word:?}, which the file never sets; Ruby \
+                             dotenv refuses the file (Chatwoot does not boot){}",
+                            if word.starts_with('#') {
+                                " — the words of a comment after `export KEY` count as names"
+                            } else {
+                                ""
+                            }
+                        ),
+                    });
+                }
+            }
+            line_start = line_end + 1;
         }
-        if chars[i] == quote {
-            return Some(i);
-        }
-        i += 1;
+        Ok(())
+    };
+    let mut prev = 0;
+    for (s, e) in matched {
+        check(prev, *s)?;
+        prev = *e;
     }
-    None
+    check(prev, chars.len())
 }
 
 /// Ruby dotenv's `unescape_characters`: drop a backslash before any character but `$`.
@@ -337,71 +480,87 @@ fn unescape(value: &str) -> String {
     out
 }
 
-/// Finds the substitutions Ruby dotenv would perform, and resolves `\$` to a literal `$`.
+/// For each `(` of `chars`, the index after its closing `)` when Ruby dotenv's command regex
+/// `\((?:[^()]|\g<cmd>)+\)` matches there (balanced, no empty group inside).
+fn command_groups(chars: &[char]) -> Vec<Option<usize>> {
+    let mut out = vec![None; chars.len()];
+    // (open index, a nested group failed)
+    let mut stack: Vec<(usize, bool)> = Vec::new();
+    for (i, c) in chars.iter().enumerate() {
+        match c {
+            '(' => stack.push((i, false)),
+            ')' => {
+                if let Some((open, bad)) = stack.pop() {
+                    if !bad && i > open + 1 {
+                        out[open] = Some(i + 1);
+                    } else if let Some(parent) = stack.last_mut() {
+                        parent.1 = true;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Finds the substitutions Ruby dotenv would perform (its Variable pass, then its Command
+/// pass) and resolves the escapes they honour (`\$`, `\$(…)`), keeping substituted text as
+/// written.
 fn evaluate(value: &str) -> (String, Vec<Substitution>) {
+    // Variable: /(\\)?(\$)(?!\()\{?([A-Z0-9_]+)?\}?/i
     let chars: Vec<char> = value.chars().collect();
-    let mut out = String::with_capacity(value.len());
+    let mut pass1: Vec<char> = Vec::with_capacity(chars.len());
     let mut subs = Vec::new();
     let mut i = 0;
     while i < chars.len() {
-        let c = chars[i];
-        if c == '\\' && chars.get(i + 1) == Some(&'$') {
-            out.push('$');
-            i += 2;
-            continue;
-        }
-        if c != '$' {
-            out.push(c);
+        let escaped = chars[i] == '\\' && chars.get(i + 1) == Some(&'$');
+        let dollar = if escaped { i + 1 } else { i };
+        if chars[dollar] != '$' || chars.get(dollar + 1) == Some(&'(') {
+            pass1.push(chars[i]);
             i += 1;
             continue;
         }
-        let start = i;
-        match chars.get(i + 1) {
-            Some('(') => {
-                // Up to the balancing parenthesis (or the end: flagged all the same).
-                let mut depth = 0usize;
-                let mut j = i + 1;
-                while j < chars.len() {
-                    match chars[j] {
-                        '(' => depth += 1,
-                        ')' => {
-                            depth -= 1;
-                            if depth == 0 {
-                                break;
-                            }
-                        }
-                        _ => {}
-                    }
-                    j += 1;
+        let mut j = dollar + 1;
+        if chars.get(j) == Some(&'{') {
+            j += 1;
+        }
+        let name_start = j;
+        while j < chars.len() && (chars[j].is_ascii_alphanumeric() || chars[j] == '_') {
+            j += 1;
+        }
+        let name: String = chars[name_start..j].iter().collect();
+        if chars.get(j) == Some(&'}') {
+            j += 1;
+        }
+        if !escaped && !name.is_empty() {
+            subs.push(Substitution::Variable(name));
+        }
+        pass1.extend_from_slice(&chars[dollar..j]);
+        i = j;
+    }
+    // Command: /(\\)?\$(\((?:[^()]|\g<cmd>)+\))/
+    let groups = command_groups(&pass1);
+    let mut out = String::with_capacity(pass1.len());
+    let mut i = 0;
+    while i < pass1.len() {
+        let escaped = pass1[i] == '\\' && pass1.get(i + 1) == Some(&'$');
+        let dollar = if escaped { i + 1 } else { i };
+        let group = (pass1.get(dollar) == Some(&'$') && pass1.get(dollar + 1) == Some(&'('))
+            .then(|| groups[dollar + 1])
+            .flatten();
+        match group {
+            Some(end) => {
+                let text: String = pass1[dollar..end].iter().collect();
+                if !escaped {
+                    subs.push(Substitution::Command(text.clone()));
                 }
-                let end = (j + 1).min(chars.len());
-                let text: String = chars[start..end].iter().collect();
                 out.push_str(&text);
-                subs.push(Substitution::Command(text));
                 i = end;
             }
-            _ => {
-                let mut j = i + 1;
-                let braced = chars.get(j) == Some(&'{');
-                if braced {
-                    j += 1;
-                }
-                let name_start = j;
-                while j < chars.len() && (chars[j].is_ascii_alphanumeric() || chars[j] == '_') {
-                    j += 1;
-                }
-                if j == name_start {
-                    out.push('$');
-                    i += 1;
-                    continue;
-                }
-                let name: String = chars[name_start..j].iter().collect();
-                if braced && chars.get(j) == Some(&'}') {
-                    j += 1;
-                }
-                out.extend(&chars[start..j]);
-                subs.push(Substitution::Variable(name));
-                i = j;
+            None => {
+                out.push(pass1[i]);
+                i += 1;
             }
         }
     }
@@ -506,7 +665,97 @@ mod tests {
     #[test]
     fn bare_export_of_unset_key_is_an_error() {
         assert!(parse("A=1\nexport A\n").is_ok());
-        let err = parse("export B\n").unwrap_err();
-        assert_eq!(err.line, 1);
+        // Every assignment of the file counts, also one below the export line.
+        assert!(parse("export A\nA=1\n").is_ok());
+        let err = parse("X=1\nexport B\n").unwrap_err();
+        assert_eq!(err.line, 2);
+        // dotenv 3.1.2 reads the comment's words as names too.
+        assert!(parse("A=1\nexport A # note\n").is_err());
+    }
+
+    #[test]
+    fn values_on_the_next_line_bom_and_legacy_linebreaks() {
+        let e = parse("A=\n'x y'\nB=2").expect("parses");
+        assert_eq!(last(&e, "A").map(|e| e.value.as_str()), Some("x y"));
+        let e = parse("A:\nnext\n").expect("parses");
+        assert_eq!(last(&e, "A").map(|e| e.value.as_str()), Some("next"));
+        let e = parse("\u{feff}BOM=UTF-8").expect("parses");
+        assert_eq!(last(&e, "BOM").map(|e| e.value.as_str()), Some("UTF-8"));
+        let e = parse("DOTENV_LINEBREAK_MODE=legacy\nF=\"a\\nb\"").expect("parses");
+        assert_eq!(last(&e, "F").map(|e| e.value.as_str()), Some("a\nb"));
+        let legacy = Options {
+            linebreak_mode: Some("legacy".into()),
+        };
+        let e = parse_with("F=\"a\\rb\"", &legacy).expect("parses");
+        assert_eq!(last(&e, "F").map(|e| e.value.as_str()), Some("a\rb"));
+    }
+
+    #[test]
+    fn commands_need_balanced_non_empty_parentheses() {
+        assert!(one("P=$(a").is_literal());
+        assert!(one("P=$()").is_literal());
+        assert!(one("P=$(a())").is_literal());
+        assert_eq!(
+            one("P=$($(echo x)").substitutions,
+            vec![Substitution::Command("$(echo x)".into())]
+        );
+        assert_eq!(one("P=\\$(x)").value, "$(x)");
+        assert!(one("P=\\$(x)").is_literal());
+    }
+
+    #[test]
+    fn trailing_blanks_after_a_key_and_hostile_tails_do_not_panic() {
+        for text in [
+            "KEY   ",
+            "KEY",
+            "export KEY   ",
+            "A=$(",
+            "A=\"$(",
+            "A='\\",
+            "A=\\",
+            ":",
+            "=",
+            "export",
+            "export ",
+            "A:",
+            "A: ",
+            "\u{feff}",
+            "A=\"\\\"",
+            "A='x''",
+            "A=\"",
+            "A='",
+        ] {
+            let _ = parse(text);
+        }
+    }
+
+    mod never_panics {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig {
+                cases: 400,
+                rng_algorithm: proptest::test_runner::RngAlgorithm::ChaCha,
+                ..ProptestConfig::default()
+            })]
+
+            #[test]
+            fn on_arbitrary_text(text in "\\PC*") {
+                let _ = parse(&text);
+            }
+
+            #[test]
+            fn on_env_like_text(
+                text in "([ \t]*(export[ \t]+)?[A-Za-z_.]{0,3}[ \t]*[=:]?[ \t]*['\"\\\\$(){}#a \t]{0,8}\r?\n?){0,8}"
+            ) {
+                let entries = parse(&text);
+                if let Ok(entries) = entries {
+                    for e in entries {
+                        prop_assert!(!e.key.is_empty());
+                    }
+                }
+            }
+        }
     }
 }

@@ -13,6 +13,8 @@
 //!   and the rendered set.
 //! - `plan`, `write`, `header`, `envfile`: compare with disk, report, write all-or-nothing;
 //!   checksum headers; `.env` merging.
+//! - `git`, `lock`: whether git ignores or tracks an output (in-process); one writer per
+//!   output directory.
 //! - `chatwoot`, `dotenv`: how Chatwoot's readers read values (dotenv, URLs, cable.yml).
 //! - `environment`: the process environment, read once (`REDIS_PASSWORD`, `NO_COLOR`, `CI`).
 //! - `bounded`: reads of input files with a size cap, regular files only.
@@ -31,7 +33,9 @@ pub mod dotenv;
 pub mod envfile;
 mod environment;
 pub mod error;
+pub mod git;
 pub mod header;
+pub mod lock;
 pub mod output;
 pub mod plan;
 pub mod redact;
@@ -42,3 +46,11 @@ mod shell;
 mod sizing;
 mod wizard;
 pub mod write;
+
+/// What benchmarks drive directly (resolve and render in memory); not a stable API.
+#[doc(hidden)]
+pub mod testing {
+    pub use crate::answers::{resolve, Answers, RawAnswers};
+    pub use crate::render::render;
+    pub use crate::secrets::{Origin, Secrets};
+}

@@ -14,7 +14,6 @@ use std::fmt::{self, Write as _};
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use similar::TextDiff;
 
@@ -129,10 +128,17 @@ pub struct Plan {
     pub leftovers: Vec<Leftover>,
     /// Temporary files of an earlier run that was killed mid-write; a write removes them.
     pub stale_temp_files: Vec<PathBuf>,
-    /// The render's warnings, then ours (secrets not ignored by git, permissions).
+    /// The render's warnings, then ours (permissions).
     pub warnings: Vec<String>,
+    /// What the plan followed: symlinks on `--out` and to files inside the directory.
+    pub notes: Vec<String>,
+    /// A write of an earlier run was killed after its journal was written: the next write
+    /// completes it first (the set on disk may be partly old, partly new until then).
+    pub interrupted: bool,
     render_command: String,
     secrets: Vec<String>,
+    /// The set this plan was made from: a write plans it again once it holds the lock.
+    set: RenderSet,
 }
 
 const REDACTED: &str = "(secret, not shown)";
@@ -173,6 +179,8 @@ impl fmt::Debug for Plan {
             .field("leftovers", &self.leftovers)
             .field("stale_temp_files", &self.stale_temp_files)
             .field("warnings", &self.warnings)
+            .field("notes", &self.notes)
+            .field("interrupted", &self.interrupted)
             .field("render_command", &self.render_command)
             .field("secrets", &format_args!("{} not shown", self.secrets.len()))
             .finish()
@@ -201,10 +209,94 @@ fn display(path: &Path) -> String {
     path.display().to_string()
 }
 
-/// Reads `path` (following a symlink) for the plan: `None` when it does not exist.
-fn read_existing(path: &Path) -> Result<Option<(Vec<u8>, PathBuf)>> {
-    let link = match fs::symlink_metadata(path) {
-        Ok(meta) => meta.file_type().is_symlink(),
+/// What kind of thing sits at a path that is not a regular file, for messages.
+fn file_type_name(meta: &fs::Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let t = meta.file_type();
+        if t.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+        if t.is_block_device() || t.is_char_device() {
+            return "a device";
+        }
+    }
+    if meta.is_dir() {
+        "a directory"
+    } else if meta.file_type().is_symlink() {
+        "a symlink"
+    } else {
+        "not a regular file"
+    }
+}
+
+#[cfg(unix)]
+fn owner_of(meta: &fs::Metadata) -> Option<u32> {
+    use std::os::unix::fs::MetadataExt;
+    Some(meta.uid())
+}
+
+#[cfg(not(unix))]
+fn owner_of(_meta: &fs::Metadata) -> Option<u32> {
+    None
+}
+
+/// The user this process runs as (`None` where there are no users).
+#[cfg(unix)]
+fn running_user() -> Option<u32> {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    Some(unsafe { libc::geteuid() })
+}
+
+#[cfg(not(unix))]
+fn running_user() -> Option<u32> {
+    None
+}
+
+/// Opens `path` for reading without following a final symlink and without blocking on a
+/// FIFO, and proves that what was opened is a regular file (the check and the read concern
+/// the same file, whatever is renamed in between).
+fn open_regular(path: &Path) -> io::Result<(fs::File, fs::Metadata)> {
+    let mut options = fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC);
+    }
+    let file = options.open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("it is {}", file_type_name(&meta)),
+        ));
+    }
+    Ok((file, meta))
+}
+
+/// An output found on disk: its bytes, where a write goes, and the owner of that file.
+type ExistingFile = (Vec<u8>, PathBuf, Option<u32>);
+
+/// Reads `path` for the plan: `None` when it does not exist, else its bytes, where a write
+/// goes, and the owner of that file.
+///
+/// Only the tool's own files are read: a symlink is followed only to a regular file inside
+/// the output directory (`out_real`, resolved) that the running user owns, and said so in
+/// `notes`; a link elsewhere, a FIFO, a socket or a device is refused (exit 2) without being
+/// opened, so its contents are never read, printed or replaced.
+fn read_existing(
+    path: &Path,
+    out_dir: &Path,
+    notes: &mut Vec<String>,
+) -> Result<Option<ExistingFile>> {
+    use io::Read as _;
+    let meta = match fs::symlink_metadata(path) {
+        Ok(meta) => meta,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(source) => {
             return Err(Error::Read {
@@ -213,32 +305,135 @@ fn read_existing(path: &Path) -> Result<Option<(Vec<u8>, PathBuf)>> {
             })
         }
     };
-    let write_path = if link {
-        // Write through the link so it stays a link (a `.env` shared with another checkout).
-        fs::canonicalize(path).map_err(|source| Error::Read {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let write_path = if meta.file_type().is_symlink() {
+        let target = fs::read_link(path)
+            .map(|t| display(&t))
+            .unwrap_or_else(|_| "?".into());
+        let Ok(resolved) = fs::canonicalize(path) else {
+            return Err(Error::Usage(format!(
+                "{} is a symlink to {target}, which does not exist; nothing was written. Fix: \
+                 remove the link (rm {}) so that render writes its own {name}, or create the \
+                 file it points to",
+                display(path),
+                shell_quote(&display(path))
+            )));
+        };
+        let out_real = fs::canonicalize(out_dir).map_err(|source| Error::Read {
+            path: out_dir.to_path_buf(),
+            source,
+        })?;
+        if !resolved.starts_with(&out_real) {
+            return Err(Error::Usage(format!(
+                "{} is a symlink to {}, outside the output directory {}; chatwoot-redis reads \
+                 and writes only its own files there, so it neither shows nor replaces that \
+                 file and nothing was written. Fix: remove the link (rm {}) so that render \
+                 writes its own {name}, or render into that file's directory (--out {})",
+                display(path),
+                display(&resolved),
+                display(&out_real),
+                shell_quote(&display(path)),
+                shell_quote(&display(&parent_dir(&resolved)))
+            )));
+        }
+        let target_meta = fs::symlink_metadata(&resolved).map_err(|source| Error::Read {
             path: path.to_path_buf(),
-            source: io::Error::new(
-                source.kind(),
-                format!("it is a symlink whose target cannot be resolved ({source})"),
-            ),
-        })?
+            source,
+        })?;
+        if !target_meta.is_file() {
+            return Err(Error::Usage(format!(
+                "{} is a symlink to {}, which is {}; nothing was written. Fix: remove the \
+                 link (rm {}) so that render writes its own {name}",
+                display(path),
+                display(&resolved),
+                file_type_name(&target_meta),
+                shell_quote(&display(path))
+            )));
+        }
+        let me = running_user();
+        if owner_of(&target_meta) != me {
+            return Err(Error::Usage(format!(
+                "{} is a symlink to {}, owned by uid {} and not by you (uid {}); following it \
+                 would hand your files to another user, so nothing was written. Fix: chown \
+                 {} {} (or replace the link by a file of your own) and rerun",
+                display(path),
+                display(&resolved),
+                owner_of(&target_meta).map_or("?".into(), |u| u.to_string()),
+                me.map_or("?".into(), |u| u.to_string()),
+                me.map_or("?".into(), |u| u.to_string()),
+                shell_quote(&display(&resolved))
+            )));
+        }
+        notes.push(format!(
+            "{} is a link to {}; following it (the link stays a link)",
+            display(path),
+            display(&resolved)
+        ));
+        resolved
+    } else if meta.is_dir() {
+        return Err(Error::Usage(format!(
+            "{} is a directory; the output {name} must be a file: move that directory away",
+            display(path),
+        )));
+    } else if !meta.is_file() {
+        return Err(Error::Usage(format!(
+            "{} is {}, not a regular file; chatwoot-redis neither reads nor replaces it, and \
+             nothing was written. Fix: move it away (mv {} {}.orig) and rerun",
+            display(path),
+            file_type_name(&meta),
+            shell_quote(&display(path)),
+            shell_quote(&display(path))
+        )));
     } else {
         path.to_path_buf()
     };
-    if fs::metadata(&write_path).is_ok_and(|m| m.is_dir()) {
-        return Err(Error::Usage(format!(
-            "{} is a directory; the output {} must be a file: move that directory away",
-            display(path),
-            path.file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default()
-        )));
-    }
-    let bytes = fs::read(&write_path).map_err(|source| Error::Read {
+    let read_error = |source: io::Error| Error::Read {
         path: path.to_path_buf(),
         source,
-    })?;
-    Ok(Some((bytes, write_path)))
+    };
+    let (mut file, meta) = open_regular(&write_path).map_err(read_error)?;
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    file.read_to_end(&mut bytes).map_err(read_error)?;
+    Ok(Some((bytes, write_path, owner_of(&meta))))
+}
+
+/// The text of an output file read by the rules of [`plan`], for the readers that look at
+/// the previous render (the existing password): `None` when it does not exist, is not text,
+/// or is not the tool's own to read (a symlink out of its directory, a FIFO, a device).
+pub fn read_own_output(path: &Path) -> Option<String> {
+    let (bytes, _, _) = read_existing(path, &parent_dir(path), &mut Vec::new()).ok()??;
+    String::from_utf8(bytes).ok()
+}
+
+/// Refuses to give a secret to another user: an existing secret file must belong to the
+/// running user, or to the owner of its directory (root rendering the `.env` of the user who
+/// runs Chatwoot, in that user's directory).
+fn check_secret_owner(path: &Path, write_path: &Path, owner: Option<u32>) -> Result<()> {
+    let me = running_user();
+    if owner == me {
+        return Ok(());
+    }
+    let dir_owner = fs::metadata(parent_dir(write_path))
+        .ok()
+        .and_then(|m| owner_of(&m));
+    if owner.is_some() && owner == dir_owner {
+        return Ok(());
+    }
+    let (owner, me) = (
+        owner.map_or("?".into(), |u| u.to_string()),
+        me.map_or("?".into(), |u| u.to_string()),
+    );
+    Err(Error::Usage(format!(
+        "{} holds secrets and belongs to uid {owner}, neither you (uid {me}) nor the owner of \
+         its directory; writing the password into it would give the password to that user, so \
+         nothing was written. Fix: chown {me} {} (or remove the file) and rerun, or run \
+         chatwoot-redis as that user",
+        display(path),
+        shell_quote(&display(write_path))
+    )))
 }
 
 /// One rendered file against what is on disk.
@@ -250,8 +445,13 @@ struct Compared {
     write_path: PathBuf,
 }
 
-fn compare_with_disk(file: &RenderedFile, path: &Path) -> Result<Compared> {
-    let Some((bytes, write_path)) = read_existing(path)? else {
+fn compare_with_disk(
+    file: &RenderedFile,
+    path: &Path,
+    out_dir: &Path,
+    notes: &mut Vec<String>,
+) -> Result<Compared> {
+    let Some((bytes, write_path, owner)) = read_existing(path, out_dir, notes)? else {
         return Ok(Compared {
             action: Action::Create,
             current: None,
@@ -260,6 +460,9 @@ fn compare_with_disk(file: &RenderedFile, path: &Path) -> Result<Compared> {
             write_path: path.to_path_buf(),
         });
     };
+    if file.kind.is_secret() {
+        check_secret_owner(path, &write_path, owner)?;
+    }
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,
         Err(e) if file.kind == FileKind::Env => {
@@ -366,6 +569,14 @@ pub fn plan(set: &RenderSet, out_dir: &Path) -> Result<Plan> {
 
     let mut files = Vec::with_capacity(set.files.len());
     let mut warnings = set.warnings.clone();
+    let mut notes = Vec::new();
+    if let Some(real) = resolved_through_links(out_dir) {
+        notes.push(format!(
+            "--out {} leads through a symlink to {}; the files are written there",
+            display(out_dir),
+            display(&real)
+        ));
+    }
     for file in &set.files {
         let path = out_dir.join(file.name());
         let Compared {
@@ -374,7 +585,7 @@ pub fn plan(set: &RenderSet, out_dir: &Path) -> Result<Plan> {
             contents,
             env_changes,
             write_path,
-        } = compare_with_disk(file, &path)?;
+        } = compare_with_disk(file, &path, out_dir, &mut notes)?;
         let permissions =
             planned_permissions(file.kind, &write_path, action, &path, &mut warnings)?;
         files.push(PlannedFile {
@@ -397,7 +608,8 @@ pub fn plan(set: &RenderSet, out_dir: &Path) -> Result<Plan> {
             continue;
         }
         let path = out_dir.join(kind.file_name());
-        if !fs::metadata(&path).is_ok_and(|m| m.is_file()) {
+        // Never a link or a special file: their contents are not ours to read or show.
+        if !fs::symlink_metadata(&path).is_ok_and(|m| m.is_file()) {
             continue;
         }
         let text = fs::read(&path)
@@ -415,19 +627,13 @@ pub fn plan(set: &RenderSet, out_dir: &Path) -> Result<Plan> {
         });
     }
 
-    let secret_paths: Vec<&Path> = files
-        .iter()
-        .filter(|f| f.is_secret())
-        .map(|f| f.path.as_path())
-        .collect();
-    warnings.extend(git_warnings(out_dir, &secret_paths));
-
     let dirs: BTreeSet<PathBuf> = files.iter().map(|f| parent_dir(&f.write_path)).collect();
     let stale_temp_files = dirs
         .iter()
         .flat_map(|d| write::stale_temp_files(d))
         .collect();
 
+    let interrupted = fs::symlink_metadata(out_dir.join(write::JOURNAL)).is_ok();
     Ok(Plan {
         stale_temp_files,
         render_command: format!(
@@ -438,8 +644,30 @@ pub fn plan(set: &RenderSet, out_dir: &Path) -> Result<Plan> {
         files,
         leftovers,
         warnings,
+        notes,
+        interrupted,
         secrets,
+        set: set.clone(),
     })
+}
+
+/// Where `out_dir` really is, when a symlink on the way leads elsewhere (`None` otherwise).
+fn resolved_through_links(out_dir: &Path) -> Option<PathBuf> {
+    let abs = std::path::absolute(out_dir).ok()?;
+    let linked = abs
+        .ancestors()
+        .any(|p| fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink()));
+    if !linked {
+        return None;
+    }
+    let mut base = abs.clone();
+    while !base.is_dir() {
+        if !base.pop() {
+            return None;
+        }
+    }
+    let rest = abs.strip_prefix(&base).ok()?.to_path_buf();
+    Some(fs::canonicalize(&base).ok()?.join(rest))
 }
 
 /// The directory of `path` (`.` for a bare file name).
@@ -490,94 +718,50 @@ fn planned_permissions(
     Ok(perms)
 }
 
-/// Runs git quietly in `dir`; `None` when git is missing or failed to start.
-fn git(dir: &Path, args: &[&str]) -> Option<std::process::Output> {
-    Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_WORK_TREE")
-        .stdin(Stdio::null())
-        .output()
-        .ok()
+/// What git would do with the secret files: the ones it would commit (not ignored) get a
+/// warning; the ones it already tracks are in the repository, and in its history.
+#[derive(Debug, Default)]
+struct GitFindings {
+    /// Secret files that are neither ignored nor tracked: one `git add .` commits them.
+    warnings: Vec<String>,
+    /// Secret files already tracked, with the message that says what to do.
+    tracked: Vec<(PathBuf, String)>,
 }
 
-/// Warnings for secret files that git would commit: not ignored, or already tracked.
-/// Silent when git is not installed or the directory is not in a work tree.
-fn git_warnings(out_dir: &Path, secret_paths: &[&Path]) -> Vec<String> {
-    if secret_paths.is_empty() {
-        return Vec::new();
-    }
-    // The output directory may not exist yet: ask from its nearest existing ancestor.
-    let mut base = out_dir.to_path_buf();
-    while !base.as_os_str().is_empty() && !base.is_dir() {
-        if !base.pop() {
-            break;
-        }
-    }
-    if base.as_os_str().is_empty() {
-        base = PathBuf::from(".");
-    }
-    let rels: Vec<&str> = secret_paths
-        .iter()
-        .filter_map(|p| p.strip_prefix(&base).unwrap_or(p).to_str())
-        .collect();
-    if rels.len() != secret_paths.len() {
-        return Vec::new(); // a path git cannot be asked about as text
-    }
-    // Two git runs for the whole set, not two per file: a render must stay fast.
-    // check-ignore -v -n prints one line per path, in order: `source:line:pattern<TAB>path`,
-    // `::<TAB>path` when nothing matches; a `!pattern` match means not ignored. Outside a
-    // work tree it fails (128) and we say nothing.
-    let mut args = vec!["check-ignore", "-v", "-n", "--"];
-    args.extend(&rels);
-    let Some(output) = git(&base, &args) else {
-        return Vec::new();
-    };
-    if !matches!(output.status.code(), Some(0 | 1)) {
-        return Vec::new();
-    }
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let ignored: Vec<bool> = stdout
-        .lines()
-        .map(|line| {
-            let info = line.split_once('\t').map_or(line, |(info, _)| info);
-            let pattern = info.splitn(3, ':').nth(2).unwrap_or("");
-            !pattern.is_empty() && !pattern.starts_with('!')
-        })
-        .collect();
-    if ignored.len() != rels.len() {
-        return Vec::new();
-    }
-    let mut args = vec!["ls-files", "--"];
-    args.extend(&rels);
-    let tracked: Vec<String> = git(&base, &args)
-        .filter(|o| o.status.success())
-        .map(|o| {
-            String::from_utf8_lossy(&o.stdout)
-                .lines()
-                .map(str::to_string)
-                .collect()
-        })
+/// The message for a secret file that git tracks: untrack it, ignore it, rotate the password.
+fn tracked_secret_message(path: &Path) -> String {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    format!(
+        "{} holds secrets and is tracked by git; stop tracking it with: git rm --cached {} \
+         (and add the line `{name}` to .gitignore), then rotate the password: the repository's \
+         history keeps the old one",
+        display(path),
+        shell_quote(&display(path))
+    )
+}
 
-    let mut warnings = Vec::new();
-    for ((path, rel), ignored) in secret_paths.iter().zip(&rels).zip(ignored) {
+/// Asks git's rules (in-process, see [`crate::git`]) about `secret_paths`. Silent outside a
+/// work tree or when the repository cannot be read.
+fn git_findings(out_dir: &Path, secret_paths: &[&Path]) -> GitFindings {
+    let mut findings = GitFindings::default();
+    let Some(statuses) = crate::git::status(secret_paths) else {
+        return findings;
+    };
+    for (path, status) in secret_paths.iter().zip(statuses) {
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        if tracked.iter().any(|t| t == rel.trim_start_matches("./")) {
-            warnings.push(format!(
-                "{} holds secrets and is tracked by git; stop tracking it with: git rm --cached {} \
-                 (and add the line `{name}` to .gitignore)",
-                display(path),
-                shell_quote(&display(path))
-            ));
-        } else if !ignored {
+        if status.tracked {
+            findings
+                .tracked
+                .push((path.to_path_buf(), tracked_secret_message(path)));
+        } else if !status.ignored {
             let gitignore = out_dir.join(".gitignore");
-            warnings.push(format!(
+            findings.warnings.push(format!(
                 "{} holds secrets and is not ignored by git; add the line `{name}` to {} \
                  (e.g. echo {} >> {})",
                 display(path),
@@ -587,7 +771,7 @@ fn git_warnings(out_dir: &Path, secret_paths: &[&Path]) -> Vec<String> {
             ));
         }
     }
-    warnings
+    findings
 }
 
 /// A unified diff from `old` to `new`; `None` stands for a missing file.
@@ -714,11 +898,62 @@ impl Plan {
         self.print_warnings(w)
     }
 
+    /// The render's warnings and git's view of the secret files this plan would create or
+    /// change (only those: asking git costs time, and an unchanged file was warned about when
+    /// it was written; `--check` looks at every secret file).
     fn print_warnings(&self, w: &mut dyn io::Write) -> io::Result<()> {
+        self.print_render_warnings(w)?;
+        let git = self.git_findings(false);
+        for warning in git
+            .warnings
+            .iter()
+            .chain(git.tracked.iter().map(|(_, m)| m))
+        {
+            writeln!(w, "warning: {}", self.mask(warning))?;
+        }
+        Ok(())
+    }
+
+    fn print_render_warnings(&self, w: &mut dyn io::Write) -> io::Result<()> {
+        for note in &self.notes {
+            writeln!(w, "note: {}", self.mask(note))?;
+        }
+        if self.interrupted {
+            writeln!(
+                w,
+                "warning: a write into {} was interrupted ({} is there): some files may be new \
+                 and others old until a render completes it",
+                display(&self.out_dir),
+                write::JOURNAL
+            )?;
+        }
         for warning in &self.warnings {
             writeln!(w, "warning: {}", self.mask(warning))?;
         }
         Ok(())
+    }
+
+    /// Git's view of the secret files a write would create or change, or (`every`) of every
+    /// secret file of the set and every secret leftover on disk.
+    fn git_findings(&self, every: bool) -> GitFindings {
+        let mut paths: Vec<&Path> = self
+            .files
+            .iter()
+            .filter(|f| f.is_secret() && (every || f.action != Action::Unchanged))
+            .map(|f| f.path.as_path())
+            .collect();
+        if every {
+            paths.extend(
+                self.leftovers
+                    .iter()
+                    .filter(|l| l.kind.is_secret())
+                    .map(|l| l.path.as_path()),
+            );
+        }
+        if paths.is_empty() {
+            return GitFindings::default();
+        }
+        git_findings(&self.out_dir, &paths)
     }
 
     /// What a write would change: a unified diff per non-secret file, a one-line note per
@@ -813,6 +1048,8 @@ impl Plan {
 pub enum WriteStep<'a> {
     /// The new contents of this file are in a flushed temporary file next to it.
     Staged(&'a Path),
+    /// Every file is staged and the journal of the renames is on disk.
+    Journalled,
     /// This file was renamed into place.
     Committed(&'a Path),
 }
@@ -825,6 +1062,8 @@ pub struct ApplyReport {
     pub unchanged: Vec<PathBuf>,
     /// Temporary files of an earlier, interrupted run that were removed.
     pub removed_temp_files: Vec<PathBuf>,
+    /// Files whose journalled write an earlier, killed run left unfinished, completed now.
+    pub completed: Vec<PathBuf>,
 }
 
 impl fmt::Display for ApplyReport {
@@ -868,6 +1107,11 @@ fn write_error(path: &Path, source: io::Error, state: &str) -> Error {
 
 /// [`apply`], calling `hook` after each step; an error from the hook aborts the write as an
 /// I/O error there would (tests use it to prove an interrupted write leaves no partial file).
+///
+/// A write holds the directory's lock ([`crate::lock`]) from its last look at the disk to
+/// its last rename: it completes a journalled write that an earlier run could not finish,
+/// removes the temporary files of runs that are gone, plans the set again (another run may
+/// have written since `plan` was made), then stages, journals and renames.
 #[doc(hidden)]
 pub fn apply_with_hook(
     plan: &Plan,
@@ -879,18 +1123,104 @@ pub fn apply_with_hook(
             return Err(Error::Problems(message));
         }
     }
-    let mut report = ApplyReport::default();
+    let nothing_to_do = plan.files.iter().all(|f| !f.would_write(force))
+        && plan.stale_temp_files.is_empty()
+        && !plan.interrupted;
+    if nothing_to_do {
+        // The common no-change render: no lock, no write of any kind.
+        return Ok(ApplyReport {
+            unchanged: plan.files.iter().map(|f| f.path.clone()).collect(),
+            ..ApplyReport::default()
+        });
+    }
+    let created_out_dir = !plan.out_dir.is_dir();
+    fs::create_dir_all(&plan.out_dir)
+        .map_err(|e| write_error(&plan.out_dir, e, "nothing was written"))?;
+    let _lock = lock_out_dir(&plan.out_dir)?;
+    let completed = complete_journal(&plan.out_dir)?;
+    let mut report = ApplyReport {
+        completed,
+        ..ApplyReport::default()
+    };
+    let mut fresh = self::plan(&plan.set, &plan.out_dir)?;
+    fresh.render_command.clone_from(&plan.render_command);
+    if !force {
+        if let Some(message) = fresh.refusal() {
+            return Err(Error::Problems(message));
+        }
+    }
+    remove_stale_temp_files(&fresh, &mut report);
+    write_locked(&fresh, force, created_out_dir, hook, report)
+}
+
+/// Takes the lock on `out_dir`, or fails with a message that says who holds it.
+fn lock_out_dir(out_dir: &Path) -> Result<crate::lock::DirLock> {
+    let shown = display(out_dir);
+    crate::lock::lock_dir(out_dir, crate::lock::WAIT, &mut || {
+        eprintln!("waiting for another chatwoot-redis run to finish writing {shown}…");
+    })
+    .map_err(|e| match e {
+        crate::lock::LockError::Busy { path, waited } => Error::Write {
+            path: out_dir.to_path_buf(),
+            source: io::Error::new(
+                io::ErrorKind::WouldBlock,
+                format!(
+                    "another chatwoot-redis run has held the lock on {} for {} s; nothing was \
+                     written. Wait for it to finish (or end it) and rerun",
+                    display(&path),
+                    waited.as_secs()
+                ),
+            ),
+        },
+        crate::lock::LockError::Io { path, source } => write_error(
+            &path,
+            source,
+            "cannot lock the output directory; nothing was written",
+        ),
+    })
+}
+
+/// Completes, under the lock, the journalled write a killed run left in `out_dir`, and
+/// removes the temporary files of runs that are gone: afterwards the directory holds one
+/// whole set. Returns the files completed. (Every write does this first.)
+pub fn complete_interrupted_write(out_dir: &Path) -> Result<Vec<PathBuf>> {
+    if !out_dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    let _lock = lock_out_dir(out_dir)?;
+    let completed = complete_journal(out_dir)?;
+    for temp in write::stale_temp_files(out_dir) {
+        let _ = fs::remove_file(temp);
+    }
+    Ok(completed)
+}
+
+fn complete_journal(out_dir: &Path) -> Result<Vec<PathBuf>> {
+    write::complete_journal(out_dir).map_err(|e| {
+        write_error(
+            &out_dir.join(write::JOURNAL),
+            e,
+            "cannot complete the write an earlier run left unfinished; nothing else was written",
+        )
+    })
+}
+
+/// The write itself, under the lock: stage every file, journal the renames, rename, flush,
+/// drop the journal.
+fn write_locked(
+    plan: &Plan,
+    force: bool,
+    created_out_dir: bool,
+    hook: &mut dyn FnMut(WriteStep<'_>) -> io::Result<()>,
+    mut report: ApplyReport,
+) -> Result<ApplyReport> {
     let to_write: Vec<&PlannedFile> = plan.files.iter().filter(|f| f.would_write(force)).collect();
     for file in plan.files.iter().filter(|f| !f.would_write(force)) {
         report.unchanged.push(file.path.clone());
     }
     if to_write.is_empty() {
-        remove_stale_temp_files(plan, &mut report);
         return Ok(report);
     }
-    let created_out_dir = !plan.out_dir.is_dir();
-    fs::create_dir_all(&plan.out_dir)
-        .map_err(|e| write_error(&plan.out_dir, e, "nothing was written"))?;
 
     // Phase 1: every new file flushed next to its target. Any failure drops (deletes) the
     // temporary files staged so far: nothing was written.
@@ -906,6 +1236,21 @@ pub fn apply_with_hook(
             Err(e) => return Err(write_error(&file.path, e, "nothing was written")),
         }
     }
+    // The journal makes the renames one step: once it is on disk, a run killed at any later
+    // point is completed by the next one; before it, the old set is untouched. A single file
+    // needs none (its rename is atomic).
+    let journalled = staged.len() > 1;
+    if journalled {
+        let renames: Vec<(&Path, &Path)> = staged
+            .iter()
+            .map(|(s, f)| (s.temp_path(), f.write_path.as_path()))
+            .collect();
+        write::write_journal(&plan.out_dir, &renames)
+            .and_then(|()| hook(WriteStep::Journalled))
+            .map_err(|e| {
+                write_error(&plan.out_dir.join(write::JOURNAL), e, "nothing was written")
+            })?;
+    }
 
     // Phase 2: renames, each atomic. They fail only on a broken file system; the message
     // then says exactly which files are new and which are still old.
@@ -916,6 +1261,10 @@ pub fn apply_with_hook(
             .commit()
             .and_then(|()| hook(WriteStep::Committed(&file.path)))
         {
+            if journalled {
+                // The staged files are gone with this error: nothing left to complete.
+                let _ = write::remove_journal(&plan.out_dir);
+            }
             let state = if done.is_empty() {
                 "nothing else was written".to_string()
             } else {
@@ -933,7 +1282,6 @@ pub fn apply_with_hook(
         report.written.push((file.path.clone(), file.action));
     }
 
-    remove_stale_temp_files(plan, &mut report);
     let mut dirs: BTreeSet<PathBuf> = to_write.iter().map(|f| parent_dir(&f.write_path)).collect();
     if created_out_dir {
         // A new directory is only durable once its own parent is flushed.
@@ -945,6 +1293,15 @@ pub fn apply_with_hook(
                 &dir,
                 e,
                 "the files were written but may not survive a power loss",
+            )
+        })?;
+    }
+    if journalled {
+        write::remove_journal(&plan.out_dir).map_err(|e| {
+            write_error(
+                &plan.out_dir.join(write::JOURNAL),
+                e,
+                "every file was written; remove the journal by hand",
             )
         })?;
     }
@@ -968,13 +1325,16 @@ pub struct CheckReport {
     pub stale: Vec<PathBuf>,
     /// Secret files, not compared (CI has no secrets).
     pub skipped: Vec<PathBuf>,
+    /// Secret files that git tracks: committed secrets fail the check like stale files do.
+    pub tracked_secrets: Vec<PathBuf>,
     /// The full printable report: diffs, skipped files, and the command that fixes it.
     pub text: String,
 }
 
 impl CheckReport {
+    /// Every committed output is current and no secret file is tracked by git.
     pub fn is_current(&self) -> bool {
-        self.stale.is_empty()
+        self.stale.is_empty() && self.tracked_secrets.is_empty()
     }
 
     /// 0 when everything is current, 1 otherwise.
@@ -1000,6 +1360,10 @@ pub fn check(plan: &Plan) -> CheckReport {
     let mut skipped = Vec::new();
     let mut text = String::new();
     let mut needs_force = false;
+    let git = plan.git_findings(true);
+    for warning in &git.warnings {
+        let _ = writeln!(text, "warning: {warning}");
+    }
     for file in &plan.files {
         if file.is_secret() {
             skipped.push(file.path.clone());
@@ -1054,7 +1418,17 @@ pub fn check(plan: &Plan) -> CheckReport {
         );
     }
     let compared = plan.files.iter().filter(|f| !f.is_secret()).count();
-    if stale.is_empty() {
+    for (_, message) in &git.tracked {
+        let _ = writeln!(text, "error: {message}");
+    }
+    if stale.is_empty() && !git.tracked.is_empty() {
+        let _ = writeln!(
+            text,
+            "{compared} file{} current in {}, but secrets are tracked by git (see above).",
+            if compared == 1 { "" } else { "s" },
+            display(&plan.out_dir)
+        );
+    } else if stale.is_empty() {
         let _ = writeln!(
             text,
             "ok: {compared} file{} current in {}",
@@ -1091,6 +1465,7 @@ pub fn check(plan: &Plan) -> CheckReport {
     CheckReport {
         stale,
         skipped,
+        tracked_secrets: git.tracked.into_iter().map(|(p, _)| p).collect(),
         text: plan.mask(&text),
     }
 }
@@ -1136,7 +1511,8 @@ pub fn execute_plan(plan: &Plan, mode: Mode, out: &mut dyn io::Write) -> Result<
             Ok(EXIT_OK)
         }
         Mode::Check => {
-            plan.print_warnings(out).map_err(io_error)?;
+            // check() asks git about every secret file itself.
+            plan.print_render_warnings(out).map_err(io_error)?;
             let report = check(plan);
             out.write_all(report.text.as_bytes()).map_err(io_error)?;
             Ok(report.exit_code())

@@ -167,59 +167,8 @@ struct View {
     extra_bind: Option<String>,
     /// Helm `env` entries (string values, already decided).
     helm_env: Vec<(String, String)>,
-    /// Provider script values.
-    provider: ProviderView,
-}
-
-#[derive(Debug, Serialize, Default)]
-struct ProviderView {
-    elasticache_group: String,
-    elasticache_region: String,
-    azure_name: String,
-    azure_managed: bool,
-}
-
-/// ElastiCache: `master.<group>.<id>.<region-code>.cache.amazonaws.com` → group and region.
-fn elasticache_parts(host: &str) -> (String, String) {
-    let labels: Vec<&str> = host.split('.').collect();
-    let group = match labels.first() {
-        Some(&"master") | Some(&"replica") => labels.get(1).copied().unwrap_or(""),
-        Some(first) => first,
-        None => "",
-    };
-    let region = labels
-        .iter()
-        .rev()
-        .nth(3)
-        .and_then(|code| aws_region_from_code(code))
-        .unwrap_or_default();
-    (group.to_string(), region)
-}
-
-/// `use1` → `us-east-1`, `apse2` → `ap-southeast-2`.
-fn aws_region_from_code(code: &str) -> Option<String> {
-    let digits = code.trim_start_matches(|c: char| c.is_ascii_alphabetic());
-    let letters = &code[..code.len() - digits.len()];
-    if digits.is_empty() || letters.len() < 3 {
-        return None;
-    }
-    let (area, dir) = letters.split_at(2);
-    let dir = match dir {
-        "e" => "east",
-        "w" => "west",
-        "n" => "north",
-        "s" => "south",
-        "c" => "central",
-        "ne" => "northeast",
-        "se" => "southeast",
-        "nw" => "northwest",
-        "sw" => "southwest",
-        _ => return None,
-    };
-    if !["us", "eu", "ap", "ca", "sa", "me", "af", "il", "mx"].contains(&area) {
-        return None;
-    }
-    Some(format!("{area}-{dir}-{digits}"))
+    /// Provider script values, from the scenario ([`crate::scenario::ScenarioSpec::provider_values`]).
+    provider: std::collections::BTreeMap<&'static str, String>,
 }
 
 fn image_for(v: RedisVersion) -> &'static str {
@@ -492,13 +441,7 @@ const SOMAXCONN_DEFAULT: u32 = 4096;
 /// Everything the templates may use (never a secret).
 fn build_view(a: &Answers, budget: &Budget, chatwoot_vars: &[(String, String)]) -> View {
     let v = a.redis_version;
-    let (group, region) = elasticache_parts(&a.host);
-    let provider = ProviderView {
-        elasticache_group: group,
-        elasticache_region: region,
-        azure_name: a.host.split('.').next().unwrap_or("").to_string(),
-        azure_managed: a.host.ends_with(".redis.azure.net"),
-    };
+    let provider = a.scenario.provider_values(&a.host).into_iter().collect();
     // Helm `env`: the non-secret variables; the bundled chart computes everything but the
     // pool sizes itself (its Sentinel variables in particular).
     let helm_env: Vec<(String, String)> = chatwoot_vars
@@ -837,19 +780,6 @@ mod tests {
         assert_eq!(env_quote("redis://h:1"), "redis://h:1");
         assert_eq!(env_quote("a$b"), "'a$b'");
         assert_eq!(env_quote(""), "''");
-    }
-
-    #[test]
-    fn elasticache_endpoint_parts() {
-        assert_eq!(
-            elasticache_parts("master.chatwoot.abc123.use1.cache.amazonaws.com"),
-            ("chatwoot".into(), "us-east-1".into())
-        );
-        assert_eq!(
-            elasticache_parts("master.cw.x1.apse2.cache.amazonaws.com").1,
-            "ap-southeast-2"
-        );
-        assert_eq!(elasticache_parts("10.0.0.1").1, "");
     }
 
     #[test]

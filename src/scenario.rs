@@ -187,6 +187,11 @@ pub trait ScenarioSpec: Sync {
     fn provider_template(&self) -> Option<&'static str> {
         None
     }
+    /// Values the provider script's template reads as `v.provider.<name>` (derived from the
+    /// endpoint: the replication group, the cache name, …).
+    fn provider_values(&self, _host: &str) -> Vec<(&'static str, String)> {
+        Vec::new()
+    }
     /// Doctor's recognition of this scenario's endpoints.
     fn detect(&self, _host: &str, _port: u16) -> Option<ManagedProvider> {
         None

@@ -122,7 +122,7 @@ fn first_line(text: &str) -> String {
 /// The Redis password and sentinel password an existing Chatwoot `.env` holds, if any,
 /// read with Ruby dotenv's rules: `REDIS_PASSWORD`, else the password in `REDIS_URL`.
 pub fn read_existing_env(path: &Path) -> Option<(Option<String>, Option<String>)> {
-    let text = std::fs::read_to_string(path).ok()?;
+    let text = crate::plan::read_own_output(path)?;
     let entries = dotenv::parse(&text).ok()?;
     let literal = |key: &str| {
         dotenv::last(&entries, key)
@@ -145,7 +145,7 @@ pub fn existing_password(out_dir: &Path) -> Option<(String, Origin)> {
     if let Some(p) = read_existing_env(&out_dir.join(".env")).and_then(|(p, _)| p) {
         return Some((p, Origin::ExistingEnvFile));
     }
-    let text = std::fs::read_to_string(out_dir.join("redis-secret.yaml")).ok()?;
+    let text = crate::plan::read_own_output(&out_dir.join("redis-secret.yaml"))?;
     let doc: yaml_serde::Value = yaml_serde::from_str(&text).ok()?;
     let data = doc.get("stringData")?;
     let field = |k: &str| {
@@ -166,16 +166,15 @@ pub fn existing_password(out_dir: &Path) -> Option<(String, Origin)> {
         .map(|p| (p, Origin::ExistingSecretManifest))
 }
 
-/// Gathers the secrets for a render. `required`: fail when a needed password is missing
-/// (false for `--check`/`--diff`/`--dry-run`, where secret files are skipped).
-pub fn gather(
+/// The Redis password from the first source that has one, in the documented order:
+/// --password-file, --password-stdin, REDIS_PASSWORD, the URL, the existing files,
+/// --generate-password.
+fn first_password(
     answers: &Answers,
     flags: &PasswordSource,
     env_password: Option<String>,
-    env_sentinel_password: Option<String>,
     out_dir: &Path,
-    required: bool,
-) -> Result<Secrets> {
+) -> Result<Option<(String, Origin)>> {
     let mut password: Option<(String, Origin)> = None;
     if let Some(path) = &flags.password_file {
         let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
@@ -208,30 +207,18 @@ pub fn gather(
         password = Some((generate_password()?, Origin::Generated));
     }
 
-    if answers.auth == Auth::None {
-        if let Some((_, origin)) = &password {
-            if !matches!(
-                origin,
-                Origin::ExistingEnvFile | Origin::ExistingSecretManifest
-            ) {
-                return Err(Error::invalid_answer(
-                    Field::Auth,
-                    "none",
-                    format!("a password was also given ({})", origin.describe()),
-                    "drop --auth none to use the password, or drop the password",
-                ));
-            }
-        }
-        password = None;
-    } else if password.is_none() && required {
-        return Err(Error::Missing(vec![Missing::new(
-            Field::Password,
-            "password: REDIS_PASSWORD=… in the environment, --password-file FILE, --password-stdin, \
-             or --generate-password",
-        )]));
-    }
+    Ok(password)
+}
 
-    let sentinel_password = match answers.sentinel_auth {
+/// The external sentinels' own password, when `sentinel-auth` asks for one.
+fn sentinel_password(
+    answers: &Answers,
+    flags: &PasswordSource,
+    env_sentinel_password: Option<String>,
+    out_dir: &Path,
+    required: bool,
+) -> Result<Option<String>> {
+    Ok(match answers.sentinel_auth {
         SentinelAuth::Same => None,
         SentinelAuth::None => Some(String::new()),
         SentinelAuth::Separate => {
@@ -260,7 +247,45 @@ pub fn gather(
             }
             p
         }
-    };
+    })
+}
+
+/// Gathers the secrets for a render. `required`: fail when a needed password is missing
+/// (false for `--check`/`--diff`/`--dry-run`, where secret files are skipped).
+pub fn gather(
+    answers: &Answers,
+    flags: &PasswordSource,
+    env_password: Option<String>,
+    env_sentinel_password: Option<String>,
+    out_dir: &Path,
+    required: bool,
+) -> Result<Secrets> {
+    let mut password = first_password(answers, flags, env_password, out_dir)?;
+    if answers.auth == Auth::None {
+        if let Some((_, origin)) = &password {
+            if !matches!(
+                origin,
+                Origin::ExistingEnvFile | Origin::ExistingSecretManifest
+            ) {
+                return Err(Error::invalid_answer(
+                    Field::Auth,
+                    "none",
+                    format!("a password was also given ({})", origin.describe()),
+                    "drop --auth none to use the password, or drop the password",
+                ));
+            }
+        }
+        password = None;
+    } else if password.is_none() && required {
+        return Err(Error::Missing(vec![Missing::new(
+            Field::Password,
+            "password: REDIS_PASSWORD=… in the environment, --password-file FILE, --password-stdin, \
+             or --generate-password",
+        )]));
+    }
+
+    let sentinel_password =
+        sentinel_password(answers, flags, env_sentinel_password, out_dir, required)?;
     if let Some(p) = sentinel_password.as_deref().filter(|p| !p.is_empty()) {
         chatwoot::validate_password_basics(p).map_err(|why| {
             Error::invalid_secret(Field::SentinelPassword, why, "use letters and digits")

@@ -196,6 +196,8 @@ pub struct Context<'a> {
     pub verbose: bool,
 }
 
+/// The workload answers: the fields the table marks as portable (they mean the same in every
+/// scenario), asked together with the connection budget.
 const WORKLOAD: [Field; 4] = [
     Field::WebProcesses,
     Field::WebThreads,

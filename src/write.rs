@@ -64,14 +64,19 @@ impl Staged {
     }
 }
 
-/// Temporary files are hidden and named after their target, so a leftover (after a power
-/// loss) is recognisable.
+/// Temporary files are hidden, named after their target and carry the id of the process
+/// that writes them (`.env` → `.env.chatwoot-redis-PID-RANDOM.tmp`), so that a leftover is
+/// recognisable and only the files of a process that is gone are ever removed.
 fn temp_prefix(target: &Path) -> String {
     let name = target
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    format!(".{}.chatwoot-redis-", name.trim_start_matches('.'))
+    format!(
+        ".{}.chatwoot-redis-{}-",
+        name.trim_start_matches('.'),
+        std::process::id()
+    )
 }
 
 /// Suffix of every temporary file this module creates.
@@ -82,8 +87,21 @@ pub fn is_temp_name(name: &str) -> bool {
     name.starts_with('.') && name.contains(".chatwoot-redis-") && name.ends_with(TEMP_SUFFIX)
 }
 
-/// Temporary files of ours in `dir`, left behind by a run that was killed between creating
-/// and renaming them (an error removes them; a `kill -9` or a power loss cannot).
+/// The id of the process that created the temporary file `name` (`None` for the names of
+/// older versions, which carried none).
+pub fn temp_owner(name: &str) -> Option<u32> {
+    let after = &name[name.rfind(".chatwoot-redis-")? + ".chatwoot-redis-".len()..];
+    let (pid, rest) = after.split_once('-')?;
+    if rest.is_empty() || pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    pid.parse().ok()
+}
+
+/// Temporary files of ours in `dir` whose process is gone: left behind by a run that was
+/// killed between creating and renaming them (an error removes them; a `kill -9` or a power
+/// loss cannot). A file whose process still runs belongs to a write in progress and is not
+/// listed; one without a process id (older versions) is listed.
 pub fn stale_temp_files(dir: &Path) -> Vec<PathBuf> {
     let Ok(entries) = fs::read_dir(dir) else {
         return Vec::new();
@@ -91,11 +109,129 @@ pub fn stale_temp_files(dir: &Path) -> Vec<PathBuf> {
     let mut found: Vec<PathBuf> = entries
         .filter_map(|e| e.ok())
         .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
-        .filter(|e| is_temp_name(&e.file_name().to_string_lossy()))
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            is_temp_name(&name) && !temp_owner(&name).is_some_and(crate::lock::process_alive)
+        })
         .map(|e| e.path())
         .collect();
     found.sort();
     found
+}
+
+/// The journal of a write in progress: which staged temporary file replaces which file.
+/// Written (atomically, flushed) after every new file is staged and before the first rename;
+/// removed after the last. A run that finds it completes the renames first: a set is then
+/// either entirely old (killed before the journal existed: the temporary files are stale) or,
+/// once completed, entirely new.
+pub const JOURNAL: &str = ".chatwoot-redis.journal";
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct JournalFile {
+    /// `(temporary file, target)`, relative to the directory holding the journal.
+    renames: Vec<(String, String)>,
+}
+
+/// `path` relative to `dir` (as given or resolved), as journal text; `None` when it is
+/// elsewhere or not UTF-8.
+fn journal_entry(dir: &Path, real_dir: &Path, path: &Path) -> Option<String> {
+    let rel = path
+        .strip_prefix(dir)
+        .or_else(|_| path.strip_prefix(real_dir))
+        .ok()?;
+    safe_relative(rel).then(|| rel.to_str().map(str::to_string))?
+}
+
+/// Only plain names below the directory: a journal can never point elsewhere.
+fn safe_relative(rel: &Path) -> bool {
+    !rel.as_os_str().is_empty()
+        && rel
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)))
+}
+
+/// Writes the journal of `renames` (`(temporary file, target)`) into `dir`.
+pub fn write_journal(dir: &Path, renames: &[(&Path, &Path)]) -> io::Result<()> {
+    let real_dir = dir.canonicalize()?;
+    let mut entries = Vec::with_capacity(renames.len());
+    for (temp, target) in renames {
+        match (
+            journal_entry(dir, &real_dir, temp),
+            journal_entry(dir, &real_dir, target),
+        ) {
+            (Some(t), Some(g)) => entries.push((t, g)),
+            _ => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!(
+                        "{} is not a UTF-8 path inside {}",
+                        target.display(),
+                        dir.display()
+                    ),
+                ))
+            }
+        }
+    }
+    let text = serde_json::to_vec(&JournalFile { renames: entries }).map_err(io::Error::other)?;
+    write_atomic(&dir.join(JOURNAL), &text, Permissions::new_file(true))
+}
+
+/// Removes the journal of a completed write and flushes the directory.
+pub fn remove_journal(dir: &Path) -> io::Result<()> {
+    match fs::remove_file(dir.join(JOURNAL)) {
+        Ok(()) => sync_dir(dir),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Completes the write a killed run journalled in `dir`: renames every staged file that is
+/// still there over its target, flushes, removes the journal. Returns the completed targets.
+/// Call it only while holding the directory's lock.
+pub fn complete_journal(dir: &Path) -> io::Result<Vec<PathBuf>> {
+    let path = dir.join(JOURNAL);
+    let text = match fs::read(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let journal: JournalFile = serde_json::from_slice(&text).map_err(|e| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "{} cannot be read ({e}); remove it and rerun (the files it names may be a \
+                 mix of the old and the new set until then)",
+                path.display()
+            ),
+        )
+    })?;
+    let mut done = Vec::new();
+    let mut dirs = std::collections::BTreeSet::new();
+    for (temp, target) in &journal.renames {
+        let (temp, target) = (Path::new(temp), Path::new(target));
+        let temp_name = temp.file_name().map(|n| n.to_string_lossy().into_owned());
+        if !safe_relative(temp)
+            || !safe_relative(target)
+            || !temp_name.is_some_and(|n| is_temp_name(&n))
+        {
+            continue;
+        }
+        let (temp, target) = (dir.join(temp), dir.join(target));
+        // Already renamed before the kill: nothing left to do for this one.
+        if fs::symlink_metadata(&temp).is_err() {
+            continue;
+        }
+        fs::rename(&temp, &target)?;
+        if let Some(parent) = target.parent() {
+            dirs.insert(parent.to_path_buf());
+        }
+        done.push(target);
+    }
+    for d in dirs {
+        sync_dir(&d)?;
+    }
+    remove_journal(dir)?;
+    Ok(done)
 }
 
 /// Writes `contents` to a new temporary file next to `target`, with `perms`, and flushes it.
@@ -221,6 +357,79 @@ mod tests {
         drop(staged);
         assert!(temp_files(dir.path()).is_empty());
         assert!(!target.exists());
+    }
+
+    #[test]
+    fn temporary_files_carry_their_process_and_only_those_of_gone_processes_are_stale() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join(".env");
+        let staged = stage(&target, b"A=1\n", Permissions::new_file(true)).unwrap();
+        let name = staged
+            .temp_path()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        assert_eq!(temp_owner(&name), Some(std::process::id()));
+        // Ours, and we are running: not stale.
+        assert!(stale_temp_files(dir.path()).is_empty());
+        // A process that is gone, and a name of an older version without a process id.
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let gone = child.id();
+        child.wait().unwrap();
+        let dead = dir
+            .path()
+            .join(format!(".env.chatwoot-redis-{gone}-abc123.tmp"));
+        let old = dir.path().join(".redis.conf.chatwoot-redis-Xy12ab.tmp");
+        fs::write(&dead, "x").unwrap();
+        fs::write(&old, "x").unwrap();
+        assert_eq!(temp_owner(".redis.conf.chatwoot-redis-Xy12ab.tmp"), None);
+        let mut want = vec![dead, old];
+        want.sort();
+        assert_eq!(stale_temp_files(dir.path()), want);
+        drop(staged);
+    }
+
+    #[test]
+    fn a_journal_is_completed_and_never_points_outside_its_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        fs::write(d.join("a.conf"), "old a\n").unwrap();
+        fs::write(d.join("b.conf"), "old b\n").unwrap();
+        let a = stage(&d.join("a.conf"), b"new a\n", Permissions::new_file(false)).unwrap();
+        let b = stage(&d.join("b.conf"), b"new b\n", Permissions::new_file(false)).unwrap();
+        write_journal(
+            d,
+            &[
+                (a.temp_path(), &d.join("a.conf")),
+                (b.temp_path(), &d.join("b.conf")),
+            ],
+        )
+        .unwrap();
+        // Killed after the first rename: the journal completes the second.
+        a.commit().unwrap();
+        let b_temp = b.temp_path().to_path_buf();
+        std::mem::forget(b); // as a kill would: the temporary file stays
+        assert!(b_temp.exists());
+        let done = complete_journal(d).unwrap();
+        assert_eq!(done, vec![d.join("b.conf")]);
+        assert_eq!(fs::read_to_string(d.join("a.conf")).unwrap(), "new a\n");
+        assert_eq!(fs::read_to_string(d.join("b.conf")).unwrap(), "new b\n");
+        assert!(!d.join(JOURNAL).exists());
+        // A planted journal naming paths outside the directory does nothing.
+        let outside = tempfile::tempdir().unwrap();
+        fs::write(outside.path().join("victim"), "kept\n").unwrap();
+        let planted = format!(
+            "{{\"renames\":[[\".x.chatwoot-redis-1-a.tmp\",\"../{}/victim\"],[\"/etc/x.chatwoot-redis-1-a.tmp\",\"b.conf\"]]}}",
+            outside.path().file_name().unwrap().to_string_lossy()
+        );
+        fs::write(d.join(JOURNAL), planted).unwrap();
+        assert!(complete_journal(d).unwrap().is_empty());
+        assert_eq!(
+            fs::read_to_string(outside.path().join("victim")).unwrap(),
+            "kept\n"
+        );
+        assert_eq!(fs::read_to_string(d.join("b.conf")).unwrap(), "new b\n");
     }
 
     #[test]

@@ -386,6 +386,25 @@ mod tests {
             );
         }
         assert_eq!(Field::parse("nope"), None);
+        // The portable answers are the workload (the wizard asks the first four together; the
+        // sidekiq_alive and Rack::Attack switches come from flags or the answers file).
+        let portable: Vec<Field> = FIELD_SPECS
+            .iter()
+            .filter(|s| s.portable)
+            .map(|s| s.field)
+            .collect();
+        assert_eq!(
+            portable,
+            [
+                Field::WebProcesses,
+                Field::WebThreads,
+                Field::SidekiqProcesses,
+                Field::SidekiqConcurrency,
+                Field::SidekiqAliveConcurrency,
+                Field::DisableSidekiqAlive,
+                Field::EnableRackAttack,
+            ]
+        );
         assert_eq!(Field::RedisVersion.env_var(), "CHATWOOT_REDIS_VERSION");
         assert_eq!(Field::WebThreads.env_var(), "CHATWOOT_REDIS_WEB_THREADS");
     }

@@ -75,7 +75,7 @@ pub fn check(input: &LiveInput) -> Vec<Finding> {
         None => {
             if let Some(ep) = input.settings.url_endpoint() {
                 if let Some((mut conn, _)) = connect(&ep, input, &mut out) {
-                    server_checks(&mut conn, &ep, input, &mut out);
+                    let _ = server_checks(&mut conn, &ep, input, &mut out);
                 }
             }
         }
@@ -138,6 +138,8 @@ fn connect(ep: &Endpoint, input: &LiveInput, out: &mut Vec<Finding>) -> Option<(
     let secs = input.timeout.as_secs_f64();
     let place = match &ep.unix_path {
         Some(p) => format!("{} (unix socket {p})", ep.label),
+        // A sentinel's label is its address already.
+        None if ep.label.starts_with("sentinel ") => ep.label.clone(),
         None => format!(
             "{} ({}:{}{})",
             ep.label,
@@ -181,6 +183,15 @@ fn connect(ep: &Endpoint, input: &LiveInput, out: &mut Vec<Finding>) -> Option<(
             return None;
         }
     };
+    if let Some(what) = not_a_hello_reply(&reply, &hello) {
+        out.push(
+            Finding::error("not-redis", format!("{place} is not a Redis server: {what}"))
+                .observed(format!("HELLO 2 was answered with {what}"))
+                .why("A Redis server answers HELLO with its name, version and protocol; this endpoint is another service, so every Chatwoot connection would fail.")
+                .fix("Check the host and port in REDIS_URL (or REDIS_SENTINELS): they must be Redis's own (6379 by default; 26379 for sentinels), not a web, proxy or echo port."),
+        );
+        return None;
+    }
     match reply {
         Reply::Array(Some(items)) => {
             let mut h = Hello::default();
@@ -217,7 +228,7 @@ fn connect(ep: &Endpoint, input: &LiveInput, out: &mut Vec<Finding>) -> Option<(
             out.push(
                 Finding::error("hello-unavailable", format!("{place} does not know HELLO"))
                     .observed(format!("HELLO answered: {}", input.echo(&e)))
-                    .why("Sidekiq 7 and redis-client open every connection with HELLO (Redis 6+); without it Chatwoot cannot connect.")
+                    .why("Sidekiq 7 (through redis-client) opens its connections with HELLO (Redis 6+); without it Sidekiq cannot connect. Chatwoot's own connections (redis-rb) use RESP2 and AUTH, so the web app may seem to work while no job runs.")
                     .fix("Upgrade to Redis 6.2 or newer (7.x recommended), and do not rename or disable HELLO."),
             );
             if let Some(pw) = ep.password.as_deref() {
@@ -257,6 +268,36 @@ fn connect(ep: &Endpoint, input: &LiveInput, out: &mut Vec<Finding>) -> Option<(
     }
 }
 
+/// What is wrong with a HELLO answer that is an array but not Redis's (`None` when it is
+/// Redis's, or not an array at all: the caller judges those).
+fn not_a_hello_reply(reply: &Reply, sent: &[&str]) -> Option<String> {
+    let Reply::Array(Some(items)) = reply else {
+        return None;
+    };
+    let texts: Vec<Option<String>> = items.iter().map(Reply::text).collect();
+    if texts.len() == sent.len()
+        && texts
+            .iter()
+            .zip(sent)
+            .all(|(t, s)| t.as_deref() == Some(*s))
+    {
+        return Some("our own command echoed back (an echo service)".into());
+    }
+    let has = |key: &str| {
+        items
+            .chunks(2)
+            .any(|p| p.first().and_then(Reply::text).as_deref() == Some(key))
+    };
+    if has("server") && has("version") {
+        None
+    } else {
+        Some(format!(
+            "an array of {} element(s) without the server and version fields",
+            items.len()
+        ))
+    }
+}
+
 fn open_failure(
     ep: &Endpoint,
     place: &str,
@@ -267,15 +308,15 @@ fn open_failure(
 ) -> Finding {
     let observed = format!("{place}: {failure}");
     match (step, failure) {
-        (Step::Dns, Failure::Timeout) => Finding::error("dns-timeout", format!("DNS did not resolve {} within {secs} s", ep.host))
+        (Step::Dns, Failure::Timeout) => Finding::error("dns-timeout", format!("{place}: DNS did not resolve {} within {secs} s", ep.host))
             .observed(observed)
             .why("Chatwoot cannot reach Redis when its name does not resolve.")
             .fix("Check the resolver (/etc/resolv.conf, the cluster DNS) and the host name."),
-        (Step::Dns, _) => Finding::error("dns-failed", format!("{} does not resolve", ep.host))
+        (Step::Dns, _) => Finding::error("dns-failed", format!("{place}: {} does not resolve", ep.host))
             .observed(observed)
             .why("Chatwoot cannot reach Redis when its name does not resolve.")
             .fix("Check the host name for typos; in Docker Compose use the service name (redis) from a container on the same network; in Kubernetes the Service name and namespace."),
-        (Step::Connect, Failure::Refused) => Finding::error("connection-refused", format!("Connection refused by {}:{}", ep.host, ep.port))
+        (Step::Connect, Failure::Refused) => Finding::error("connection-refused", format!("Connection refused by {place}"))
             .observed(observed)
             .why("Nothing accepts connections there, so Chatwoot fails with Errno::ECONNREFUSED / Redis::CannotConnectError.")
             .fix(seed_fix_refused(ep)),
@@ -283,11 +324,11 @@ fn open_failure(
             .observed(observed)
             .why("The server does not accept connections (its backlog is full: it is stuck, overloaded or stopped with SIGSTOP); Chatwoot's connections hang the same way.")
             .fix("Check the Redis process (systemctl status redis-server; is it alive and not blocked?), and that the socket path belongs to it."),
-        (Step::Connect, Failure::Timeout) => Finding::error("connect-timeout", format!("No answer from {}:{} within {secs} s", ep.host, ep.port))
+        (Step::Connect, Failure::Timeout) => Finding::error("connect-timeout", format!("No answer from {place} within {secs} s"))
             .observed(observed)
             .why("Packets are dropped on the way (firewall, security group, wrong network/VPC) or the host is down; Chatwoot's connections time out.")
             .fix("Allow the port from the Chatwoot hosts (security group / firewall rules, same VPC or peering), and check the address."),
-        (Step::Connect, f) => Finding::error("connect-failed", format!("Cannot connect to {}:{}", ep.host, ep.port))
+        (Step::Connect, f) => Finding::error("connect-failed", format!("Cannot connect to {place}"))
             .observed(format!("{place}: {f}"))
             .why("Chatwoot cannot reach Redis.")
             .fix(seed_fix_refused(ep)),
@@ -296,18 +337,18 @@ fn open_failure(
                 Some(p) if !p.has_public_certificate() => format!(" This looks like {}: set REDIS_OPENSSL_VERIFY_MODE=none.", p.name()),
                 _ => String::new(),
             };
-            Finding::error("tls-certificate-rejected", "The server's TLS certificate fails verification (verify peer)")
+            Finding::error("tls-certificate-rejected", format!("{place}: the server's TLS certificate fails verification (verify peer)"))
                 .observed(format!("{place}: certificate rejected ({why})"))
                 .why("Chatwoot verifies the certificate unless REDIS_OPENSSL_VERIFY_MODE is exactly none, and has no option for a private CA: every connection fails with an SSL error.")
                 .fix(format!(
                     "Give the server a certificate from a public CA for this host name, or, for services with a self-signed or private-CA certificate (Heroku, Memorystore), set REDIS_OPENSSL_VERIFY_MODE=none.{hint}"
                 ))
         }
-        (Step::Tls, Failure::Timeout) => Finding::error("tls-timeout", format!("The TLS handshake with {}:{} did not finish within {secs} s", ep.host, ep.port))
+        (Step::Tls, Failure::Timeout) => Finding::error("tls-timeout", format!("The TLS handshake with {place} did not finish within {secs} s"))
             .observed(observed)
             .why("A server that does not speak TLS on this port often just waits; Chatwoot's connections time out.")
             .fix("Use the service's TLS port with rediss://, or redis:// if the port is plain."),
-        (Step::Tls, _) => Finding::error("tls-handshake-failed", format!("TLS handshake with {}:{} failed", ep.host, ep.port))
+        (Step::Tls, _) => Finding::error("tls-handshake-failed", format!("TLS handshake with {place} failed"))
             .observed(observed)
             .why("REDIS_URL uses rediss:// but no TLS session could be set up: Chatwoot fails with an SSL error.")
             .fix("If the server does not speak TLS on this port, use redis:// (or the TLS port); check the server's TLS settings (tls-port, certificate, protocols)."),
@@ -352,7 +393,7 @@ fn command_failure(
 fn auth_error(ep: &Endpoint, place: &str, e: &str) -> Finding {
     let who = if ep.label.starts_with("sentinel") {
         "REDIS_SENTINEL_PASSWORD (REDIS_PASSWORD when unset)"
-    } else if ep.label == "Sentinel master" {
+    } else if ep.label == "master" || ep.label.starts_with("replica") {
         "REDIS_PASSWORD (in Sentinel mode the password in REDIS_URL is not used for the master)"
     } else {
         "REDIS_PASSWORD (or the password in REDIS_URL)"
@@ -390,7 +431,7 @@ fn auth_error(ep: &Endpoint, place: &str, e: &str) -> Finding {
     } else if e.starts_with("NOPERM") {
         Finding::error("acl-denied", format!("{place}: the ACL user may not run HELLO"))
             .observed(format!("the server answered: {e}"))
-            .why("Chatwoot needs HELLO, INFO, CLIENT, pub/sub and the data commands.")
+            .why("Sidekiq opens its connections with HELLO; Chatwoot also needs AUTH, INFO, CLIENT, pub/sub and the data commands.")
             .fix("Give Chatwoot's ACL user +@all -flushall -flushdb -config -debug -shutdown, ~* and &*.")
     } else {
         Finding::error(
@@ -398,7 +439,7 @@ fn auth_error(ep: &Endpoint, place: &str, e: &str) -> Finding {
             format!("{place} refused the connection handshake"),
         )
         .observed(format!("HELLO answered: {e}"))
-        .why("Chatwoot opens every connection with HELLO; this error stops it.")
+        .why("Sidekiq opens its connections with HELLO (Chatwoot's own connections send AUTH over RESP2); this error stops at least Sidekiq.")
         .fix("Read the server's error above; check the password, user and server version.")
     }
 }
@@ -417,11 +458,16 @@ fn human_bytes(n: u64) -> String {
 }
 
 /// Reads INFO and judges the server; then measures latency.
-fn server_checks(conn: &mut Conn, ep: &Endpoint, input: &LiveInput, out: &mut Vec<Finding>) {
+fn server_checks(
+    conn: &mut Conn,
+    ep: &Endpoint,
+    input: &LiveInput,
+    out: &mut Vec<Finding>,
+) -> Option<Info> {
     let secs = input.timeout.as_secs_f64();
     let place = format!("{} ({}:{})", ep.label, ep.host, ep.port);
     if input.deadline.expired() {
-        return;
+        return None;
     }
     let info = match conn.command_capped(&["INFO"], Caps::INFO) {
         Ok(Reply::Error(e)) => {
@@ -431,18 +477,19 @@ fn server_checks(conn: &mut Conn, ep: &Endpoint, input: &LiveInput, out: &mut Ve
                     .why("Sidekiq and Chatwoot's health checks read INFO; doctor cannot check version, memory or clients without it.")
                     .fix("Allow INFO for Chatwoot's ACL user (+@all minus the dangerous commands)."),
             );
-            return;
+            return None;
         }
         Ok(r) => parse_info(&r.text().unwrap_or_default()),
         Err(f) => {
             out.push(command_failure(ep, &place, "INFO", f, secs));
-            return;
+            return None;
         }
     };
     judge_info(&info, &place, input, out);
     super::host::check(&info, ep, input.provider.is_some(), out);
     pubsub(conn, &place, input, out);
     latency(conn, &place, input, out);
+    Some(info)
 }
 
 /// ActionCable subscribes to channels: an ACL user without `&*` (Redis 7 defaults new users to
@@ -538,10 +585,10 @@ pub fn judge_info(info: &Info, place: &str, input: &LiveInput, out: &mut Vec<Fin
             Some(ManagedProvider::MemorystoreLikely) => " On Memorystore: gcloud redis instances update ID --region R --update-redis-config maxmemory-policy=noeviction.",
             Some(ManagedProvider::HerokuLikely) => " On Heroku: heroku redis:maxmemory ADDON -a APP --policy noeviction.",
             Some(ManagedProvider::DigitalOcean) => " On DigitalOcean: set the eviction policy to noeviction in the database settings (doctl databases configuration update).",
-            _ => " In redis.conf: maxmemory-policy noeviction (or CONFIG SET maxmemory-policy noeviction, then CONFIG REWRITE).",
+            _ => " Self-managed: CONFIG SET maxmemory-policy noeviction takes effect at once; make it last by setting the same value where the configuration comes from (the redis.conf chatwoot-redis renders has noeviction: render and restart; else redis.conf), never by rewriting redis.conf from the running server.",
         };
         out.push(
-            Finding::error("eviction-policy", format!("maxmemory-policy is {policy}: Redis may silently delete Sidekiq jobs"))
+            Finding::error("eviction-policy", format!("{place}: maxmemory-policy is {policy}: Redis may silently delete Sidekiq jobs"))
                 .observed(format!("INFO maxmemory_policy:{policy}"))
                 .why("Sidekiq queues, retries, scheduled jobs and Chatwoot's state have no TTL and share one database; any eviction policy (including the often advised allkeys-lru) drops them without a trace when memory is full. With noeviction, writes fail loudly instead.")
                 .fix(format!("Set maxmemory-policy to noeviction and give Redis enough maxmemory.{provider_fix}")),
@@ -551,7 +598,7 @@ pub fn judge_info(info: &Info, place: &str, input: &LiveInput, out: &mut Vec<Fin
     let max = num(info, "maxmemory");
     match (used, max) {
         (Some(used), Some(0)) => out.push(
-            Finding::warning("maxmemory-unset", "maxmemory is 0: Redis has no memory limit")
+            Finding::warning("maxmemory-unset", format!("{place}: maxmemory is 0: Redis has no memory limit"))
                 .observed(format!("used_memory {}, maxmemory 0 (no limit)", human_bytes(used)))
                 .why("Without a limit Redis grows until the kernel's OOM killer stops it (or the host swaps), losing whatever was not persisted; with a limit and noeviction, writes fail with OOM errors Chatwoot reports.")
                 .fix("Set maxmemory (e.g. 60-75% of the host's RAM) with maxmemory-policy noeviction."),
@@ -562,42 +609,78 @@ pub fn judge_info(info: &Info, place: &str, input: &LiveInput, out: &mut Vec<Fin
             let fix = "Raise maxmemory (or the plan) and find what grows (redis-cli --bigkeys; dead or retry queues in the Sidekiq UI). Do not switch to allkeys-lru: it deletes jobs.";
             let why = "At maxmemory with noeviction every write fails with OOM command not allowed: jobs cannot be enqueued and Chatwoot errors.";
             if pct >= 90.0 {
-                out.push(Finding::error("memory-nearly-full", format!("Redis memory is {pct:.0}% full")).observed(observed).why(why).fix(fix));
+                out.push(Finding::error("memory-nearly-full", format!("{place}: memory is {pct:.0}% full")).observed(observed).why(why).fix(fix));
             } else if pct >= 75.0 {
-                out.push(Finding::warning("memory-high", format!("Redis memory is {pct:.0}% full")).observed(observed).why(why).fix(fix));
+                out.push(Finding::warning("memory-high", format!("{place}: memory is {pct:.0}% full")).observed(observed).why(why).fix(fix));
             } else {
-                out.push(Finding::info("memory", format!("Redis memory is {pct:.0}% full")).observed(observed));
+                out.push(Finding::info("memory", format!("{place}: memory is {pct:.0}% full")).observed(observed));
             }
         }
         _ => {}
     }
     clients(info, place, input, out);
     if info.get("aof_enabled").map(String::as_str) == Some("0") {
-        let managed = input.provider.is_some();
-        out.push(
-            Finding::new(
-                "aof-disabled",
-                if managed { Severity::Info } else { Severity::Warning },
-                "Append-only persistence is off",
-            )
-            .observed("INFO aof_enabled:0".to_string())
-            .why("Sidekiq jobs live only in Redis; with RDB snapshots alone a restart loses the jobs of the last minutes.")
-            .fix(if managed {
-                "Managed services persist differently (replicas, snapshots); check the plan's durability."
-            } else {
-                "Set appendonly yes and appendfsync everysec in redis.conf."
-            }),
-        );
+        out.push(aof_disabled(place, keys(info), input.provider.is_some()));
     }
     if let (Some(h), Some(m)) = (num(info, "keyspace_hits"), num(info, "keyspace_misses")) {
         if h + m > 0 {
             let ratio = h as f64 * 100.0 / (h + m) as f64;
             out.push(
-                Finding::info("keyspace-hit-ratio", format!("Keyspace hit ratio {ratio:.1}%"))
+                Finding::info("keyspace-hit-ratio", format!("{place}: keyspace hit ratio {ratio:.1}%"))
                     .observed(format!("keyspace_hits {h}, keyspace_misses {m}"))
                     .why("Misses are normal for Sidekiq's polling; a sudden drop points at lost keys (eviction, FLUSHALL, a wrong db)."),
             );
         }
+    }
+}
+
+/// The keys a server holds, from INFO keyspace (`db0:keys=3,expires=0,avg_ttl=0`).
+pub fn keys(info: &Info) -> u64 {
+    info.iter()
+        .filter(|(k, _)| k.starts_with("db") && k[2..].chars().all(|c| c.is_ascii_digit()))
+        .filter_map(|(_, v)| {
+            v.split(',')
+                .find_map(|kv| kv.strip_prefix("keys="))
+                .and_then(|n| n.parse::<u64>().ok())
+        })
+        .sum()
+}
+
+/// The steps that turn AOF on without losing data. Starting a server that holds data with
+/// `appendonly yes` in its file but no AOF yet makes it load the (empty) AOF and start empty:
+/// the running server must write its AOF first.
+pub const AOF_SAFE_STEPS: &str = "1. On the running server: CONFIG SET appendonly yes (it starts writing an AOF of the data it holds). \
+2. Wait until INFO persistence shows aof_rewrite_in_progress:0 (and aof_rewrite_scheduled:0, aof_last_bgrewrite_status:ok): the AOF now holds every key. \
+3. Only then make it last: appendonly yes and appendfsync everysec where the configuration comes from (the redis.conf chatwoot-redis renders has them: render and restart; else redis.conf), and restart when convenient. \
+Never set appendonly yes in the file and restart first: Redis then starts from the new, empty AOF and the data is gone.";
+
+/// [`AOF_SAFE_STEPS`] as commands to copy, for a server about to get a redis.conf with
+/// `appendonly yes` (redis-cli reads a password from `REDISCLI_AUTH`, never the command line).
+pub const AOF_SHELL_STEPS: [&str; 3] = [
+    "# if this Redis already holds data without an AOF, let it write one first (else the restart starts it EMPTY; REDISCLI_AUTH=… when it has a password):",
+    "redis-cli CONFIG SET appendonly yes",
+    "until redis-cli INFO persistence | tr -d '\\r' | grep -qx 'aof_rewrite_in_progress:0' && redis-cli INFO persistence | tr -d '\\r' | grep -qx 'aof_rewrite_scheduled:0'; do sleep 1; done",
+];
+
+/// `aof-disabled` for a server holding `keys` keys.
+pub fn aof_disabled(place: &str, keys: u64, managed: bool) -> Finding {
+    let f = Finding::new(
+        "aof-disabled",
+        if managed {
+            Severity::Info
+        } else {
+            Severity::Warning
+        },
+        format!("{place}: append-only persistence is off"),
+    )
+    .observed(format!("INFO aof_enabled:0; the server holds {keys} key(s)"))
+    .why("Sidekiq jobs live only in Redis; with RDB snapshots alone a restart loses the jobs of the last minutes.");
+    if managed {
+        f.fix("Managed services persist differently (replicas, snapshots); check the plan's durability.")
+    } else if keys > 0 {
+        f.fix(AOF_SAFE_STEPS)
+    } else {
+        f.fix("The server holds no data yet: set appendonly yes and appendfsync everysec where the configuration comes from (the redis.conf chatwoot-redis renders has them: render and restart; else redis.conf) and restart.")
     }
 }
 
@@ -619,9 +702,9 @@ fn clients(
     }
     let Some(maxclients) = maxclients else {
         out.push(
-            Finding::info("maxclients-unknown", "maxclients is not in INFO (Redis before 7)")
-                .observed(format!("connected_clients {}", connected.map_or("?".into(), |c| c.to_string())))
-                .why("doctor reads only INFO (CONFIG is blocked on managed services), and Redis 6.2 does not report maxclients there.")
+            Finding::info("maxclients-unknown", format!("{place} does not report maxclients in INFO"))
+                .observed(format!("connected_clients {}; no maxclients field in INFO clients", connected.map_or("?".into(), |c| c.to_string())))
+                .why("doctor reads only INFO (CONFIG is blocked on managed services). Redis 6.2 and newer report maxclients there; this server (an older Redis, or a service or proxy that hides it) does not.")
                 .fix("Compare the connection budget with maxclients by hand (redis-cli CONFIG GET maxclients, or the plan's limit)."),
         );
         return;
@@ -630,7 +713,7 @@ fn clients(
         let pct = c as f64 * 100.0 / maxclients.max(1) as f64;
         if pct >= 80.0 {
             out.push(
-                Finding::warning("clients-near-limit", format!("{c} of {maxclients} client connections in use"))
+                Finding::warning("clients-near-limit", format!("{place}: {c} of {maxclients} client connections in use"))
                     .observed(format!("connected_clients {c}, maxclients {maxclients} ({pct:.0}%)"))
                     .why("When maxclients is reached, new connections get ERR max number of clients reached.")
                     .fix("Raise maxclients, or lower Chatwoot's pools and concurrency."),
@@ -641,14 +724,14 @@ fn clients(
         let (total, recommended) = (budget.reachable, budget.maxclients);
         if maxclients < total as u64 {
             out.push(
-                Finding::error("maxclients-below-budget", format!("maxclients {maxclients} is below the {total} connections Chatwoot's threads reach"))
+                Finding::error("maxclients-below-budget", format!("{place}: maxclients {maxclients} is below the {total} connections Chatwoot's threads reach"))
                     .observed(format!("INFO maxclients:{maxclients}; Chatwoot reaches {total}, its pools may open {} (see connection-budget)", budget.capacity))
                     .why("Chatwoot's threads cannot all connect: requests and jobs fail with ERR max number of clients reached.")
                     .fix(format!("Set maxclients to at least {recommended} (twice the capacity at the most replicas, probes, admin; never below 1000), or lower the threads, concurrency and pools.")),
             );
         } else if maxclients < recommended as u64 {
             out.push(
-                Finding::warning("maxclients-tight", format!("maxclients {maxclients} leaves no room for a rolling restart"))
+                Finding::warning("maxclients-tight", format!("{place}: maxclients {maxclients} leaves no room for a rolling restart"))
                     .observed(format!("INFO maxclients:{maxclients}; reachable {total}, capacity {}, recommended {recommended}", budget.capacity))
                     .why("During a deploy old and new processes are connected at once, plus probes awaiting GC, monitoring and admin connections: a cap near the estimate turns any error into an outage.")
                     .fix(format!("Set maxclients to {recommended} or more.")),
@@ -656,6 +739,9 @@ fn clients(
         }
     }
 }
+
+/// Chatwoot's Redis client timeout (redis-rb / redis-client default).
+pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(1);
 
 fn latency(conn: &mut Conn, place: &str, input: &LiveInput, out: &mut Vec<Finding>) {
     const PINGS: usize = 100;
@@ -671,8 +757,16 @@ fn latency(conn: &mut Conn, place: &str, input: &LiveInput, out: &mut Vec<Findin
             _ => break,
         }
     }
+    if let Some(f) = judge_latency(place, &mut samples) {
+        out.push(f);
+    }
+}
+
+/// Judges PING round trips: above Chatwoot's 1 s client timeout at the median an error,
+/// above the 1 ms guideline (or stalls at p99) a warning, else an info.
+pub fn judge_latency(place: &str, samples: &mut [Duration]) -> Option<Finding> {
     if samples.is_empty() {
-        return;
+        return None;
     }
     samples.sort();
     let pick = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
@@ -699,18 +793,25 @@ fn latency(conn: &mut Conn, place: &str, input: &LiveInput, out: &mut Vec<Findin
     } else {
         None
     };
-    if let Some(slow) = slow {
-        out.push(
+    if p50 > CLIENT_TIMEOUT {
+        Some(
+            Finding::error("latency-high", format!("{place}: median PING {:.0} ms, above Chatwoot's 1 s client timeout", ms(p50)))
+                .observed(observed)
+                .why("Chatwoot's Redis client gives up after 1 s: with a median reply slower than that, most commands fail with Redis::TimeoutError, requests error and jobs stall.")
+                .fix("Find what is in between or what stalls Redis: a slow proxy or tunnel, a far region, CPU steal, swapping, persistence stalls (INFO persistence) or a slow command (SLOWLOG GET). Run doctor from a Chatwoot host to measure what Chatwoot sees."),
+        )
+    } else if let Some(slow) = slow {
+        Some(
             Finding::warning("latency-high", format!("{place}: {slow}"))
                 .observed(observed)
                 .why("Chatwoot makes several Redis calls per request and job; every millisecond adds up (its client timeout is 1 s). Run doctor from a Chatwoot host: latency from elsewhere says little.")
                 .fix("Put Redis in the same region/zone/network as Chatwoot; check CPU steal, swapping, persistence stalls (INFO persistence) and the slow log."),
-        );
+        )
     } else {
-        out.push(
+        Some(
             Finding::info("latency", format!("{place}: median PING {:.3} ms", ms(p50)))
                 .observed(observed),
-        );
+        )
     }
 }
 
@@ -724,7 +825,8 @@ fn sentinel_checks(input: &LiveInput, out: &mut Vec<Finding>) {
         return;
     };
     let mut answers: Vec<(String, Option<(String, u16)>)> = Vec::new();
-    let mut failures = Vec::new();
+    let mut failures: Vec<(String, Finding)> = Vec::new();
+    let mut sentinel_findings: Vec<(String, Finding)> = Vec::new();
     let checked = &list[..list.len().min(MAX_SENTINELS)];
     if checked.len() < list.len() {
         out.push(
@@ -742,18 +844,32 @@ fn sentinel_checks(input: &LiveInput, out: &mut Vec<Finding>) {
     }
     // Each sentinel in its own thread, at most SENTINEL_THREADS at a time; the results are
     // taken in list order, so the report does not depend on which answered first.
-    let probes = probe_all(checked, |addr| probe_sentinel(addr, input, name));
+    // An entry listed twice is one sentinel: asked once, counted once.
+    let mut distinct: Vec<crate::chatwoot::SentinelAddr> = Vec::new();
+    for a in checked {
+        if !distinct
+            .iter()
+            .any(|d| d.port == a.port && d.host.eq_ignore_ascii_case(&a.host))
+        {
+            distinct.push(a.clone());
+        }
+    }
+    let probes = probe_all(&distinct, |addr| probe_sentinel(addr, input, name));
     let mut quorum_checked = false;
+    let mut asking: Option<(String, Conn)> = None;
     for probe in probes {
         let Some(probe) = probe else { continue };
         let addr = probe.addr;
-        out.extend(probe.findings);
-        failures.extend(probe.failures);
+        sentinel_findings.extend(probe.findings.into_iter().map(|f| (addr.clone(), f)));
+        failures.extend(probe.failures.into_iter().map(|f| (addr.clone(), f)));
         let Some(answer) = probe.answer else { continue };
         let resolved = answer.is_some();
         answers.push((addr.clone(), answer));
         let Some(mut conn) = probe.conn else { continue };
-        if !quorum_checked && resolved && !input.deadline.expired() {
+        if quorum_checked || !resolved || input.deadline.expired() {
+            continue;
+        }
+        {
             quorum_checked = true;
             match conn.command(&["SENTINEL", "ckquorum", name]) {
                 Ok(Reply::Simple(ok)) => out.push(Finding::info("sentinel-quorum", "The sentinels can reach quorum and authorise a failover").observed(format!("{addr}: {}", input.echo(&ok)))),
@@ -766,27 +882,34 @@ fn sentinel_checks(input: &LiveInput, out: &mut Vec<Finding>) {
                 _ => {}
             }
         }
+        asking = Some((addr.clone(), conn));
     }
     let resolved: Vec<&(String, u16)> = answers.iter().filter_map(|(_, a)| a.as_ref()).collect();
-    // Unreachable sentinels are errors only when no sentinel answered at all.
-    let severity = if resolved.is_empty() {
-        Severity::Error
-    } else {
-        Severity::Warning
-    };
-    out.extend(failures.into_iter().map(|f| {
-        let sev = f.severity.max(severity);
-        f.with_severity(sev)
-    }));
-    for (addr, answer) in &answers {
-        if answer.is_none() {
-            out.push(
-                Finding::error("sentinel-master-unknown", format!("{addr} does not know a master named {name:?}"))
-                    .observed(format!("SENTINEL get-master-addr-by-name {name} returned nil"))
-                    .why("Chatwoot resolves the master by REDIS_SENTINEL_MASTER_NAME; with an unknown name it cannot connect at all.")
-                    .fix("Set REDIS_SENTINEL_MASTER_NAME to the name in the sentinels' `sentinel monitor NAME …` line (redis-cli -p 26379 SENTINEL masters lists them)."),
-            );
-        }
+    // A sentinel that cannot be used is the same problem whatever the others do: Chatwoot
+    // moves on to the next one, but this one neither answers nor votes in a failover.
+    let any_answered = !answers.is_empty();
+    out.extend(merge_per_sentinel(sentinel_findings));
+    out.extend(merge_per_sentinel(failures).into_iter().map(dead_sentinel));
+    if !any_answered && !distinct.is_empty() && !input.deadline.expired() {
+        out.push(
+            Finding::error("sentinels-unreachable", "No sentinel answered: Chatwoot cannot find the master")
+                .observed(format!("none of the {} sentinel(s) of REDIS_SENTINELS answered (each is named above)", distinct.len()))
+                .why("Chatwoot asks the sentinels in turn for the master; when none answers it cannot connect to Redis at all.")
+                .fix("Start the sentinels (systemctl status redis-sentinel) or fix REDIS_SENTINELS (host:port of each sentinel, 26379 by default)."),
+        );
+    }
+    let unknown: Vec<&str> = answers
+        .iter()
+        .filter(|(_, a)| a.is_none())
+        .map(|(s, _)| s.as_str())
+        .collect();
+    if !unknown.is_empty() {
+        out.push(
+            Finding::error("sentinel-master-unknown", format!("{} sentinel(s) do not know a master named {name:?}", unknown.len()))
+                .observed(format!("SENTINEL get-master-addr-by-name {name} returned nil on {}", unknown.join(", ")))
+                .why("Chatwoot resolves the master by REDIS_SENTINEL_MASTER_NAME; with an unknown name it cannot connect at all.")
+                .fix("Set REDIS_SENTINEL_MASTER_NAME to the name in the sentinels' `sentinel monitor NAME …` line (redis-cli -p 26379 SENTINEL masters lists them)."),
+        );
     }
     let Some((master_host, master_port)) = resolved.first().map(|(h, p)| (h.clone(), *p)) else {
         return;
@@ -811,22 +934,298 @@ fn sentinel_checks(input: &LiveInput, out: &mut Vec<Finding>) {
             "sentinel-master",
             format!("The sentinels name {master_host}:{master_port} as master {name:?}"),
         )
-        .observed(if checked.len() < list.len() {
+        .observed(if distinct.len() < list.len() {
             format!(
                 "{} of {} sentinel(s) checked answered ({} listed)",
                 resolved.len(),
-                checked.len(),
+                distinct.len(),
                 list.len()
             )
         } else {
             format!("{} of {} sentinel(s) answered", resolved.len(), list.len())
         }),
     );
-    let master = settings.master_endpoint(&master_host, master_port);
-    if let Some((mut conn, _)) = connect(&master, input, out) {
-        server_checks(&mut conn, &master, input, out);
+    let mut master = settings.master_endpoint(&master_host, master_port);
+    master.label = "master".into();
+    let master_info = match connect(&master, input, out) {
+        Some((mut conn, _)) => server_checks(&mut conn, &master, input, out),
+        None => None,
+    };
+    if let Some((addr, mut conn)) = asking {
+        if !input.deadline.expired() {
+            let listed = sentinel_replicas(&mut conn, &addr, name, input, out);
+            for (i, replica) in listed.iter().enumerate() {
+                if input.deadline.expired() {
+                    break;
+                }
+                replica_checks(i + 1, replica, master_info.as_ref(), input, out);
+            }
+        }
     }
-    actioncable_on_master(input, &master_host, master_port, out);
+    let master_run_id = master_info.as_ref().and_then(|i| i.get("run_id").cloned());
+    actioncable_on_master(
+        input,
+        &master_host,
+        master_port,
+        master_run_id.as_deref(),
+        out,
+    );
+}
+
+/// One finding per problem: the same `sentinel-*` finding (same id and fix) from several
+/// sentinels becomes one that lists them; connection failures stay one per sentinel (each is
+/// a host to fix), and every finding keeps the sentinel's address.
+pub fn merge_per_sentinel(found: Vec<(String, Finding)>) -> Vec<Finding> {
+    let mut groups: Vec<(Vec<String>, Finding, Vec<String>)> = Vec::new();
+    for (addr, f) in found {
+        let observed = format!("{addr}: {}", f.observed);
+        let same = groups.iter_mut().find(|(_, g, _)| {
+            f.id.starts_with("sentinel-") && g.id == f.id && g.fix == f.fix && g.why == f.why
+        });
+        match same {
+            Some((addrs, _, seen)) => {
+                addrs.push(addr);
+                seen.push(observed);
+            }
+            None => groups.push((vec![addr], f, vec![observed])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(addrs, f, seen)| {
+            if addrs.len() == 1 {
+                return f;
+            }
+            Finding {
+                title: format!(
+                    "{} sentinels ({}): {}",
+                    addrs.len(),
+                    addrs.join(", "),
+                    f.title.replace(&addrs[0], "each")
+                ),
+                observed: seen.join("; "),
+                ..f
+            }
+        })
+        .collect()
+}
+
+/// A sentinel's failure (it is down, refuses or answers nonsense), said the same way
+/// whatever the other sentinels do.
+fn dead_sentinel(f: Finding) -> Finding {
+    Finding {
+        why: "Chatwoot tries the sentinels of REDIS_SENTINELS in turn and moves on to the next one, so it still finds the master while another sentinel answers; but this one neither answers nor votes in a failover, and every sentinel lost brings the deployment closer to no quorum (no automatic failover).".into(),
+        ..f
+    }
+    .with_severity(Severity::Warning)
+}
+
+/// A replica as a sentinel reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedReplica {
+    pub host: String,
+    pub port: u16,
+    pub flags: String,
+}
+
+/// Reads one `SENTINEL replicas` entry (a flat list of field names and values).
+pub fn listed_replica(entry: &Reply) -> Option<ListedReplica> {
+    let Reply::Array(Some(items)) = entry else {
+        return None;
+    };
+    let field = |key: &str| {
+        items.chunks(2).find_map(|p| match p {
+            [k, v] if k.text().as_deref() == Some(key) => v.text(),
+            _ => None,
+        })
+    };
+    Some(ListedReplica {
+        host: field("ip")?,
+        port: field("port")?.parse().ok()?,
+        flags: field("flags").unwrap_or_default(),
+    })
+}
+
+/// Asks a sentinel for the replicas of `name` (read-only).
+fn sentinel_replicas(
+    conn: &mut Conn,
+    addr: &str,
+    name: &str,
+    input: &LiveInput,
+    out: &mut Vec<Finding>,
+) -> Vec<ListedReplica> {
+    let entries = match conn.command(&["SENTINEL", "replicas", name]) {
+        Ok(Reply::Array(Some(items))) => items,
+        // Sentinels before 5.0 know only the old name.
+        Ok(Reply::Error(_)) => match conn.command(&["SENTINEL", "slaves", name]) {
+            Ok(Reply::Array(Some(items))) => items,
+            _ => return Vec::new(),
+        },
+        _ => return Vec::new(),
+    };
+    let listed: Vec<ListedReplica> = entries
+        .iter()
+        .filter_map(listed_replica)
+        .map(|r| ListedReplica {
+            host: input.echo(&r.host),
+            flags: input.echo(&r.flags),
+            ..r
+        })
+        .collect();
+    if listed.is_empty() {
+        out.push(
+            Finding::warning("sentinel-no-replicas", format!("The sentinels know no replica of {name:?}: no failover is possible"))
+                .observed(format!("SENTINEL replicas {name} on {addr} returned an empty list"))
+                .why("Sentinel fails over by promoting a replica; without one, a dead master stays dead and Chatwoot stops.")
+                .fix("Run at least one replica (replicaof MASTER 6379, masterauth) on another host; the sentinels find it through the master."),
+        );
+    }
+    listed
+}
+
+/// What differs between a replica's INFO and the master's (the settings a failover would
+/// bring into force).
+pub fn settings_differences(replica: &Info, master: &Info) -> Vec<String> {
+    ["maxmemory_policy", "maxmemory", "aof_enabled", "maxclients"]
+        .iter()
+        .filter_map(|key| {
+            let (r, m) = (replica.get(*key)?, master.get(*key)?);
+            (r != m).then(|| format!("{key} {r} (master {m})"))
+        })
+        .collect()
+}
+
+/// Judges a replica from its INFO (and the master's), naming it in every finding: the
+/// settings it has become the master's at the next failover.
+pub fn judge_replica(
+    place: &str,
+    info: &Info,
+    master: Option<&Info>,
+    input: &LiveInput,
+    out: &mut Vec<Finding>,
+) {
+    let shown = |key: &str| info.get(key).map(|v| input.echo(v)).unwrap_or_default();
+    let role = shown("role");
+    if role != "slave" && role != "replica" {
+        out.push(
+            Finding::error("replica-not-replica", format!("{place} is listed by the sentinels as a replica but says it is a {role}"))
+                .observed(format!("INFO role:{role}"))
+                .why("Two servers take writes (split brain): whatever is written to this one is lost when the sentinels turn it back into a replica.")
+                .fix("Find who ran REPLICAOF NO ONE (or restarted it without replicaof); point every client at the master the sentinels name, and let the sentinels reconfigure this server (or REPLICAOF the master by hand)."),
+        );
+        return;
+    }
+    let link = shown("master_link_status");
+    if link != "up" {
+        out.push(
+            Finding::error("replica-link-down", format!("{place} is not replicating from its master"))
+                .observed(format!("INFO master_link_status:{link}, master {}:{}", shown("master_host"), shown("master_port")))
+                .why("A replica with a broken link holds old data; promoted at the next failover, it loses everything written since the link broke.")
+                .fix("Check masterauth (it must be the master's password), the network between the two, and the replica's log (MASTER aborted replication …)."),
+        );
+    }
+    let policy = shown("maxmemory_policy");
+    if !policy.is_empty() && policy != "noeviction" {
+        out.push(
+            Finding::error("replica-eviction-policy", format!("{place}: maxmemory-policy is {policy}: after the next failover Redis may silently delete Sidekiq jobs"))
+                .observed(format!("INFO maxmemory_policy:{policy} on {place}"))
+                .why("The sentinels promote a replica when the master fails, and it keeps its own settings: with an eviction policy the new master drops jobs and Chatwoot state when memory is full.")
+                .fix("Set maxmemory-policy noeviction on every replica too (CONFIG SET maxmemory-policy noeviction now, and the same in each replica's configuration, then restart it when convenient)."),
+        );
+    }
+    if let Some(m) = master {
+        let offsets = (num(m, "master_repl_offset"), num(info, "slave_repl_offset"));
+        if let (Some(mo), Some(ro)) = offsets {
+            let behind = mo.saturating_sub(ro);
+            if behind > REPLICA_LAG_BYTES && link == "up" {
+                out.push(
+                    Finding::warning("replica-lag", format!("{place} is {} behind the master", human_bytes(behind)))
+                        .observed(format!("master_repl_offset {mo}, slave_repl_offset {ro} on {place}"))
+                        .why("What the replica has not received is lost if it is promoted now.")
+                        .fix("Check the network and the replica's load (INFO replication on both sides); a replica far behind keeps falling back to full syncs when repl-backlog-size is too small."),
+                );
+            }
+        }
+        let differ = settings_differences(info, m);
+        if !differ.is_empty() {
+            out.push(
+                Finding::warning("replica-settings-differ", format!("{place} does not have the master's settings"))
+                    .observed(differ.join(", "))
+                    .why("After a failover this replica is the master, with its own settings: a smaller maxmemory, no AOF or fewer clients then hit Chatwoot.")
+                    .fix("Give every server of the deployment the same redis.conf apart from replicaof (render once, copy to each host), then restart the replicas one at a time."),
+            );
+        }
+    }
+    out.push(
+        Finding::info("replica", format!("{place}: replicating, link {link}")).observed(format!(
+            "INFO master_link_status:{link}, slave_repl_offset {}, maxmemory_policy {policy}",
+            shown("slave_repl_offset")
+        )),
+    );
+}
+
+/// Findings that say doctor could not reach a server (rather than what the server said).
+const NETWORK_IDS: [&str; 5] = [
+    "dns-failed",
+    "dns-timeout",
+    "connection-refused",
+    "connect-timeout",
+    "connect-failed",
+];
+
+/// A replica further behind than this many bytes is reported.
+pub const REPLICA_LAG_BYTES: u64 = 1024 * 1024;
+
+fn replica_checks(
+    n: usize,
+    replica: &ListedReplica,
+    master: Option<&Info>,
+    input: &LiveInput,
+    out: &mut Vec<Finding>,
+) {
+    let mut ep = input.settings.master_endpoint(&replica.host, replica.port);
+    ep.label = format!("replica {n}");
+    let place = format!("replica {n} ({}:{})", replica.host, replica.port);
+    if replica.flags.contains("s_down") || replica.flags.contains("disconnected") {
+        out.push(
+            Finding::warning("replica-down", format!("{place} is down in the sentinels' view"))
+                .observed(format!("SENTINEL replicas flags: {}", replica.flags))
+                .why("A replica the sentinels see as down cannot be promoted: one failover target fewer.")
+                .fix("Start the replica (systemctl status redis-server) and check that the sentinels reach it."),
+        );
+    }
+    let mut local = Vec::new();
+    let Some((mut conn, _)) = connect(&ep, input, &mut local) else {
+        // doctor may not reach a replica the sentinels reach (another network): a warning.
+        // A replica that refuses Chatwoot's password is an error: after a failover every
+        // connection would fail.
+        out.extend(local.into_iter().map(|f| {
+            if NETWORK_IDS.contains(&f.id) {
+                f.with_severity(Severity::Warning)
+            } else {
+                f
+            }
+        }));
+        return;
+    };
+    out.extend(local);
+    match conn.command_capped(&["INFO"], Caps::INFO) {
+        Ok(Reply::Error(e)) => out.push(
+            Finding::warning("info-denied", format!("{place} refused INFO"))
+                .observed(format!("INFO answered: {}", input.echo(&e))),
+        ),
+        Ok(r) => judge_replica(
+            &place,
+            &parse_info(&r.text().unwrap_or_default()),
+            master,
+            input,
+            out,
+        ),
+        Err(f) => out.push(
+            command_failure(&ep, &place, "INFO", f, input.timeout.as_secs_f64())
+                .with_severity(Severity::Warning),
+        ),
+    }
 }
 
 /// What asking one sentinel gave.
@@ -933,6 +1332,7 @@ fn actioncable_on_master(
     input: &LiveInput,
     master_host: &str,
     master_port: u16,
+    master_run_id: Option<&str>,
     out: &mut Vec<Finding>,
 ) {
     let Some(ep) = input.settings.url_endpoint() else {
@@ -961,23 +1361,32 @@ fn actioncable_on_master(
         super::resp::resolve(master_host, master_port, input.deadline.step_end())
             .map(|a| a.iter().map(|s| s.ip()).collect())
             .unwrap_or_default();
-    let same_address = conn
-        .peer
-        .is_some_and(|p| p.port() == master_port && master_ips.contains(&p.ip()));
+    // Through a proxy (the recommended master-following address) the address differs but
+    // the server is the same: its run_id says so.
+    let same_server = master_run_id.is_some_and(|id| {
+        conn.command(&["INFO", "server"])
+            .ok()
+            .and_then(|r| r.text())
+            .is_some_and(|t| parse_info(&t).get("run_id").map(String::as_str) == Some(id))
+    });
+    let same_address = same_server
+        || conn
+            .peer
+            .is_some_and(|p| p.port() == master_port && master_ips.contains(&p.ip()));
     let shown = super::statics::shown_url(input.settings);
     if role != "master" {
         out.push(
             Finding::error("actioncable-not-on-master", "REDIS_URL (ActionCable) does not reach the Sentinel master")
                 .observed(format!("REDIS_URL {shown} answers ROLE {role:?}; the sentinels name {master_host}:{master_port}"))
-                .why("ActionCable ignores Sentinel and publishes to REDIS_URL; on a replica publishes fail (READONLY) or reach no subscriber, so agents stop seeing new messages in real time.")
-                .fix("Point REDIS_URL at the master's address, or at a name that follows failovers (a Service or DNS name updated on failover); with the Chatwoot Helm chart and Bitnami Sentinel, use the chart's generated REDIS_URL."),
+                .why("ActionCable ignores Sentinel and uses REDIS_URL for pub/sub. On a replica PUBLISH still succeeds, but the message is delivered only to subscribers of that replica: broadcasts from processes on another server never arrive, and after a failover REDIS_URL may point at a replica, so agents stop seeing new messages in real time without any error.")
+                .fix("Point REDIS_URL at an address that always reaches the current master: a TCP proxy in front of the servers that sends traffic only to the one answering role:master (e.g. HAProxy with tcp-check send \"INFO replication\" / expect string role:master), or a Service / DNS name your failover updates. A fixed server address is right only until the next failover."),
         );
     } else if !same_address {
         out.push(
-            Finding::warning("actioncable-other-master", "REDIS_URL reaches a master, but not the one the sentinels name")
+            Finding::error("actioncable-other-master", "Split brain: REDIS_URL reaches a master the sentinels do not name")
                 .observed(format!("REDIS_URL {shown} is a master at {}; the sentinels name {master_host}:{master_port}", conn.peer.map_or("?".into(), |p| p.to_string())))
-                .why("ActionCable and the rest of Chatwoot would use two different Redis servers: realtime events never reach the workers' publishes.")
-                .fix("Point REDIS_URL at the Sentinel master (same address the sentinels report)."),
+                .why("Two servers take writes: ActionCable (REDIS_URL) uses one, the rest of Chatwoot the sentinels' master. Realtime events are split between them, and whatever is written to the server the sentinels do not name is lost when it is demoted (a promoted replica the sentinels turn back, or an old master that comes back).")
+                .fix("Point REDIS_URL at an address that always reaches the master the sentinels name (a TCP proxy that checks role:master, or a name your failover updates); if a replica was promoted by hand (REPLICAOF NO ONE), let the sentinels turn it back or fail over properly (SENTINEL failover NAME)."),
         );
     } else {
         out.push(
@@ -1029,6 +1438,267 @@ mod tests {
         # Memory\r\nused_memory:1048576\r\nmaxmemory:104857600\r\nmaxmemory_policy:noeviction\r\n\
         # Persistence\r\naof_enabled:1\r\n# Stats\r\nkeyspace_hits:90\r\nkeyspace_misses:10\r\n\
         rejected_connections:0\r\n# Replication\r\nrole:master\r\n# Cluster\r\ncluster_enabled:0\r\n";
+
+    fn input_for<'a>(settings: &'a Settings, redactor: &'a Redactor) -> LiveInput<'a> {
+        LiveInput {
+            settings,
+            timeout: Duration::from_secs(1),
+            deadline: Deadline::new(Duration::from_secs(1), Duration::from_secs(5)),
+            redactor,
+            budget: None,
+            provider: None,
+        }
+    }
+
+    fn bulk(s: &str) -> Reply {
+        Reply::Bulk(Some(s.as_bytes().to_vec()))
+    }
+
+    #[test]
+    fn aof_fix_keeps_the_data_of_a_server_that_has_keys() {
+        let info = parse_info(
+            "# Keyspace\r\ndb0:keys=3,expires=0,avg_ttl=0\r\ndb2:keys=4,expires=1,avg_ttl=5\r\n",
+        );
+        assert_eq!(keys(&info), 7);
+        let f = aof_disabled("master (h:1)", 7, false);
+        assert_eq!(f.severity, Severity::Warning);
+        assert!(f.title.starts_with("master (h:1)"), "{}", f.title);
+        let set = f.fix.find("CONFIG SET appendonly yes").expect("step 1");
+        let wait = f.fix.find("aof_rewrite_in_progress:0").expect("step 2");
+        let file = f.fix.find("3. Only then").expect("step 3");
+        assert!(set < wait && wait < file, "{}", f.fix);
+        let empty = aof_disabled("REDIS_URL (h:1)", 0, false);
+        assert!(!empty.fix.contains("CONFIG SET"), "{}", empty.fix);
+        assert_eq!(aof_disabled("x", 5, true).severity, Severity::Info);
+    }
+
+    #[test]
+    fn no_fix_ever_suggests_rewriting_the_config_from_the_server() {
+        // The needle is built so this test's own text does not contain it.
+        let needle = ["CONFIG", " REWRITE"].concat();
+        for (name, text) in [
+            ("live.rs", include_str!("live.rs")),
+            ("statics.rs", include_str!("statics.rs")),
+            ("mod.rs", include_str!("mod.rs")),
+        ] {
+            assert!(
+                !text.to_uppercase().contains(&needle),
+                "{name} suggests {needle}"
+            );
+        }
+        let f = judge(&HEALTHY.replace("noeviction", "allkeys-lru"), None);
+        let fix = &f
+            .iter()
+            .find(|f| f.id == "eviction-policy")
+            .expect("eviction")
+            .fix;
+        assert!(
+            fix.contains("CONFIG SET maxmemory-policy noeviction"),
+            "{fix}"
+        );
+    }
+
+    #[test]
+    fn a_median_ping_above_the_client_timeout_is_an_error() {
+        let ms = Duration::from_millis;
+        let f = judge_latency("p", &mut [ms(1200), ms(1300), ms(1250)]).expect("finding");
+        assert_eq!((f.id, f.severity), ("latency-high", Severity::Error));
+        assert!(f.title.contains("1 s client timeout"), "{}", f.title);
+        let f = judge_latency("p", &mut [ms(5), ms(6), ms(7)]).expect("finding");
+        assert_eq!((f.id, f.severity), ("latency-high", Severity::Warning));
+        let f = judge_latency("p", &mut [Duration::from_micros(200); 10]).expect("finding");
+        assert_eq!((f.id, f.severity), ("latency", Severity::Info));
+        assert!(judge_latency("p", &mut []).is_none());
+    }
+
+    #[test]
+    fn non_redis_answers_say_what_answered() {
+        let sent = ["HELLO", "2", "AUTH", "default", "pw0123456"];
+        let echoed = Reply::Array(Some(sent.iter().map(|s| bulk(s)).collect()));
+        assert!(not_a_hello_reply(&echoed, &sent)
+            .expect("echo")
+            .contains("echoed back"));
+        let redis = Reply::Array(Some(vec![
+            bulk("server"),
+            bulk("redis"),
+            bulk("version"),
+            bulk("7.0.15"),
+        ]));
+        assert_eq!(not_a_hello_reply(&redis, &sent), None);
+        let other = Reply::Array(Some(vec![bulk("a"), bulk("b")]));
+        assert!(not_a_hello_reply(&other, &sent).is_some());
+        assert!(
+            super::super::resp::what_answered("HTTP/1.1 400 Bad Request")
+                .contains("an HTTP server answered: 400 Bad Request")
+        );
+        assert!(super::super::resp::what_answered("garbage").contains("\"garbage\""));
+    }
+
+    #[test]
+    fn texts_say_who_uses_hello_and_that_6_2_reports_maxclients() {
+        let f = judge(&HEALTHY.replace("maxclients:10000\r\n", ""), Some(55));
+        let unknown = f
+            .iter()
+            .find(|f| f.id == "maxclients-unknown")
+            .expect("finding");
+        assert!(
+            unknown
+                .why
+                .contains("Redis 6.2 and newer report maxclients"),
+            "{}",
+            unknown.why
+        );
+        assert!(!unknown.title.contains("before 7"));
+        let source = include_str!("live.rs");
+        assert!(!source.contains(&["Chatwoot opens every connection", " with HELLO"].concat()));
+        assert!(source.contains("Chatwoot's own connections (redis-rb) use RESP2 and AUTH"));
+    }
+
+    #[test]
+    fn every_info_finding_names_the_server() {
+        let text = HEALTHY
+            .replace("noeviction", "allkeys-lru")
+            .replace("aof_enabled:1", "aof_enabled:0")
+            .replace("used_memory:1048576", "used_memory:99000000");
+        for f in judge(&text, Some(55)) {
+            assert!(
+                f.title.starts_with("test") || f.title.contains("test"),
+                "{} has no server: {}",
+                f.id,
+                f.title
+            );
+        }
+    }
+
+    #[test]
+    fn replicas_are_judged_against_the_master() {
+        let settings = Settings::from_env(&ChatwootEnv::default());
+        let redactor = Redactor::default();
+        let input = input_for(&settings, &redactor);
+        let master = parse_info("role:master\r\nmaster_repl_offset:5000000\r\nmaxmemory_policy:noeviction\r\nmaxmemory:100\r\naof_enabled:1\r\n");
+        let replica = parse_info("role:slave\r\nmaster_link_status:up\r\nslave_repl_offset:100\r\nmaxmemory_policy:allkeys-lru\r\nmaxmemory:0\r\naof_enabled:1\r\n");
+        let mut out = Vec::new();
+        judge_replica(
+            "replica 1 (10.0.0.2:6379)",
+            &replica,
+            Some(&master),
+            &input,
+            &mut out,
+        );
+        let get = |id: &str| {
+            out.iter()
+                .find(|f| f.id == id)
+                .unwrap_or_else(|| panic!("{id} in {out:?}"))
+        };
+        assert_eq!(get("replica-eviction-policy").severity, Severity::Error);
+        assert_eq!(get("replica-lag").severity, Severity::Warning);
+        let differ = get("replica-settings-differ");
+        assert!(
+            differ.observed.contains("maxmemory 0 (master 100)"),
+            "{}",
+            differ.observed
+        );
+        assert!(!differ.observed.contains("aof_enabled"));
+        assert!(
+            out.iter()
+                .all(|f| f.title.contains("replica 1 (10.0.0.2:6379)")),
+            "{out:?}"
+        );
+
+        let mut out = Vec::new();
+        let promoted = parse_info("role:master\r\n");
+        judge_replica(
+            "replica 2 (h:1)",
+            &promoted,
+            Some(&master),
+            &input,
+            &mut out,
+        );
+        assert_eq!(ids(&out), vec!["replica-not-replica"]);
+        assert_eq!(out[0].severity, Severity::Error);
+
+        let mut out = Vec::new();
+        let down =
+            parse_info("role:slave\r\nmaster_link_status:down\r\nmaxmemory_policy:noeviction\r\n");
+        judge_replica("replica 3 (h:1)", &down, None, &input, &mut out);
+        assert_eq!(ids(&out), vec!["replica-link-down", "replica"]);
+    }
+
+    #[test]
+    fn sentinel_replica_entries_are_read() {
+        let entry = Reply::Array(Some(vec![
+            bulk("name"),
+            bulk("127.0.0.1:7001"),
+            bulk("ip"),
+            bulk("127.0.0.1"),
+            bulk("port"),
+            bulk("7001"),
+            bulk("flags"),
+            bulk("slave,s_down"),
+        ]));
+        assert_eq!(
+            listed_replica(&entry),
+            Some(ListedReplica {
+                host: "127.0.0.1".into(),
+                port: 7001,
+                flags: "slave,s_down".into()
+            })
+        );
+        assert_eq!(listed_replica(&Reply::Int(1)), None);
+    }
+
+    #[test]
+    fn one_finding_per_problem_not_one_per_sentinel() {
+        let refused = |a: &str| {
+            Finding::error(
+                "sentinel-command-failed",
+                format!("{a} refused SENTINEL get-master-addr-by-name"),
+            )
+            .observed("NOPERM")
+            .fix("Allow SENTINEL commands")
+        };
+        let down = |a: &str| {
+            Finding::error(
+                "connection-refused",
+                format!("Connection refused by sentinel {a}"),
+            )
+            .fix("start it")
+        };
+        let merged = merge_per_sentinel(vec![
+            ("s1:1".into(), refused("s1:1")),
+            ("s2:1".into(), refused("s2:1")),
+            ("s3:1".into(), down("s3:1")),
+            ("s4:1".into(), down("s4:1")),
+        ]);
+        assert_eq!(
+            ids(&merged),
+            vec![
+                "sentinel-command-failed",
+                "connection-refused",
+                "connection-refused"
+            ]
+        );
+        assert!(
+            merged[0].title.starts_with("2 sentinels (s1:1, s2:1)"),
+            "{}",
+            merged[0].title
+        );
+        assert_eq!(merged[0].observed, "s1:1: NOPERM; s2:1: NOPERM");
+        assert!(merged[2].title.contains("s4:1"));
+    }
+
+    #[test]
+    fn a_dead_sentinel_is_a_warning_that_says_chatwoot_moves_on() {
+        for before in [Severity::Error, Severity::Warning] {
+            let f = dead_sentinel(
+                Finding::new("connection-refused", before, "t")
+                    .why("fails with Errno::ECONNREFUSED"),
+            );
+            assert_eq!(f.severity, Severity::Warning);
+            assert!(f.why.contains("moves on to the next one"), "{}", f.why);
+            assert!(!f.why.contains("ECONNREFUSED"));
+        }
+    }
 
     #[test]
     fn the_run_limit_is_five_steps_at_most_a_minute_more_than_one() {
@@ -1122,7 +1792,7 @@ mod tests {
         assert!(ids(&f).contains(&"maxclients-tight"));
         let f = judge(&HEALTHY.replace("maxclients:10000", "maxclients:12"), None);
         assert!(ids(&f).contains(&"clients-near-limit"));
-        // Redis 6.2 has no maxclients in INFO.
+        // A server that does not report maxclients (before 6.2, or a service hiding it).
         let f = judge(&HEALTHY.replace("maxclients:10000\r\n", ""), Some(55));
         assert!(ids(&f).contains(&"maxclients-unknown"));
         let f = judge(

@@ -40,6 +40,92 @@ pub struct Options {
     pub strict: bool,
     pub max_connections: Option<u32>,
     pub answers: Option<PathBuf>,
+    /// `--url`: check this URL instead of `REDIS_URL` (the env file's passwords still apply).
+    pub url: Option<String>,
+    /// `--host` / `--port`: keep `REDIS_URL`'s scheme, user, password and database, connect
+    /// here instead (e.g. the port Compose publishes on the host).
+    pub host: Option<String>,
+    pub port: Option<u16>,
+}
+
+impl Options {
+    /// True when the address to check was given on the command line.
+    pub fn overrides_address(&self) -> bool {
+        self.url.is_some() || self.host.is_some() || self.port.is_some()
+    }
+}
+
+/// Applies `--url`, `--host` and `--port` to the settings read from the env: the address
+/// changes, the credentials Chatwoot would send stay those of the env.
+fn apply_overrides(settings: &mut Settings, options: &Options) -> Result<()> {
+    if let Some(url) = &options.url {
+        let parsed = crate::chatwoot::parse_redis_url(url).map_err(|why| {
+            Error::invalid(
+                "--url",
+                crate::redact::redact_url(url),
+                why,
+                "pass a Redis URL such as redis://127.0.0.1:6379 (the password may stay in the env file)",
+            )
+        })?;
+        settings.url_text = Some(url.clone());
+        settings.url = Ok(parsed);
+    }
+    if options.host.is_some() || options.port.is_some() {
+        let url = settings.url.as_mut().map_err(|why| {
+            Error::invalid(
+                "--host/--port",
+                "REDIS_URL",
+                format!("the env's REDIS_URL cannot be used as a base: {why}"),
+                "pass the whole address with --url redis://HOST:PORT instead",
+            )
+        })?;
+        if url.scheme == crate::chatwoot::UrlScheme::Unix {
+            return Err(Error::invalid(
+                "--host/--port",
+                "REDIS_URL",
+                "REDIS_URL is a unix socket, which has no host or port",
+                "pass the whole address with --url redis://HOST:PORT instead",
+            ));
+        }
+        if let Some(host) = &options.host {
+            if host.trim().is_empty()
+                || host
+                    .chars()
+                    .any(|c| c.is_whitespace() || "/@?#".contains(c))
+            {
+                return Err(Error::invalid(
+                    "--host",
+                    crate::redact::clip(host, crate::redact::ECHO_MAX),
+                    "not a host name or address",
+                    "pass a host name or IP address, e.g. --host 127.0.0.1",
+                ));
+            }
+            url.host = Some(host.clone());
+        }
+        if let Some(port) = options.port {
+            url.port = port;
+        }
+        // What is shown (and redacted) is the address really checked.
+        let scheme = match url.scheme {
+            crate::chatwoot::UrlScheme::Rediss => "rediss",
+            _ => "redis",
+        };
+        let userinfo = match (&url.username, &url.raw_password) {
+            (Some(u), Some(p)) => format!("{u}:{p}@"),
+            (None, Some(p)) => format!(":{p}@"),
+            (Some(u), None) => format!("{u}@"),
+            (None, None) => String::new(),
+        };
+        let host = url.effective_host();
+        let host = if host.contains(':') {
+            format!("[{host}]")
+        } else {
+            host.to_string()
+        };
+        let db = url.db.map(|d| format!("/{d}")).unwrap_or_default();
+        settings.url_text = Some(format!("{scheme}://{userinfo}{host}:{}{db}", url.port));
+    }
+    Ok(())
 }
 
 /// The largest env file doctor reads: Chatwoot's is a few kilobytes.
@@ -58,7 +144,12 @@ fn read_env_file(path: &Path) -> Result<ChatwootEnv> {
             "pass Chatwoot's .env file itself (a regular file of at most 1 MiB), e.g. --env-file /home/chatwoot/chatwoot/.env",
         ),
     })?;
-    ChatwootEnv::from_dotenv(&text, format!("env file {}", path.display())).map_err(|e| {
+    let env = ChatwootEnv::from_dotenv(&text, format!("env file {}", path.display()));
+    env.map(|env| match settings::compose_deployment(path) {
+        Some(because) => env.with_compose_reading(&text, because),
+        None => env,
+    })
+    .map_err(|e| {
         Error::invalid(
             "--env-file",
             path.display().to_string(),
@@ -75,7 +166,9 @@ pub fn load_env(source: &EnvSource) -> Result<ChatwootEnv> {
         EnvSource::Default => {
             let local = Path::new(".env");
             if local.is_file() {
-                read_env_file(local)
+                read_env_file(local).map(|env| {
+                    env.with_process_precedence(crate::environment::ProcessEnv::get().pairs())
+                })
             } else {
                 Ok(ChatwootEnv::from_pairs(
                     crate::environment::ProcessEnv::get().pairs(),
@@ -132,7 +225,8 @@ pub fn run(options: &Options) -> Result<Report> {
         }
         None => (None, None),
     };
-    let settings = Settings::from_env(&env);
+    let mut settings = Settings::from_env(&env);
+    apply_overrides(&mut settings, options)?;
     let workload = settings::workload(&env, answers.as_ref().map(|(a, p)| (a, p.as_str())));
     let budget = settings::configured_budget(&env, &workload.workload);
     let mut findings = statics::check(&statics::StaticInput {
@@ -142,6 +236,25 @@ pub fn run(options: &Options) -> Result<Report> {
         budget,
         max_connections: options.max_connections.or(answers_cap),
     });
+    if !options.overrides_address() {
+        let env_file = match &options.env {
+            EnvSource::File(p) => Some(p.clone()),
+            EnvSource::Default => Some(PathBuf::from(".env")).filter(|p| p.is_file()),
+        };
+        if let Some(env_file) = env_file {
+            let dir = match env_file.parent() {
+                Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+                _ => PathBuf::from("."),
+            };
+            if let Some(compose) = statics::compose_file_in(&dir) {
+                findings.extend(statics::compose_service_host(
+                    &settings,
+                    &env_file.display().to_string(),
+                    &compose,
+                ));
+            }
+        }
+    }
     let provider = settings
         .url
         .as_ref()

@@ -185,16 +185,16 @@ impl Report {
         }
         let s = self.summary();
         let code = self.exit_code();
-        let verdict = if code == EXIT_OK {
-            paint("1;32", "no problem found")
-        } else {
+        let verdict = if code != EXIT_OK {
             paint("1;31", "problems found")
+        } else if s.warnings > 0 {
+            paint("1;33", "passed with warnings")
+        } else {
+            paint("1;32", "no problem found")
         };
         out.push_str(&format!(
-            "\n{verdict}: {} error(s), {} warning(s), {} info(s){}\n",
-            s.errors,
-            s.warnings,
-            s.infos,
+            "\n{verdict}: {}{}\n",
+            summary_line(s),
             if self.strict {
                 " (--strict: warnings count)"
             } else {
@@ -205,9 +205,134 @@ impl Report {
     }
 }
 
+/// `count` things, in words: "no errors", "1 error", "2 errors".
+fn counted(count: usize, one: &str) -> String {
+    match count {
+        0 => format!("no {one}s"),
+        1 => format!("1 {one}"),
+        n => format!("{n} {one}s"),
+    }
+}
+
+/// The counts as the report's last line says them: "no errors; 2 warnings; 3 infos".
+pub fn summary_line(s: Summary) -> String {
+    format!(
+        "{}; {}; {}",
+        counted(s.errors, "error"),
+        counted(s.warnings, "warning"),
+        counted(s.infos, "info")
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The ids a source file creates (`Finding::error("id"`, …), wherever the line breaks.
+    fn ids_in(source: &str) -> Vec<String> {
+        let mut ids = Vec::new();
+        for ctor in [
+            "Finding::error(",
+            "Finding::warning(",
+            "Finding::info(",
+            "Finding::new(",
+        ] {
+            for (at, _) in source.match_indices(ctor) {
+                let rest = source[at + ctor.len()..].trim_start();
+                if let Some(body) = rest.strip_prefix('"') {
+                    if let Some(end) = body.find('"') {
+                        ids.push(body[..end].to_string());
+                    }
+                }
+            }
+        }
+        ids
+    }
+
+    #[test]
+    fn every_finding_id_is_documented() {
+        let docs = include_str!("../../docs/doctor.md");
+        let mut ids = Vec::new();
+        for source in [
+            include_str!("live.rs"),
+            include_str!("statics.rs"),
+            include_str!("mod.rs"),
+        ] {
+            ids.extend(ids_in(source));
+        }
+        assert!(ids.len() > 60, "the scan found too few ids: {ids:?}");
+        for id in ids {
+            assert!(
+                id.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+                "{id} is not kebab-case"
+            );
+            assert!(
+                docs.contains(&format!("`{id}`")),
+                "{id} is not in docs/doctor.md"
+            );
+        }
+    }
+
+    #[test]
+    fn the_json_schema_keeps_its_documented_fields() {
+        let report = Report {
+            target: Target::new(
+                &ChatwootEnv::default(),
+                &Settings::from_env(&ChatwootEnv::default()),
+                true,
+            ),
+            findings: vec![Finding::warning("run-deadline", "t")],
+            strict: true,
+        };
+        let v: serde_json::Value = serde_json::from_str(&report.to_json()).expect("json");
+        let keys = |v: &serde_json::Value| {
+            let mut k: Vec<String> = v
+                .as_object()
+                .map(|o| o.keys().cloned().collect())
+                .unwrap_or_default();
+            k.sort();
+            k
+        };
+        assert_eq!(
+            keys(&v),
+            ["exit_code", "findings", "summary", "target", "version"]
+        );
+        assert_eq!(v["version"], 1);
+        assert_eq!(
+            keys(&v["findings"][0]),
+            ["fix", "id", "observed", "severity", "title", "why"]
+        );
+        for field in [
+            "env_source",
+            "mode",
+            "redis_url",
+            "host",
+            "port",
+            "tls",
+            "verify_peer",
+            "sentinels",
+            "master_name",
+            "offline",
+        ] {
+            assert!(v["target"].get(field).is_some(), "target.{field}");
+        }
+        assert_eq!(v["exit_code"], 1, "--strict counts the warning");
+    }
+
+    #[test]
+    fn the_summary_reads_naturally() {
+        let line = |errors, warnings, infos| {
+            summary_line(Summary {
+                errors,
+                warnings,
+                infos,
+            })
+        };
+        assert_eq!(line(0, 2, 3), "no errors; 2 warnings; 3 infos");
+        assert_eq!(line(1, 0, 1), "1 error; no warnings; 1 info");
+        assert_eq!(line(2, 1, 0), "2 errors; 1 warning; no infos");
+    }
 
     #[test]
     fn server_text_is_escaped_in_json_and_text_with_the_same_values() {

@@ -618,13 +618,7 @@ impl Conn {
             )));
         }
         let line = self.line(until, budget)?;
-        let garbage = || {
-            Failure::Other(
-                "the server's answer is not Redis protocol (a TLS port spoken to without \
-                 rediss://, or not Redis)"
-                    .into(),
-            )
-        };
+        let garbage = || Failure::Other(what_answered(&line));
         // Split after the first character, not byte: garbage may start with a multi-byte one.
         let first = line.chars().next().map_or(0, char::len_utf8);
         let (kind, rest) = line.split_at(first);
@@ -665,6 +659,29 @@ impl Conn {
             _ => return Err(garbage()),
         })
     }
+}
+
+/// Says what answered when the first line of a reply is not RESP: an HTTP server names
+/// itself by its status line, anything else is shown (cut to 80 characters).
+pub fn what_answered(line: &str) -> String {
+    if let Some(status) = line.strip_prefix("HTTP/") {
+        let status = status.split_once(' ').map_or("", |(_, s)| s).trim();
+        return format!(
+            "an HTTP server answered: {} (not Redis; is this the web port?)",
+            crate::redact::clip(status, 80)
+        );
+    }
+    if line.starts_with("SSH-") {
+        return format!(
+            "an SSH server answered: {} (not Redis)",
+            crate::redact::clip(line, 80)
+        );
+    }
+    format!(
+        "the server's answer is not Redis protocol (a TLS port spoken to without rediss://, \
+         or not Redis); it began with {:?}",
+        crate::redact::clip(line, 80)
+    )
 }
 
 fn handshake(

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::chatwoot::compose_env;
 use crate::chatwoot::{
     parse_redis_url, parse_ruby_integer, parse_sentinels, RedisUrl, SentinelAddr, UrlScheme,
     DEFAULT_SENTINEL_MASTER,
@@ -23,6 +24,15 @@ pub struct EnvVar {
     pub substitutions: Vec<Substitution>,
     /// What Docker Compose v2 would read instead, when it differs (`a#b` unquoted).
     pub compose_text: Option<String>,
+    /// The text after the separator as written in the file (quotes included).
+    pub raw: Option<String>,
+}
+
+impl EnvVar {
+    /// The value as written (quotes included), when it came from the file.
+    pub fn raw_text(&self) -> &str {
+        self.raw.as_deref().unwrap_or(&self.value)
+    }
 }
 
 /// The variables Chatwoot would see, and where they came from.
@@ -31,13 +41,63 @@ pub struct ChatwootEnv {
     /// "env file PATH" or "process environment".
     pub source: String,
     pub vars: BTreeMap<String, EnvVar>,
+    /// For a Compose deployment: how Docker Compose v2 reads the same file (what the
+    /// containers get), or why it refuses it; with what made doctor call it one.
+    pub compose: Option<ComposeReading>,
+    /// Keys set both in the file and in the process environment, where the process value
+    /// was used (Ruby dotenv does not overwrite a variable that is already set).
+    pub from_process: Vec<String>,
+}
+
+/// Compose v2's reading of the env file of a Compose deployment.
+#[derive(Debug, Clone)]
+pub struct ComposeReading {
+    /// Why this is a Compose deployment ("docker-compose.yaml beside the env file", …).
+    pub because: String,
+    pub vars: Result<BTreeMap<String, compose_env::ComposeVar>, compose_env::ComposeError>,
+}
+
+/// Why the env file at `path` belongs to a Compose deployment: a `docker-compose*.yml` /
+/// `.yaml` (or `compose.y*ml`) beside it, or `scenario: docker-compose` in the answers file
+/// beside it.
+pub fn compose_deployment(path: &std::path::Path) -> Option<String> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| {
+            (n.starts_with("docker-compose") || n.starts_with("compose"))
+                && (n.ends_with(".yml") || n.ends_with(".yaml"))
+        })
+        .collect();
+    names.sort();
+    if let Some(name) = names.first() {
+        return Some(format!("{name} is beside the env file"));
+    }
+    let answers = std::fs::read_to_string(dir.join("chatwoot-redis.yaml")).ok()?;
+    answers
+        .lines()
+        .any(|l| {
+            l.split_once(':').is_some_and(|(k, v)| {
+                k.trim() == "scenario" && v.trim().trim_matches(['"', '\'']) == "docker-compose"
+            })
+        })
+        .then(|| "the answers file beside it says scenario: docker-compose".to_string())
 }
 
 impl ChatwootEnv {
     /// From the text of an env file, with Ruby dotenv's rules (the last assignment wins).
     pub fn from_dotenv(text: &str, source: impl Into<String>) -> Result<Self, DotenvError> {
         let mut vars = BTreeMap::new();
-        for e in dotenv::parse(text)? {
+        let options = dotenv::Options {
+            linebreak_mode: crate::environment::ProcessEnv::get()
+                .var("DOTENV_LINEBREAK_MODE")
+                .map(str::to_string),
+        };
+        for e in dotenv::parse_with(text, &options)? {
             vars.insert(
                 e.key,
                 EnvVar {
@@ -46,13 +106,54 @@ impl ChatwootEnv {
                     quoting: Some(e.quoting),
                     substitutions: e.substitutions,
                     compose_text: e.compose_text,
+                    raw: Some(e.raw),
                 },
             );
         }
         Ok(ChatwootEnv {
             source: source.into(),
             vars,
+            compose: None,
+            from_process: Vec::new(),
         })
+    }
+
+    /// Adds Compose v2's reading of the same file text (a Compose deployment). Its
+    /// substitutions use doctor's process environment, as `docker compose` run here would.
+    pub fn with_compose_reading(mut self, text: &str, because: impl Into<String>) -> Self {
+        let lookup = |k: &str| {
+            crate::environment::ProcessEnv::get()
+                .var(k)
+                .map(str::to_string)
+        };
+        self.compose = Some(ComposeReading {
+            because: because.into(),
+            vars: compose_env::parse(text, &lookup),
+        });
+        self
+    }
+
+    /// Chatwoot's dotenv loads the file without overwriting variables already set in the
+    /// process (dotenv 3.x `Dotenv.load`): a key set in both takes the process value.
+    pub fn with_process_precedence(
+        mut self,
+        process: impl IntoIterator<Item = (String, String)>,
+    ) -> Self {
+        for (key, value) in process {
+            if let Some(var) = self.vars.get_mut(&key) {
+                *var = EnvVar {
+                    value,
+                    line: None,
+                    quoting: None,
+                    substitutions: Vec::new(),
+                    compose_text: None,
+                    raw: None,
+                };
+                self.from_process.push(key);
+            }
+        }
+        self.from_process.sort();
+        self
     }
 
     /// From `(key, value)` pairs of a process environment (values are literal there).
@@ -70,10 +171,13 @@ impl ChatwootEnv {
                             quoting: None,
                             substitutions: Vec::new(),
                             compose_text: None,
+                            raw: None,
                         },
                     )
                 })
                 .collect(),
+            compose: None,
+            from_process: Vec::new(),
         }
     }
 
@@ -90,6 +194,9 @@ impl ChatwootEnv {
     pub fn locate(&self, key: &str) -> String {
         match self.vars.get(key).and_then(|v| v.line) {
             Some(line) => format!("{key} (line {line})"),
+            None if self.from_process.iter().any(|k| k == key) => {
+                format!("{key} (from the process environment, which wins over the env file)")
+            }
             None => key.to_string(),
         }
     }

@@ -1,8 +1,9 @@
 //! Static checks: every trap of the facts file that can be seen in the environment alone.
 
+use crate::chatwoot::psych::{cable_yaml, CableYaml};
 use crate::chatwoot::{
-    cable_yaml_definitely_changes, check_cable_yaml_password, detect_provider, parse_ruby_integer,
-    ManagedProvider, UrlScheme, IGNORED_ENV_KEYS, REDIS_ENV_KEYS,
+    detect_provider, parse_ruby_integer, ManagedProvider, UrlScheme, IGNORED_ENV_KEYS,
+    REDIS_ENV_KEYS,
 };
 use crate::dotenv::Substitution;
 use crate::redact::redact_url;
@@ -10,7 +11,7 @@ use crate::sizing::{CapVerdict, Workload};
 
 use super::finding::{Finding, Severity};
 use super::settings::{
-    pool_size, ChatwootEnv, ConfiguredBudget, Settings, WorkloadSource, DEFAULT_REDIS_URL,
+    pool_size, ChatwootEnv, ConfiguredBudget, EnvVar, Settings, WorkloadSource, DEFAULT_REDIS_URL,
 };
 
 /// Variables whose value doctor never prints.
@@ -60,8 +61,160 @@ pub fn shown_url(settings: &Settings) -> String {
     redact_url(settings.url_text.as_deref().unwrap_or(DEFAULT_REDIS_URL))
 }
 
+/// Keys whose values doctor reads from the env file and cares about.
+fn relevant_keys() -> impl Iterator<Item = &'static str> {
+    REDIS_ENV_KEYS
+        .iter()
+        .chain(WORKLOAD_KEYS)
+        .chain(IGNORED_ENV_KEYS)
+        .copied()
+}
+
+/// Ruby dotenv keeps a variable already set in the process: say which value doctor used.
+fn process_precedence(env: &ChatwootEnv, out: &mut Vec<Finding>) {
+    let keys: Vec<&str> = env
+        .from_process
+        .iter()
+        .map(String::as_str)
+        .filter(|k| relevant_keys().any(|r| r == *k))
+        .collect();
+    if keys.is_empty() {
+        return;
+    }
+    out.push(
+        Finding::info(
+            "env-process-wins",
+            format!(
+                "{} set in the process environment and in {}: doctor used the process values",
+                keys.join(", "),
+                env.source
+            ),
+        )
+        .observed(format!(
+            "{} {} both in doctor's environment and in the env file",
+            keys.join(", "),
+            if keys.len() == 1 { "is" } else { "are" }
+        ))
+        .why(
+            "Chatwoot's dotenv (3.x) does not overwrite a variable that is already set, so a \
+             Chatwoot started from this environment uses the process value, not the file's.",
+        )
+        .fix(
+            "If the file's value is meant, unset the variable before starting Chatwoot (and \
+             doctor), or run doctor --env-file with the file alone.",
+        ),
+    );
+}
+
+/// Why Compose reads `var`'s text differently from dotenv, in words that never quote it.
+fn compose_difference(var: &EnvVar, compose: &str) -> &'static str {
+    let raw = var.raw_text();
+    if raw.starts_with(['\'', '"']) && var.quoting == Some(crate::dotenv::Quoting::Unquoted) {
+        "text follows the closing quote: dotenv reads the whole line as an unquoted value, \
+         Compose the quoted part and then a new line"
+    } else if var.quoting == Some(crate::dotenv::Quoting::Double) && raw.contains('\\') {
+        "escape sequences in double quotes: Compose reads \\n, \\t, \\\\, \\0ooo as \
+         escapes, dotenv 3 keeps \\n as two characters and drops other backslashes"
+    } else if raw.contains('\\') {
+        "a backslash: dotenv drops it before most characters, Compose keeps it"
+    } else if compose.contains("\t#") {
+        "a tab before #: dotenv starts a comment there, Compose only at a space and #"
+    } else if compose.contains('#') {
+        "a # not preceded by a space: dotenv starts a comment there, Compose does not"
+    } else {
+        "the two readers' quoting and comment rules differ for this line"
+    }
+}
+
+/// For a Compose deployment: every relevant value Compose reads differently, and a file
+/// Compose refuses.
+fn compose_reads(env: &ChatwootEnv, out: &mut Vec<Finding>) {
+    let Some(reading) = &env.compose else {
+        return;
+    };
+    let vars = match &reading.vars {
+        Ok(vars) => vars,
+        Err(e) => {
+            out.push(
+                Finding::error(
+                    "compose-refuses-env-file",
+                    format!(
+                        "Docker Compose refuses {}: the containers do not start",
+                        env.source
+                    ),
+                )
+                .observed(format!("{e} (a Compose deployment: {})", reading.because))
+                .why(
+                    "Compose v2 reads the env file itself (env_file: .env) and stops at this \
+                     line: an unterminated quote (also '…\\' and \"…\\\", where the \
+                     backslash escapes the closing quote), a key with a space or another \
+                     character outside letters, digits and _ . - [ ], or a ${…} it cannot \
+                     substitute.",
+                )
+                .fix(
+                    "Fix that line: single-quote a value without ' or a trailing backslash, \
+                     or choose a value of letters and digits; then run `docker compose config` \
+                     to check.",
+                ),
+            );
+            return;
+        }
+    };
+    for key in relevant_keys() {
+        let Some(var) = env.vars.get(key) else {
+            continue;
+        };
+        if var.line.is_none() || !var.substitutions.is_empty() {
+            continue;
+        }
+        let secret = SECRET_KEYS.contains(&key);
+        let compose = vars.get(key);
+        if compose.is_some_and(|c| c.substituted) {
+            continue;
+        }
+        let differs = match compose {
+            None => Some("Compose does not read this key from the file".to_string()),
+            Some(c) if c.value != var.value => Some(format!(
+                "{}{}",
+                compose_difference(var, &c.value),
+                if secret {
+                    String::new()
+                } else {
+                    format!(
+                        " (dotenv reads {:?}, Compose reads {:?})",
+                        var.value, c.value
+                    )
+                }
+            )),
+            Some(_) => None,
+        };
+        if let Some(how) = differs {
+            out.push(
+                Finding::error(
+                    "env-readers-disagree",
+                    format!("{key}: the containers get another value than the one doctor checked"),
+                )
+                .observed(format!("{}: {how}", env.locate(key)))
+                .why(format!(
+                    "This is a Compose deployment ({}): Chatwoot's containers get the values \
+                     Docker Compose v2 reads from the env file, while doctor (and a Chatwoot \
+                     started with dotenv) read it with Ruby dotenv's rules.",
+                    reading.because
+                ))
+                .fix(format!(
+                    "Write {key} so both read the same: single quotes around a value without ' \
+                     (letters and digits are safe everywhere), no backslashes, nothing after \
+                     the closing quote."
+                )),
+            );
+        }
+    }
+}
+
 /// How the env file is written: values that a reader changes (substitutions, `#`).
 fn env_file_traps(env: &ChatwootEnv, out: &mut Vec<Finding>) {
+    process_precedence(env, out);
+    compose_reads(env, out);
     for key in REDIS_ENV_KEYS
         .iter()
         .chain(WORKLOAD_KEYS)
@@ -77,7 +230,9 @@ fn env_file_traps(env: &ChatwootEnv, out: &mut Vec<Finding>) {
                 format!(" ({text})")
             }
         };
-        if let Some(compose) = &var.compose_text {
+        // Not known to be a Compose deployment: the one difference a reader of this file can
+        // trip over (a Compose deployment gets the full comparison below).
+        if let (None, Some(compose)) = (&env.compose, &var.compose_text) {
             out.push(
                 Finding::warning(
                     "env-readers-disagree",
@@ -233,8 +388,22 @@ fn password(env: &ChatwootEnv, settings: &Settings, out: &mut Vec<Finding>) {
     let fix = "Use a password of letters and digits starting with a letter (32+ characters; \
                `chatwoot-redis render --generate-password` makes one) and set it on the Redis \
                server and in REDIS_PASSWORD.";
-    if let Some(change) = cable_yaml_definitely_changes(pw) {
-        out.push(
+    // Psych's own rules (YAML 1.1 as Ruby 3.3 loads it): what works is not flagged.
+    match cable_yaml(pw) {
+        CableYaml::Error(change) => out.push(
+            Finding::error(
+                "password-cable-yaml",
+                "REDIS_PASSWORD breaks config/cable.yml: Psych raises and Chatwoot does not boot",
+            )
+            .observed(format!("{}: {change}", env.locate("REDIS_PASSWORD")))
+            .why(why)
+            .fix(fix),
+        ),
+        CableYaml::Changed {
+            why: change,
+            sends_same: false,
+            ..
+        } => out.push(
             Finding::error(
                 "password-cable-yaml",
                 "REDIS_PASSWORD does not survive config/cable.yml: ActionCable gets another password",
@@ -242,21 +411,8 @@ fn password(env: &ChatwootEnv, settings: &Settings, out: &mut Vec<Finding>) {
             .observed(format!("{}: {change}", env.locate("REDIS_PASSWORD")))
             .why(why)
             .fix(fix),
-        );
-    } else if let Err(problem) = check_cable_yaml_password(pw) {
-        out.push(
-            Finding::warning(
-                "password-cable-yaml",
-                "REDIS_PASSWORD may not survive config/cable.yml's YAML load",
-            )
-            .observed(format!(
-                "{}: {} (YAML may keep this one; letters and digits are certain)",
-                env.locate("REDIS_PASSWORD"),
-                problem.0
-            ))
-            .why(why)
-            .fix(fix),
-        );
+        ),
+        CableYaml::Kept | CableYaml::Changed { .. } => {}
     }
     if pw.chars().count() < 16 {
         out.push(
@@ -344,10 +500,16 @@ fn sentinel(env: &ChatwootEnv, settings: &Settings, out: &mut Vec<Finding>) {
                 .fix("Write REDIS_SENTINELS=host1:26379,host2:26379,host3:26379 (host names, no scheme, no spaces)."),
         ),
         Ok(list) => {
-            if list.len() < 3 {
+            let distinct = distinct_sentinels(list);
+            if distinct < 3 {
+                let repeated = if distinct < list.len() {
+                    format!(" entries, {distinct} distinct (an entry listed twice is one sentinel and counts once toward the quorum)")
+                } else {
+                    String::new()
+                };
                 out.push(
-                    Finding::warning("sentinels-too-few", format!("Only {} sentinel(s) listed", list.len()))
-                        .observed(format!("{} lists {}", env.locate("REDIS_SENTINELS"), list.len()))
+                    Finding::warning("sentinels-too-few", format!("Only {distinct} sentinel(s) listed"))
+                        .observed(format!("{} lists {}{repeated}", env.locate("REDIS_SENTINELS"), list.len()))
                         .why("A failover needs a majority of sentinels; with fewer than three, losing one host (often the master's) leaves no quorum and Chatwoot stays down.")
                         .fix("Run three sentinels on separate hosts (quorum 2) and list all of them."),
                 );
@@ -440,7 +602,7 @@ fn sentinel(env: &ChatwootEnv, settings: &Settings, out: &mut Vec<Finding>) {
                  must reach the current master, or they are lost after a failover.",
         )
         .fix(
-            "Point REDIS_URL at a name that always resolves to the master (doctor checks it live).",
+            "Point REDIS_URL at an address that always reaches the current master: a TCP proxy that sends traffic only to the server answering role:master (e.g. HAProxy with tcp-check expect string role:master), or a name your failover updates (doctor checks it live).",
         ),
     );
 }
@@ -801,6 +963,61 @@ fn pools_and_budget(input: &StaticInput, out: &mut Vec<Finding>) {
     }
 }
 
+/// The sentinels of a list, an entry repeated (same host, any case, and port) counted once.
+pub fn distinct_sentinels(list: &[crate::chatwoot::SentinelAddr]) -> usize {
+    let mut seen: Vec<(String, u16)> = Vec::new();
+    for a in list {
+        let key = (a.host.to_ascii_lowercase(), a.port);
+        if !seen.contains(&key) {
+            seen.push(key);
+        }
+    }
+    seen.len()
+}
+
+/// The Compose files Chatwoot's upstream deployment uses, looked for beside the env file.
+pub fn compose_file_in(dir: &std::path::Path) -> Option<std::path::PathBuf> {
+    let mut names: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.is_file()
+                && p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                    (n.starts_with("docker-compose") || n.starts_with("compose"))
+                        && (n.ends_with(".yml") || n.ends_with(".yaml"))
+                })
+        })
+        .collect();
+    names.sort();
+    names.into_iter().next()
+}
+
+/// `REDIS_URL`'s host is a Compose service name (`redis`) and a Compose file sits beside the
+/// env file: from the host running doctor the name does not resolve, so say how to check the
+/// published port instead. `env_file` is the path given (shown as written in the commands).
+pub fn compose_service_host(
+    settings: &Settings,
+    env_file: &str,
+    compose: &std::path::Path,
+) -> Option<Finding> {
+    let url = settings.url.as_ref().ok()?;
+    if url.scheme == UrlScheme::Unix || url.effective_host() != "redis" {
+        return None;
+    }
+    let port = url.port;
+    Some(
+        Finding::info("compose-service-host", "REDIS_URL names the Compose service redis: from outside the Compose network it does not resolve")
+            .observed(format!("REDIS_URL host redis, port {port}; Compose file {}", compose.display()))
+            .why("Inside the Compose network the containers reach Redis as redis:6379. On the host running doctor that name does not resolve (dns-failed), and the upstream Compose file publishes Redis on 127.0.0.1:6379 only.")
+            .fix(format!(
+                "Check the published port with the credentials of the env file: chatwoot-redis doctor --env-file {env_file} --host 127.0.0.1 --port {port} \
+                 (or --url redis://127.0.0.1:{port}). Or run doctor inside the Compose network, where redis resolves: \
+                 docker compose cp ./chatwoot-redis rails:/tmp/chatwoot-redis && docker compose exec rails /tmp/chatwoot-redis doctor \
+                 (the rails container has the env file's variables in its environment; a statically linked build runs in any image)."
+            )),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -840,6 +1057,161 @@ mod tests {
         assert_eq!(severity_of(&f, id), None, "{text:?} → {f:#?}");
     }
 
+    fn lint_env(env: &ChatwootEnv) -> Vec<Finding> {
+        let settings = Settings::from_env(env);
+        let w = workload(env, None);
+        check(&StaticInput {
+            env,
+            settings: &settings,
+            budget: configured_budget(env, &w.workload),
+            workload: &w,
+            max_connections: None,
+        })
+    }
+
+    fn lint_compose(text: &str) -> Vec<Finding> {
+        let env = ChatwootEnv::from_dotenv(text, "env file test")
+            .expect("parses")
+            .with_compose_reading(text, "docker-compose.yaml is beside the env file");
+        lint_env(&env)
+    }
+
+    #[test]
+    fn compose_deployments_get_every_value_compose_reads_differently() {
+        for text in [
+            "REDIS_PASSWORD=Sec9ab\\cd\n",
+            "REDIS_PASSWORD=\"Sec9a\\nb\"\n",
+            "REDIS_PASSWORD='Sec9x' tail\n",
+            "REDIS_PASSWORD=Sec9abc\t#d\n",
+            "REDIS_PASSWORD=Sec9a#b\n",
+        ] {
+            let f = lint_compose(text);
+            assert_eq!(
+                severity_of(&f, "env-readers-disagree"),
+                Some(Severity::Error),
+                "{text:?} → {f:#?}"
+            );
+            let shown = format!("{f:?}");
+            assert!(
+                !shown.contains("Sec9"),
+                "{text:?}: the password is shown: {shown}"
+            );
+        }
+        // Values both readers read alike, and REDIS_URL differences are shown without it.
+        assert_eq!(
+            severity_of(
+                &lint_compose("REDIS_PASSWORD=Abc123\n"),
+                "env-readers-disagree"
+            ),
+            None
+        );
+        let f = lint_compose("REDIS_SENTINEL_MASTER_NAME=my\\master\n");
+        let d = f
+            .iter()
+            .find(|f| f.id == "env-readers-disagree")
+            .expect("finding");
+        assert!(d.observed.contains("backslash"), "{d:#?}");
+        assert!(d.observed.contains("my\\\\master"), "{d:#?}");
+    }
+
+    #[test]
+    fn a_file_compose_refuses_is_an_error_without_its_text() {
+        for text in [
+            "REDIS_PASSWORD='Sec9abc\\'\n",
+            "REDIS_PASSWORD=\"Sec9abc\n",
+            "REDIS PASSWORD=Sec9x\n",
+        ] {
+            let f = lint_compose(text);
+            assert_eq!(
+                severity_of(&f, "compose-refuses-env-file"),
+                Some(Severity::Error),
+                "{text:?} → {f:#?}"
+            );
+            assert!(!format!("{f:?}").contains("Sec9"), "{text:?}");
+        }
+        // Outside a Compose deployment only the old a#b warning is given.
+        assert_finding(
+            "REDIS_PASSWORD=a#b\n",
+            "env-readers-disagree",
+            Severity::Warning,
+        );
+        assert_no_finding("REDIS_PASSWORD='x\\'\n", "compose-refuses-env-file");
+    }
+
+    #[test]
+    fn a_key_set_in_the_process_wins_and_doctor_says_so() {
+        let env = ChatwootEnv::from_dotenv("REDIS_URL=redis://file:6379\nA=1\n", "env file .env")
+            .expect("parses")
+            .with_process_precedence([
+                ("REDIS_URL".to_string(), "redis://proc:6379".to_string()),
+                ("PATH".to_string(), "/bin".to_string()),
+            ]);
+        assert_eq!(env.get("REDIS_URL"), Some("redis://proc:6379"));
+        assert_eq!(env.from_process, vec!["REDIS_URL".to_string()]);
+        assert!(env.locate("REDIS_URL").contains("process environment"));
+        let f = lint_env(&env);
+        let note = f.iter().find(|f| f.id == "env-process-wins").expect("note");
+        assert_eq!(note.severity, Severity::Info);
+        assert!(note.title.contains("REDIS_URL"));
+        assert!(!format!("{note:?}").contains("proc:6379"));
+    }
+
+    #[test]
+    fn duplicate_sentinels_count_once_toward_the_quorum() {
+        assert_finding(
+            "REDIS_SENTINELS=s1:26379,S1:26379,s2:26379\n",
+            "sentinels-too-few",
+            Severity::Warning,
+        );
+        let f = lint("REDIS_SENTINELS=s1:26379,s1:26379,s2:26379\n");
+        let too_few = f
+            .iter()
+            .find(|f| f.id == "sentinels-too-few")
+            .expect("finding");
+        assert!(too_few.title.contains("Only 2"), "{}", too_few.title);
+        assert!(
+            too_few.observed.contains("2 distinct"),
+            "{}",
+            too_few.observed
+        );
+        assert_no_finding(
+            "REDIS_SENTINELS=s1:26379,s2:26379,s3:26379\n",
+            "sentinels-too-few",
+        );
+    }
+
+    #[test]
+    fn the_compose_service_name_gets_the_commands_to_run_from_the_host() {
+        let dir = tempfile::tempdir().expect("dir");
+        assert_eq!(compose_file_in(dir.path()), None);
+        std::fs::write(
+            dir.path().join("docker-compose.production.yaml"),
+            "services: {}\n",
+        )
+        .expect("write");
+        let compose = compose_file_in(dir.path()).expect("compose file");
+        let settings = |url: &str| {
+            Settings::from_env(&ChatwootEnv::from_pairs([(
+                "REDIS_URL".to_string(),
+                url.to_string(),
+            )]))
+        };
+        let f = compose_service_host(&settings("redis://redis:6379"), ".env", &compose)
+            .expect("finding");
+        assert_eq!(f.id, "compose-service-host");
+        assert!(
+            f.fix
+                .contains("chatwoot-redis doctor --env-file .env --host 127.0.0.1 --port 6379"),
+            "{}",
+            f.fix
+        );
+        assert!(f.fix.contains("docker compose exec rails"), "{}", f.fix);
+        assert_eq!(
+            compose_service_host(&settings("redis://db.example:6379"), ".env", &compose),
+            None
+        );
+    }
+
     #[test]
     fn cable_yaml_certain_changes_are_errors_doubtful_ones_warnings() {
         assert_finding(
@@ -852,18 +1224,32 @@ mod tests {
             "password-cable-yaml",
             Severity::Error,
         );
-        // Psych keeps these, but they are outside the always-safe set.
-        assert_finding(
-            "REDIS_PASSWORD='abc def'\n",
-            "password-cable-yaml",
-            Severity::Warning,
-        );
-        assert_finding(
-            "REDIS_PASSWORD=1abc\n",
-            "password-cable-yaml",
-            Severity::Warning,
-        );
-        assert_no_finding("REDIS_PASSWORD=Abc123\n", "password-cable-yaml");
+        // Psych keeps these: nothing to report.
+        for kept in [
+            "'abc def'",
+            "1abc",
+            "Abc123",
+            "9aBcDeFgHiJkLmNoPqRsT",
+            "12345678",
+        ] {
+            assert_no_finding(&format!("REDIS_PASSWORD={kept}\n"), "password-cable-yaml");
+        }
+        // What Psych changes or refuses, which the old rules only warned about.
+        for changed in [
+            ":abc1",
+            "2001-12-14",
+            "'],x'",
+            "nO",
+            "tRUE",
+            "nULL",
+            "190:20:30",
+        ] {
+            assert_finding(
+                &format!("REDIS_PASSWORD={changed}\n"),
+                "password-cable-yaml",
+                Severity::Error,
+            );
+        }
     }
 
     #[test]

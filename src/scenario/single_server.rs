@@ -84,6 +84,13 @@ impl ScenarioSpec for SingleServer {
         let env = (cx.path)(".env");
         let mut steps = Vec::new();
         if (cx.has)(FileKind::RedisConf) {
+            // The new redis.conf turns AOF on: a server holding data without an AOF must
+            // write one while it runs, or the restart below starts it empty.
+            steps.extend(
+                crate::doctor::live::AOF_SHELL_STEPS
+                    .iter()
+                    .map(|s| s.to_string()),
+            );
             steps.push(format!(
                 "sudo install -m 640 -o {group} -g {group} {} {}/{conf}",
                 (cx.path)("redis.conf"),

@@ -511,6 +511,16 @@ fn next_steps_are_commands_for_the_scenario() {
         let prepared = r.unwrap();
         let steps = next_steps(&prepared.answers, &prepared.set, dir.path()).join("\n");
         assert!(steps.contains(expected), "{sc}: {steps}");
+        if sc == scenario("single-server") {
+            // AOF is turned on by the running server before the new redis.conf and restart.
+            let aof = steps
+                .find("redis-cli CONFIG SET appendonly yes")
+                .expect("AOF step");
+            let wait = steps.find("aof_rewrite_in_progress:0").expect("wait step");
+            let install = steps.find("redis.conf").expect("install step");
+            let restart = steps.find("systemctl restart").expect("restart step");
+            assert!(aof < wait && wait < restart && aof < install, "{steps}");
+        }
     }
 }
 

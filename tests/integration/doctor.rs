@@ -390,7 +390,11 @@ fn doctor_reads_dot_env_then_the_process_environment() {
     std::fs::write(dir.path().join(".env"), "REDIS_URL=redis://10.0.0.9:6379\n").expect("write");
     let json = run_in(dir.path());
     assert_eq!(json["target"]["env_source"], "env file .env");
-    assert_eq!(json["target"]["host"], "10.0.0.9");
+    // REDIS_URL is set in the process too: Chatwoot's dotenv keeps the process value.
+    assert_eq!(json["target"]["host"], "127.0.0.1");
+    assert!(json["findings"]
+        .as_array()
+        .is_some_and(|a| a.iter().any(|f| f["id"] == "env-process-wins")));
 }
 
 #[test]
@@ -406,6 +410,11 @@ fn doctor_sentinel_master_wrong_name_and_replica_url() {
         "127.0.0.1",
         &master_port,
     ]);
+    // The replica's link is up (doctor reports a replica that is not replicating).
+    wait_for(Duration::from_secs(30), "the replica's link", || {
+        let mut c = client(master.port, Some(PASSWORD));
+        command(&mut c, &["WAIT", "1", "1000"]) == ":1"
+    });
     let sentinels: Vec<Server> = (0..3)
         .map(|_| Server::sentinel("mymaster", master.port, PASSWORD))
         .collect();

@@ -303,7 +303,7 @@ impl Hostile {
 }
 
 /// HELLO's reply of a standalone server.
-const HELLO_OK: &[u8] = b"*2\r\n$4\r\nmode\r\n$10\r\nstandalone\r\n";
+const HELLO_OK: &[u8] = b"*6\r\n$6\r\nserver\r\n$5\r\nredis\r\n$7\r\nversion\r\n$6\r\n7.0.15\r\n$4\r\nmode\r\n$10\r\nstandalone\r\n";
 
 #[test]
 fn hostile_replies_are_capped_and_reported() {

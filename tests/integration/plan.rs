@@ -502,7 +502,7 @@ fn an_interrupted_write_leaves_old_or_new_files_and_no_temporary_files() {
     // Fails right after the first rename: that file is new, the others old, none partial.
     let err = plan::apply_with_hook(&p, false, &mut |step| match step {
         WriteStep::Committed(_) => Err(io::Error::other("killed (injected)")),
-        WriteStep::Staged(_) => Ok(()),
+        WriteStep::Staged(_) | WriteStep::Journalled => Ok(()),
     })
     .unwrap_err();
     assert!(
@@ -568,13 +568,23 @@ fn secrets_never_leave_secret_files() {
 fn a_symlinked_env_stays_a_link() {
     #[cfg(unix)]
     {
+        // A link inside the output directory to a regular file of the running user.
         let dir = tempfile::tempdir().unwrap();
-        let real = dir.path().join("shared.env");
-        fs::write(&real, "A=1\n").unwrap();
         let out = dir.path().join("deploy");
-        fs::create_dir(&out).unwrap();
-        std::os::unix::fs::symlink(&real, out.join(".env")).unwrap();
-        run(&compose_set("1gb"), &out, Mode::Write { force: false });
+        fs::create_dir_all(out.join("chatwoot")).unwrap();
+        let real = out.join("chatwoot/shared.env");
+        fs::write(&real, "A=1\n").unwrap();
+        std::os::unix::fs::symlink("chatwoot/shared.env", out.join(".env")).unwrap();
+        let (code, text) = run(&compose_set("1gb"), &out, Mode::Write { force: false });
+        assert_eq!(code, 0, "{text}");
+        assert!(
+            text.contains(&format!(
+                "note: {} is a link to {}; following it",
+                out.join(".env").display(),
+                real.canonicalize().unwrap().display()
+            )),
+            "{text}"
+        );
         assert!(fs::symlink_metadata(out.join(".env"))
             .unwrap()
             .file_type()
@@ -582,6 +592,7 @@ fn a_symlinked_env_stays_a_link() {
         assert!(fs::read_to_string(&real)
             .unwrap()
             .starts_with("A=1\n\n# Redis"));
+        assert!(temp_files(&out.join("chatwoot")).is_empty());
     }
 }
 
@@ -646,7 +657,7 @@ const WRITER_DIR_ENV: &str = "CHATWOOT_REDIS_TEST_WRITER_DIR";
 fn crash_set(round: usize) -> RenderSet {
     let maxmemory = if round % 2 == 0 { "1gb" } else { "2gb" };
     let mut set = compose_set(maxmemory);
-    let padding = format!("# {maxmemory} {}\n", "x".repeat(100)).repeat(4000);
+    let padding = format!("# {maxmemory} {}\n", "x".repeat(100)).repeat(400);
     set.files[1] = stamped(
         FileKind::RedisConf,
         &format!("maxmemory {maxmemory}\n{padding}"),
@@ -663,19 +674,35 @@ fn crash_set(round: usize) -> RenderSet {
 }
 
 /// Not a test on its own: the child process that `killed_mid_write_...` kills. It writes the
-/// two sets in turn until it is killed.
+/// two sets in turn until it is killed, saying on stdout when a write has begun (a file is
+/// staged) and pausing a little after each rename, as a slow disk would, so that kills also
+/// land between the renames.
 #[test]
 #[ignore = "child process of killed_mid_write_leaves_each_file_old_or_new"]
 fn writer_child_process() {
+    use std::io::Write as _;
     let Ok(dir) = std::env::var(WRITER_DIR_ENV) else {
         return;
     };
     let dir = PathBuf::from(dir);
     let sets = [crash_set(0), crash_set(1)];
+    let mut stdout = io::stdout();
     for round in 0.. {
         let set = &sets[round % 2];
         if let Ok(p) = plan::plan(set, &dir) {
-            let _ = plan::apply(&p, false);
+            let _ = plan::apply_with_hook(&p, false, &mut |step| {
+                match step {
+                    WriteStep::Staged(_) => {
+                        stdout.write_all(b"staged\n")?;
+                        stdout.flush()?;
+                    }
+                    WriteStep::Journalled => {}
+                    WriteStep::Committed(_) => {
+                        std::thread::sleep(std::time::Duration::from_millis(2))
+                    }
+                }
+                Ok(())
+            });
         }
     }
 }
@@ -683,9 +710,11 @@ fn writer_child_process() {
 #[cfg(unix)]
 #[test]
 fn killed_mid_write_leaves_each_file_old_or_new() {
+    use std::io::{BufRead, BufReader};
     use std::process::{Command, Stdio};
     use std::time::Duration;
 
+    const ROUNDS: u64 = 200;
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path();
     let sets = [crash_set(0), crash_set(1)];
@@ -695,55 +724,107 @@ fn killed_mid_write_leaves_each_file_old_or_new() {
     let env_b =
         chatwoot_redis::envfile::merge(&env_a, sets[1].files[3].env_update.as_ref().unwrap())
             .contents;
-    let versions = |kind: FileKind| -> Vec<String> {
+    // Which set (0 or 1) a file's contents belong to; None when it is neither (partial).
+    let version_of = |kind: FileKind, now: &str| -> Vec<usize> {
         if kind == FileKind::Env {
-            return vec![env_a.clone(), env_b.clone()];
+            return [&env_a, &env_b]
+                .iter()
+                .enumerate()
+                .filter(|(_, v)| v.as_str() == now)
+                .map(|(i, _)| i)
+                .collect();
         }
         sets.iter()
-            .map(|s| {
-                s.files
-                    .iter()
-                    .find(|f| f.kind == kind)
-                    .unwrap()
-                    .contents
-                    .clone()
-            })
+            .enumerate()
+            .filter(|(_, s)| s.files.iter().find(|f| f.kind == kind).unwrap().contents == now)
+            .map(|(i, _)| i)
             .collect()
     };
-
-    let exe = std::env::current_exe().unwrap();
-    let mut killed_with_temp_files = 0;
-    for round in 0..12u64 {
-        let mut child = Command::new(&exe)
-            .args(["plan::writer_child_process", "--exact", "--ignored"])
-            .env(WRITER_DIR_ENV, out)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(Duration::from_millis(30 + (round * 13) % 50));
-        child.kill().unwrap(); // SIGKILL: no destructor, no cleanup runs
-        child.wait().unwrap();
+    // The set on disk, as one version for all files: panics on a partial or mixed set.
+    let whole_set = |round: u64, what: &str| -> usize {
+        let mut common: Vec<usize> = vec![0, 1];
         for file in &sets[0].files {
             let now = fs::read_to_string(out.join(file.name())).unwrap();
+            let versions = version_of(file.kind, &now);
             assert!(
-                versions(file.kind).contains(&now),
-                "round {round}: {} is partial ({} bytes)",
+                !versions.is_empty(),
+                "round {round} ({what}): {} is partial ({} bytes)",
                 file.name(),
                 now.len()
             );
+            common.retain(|v| versions.contains(v));
         }
-        if !temp_files(out).is_empty() {
-            killed_with_temp_files += 1;
-        }
-        // The next run removes what a killed run could not.
-        let (code, text) = run(
-            &sets[(round % 2) as usize],
-            out,
-            Mode::Write { force: false },
+        assert!(
+            !common.is_empty(),
+            "round {round} ({what}): a mixed old/new set"
         );
-        assert_eq!(code, 0, "{text}");
+        common[0]
+    };
+
+    let exe = std::env::current_exe().unwrap();
+    let (mut journalled, mut changed) = (0, 0);
+    let mut previous = whole_set(0, "start");
+    for round in 0..ROUNDS {
+        let mut child = Command::new(&exe)
+            .args([
+                "plan::writer_child_process",
+                "--exact",
+                "--ignored",
+                "--nocapture",
+            ])
+            .env(WRITER_DIR_ENV, out)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // Wait until the child has begun a write (1 to 3 staged files), then kill it a
+        // varying moment later: before, during or after the renames.
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let wanted = 1 + (round % 3) as usize;
+        let mut seen = 0;
+        while seen < wanted {
+            match lines.next() {
+                Some(Ok(line)) if line == "staged" => seen += 1,
+                Some(Ok(_)) => {}
+                _ => panic!("round {round}: the writer stopped before staging a file"),
+            }
+        }
+        std::thread::sleep(Duration::from_micros((round * 373) % 4000));
+        child.kill().unwrap(); // SIGKILL: no destructor, no cleanup runs
+        child.wait().unwrap();
+        // What any reader sees right now: every file whole (old or new), never partial.
+        for file in &sets[0].files {
+            let now = fs::read_to_string(out.join(file.name())).unwrap();
+            assert!(
+                !version_of(file.kind, &now).is_empty(),
+                "round {round}: {} is partial after the kill",
+                file.name()
+            );
+        }
+        if out.join(chatwoot_redis::write::JOURNAL).exists() {
+            journalled += 1;
+        }
+        // The next run completes the journalled write: one whole set, old or new.
+        plan::complete_interrupted_write(out).unwrap();
+        assert!(!out.join(chatwoot_redis::write::JOURNAL).exists());
         assert!(temp_files(out).is_empty(), "{:?}", temp_files(out));
+        let now = whole_set(round, "after the kill");
+        if now != previous {
+            changed += 1;
+        }
+        previous = now;
     }
-    eprintln!("kill -9 landed between staging and rename in {killed_with_temp_files} of 12 rounds");
+    eprintln!(
+        "kill -9 after the journal in {journalled} of {ROUNDS} rounds; the set changed in {changed}"
+    );
+    // The kills landed inside writes, not only before or after them.
+    assert!(
+        journalled > 0,
+        "no kill landed between the journal and the last rename"
+    );
+    assert!(changed > 0, "no killed write ever completed");
+    // A render afterwards leaves a current directory.
+    let (code, text) = run(&sets[1], out, Mode::Write { force: false });
+    assert_eq!(code, 0, "{text}");
+    assert!(temp_files(out).is_empty());
 }

@@ -90,6 +90,14 @@ impl ScenarioSpec for Azure {
         Some("redis-settings.azure.sh.j2")
     }
 
+    /// The cache name is the host's first label.
+    fn provider_values(&self, host: &str) -> Vec<(&'static str, String)> {
+        vec![(
+            "azure_name",
+            host.split('.').next().unwrap_or("").to_string(),
+        )]
+    }
+
     fn detect(&self, host: &str, _port: u16) -> Option<ManagedProvider> {
         let h = normalized_host(host);
         if CACHE_FOR_REDIS_SUFFIXES.iter().any(|s| h.ends_with(s)) {

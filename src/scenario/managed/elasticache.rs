@@ -138,6 +138,11 @@ impl ScenarioSpec for Elasticache {
         Some("redis-settings.elasticache.sh.j2")
     }
 
+    fn provider_values(&self, host: &str) -> Vec<(&'static str, String)> {
+        let (group, region) = elasticache_parts(host);
+        vec![("elasticache_group", group), ("elasticache_region", region)]
+    }
+
     fn detect(&self, host: &str, _port: u16) -> Option<ManagedProvider> {
         let h = normalized_host(host);
         SUFFIXES.iter().any(|s| h.ends_with(s)).then(|| kind(&h))
@@ -145,5 +150,66 @@ impl ScenarioSpec for Elasticache {
 
     fn endpoint_noun(&self) -> &'static str {
         "an ElastiCache"
+    }
+}
+
+/// ElastiCache: `master.<group>.<id>.<region-code>.cache.amazonaws.com` → group and region.
+fn elasticache_parts(host: &str) -> (String, String) {
+    let labels: Vec<&str> = host.split('.').collect();
+    let group = match labels.first() {
+        Some(&"master") | Some(&"replica") => labels.get(1).copied().unwrap_or(""),
+        Some(first) => first,
+        None => "",
+    };
+    let region = labels
+        .iter()
+        .rev()
+        .nth(3)
+        .and_then(|code| aws_region_from_code(code))
+        .unwrap_or_default();
+    (group.to_string(), region)
+}
+
+/// `use1` → `us-east-1`, `apse2` → `ap-southeast-2`.
+fn aws_region_from_code(code: &str) -> Option<String> {
+    let digits = code.trim_start_matches(|c: char| c.is_ascii_alphabetic());
+    let letters = &code[..code.len() - digits.len()];
+    if digits.is_empty() || letters.len() < 3 {
+        return None;
+    }
+    let (area, dir) = letters.split_at(2);
+    let dir = match dir {
+        "e" => "east",
+        "w" => "west",
+        "n" => "north",
+        "s" => "south",
+        "c" => "central",
+        "ne" => "northeast",
+        "se" => "southeast",
+        "nw" => "northwest",
+        "sw" => "southwest",
+        _ => return None,
+    };
+    if !["us", "eu", "ap", "ca", "sa", "me", "af", "il", "mx"].contains(&area) {
+        return None;
+    }
+    Some(format!("{area}-{dir}-{digits}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn elasticache_endpoint_parts() {
+        assert_eq!(
+            elasticache_parts("master.chatwoot.abc123.use1.cache.amazonaws.com"),
+            ("chatwoot".into(), "us-east-1".into())
+        );
+        assert_eq!(
+            elasticache_parts("master.cw.x1.apse2.cache.amazonaws.com").1,
+            "ap-southeast-2"
+        );
+        assert_eq!(elasticache_parts("10.0.0.1").1, "");
     }
 }

@@ -1,0 +1,1104 @@
+//! What `config/cable.yml` gives ActionCable for a `REDIS_PASSWORD`.
+//!
+//! Chatwoot's cable.yml holds `password: <%= ENV.fetch('REDIS_PASSWORD', nil).presence %>`;
+//! Rails renders it with ERB and loads it with `YAML.unsafe_load` (Psych over libyaml 0.2.5).
+//! The password therefore lands unquoted after `password: ` on an indented line of a block
+//! mapping, and goes through two stages, both modelled here:
+//! 1. libyaml's scanner and parser decide which token the text is: a plain scalar, or a
+//!    quoted scalar, a block scalar, a flow collection, an anchor, a tag, an alias, a comment,
+//!    or a syntax error (`: `, a leading `,`, `]`, `}`, `%`, `@`, `` ` ``, …);
+//! 2. for a plain scalar, Psych 5.1.2's `ScalarScanner#tokenize` (YAML 1.1 resolution, as in
+//!    Ruby 3.3) decides the Ruby object: `nil`, `true`/`false` (`yes`, `nO`, `tRUE`, … when
+//!    at most 5 characters), Integer (decimal, `0b`, octal, `0x`, `_` and `,` separators,
+//!    base 60), Float, Symbol (`:abc`), Date, Time, or the String itself.
+//!
+//! [`cable_yaml`] returns one [`CableYaml`] verdict; everything else in the crate that judges a
+//! password for cable.yml asks it.
+
+/// The Ruby class the YAML load produces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Loaded {
+    String,
+    Integer,
+    Float,
+    Symbol,
+    True,
+    False,
+    Nil,
+    Time,
+    Date,
+    Array,
+    Hash,
+}
+
+impl Loaded {
+    /// Ruby's class name (`NilClass`, `TrueClass`, …).
+    pub fn ruby_class(self) -> &'static str {
+        match self {
+            Loaded::String => "String",
+            Loaded::Integer => "Integer",
+            Loaded::Float => "Float",
+            Loaded::Symbol => "Symbol",
+            Loaded::True => "TrueClass",
+            Loaded::False => "FalseClass",
+            Loaded::Nil => "NilClass",
+            Loaded::Time => "Time",
+            Loaded::Date => "Date",
+            Loaded::Array => "Array",
+            Loaded::Hash => "Hash",
+        }
+    }
+}
+
+/// What ActionCable gets for the password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CableYaml {
+    /// The same String.
+    Kept,
+    /// Another object. `sends_same` is true when the redis client still sends the same bytes
+    /// (an Integer or Float whose `to_s` is the password, e.g. `12345`).
+    Changed {
+        into: Loaded,
+        sends_same: bool,
+        why: &'static str,
+    },
+    /// Psych raises while loading cable.yml: Chatwoot does not boot.
+    Error(&'static str),
+}
+
+impl CableYaml {
+    /// True when ActionCable authenticates with exactly the password Chatwoot's other clients
+    /// use.
+    pub fn sends_same(&self) -> bool {
+        match self {
+            CableYaml::Kept => true,
+            CableYaml::Changed { sends_same, .. } => *sends_same,
+            CableYaml::Error(_) => false,
+        }
+    }
+}
+
+/// The indentation of the `password:` key in cable.yml (`default:` → two spaces).
+const KEY_INDENT: usize = 2;
+
+/// The verdict for one `REDIS_PASSWORD` value.
+pub fn cable_yaml(password: &str) -> CableYaml {
+    // ActiveSupport's `presence`: a blank string is nil, and `password:` is then empty.
+    if password.chars().all(char::is_whitespace) {
+        return changed(
+            Loaded::Nil,
+            false,
+            "it is blank, so Rails' presence drops it",
+        );
+    }
+    if let Some(why) = password.chars().find_map(not_printable) {
+        return CableYaml::Error(why);
+    }
+    let lines: Vec<&str> = split_breaks(password);
+    if lines.len() > 1 {
+        return multi_line(&lines);
+    }
+    node(password, true)
+}
+
+fn changed(into: Loaded, sends_same: bool, why: &'static str) -> CableYaml {
+    CableYaml::Changed {
+        into,
+        sends_same,
+        why,
+    }
+}
+
+/// libyaml refuses characters outside YAML's printable set.
+fn not_printable(c: char) -> Option<&'static str> {
+    let ok = matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{7e}' | '\u{85}')
+        || matches!(c, '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..)
+            && c != '\u{feff}';
+    (!ok).then_some("it holds a control character, which YAML refuses (Chatwoot does not boot)")
+}
+
+fn is_break(c: char) -> bool {
+    matches!(c, '\n' | '\r' | '\u{85}' | '\u{2028}' | '\u{2029}')
+}
+
+fn is_blank(c: char) -> bool {
+    c == ' ' || c == '\t'
+}
+
+/// Lines as libyaml sees them (`\r\n` is one break).
+fn split_breaks(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut it = text.char_indices().peekable();
+    while let Some((i, c)) = it.next() {
+        if is_break(c) {
+            out.push(&text[start..i]);
+            let mut end = i + c.len_utf8();
+            if c == '\r' {
+                if let Some((j, '\n')) = it.peek().copied() {
+                    it.next();
+                    end = j + 1;
+                }
+            }
+            start = end;
+        }
+    }
+    out.push(&text[start..]);
+    out
+}
+
+/// A value spanning lines is never the same string; it is either folded into a longer plain
+/// scalar, cut at the first line, or breaks the mapping.
+fn multi_line(lines: &[&str]) -> CableYaml {
+    let first = node(lines[0], true);
+    if let CableYaml::Error(_) = first {
+        return first;
+    }
+    let rest: Vec<&str> = lines[1..]
+        .iter()
+        .copied()
+        .filter(|l| !l.chars().all(|c| c == ' '))
+        .collect();
+    let cut = "a line break ends the YAML value";
+    if rest.is_empty() {
+        return match first {
+            CableYaml::Changed { into, why, .. } => changed(into, false, why),
+            _ => changed(Loaded::String, false, cut),
+        };
+    }
+    let plain_first = plain_text(lines[0].trim_start_matches(is_blank))
+        .is_some_and(|(_, by_comment)| !by_comment)
+        && starts_plain(lines[0].trim_start_matches(is_blank));
+    let indent = |l: &str| l.chars().take_while(|c| *c == ' ').count();
+    if plain_first && rest.iter().all(|l| indent(l) > KEY_INDENT) {
+        // Continuation lines fold into one plain scalar.
+        let mut folded = lines[0].trim_start_matches(is_blank).to_string();
+        for l in &rest {
+            let body = l.trim_start_matches(is_blank);
+            match plain_text(body) {
+                None => return CableYaml::Error(MAPPING_IN_VALUE),
+                Some((text, _)) => {
+                    folded.push(' ');
+                    folded.push_str(text);
+                }
+            }
+        }
+        let folded = folded.trim_end_matches(is_blank);
+        return match tokenize(folded) {
+            Resolved::Error(why) => CableYaml::Error(why),
+            Resolved::Class(into, _) => changed(into, false, "YAML folds the lines into one"),
+        };
+    }
+    CableYaml::Error("a line break followed by text breaks cable.yml's mapping")
+}
+
+const MAPPING_IN_VALUE: &str =
+    "`: ` (or a trailing `:`) makes YAML read a mapping, a syntax error in cable.yml";
+
+/// True when libyaml starts a plain scalar at `t` (block context).
+fn starts_plain(t: &str) -> bool {
+    let mut it = t.chars();
+    match it.next() {
+        None => false,
+        Some('-' | '?' | ':') => it.next().is_some_and(|c| !is_blank(c)),
+        Some(c) => !"-?:,[]{}#&*!|>'\"%@`".contains(c) && !is_blank(c),
+    }
+}
+
+/// The plain scalar libyaml reads on one line starting at `t`: its text (trailing blanks
+/// dropped) and whether a ` #` comment cut it; `None` when a `:` followed by a blank (or at
+/// the end) makes it a mapping key.
+fn plain_text(t: &str) -> Option<(&str, bool)> {
+    let mut prev_blank = false;
+    let mut iter = t.char_indices().peekable();
+    while let Some((i, c)) = iter.next() {
+        if c == '#' && prev_blank {
+            return Some((t[..i].trim_end_matches(is_blank), true));
+        }
+        if c == ':' && iter.peek().is_none_or(|(_, n)| is_blank(*n)) {
+            return None;
+        }
+        prev_blank = is_blank(c);
+    }
+    Some((t.trim_end_matches(is_blank), false))
+}
+
+/// One node on the `password:` line (no line breaks). `whole` is true when `text` is the
+/// whole password (so a String result equal to it is [`CableYaml::Kept`]).
+fn node(text: &str, whole: bool) -> CableYaml {
+    let t = text.trim_start_matches(is_blank);
+    let lead_ws = t.len() != text.len();
+    let Some(first) = t.chars().next() else {
+        return changed(Loaded::Nil, false, "YAML reads an empty value as nil");
+    };
+    let second = t[first.len_utf8()..].chars().next();
+    let blank_or_end = second.is_none_or(is_blank);
+    match first {
+        '#' => changed(
+            Loaded::Nil,
+            false,
+            "YAML starts a comment at ` #` and drops the rest",
+        ),
+        '-' | '?' | ':' if blank_or_end => CableYaml::Error(
+            "it starts with `-`, `?` or `:` and a space, which YAML reads as block syntax (a \
+             syntax error in cable.yml)",
+        ),
+        ',' | ']' | '}' | '%' | '@' | '`' => CableYaml::Error(
+            "it starts with a YAML indicator (`,` `]` `}` `%` `@` or a backtick): a syntax \
+             error in cable.yml",
+        ),
+        '*' => CableYaml::Error(
+            "it starts with `*`, a YAML alias to an anchor cable.yml does not have",
+        ),
+        '&' => anchor_or_tag(t, Anchor),
+        '!' => anchor_or_tag(t, Tag),
+        '|' | '>' => block_scalar(&t[1..]),
+        '\'' | '"' => quoted(t, first),
+        '[' | '{' => flow(t),
+        _ => {
+            let Some((scalar, by_comment)) = plain_text(t) else {
+                return CableYaml::Error(MAPPING_IN_VALUE);
+            };
+            match tokenize(scalar) {
+                Resolved::Error(why) => CableYaml::Error(why),
+                Resolved::Class(Loaded::String, _)
+                    if whole && !by_comment && !lead_ws && scalar == text =>
+                {
+                    CableYaml::Kept
+                }
+                Resolved::Class(Loaded::String, _) => changed(
+                    Loaded::String,
+                    false,
+                    if by_comment {
+                        "YAML starts a comment at ` #` and drops the rest"
+                    } else {
+                        "YAML drops leading and trailing spaces"
+                    },
+                ),
+                Resolved::Class(into, canonical) => changed(
+                    into,
+                    whole && !by_comment && !lead_ws && canonical && scalar == text,
+                    resolved_why(into),
+                ),
+            }
+        }
+    }
+}
+
+fn resolved_why(into: Loaded) -> &'static str {
+    match into {
+        Loaded::Integer => {
+            "YAML 1.1 reads it as an integer (decimal, octal, hex, binary, `_`/`,` separators \
+             or base 60)"
+        }
+        Loaded::Float => "YAML 1.1 reads it as a float",
+        Loaded::Symbol => "Psych reads a leading `:` as a Ruby Symbol and drops the colon",
+        Loaded::True | Loaded::False => "YAML 1.1 reads it as a boolean (yes/no/on/off/true/false)",
+        Loaded::Nil => "YAML reads it as null",
+        Loaded::Time => "YAML reads it as a timestamp",
+        Loaded::Date => "YAML reads it as a date",
+        _ => "YAML reads it as another value",
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Prop {
+    Anchor,
+    Tag,
+}
+use Prop::{Anchor, Tag};
+
+/// `&name rest` or `!tag rest`: the property, then the node it applies to.
+fn anchor_or_tag(t: &str, prop: Prop) -> CableYaml {
+    let bad_prop = match prop {
+        Anchor => "an `&` anchor YAML cannot read: a syntax error in cable.yml",
+        Tag => "a `!` tag YAML cannot read: a syntax error in cable.yml",
+    };
+    let body = &t[1..];
+    let end = match prop {
+        Anchor => {
+            let n = body
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+                .unwrap_or(body.len());
+            if n == 0 {
+                return CableYaml::Error(bad_prop);
+            }
+            n
+        }
+        Tag => match tag_len(body) {
+            Some(n) => n,
+            None => return CableYaml::Error(bad_prop),
+        },
+    };
+    let rest = &body[end..];
+    let follower_ok = |c: char| is_blank(c) || prop == Anchor && "?:,]}%@`".contains(c);
+    if rest.chars().next().is_some_and(|c| !follower_ok(c)) {
+        return CableYaml::Error(bad_prop);
+    }
+    let why = match prop {
+        Anchor => "it starts with `&`, which YAML reads as an anchor name",
+        Tag => "it starts with `!`, which YAML reads as a type tag",
+    };
+    let inner = rest.trim_start_matches(is_blank);
+    if inner.is_empty() || inner.starts_with('#') {
+        let into = if prop == Tag && body[..end].starts_with("!str") {
+            Loaded::String
+        } else {
+            Loaded::Nil
+        };
+        return changed(into, false, why);
+    }
+    if prop == Anchor && inner.starts_with(['&', '*']) || prop == Tag && inner.starts_with('!') {
+        return CableYaml::Error(bad_prop);
+    }
+    match node(inner, false) {
+        CableYaml::Error(e) => CableYaml::Error(e),
+        CableYaml::Changed { into, .. } if prop == Anchor => changed(into, false, why),
+        CableYaml::Kept | CableYaml::Changed { .. } if prop == Anchor => {
+            changed(Loaded::String, false, why)
+        }
+        _ if body[..end].contains("str") => changed(Loaded::String, false, why),
+        // Any other tag: Psych resolves the scalar's text like a plain one.
+        _ => {
+            let text = match inner.chars().next() {
+                Some('\'' | '"') => quoted_text(inner),
+                Some('|' | '>') => Some(String::new()),
+                _ => plain_text(inner).map(|(t, _)| t.to_string()),
+            };
+            match text.map(|t| tokenize(&t)) {
+                Some(Resolved::Class(into, _)) => changed(into, false, why),
+                Some(Resolved::Error(e)) => CableYaml::Error(e),
+                None => changed(Loaded::String, false, why),
+            }
+        }
+    }
+}
+
+/// Length of a tag after its `!` (libyaml's `scan_tag`): `<uri>`, a handle (`!` or `!!`;
+/// a named `!x!` handle is undefined in cable.yml) and a suffix, or `!` alone.
+fn tag_len(body: &str) -> Option<usize> {
+    if let Some(verbatim) = body.strip_prefix('<') {
+        let close = verbatim.find('>')?;
+        let uri = &verbatim[..close];
+        if uri.is_empty() || !uri_chars_ok(uri, true) {
+            return None;
+        }
+        return Some(close + 2);
+    }
+    let word = body
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+        .unwrap_or(body.len());
+    let suffix_from = if body[word..].starts_with('!') {
+        if word > 0 {
+            return None;
+        }
+        word + 1
+    } else {
+        0
+    };
+    let n = body[suffix_from..]
+        .find(|c: char| !(is_uri_char(c) || c == '%'))
+        .map_or(body.len(), |p| suffix_from + p);
+    if !uri_chars_ok(&body[suffix_from..n], false) {
+        return None;
+    }
+    if suffix_from > 0 && n == suffix_from {
+        return None;
+    }
+    Some(n)
+}
+
+fn is_uri_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "-_;/?:@&=+$.!~*'()".contains(c)
+}
+
+fn uri_chars_ok(s: &str, verbatim: bool) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i] as char;
+        if c == '%' {
+            if i + 2 >= b.len() || !b[i + 1].is_ascii_hexdigit() || !b[i + 2].is_ascii_hexdigit() {
+                return false;
+            }
+            i += 3;
+            continue;
+        }
+        if !(is_uri_char(c) || verbatim && "[],".contains(c)) {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// `|` or `>` with its header: indentation (1-9) and chomping (`+`/`-`) indicators, then
+/// blanks and an optional comment. The content is empty (the next line of cable.yml is less
+/// indented), so a valid header loads an empty String.
+fn block_scalar(header: &str) -> CableYaml {
+    let mut chars = header.chars().peekable();
+    let (mut chomp, mut digit) = (false, false);
+    while let Some(c) = chars.peek().copied() {
+        match c {
+            '+' | '-' if !chomp => chomp = true,
+            '1'..='9' if !digit => digit = true,
+            _ => break,
+        }
+        chars.next();
+    }
+    let rest: String = chars.collect();
+    let rest = rest.trim_start_matches(is_blank);
+    if rest.is_empty() || rest.starts_with('#') {
+        return changed(
+            Loaded::String,
+            false,
+            "it starts with `|` or `>`, which YAML reads as a block scalar",
+        );
+    }
+    CableYaml::Error("it starts with `|` or `>` and YAML cannot read the block scalar header")
+}
+
+/// A single- or double-quoted scalar: a String without the quotes, when only blanks and a
+/// comment follow the closing quote.
+fn quoted(t: &str, q: char) -> CableYaml {
+    let unreadable = "it starts with a quote that YAML cannot close cleanly: a syntax error in \
+                      cable.yml";
+    let body = &t[1..];
+    let mut it = body.char_indices();
+    let mut close = None;
+    while let Some((i, c)) = it.next() {
+        if q == '\'' && c == '\'' {
+            if body[i + 1..].starts_with('\'') {
+                it.next();
+                continue;
+            }
+            close = Some(i);
+            break;
+        }
+        if q == '"' && c == '\\' {
+            let Some((_, e)) = it.next() else {
+                return CableYaml::Error(unreadable);
+            };
+            let hex = match e {
+                'x' => 2,
+                'u' => 4,
+                'U' => 8,
+                '0' | 'a' | 'b' | 't' | '\t' | 'n' | 'v' | 'f' | 'r' | 'e' | ' ' | '"' | '/'
+                | '\\' | 'N' | '_' | 'L' | 'P' => 0,
+                _ => return CableYaml::Error(unreadable),
+            };
+            for _ in 0..hex {
+                match it.next() {
+                    Some((_, h)) if h.is_ascii_hexdigit() => {}
+                    _ => return CableYaml::Error(unreadable),
+                }
+            }
+            continue;
+        }
+        if q == '"' && c == '"' {
+            close = Some(i);
+            break;
+        }
+    }
+    let Some(close) = close else {
+        return CableYaml::Error(unreadable);
+    };
+    let after = &body[close + 1..];
+    let rest = after.trim_start_matches(is_blank);
+    if rest.is_empty() || rest.starts_with('#') {
+        return changed(
+            Loaded::String,
+            false,
+            "it starts with a quote, which YAML removes",
+        );
+    }
+    CableYaml::Error(unreadable)
+}
+
+/// The content of a quoted scalar that [`quoted`] accepts (escapes not decoded: only its
+/// emptiness matters to the caller).
+fn quoted_text(t: &str) -> Option<String> {
+    match quoted(t, t.chars().next()?) {
+        CableYaml::Error(_) => None,
+        _ => {
+            let q = t.chars().next()?;
+            let body = &t[1..];
+            let end = body.rfind(q)?;
+            Some(body[..end].to_string())
+        }
+    }
+}
+
+/// A flow collection (`[…]` or `{…}`): an Array or Hash when it closes and nothing but a
+/// comment follows, a syntax error otherwise.
+fn flow(t: &str) -> CableYaml {
+    let error = CableYaml::Error(
+        "it starts with `[` or `{`, which YAML reads as a list or map that does not close: a \
+         syntax error in cable.yml",
+    );
+    let into = if t.starts_with('[') {
+        Loaded::Array
+    } else {
+        Loaded::Hash
+    };
+    let mut stack: Vec<char> = Vec::new();
+    let mut it = t.char_indices().peekable();
+    let mut expect_node = true;
+    while let Some((i, c)) = it.next() {
+        match c {
+            '[' | '{' => {
+                stack.push(if c == '[' { ']' } else { '}' });
+                expect_node = true;
+            }
+            ']' | '}' => {
+                if stack.pop() != Some(c) {
+                    return error;
+                }
+                if stack.is_empty() {
+                    let after = &t[i + 1..];
+                    let rest = after.trim_start_matches(is_blank);
+                    if rest.is_empty() || rest.starts_with('#') {
+                        return changed(
+                            into,
+                            false,
+                            "it starts with `[` or `{`, which YAML reads as a list or map",
+                        );
+                    }
+                    return error;
+                }
+                expect_node = false;
+            }
+            ',' => {
+                if expect_node {
+                    return error;
+                }
+                expect_node = true;
+            }
+            ':' | '?'
+                if expect_node
+                    && (c == ':' || stack.last() == Some(&']'))
+                    && t[i + 1..]
+                        .chars()
+                        .next()
+                        .is_none_or(|n| is_blank(n) || ",[]{}".contains(n)) =>
+            {
+                return error;
+            }
+            '\'' | '"' | '&' | '*' | '!' | '|' | '>' | '%' | '@' | '`' | '#' => return error,
+            ' ' | '\t' => {}
+            _ => expect_node = false,
+        }
+        let _ = it.peek();
+    }
+    error
+}
+
+/// Psych's result for a plain scalar: the class, and whether `to_s` of an Integer/Float
+/// gives the text back (`canonical`).
+enum Resolved {
+    Class(Loaded, bool),
+    Error(&'static str),
+}
+
+/// `Psych::ScalarScanner#tokenize` of Psych 5.1.2 (`strict_integer: false`).
+fn tokenize(s: &str) -> Resolved {
+    use Resolved::Class;
+    if s.is_empty() {
+        return Class(Loaded::Nil, false);
+    }
+    let c: Vec<char> = s.chars().collect();
+    // %r{^[^\d.:-]?[[:alpha:]_\s!@#$%\^&*(){}<>|/\\~;=]+} || /\n/
+    let word =
+        |ch: char| ch.is_alphabetic() || "_ \t\r\n\x0b\x0c!@#$%^&*(){}<>|/\\~;=".contains(ch);
+    let starts_word = word(c[0])
+        || (!c[0].is_ascii_digit() && !".:-".contains(c[0]) && c.get(1).is_some_and(|x| word(*x)));
+    if starts_word || s.contains('\n') {
+        if c.len() > 5 {
+            return Class(Loaded::String, false);
+        }
+        let lower = s.to_lowercase();
+        if !"ytonf~".contains(c[0].to_ascii_lowercase()) {
+            return Class(Loaded::String, false);
+        }
+        return Class(
+            match lower.as_str() {
+                "~" | "null" => Loaded::Nil,
+                "yes" | "true" | "on" => Loaded::True,
+                "no" | "false" | "off" => Loaded::False,
+                _ => Loaded::String,
+            },
+            false,
+        );
+    }
+    if let Some(time) = time_match(&c) {
+        return time;
+    }
+    if let Some(date) = date_match(&c) {
+        return Class(date, false);
+    }
+    let lower = s.to_ascii_lowercase();
+    if matches!(lower.as_str(), ".inf" | "+.inf" | "-.inf" | ".nan") {
+        return Class(Loaded::Float, false);
+    }
+    if c[0] == ':' && c.len() >= 2 && c[1] != '\n' {
+        return Class(Loaded::Symbol, false);
+    }
+    if let Some(into) = base60(&c) {
+        return Class(into, false);
+    }
+    if float_match(&c) {
+        let bare = c.iter().filter(|x| !",_".contains(**x)).collect::<String>();
+        // `.gsub(/\.([Ee]|$)/, '\1')`
+        let cleaned = bare.replace(".e", "e").replace(".E", "E");
+        let cleaned = cleaned.strip_suffix('.').unwrap_or(&cleaned).to_string();
+        if !cleaned
+            .split(['e', 'E'])
+            .next()
+            .is_some_and(|m| m.chars().any(|d| d.is_ascii_digit()))
+        {
+            return Resolved::Error(
+                "YAML 1.1 reads it as a float that Ruby's Float() refuses (Chatwoot does not \
+                 boot)",
+            );
+        }
+        let canonical = cleaned
+            .parse::<f64>()
+            .is_ok_and(|f| ruby_float_to_s(f) == s);
+        return Class(Loaded::Float, canonical);
+    }
+    if let Some(ok) = integer_legacy(&c) {
+        if !ok {
+            return Resolved::Error(
+                "YAML 1.1 reads it as an integer that Ruby's Integer() refuses (Chatwoot does \
+                 not boot)",
+            );
+        }
+        let digits = s.strip_prefix('-').unwrap_or(s);
+        let canonical = digits.chars().all(|d| d.is_ascii_digit())
+            && (digits == "0" && s == "0" || !digits.starts_with('0'));
+        return Class(Loaded::Integer, canonical);
+    }
+    Class(Loaded::String, false)
+}
+
+fn digits_at(c: &[char], i: usize, min: usize, max: usize) -> Option<usize> {
+    let n = c[i.min(c.len())..]
+        .iter()
+        .take(max)
+        .take_while(|d| d.is_ascii_digit())
+        .count();
+    (n >= min).then_some(n)
+}
+
+fn number(c: &[char]) -> i64 {
+    c.iter().fold(0i64, |n, d| {
+        n.saturating_mul(10)
+            .saturating_add(i64::from(*d as u8 - b'0'))
+    })
+}
+
+fn is_ruby_space(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\r' | '\n' | '\x0b' | '\x0c')
+}
+
+/// TIME = /^-?\d{4}-\d{1,2}-\d{1,2}(?:[Tt]|\s+)\d{1,2}:\d\d:\d\d(?:\.\d*)?
+///         (?:\s*(?:Z|[-+]\d{1,2}:?(?:\d\d)?))?$/, then `parse_time`.
+fn time_match(c: &[char]) -> Option<Resolved> {
+    let mut i = usize::from(c.first() == Some(&'-'));
+    let year = digits_at(c, i, 4, 4)?;
+    i += year;
+    if c.get(i) != Some(&'-') {
+        return None;
+    }
+    let m_at = i + 1;
+    let m = digits_at(c, m_at, 1, 2)?;
+    i = m_at + m;
+    if c.get(i) != Some(&'-') {
+        return None;
+    }
+    let d_at = i + 1;
+    let d = digits_at(c, d_at, 1, 2)?;
+    i = d_at + d;
+    let sep_at = i;
+    match c.get(i) {
+        Some('T' | 't') => i += 1,
+        Some(x) if is_ruby_space(*x) => {
+            while c.get(i).is_some_and(|x| is_ruby_space(*x)) {
+                i += 1;
+            }
+        }
+        _ => return None,
+    }
+    let h_at = i;
+    let h = digits_at(c, i, 1, 2)?;
+    i += h;
+    if c.get(i) != Some(&':') || digits_at(c, i + 1, 2, 2).is_none() {
+        return None;
+    }
+    let mi_at = i + 1;
+    i += 3;
+    if c.get(i) != Some(&':') || digits_at(c, i + 1, 2, 2).is_none() {
+        return None;
+    }
+    let s_at = i + 1;
+    i += 3;
+    if c.get(i) == Some(&'.') {
+        let n = digits_at(c, i + 1, 0, usize::MAX).unwrap_or(0);
+        i += 1 + n;
+    }
+    // Optional zone; the regex backtracks, so try "zone at i" then "nothing".
+    let zone_start = {
+        let mut j = i;
+        while c.get(j).is_some_and(|x| is_ruby_space(*x)) {
+            j += 1;
+        }
+        j
+    };
+    let mut zone: Option<(usize, usize)> = None;
+    if i < c.len() {
+        let j = zone_start;
+        let ok_end = |k: usize| k == c.len();
+        if c.get(j) == Some(&'Z') && ok_end(j + 1) {
+            zone = Some((j, j + 1));
+        } else if matches!(c.get(j), Some('+' | '-')) {
+            // [-+]\d{1,2}:?(?:\d\d)?$ with backtracking: try every split.
+            let rest = &c[j + 1..];
+            let matched = (1..=2).any(|hd| {
+                rest.len() >= hd && rest[..hd].iter().all(char::is_ascii_digit) && {
+                    let r = &rest[hd..];
+                    let r = r.strip_prefix(&[':']).unwrap_or(r);
+                    r.is_empty() || r.len() == 2 && r.iter().all(char::is_ascii_digit)
+                }
+            }) || (1..=2).any(|hd| {
+                // `:?` may match nothing while a ':' remains: covered above; also ":\d\d".
+                rest.len() > hd
+                    && rest[..hd].iter().all(char::is_ascii_digit)
+                    && rest[hd] == ':'
+                    && rest.len() == hd + 1
+            });
+            if !matched {
+                return None;
+            }
+            zone = Some((j, c.len()));
+        } else {
+            return None;
+        }
+    }
+    // parse_time: date, time = string.split(/[ tT]/, 2)
+    let error = Some(Resolved::Error(
+        "it looks like a YAML timestamp that Psych fails to parse (Chatwoot does not boot)",
+    ));
+    let sep = c.iter().position(|x| matches!(x, ' ' | 't' | 'T'))?;
+    if sep != sep_at && !(c[sep_at..h_at].contains(&' ') && sep < h_at) {
+        // The split falls later than the date/time separator (a tab or other space): the
+        // `time` part does not start with the clock and `md` is nil, or is missing.
+        let time: &[char] = &c[sep + 1..];
+        if !has_clock(time) {
+            return error;
+        }
+    }
+    let num = |at: usize, n: usize| number(&c[at..at + n]);
+    let (mo, da, hh) = (num(m_at, m), num(d_at, d), num(h_at, h));
+    let (mm, ss) = (num(mi_at, 2), num(s_at, 2));
+    let string = Some(Resolved::Class(Loaded::String, false));
+    // Time.utc's ranges (day up to 31 in any month; 24:00:00 and second 60 allowed).
+    if !(1..=12).contains(&mo)
+        || !(1..=31).contains(&da)
+        || hh > 24
+        || mm > 59
+        || ss > 60
+        || hh == 24 && (mm > 0 || ss > 0)
+    {
+        return string;
+    }
+    if let Some((zs, _)) = zone {
+        if c[zs] != 'Z' {
+            // /^([+\-]?\d{1,2})\:?(\d{1,2})?$/ on the zone text matched by `[-+]\d+(:\d\d)?`.
+            let z: Vec<char> = c[zs + 1..].iter().copied().filter(|x| *x != ':').collect();
+            let (hz, mz) = match z.len() {
+                1 | 2 => (number(&z), 0),
+                3 => (number(&z[..2]), number(&z[2..])),
+                _ => (number(&z[..2]), number(&z[2..4])),
+            };
+            if hz * 3600 + mz * 60 >= 86_400 {
+                return string;
+            }
+        }
+    }
+    Some(Resolved::Class(Loaded::Time, false))
+}
+
+fn has_clock(t: &[char]) -> bool {
+    // /(\d+:\d+:\d+)/ anywhere
+    let s: String = t.iter().collect();
+    s.split(|ch: char| !ch.is_ascii_digit() && ch != ':')
+        .any(|run| {
+            run.split(':').filter(|p| !p.is_empty()).count() >= 3
+                && run
+                    .split(':')
+                    .collect::<Vec<_>>()
+                    .windows(3)
+                    .any(|w| w.iter().all(|p| !p.is_empty()))
+        })
+}
+
+/// /^\d{4}-(?:1[012]|0\d|\d)-(?:[12]\d|3[01]|0\d|\d)$/, then `Date.strptime(s, '%F',
+/// Date::GREGORIAN)` (an invalid date stays a String).
+fn date_match(c: &[char]) -> Option<Loaded> {
+    if c.len() < 8 || c.len() > 10 || !c[..4].iter().all(char::is_ascii_digit) || c[4] != '-' {
+        return None;
+    }
+    let rest = &c[5..];
+    let dash = rest.iter().position(|x| *x == '-')?;
+    let (m, d) = (&rest[..dash], &rest[dash + 1..]);
+    let two_or_one = |p: &[char]| (1..=2).contains(&p.len()) && p.iter().all(char::is_ascii_digit);
+    if !two_or_one(m) || !two_or_one(d) {
+        return None;
+    }
+    let (mo, da) = (number(m), number(d));
+    // The month alternatives: 1[012] | 0\d | \d; the day: [12]\d | 3[01] | 0\d | \d.
+    if m.len() == 2 && m[0] != '0' && !(m[0] == '1' && "012".contains(m[1])) {
+        return None;
+    }
+    if d.len() == 2 && !("012".contains(d[0]) || d[0] == '3' && "01".contains(d[1])) {
+        return None;
+    }
+    let year = number(&c[..4]);
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = match mo {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => 0,
+    };
+    Some(if da >= 1 && da <= days {
+        Loaded::Date
+    } else {
+        Loaded::String
+    })
+}
+
+/// Base 60: /^[-+]?[0-9][0-9_]*(:[0-5]?[0-9]){1,2}$/ (Integer) and the same with
+/// `\.[0-9_]*` at the end (Float).
+fn base60(c: &[char]) -> Option<Loaded> {
+    let mut i = usize::from(matches!(c.first(), Some('+' | '-')));
+    if !c.get(i).is_some_and(char::is_ascii_digit) {
+        return None;
+    }
+    while c.get(i).is_some_and(|x| x.is_ascii_digit() || *x == '_') {
+        i += 1;
+    }
+    let mut groups = 0;
+    while c.get(i) == Some(&':') {
+        let n = c[i + 1..]
+            .iter()
+            .take(2)
+            .take_while(|x| x.is_ascii_digit())
+            .count();
+        let ok = match n {
+            1 => true,
+            2 => ('0'..='5').contains(&c[i + 1]),
+            _ => false,
+        };
+        if !ok {
+            return None;
+        }
+        // `[0-5]?[0-9]` with one digit when the second digit is not allowed as a first.
+        i += 1 + n;
+        groups += 1;
+    }
+    if !(1..=2).contains(&groups) {
+        return None;
+    }
+    if i == c.len() {
+        return Some(Loaded::Integer);
+    }
+    if c[i] == '.' && c[i + 1..].iter().all(|x| x.is_ascii_digit() || *x == '_') {
+        return Some(Loaded::Float);
+    }
+    None
+}
+
+/// FLOAT = /^(?:[-+]?([0-9][0-9_,]*)?\.[0-9]*([eE][-+][0-9]+)?)$/, minus /\A[-+]?\.\Z/.
+fn float_match(c: &[char]) -> bool {
+    let mut i = usize::from(matches!(c.first(), Some('+' | '-')));
+    let sign = i;
+    if c.get(i).is_some_and(char::is_ascii_digit) {
+        while c
+            .get(i)
+            .is_some_and(|x| x.is_ascii_digit() || *x == '_' || *x == ',')
+        {
+            i += 1;
+        }
+    }
+    if c.get(i) != Some(&'.') {
+        return false;
+    }
+    let dot = i;
+    i += 1;
+    while c.get(i).is_some_and(char::is_ascii_digit) {
+        i += 1;
+    }
+    if matches!(c.get(i), Some('e' | 'E')) {
+        if !matches!(c.get(i + 1), Some('+' | '-')) {
+            return false;
+        }
+        let n = c[(i + 2).min(c.len())..]
+            .iter()
+            .take_while(|x| x.is_ascii_digit())
+            .count();
+        if n == 0 {
+            return false;
+        }
+        i += 2 + n;
+    }
+    i == c.len() && !(dot == sign && c.len() == sign + 1)
+}
+
+/// INTEGER_LEGACY; `Some(false)` when it matches but `Integer()` of the text without `,`/`_`
+/// raises (`0x_`, `0b,`).
+fn integer_legacy(c: &[char]) -> Option<bool> {
+    let i = usize::from(matches!(c.first(), Some('+' | '-')));
+    let b = &c[i..];
+    let all = |s: &[char], f: &dyn Fn(char) -> bool| !s.is_empty() && s.iter().all(|x| f(*x));
+    let sep = |x: char| x == '_' || x == ',';
+    if b.len() >= 2 && b[0] == '0' && b[1] == 'b' {
+        let d = &b[2..];
+        if all(d, &|x| x == '0' || x == '1' || sep(x)) {
+            return Some(d.iter().any(|x| !sep(*x)));
+        }
+    }
+    if b.len() >= 2 && b[0] == '0' && b[1] == 'x' {
+        let d = &b[2..];
+        if all(d, &|x| x.is_ascii_hexdigit() || sep(x)) {
+            return Some(d.iter().any(|x| !sep(*x)));
+        }
+    }
+    if b.len() >= 2 && b[0] == '0' && all(&b[1..], &|x| ('0'..='7').contains(&x) || sep(x)) {
+        return Some(true);
+    }
+    if b == ['0'] {
+        return Some(true);
+    }
+    // [1-9](?:[0-9]|,[0-9]|_[0-9])*
+    if b.first().is_some_and(|x| ('1'..='9').contains(x)) {
+        let mut j = 1;
+        while j < b.len() {
+            if b[j].is_ascii_digit() {
+                j += 1;
+            } else if sep(b[j]) && b.get(j + 1).is_some_and(char::is_ascii_digit) {
+                j += 2;
+            } else {
+                return None;
+            }
+        }
+        return Some(true);
+    }
+    None
+}
+
+/// Ruby's `Float#to_s`.
+fn ruby_float_to_s(f: f64) -> String {
+    if f.is_nan() {
+        return "NaN".into();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 { "Infinity" } else { "-Infinity" }.into();
+    }
+    let sign = if f.is_sign_negative() { "-" } else { "" };
+    let sci = format!("{:e}", f.abs());
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let decpt = exp + 1;
+    let n = digits.len() as i32;
+    let body = if f == 0.0 {
+        "0.0".to_string()
+    } else if 0 < decpt && decpt <= 16 {
+        if n <= decpt {
+            format!("{digits}{}.0", "0".repeat((decpt - n) as usize))
+        } else {
+            let (a, b) = digits.split_at(decpt as usize);
+            format!("{a}.{b}")
+        }
+    } else if -4 < decpt && decpt <= 0 {
+        format!("0.{}{digits}", "0".repeat((-decpt) as usize))
+    } else {
+        let (a, b) = digits.split_at(1);
+        let b = if b.is_empty() { "0" } else { b };
+        let e = decpt - 1;
+        format!("{a}.{b}e{}{:02}", if e < 0 { '-' } else { '+' }, e.abs())
+    };
+    format!("{sign}{body}")
+}
+
+/// True for inputs where the Psych 4 of Ruby 3.1 resolves differently from Psych 5.1.2: dates
+/// before the Gregorian reform (Psych 4 parses them with the Julian calendar).
+pub fn psych4_differs(password: &str) -> bool {
+    let c: Vec<char> = password.chars().collect();
+    date_match(&c).is_some() && number(&c[..4]) < 1583
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn class(pw: &str) -> Option<Loaded> {
+        match cable_yaml(pw) {
+            CableYaml::Kept => Some(Loaded::String),
+            CableYaml::Changed { into, .. } => Some(into),
+            CableYaml::Error(_) => None,
+        }
+    }
+
+    #[test]
+    fn generated_and_common_passwords_are_kept() {
+        for pw in [
+            "9aBcDeFgHiJk",
+            "Abc123",
+            "a,b",
+            "a]",
+            "a:b",
+            "-a",
+            "?a",
+            "x$(",
+            "a\tb",
+        ] {
+            assert_eq!(cable_yaml(pw), CableYaml::Kept, "{pw:?}");
+        }
+    }
+
+    #[test]
+    fn yaml_1_1_types() {
+        assert_eq!(class(":abc1"), Some(Loaded::Symbol));
+        assert_eq!(class("nO"), Some(Loaded::False));
+        assert_eq!(class("tRUE"), Some(Loaded::True));
+        assert_eq!(class("nULL"), Some(Loaded::Nil));
+        assert_eq!(class("190:20:30"), Some(Loaded::Integer));
+        assert_eq!(class("2001-12-14"), Some(Loaded::Date));
+        assert_eq!(class("2001-02-29"), Some(Loaded::String));
+        assert_eq!(class("2001-12-14t21:59:43.10-05:00"), Some(Loaded::Time));
+        assert_eq!(class("0x_"), None);
+        assert_eq!(class(",a"), None);
+        assert_eq!(class("]a"), None);
+        assert_eq!(class("}a"), None);
+        assert_eq!(class("a: b"), None);
+        assert_eq!(class("a #b"), Some(Loaded::String));
+        assert_eq!(class("[a]"), Some(Loaded::Array));
+    }
+
+    #[test]
+    fn numbers_that_the_client_still_sends_unchanged() {
+        assert!(cable_yaml("12345").sends_same());
+        assert!(cable_yaml("1.0e+20").sends_same());
+        assert!(cable_yaml("10.5").sends_same());
+        assert!(!cable_yaml("010").sends_same());
+        assert!(!cable_yaml("450.00").sends_same());
+        assert!(!cable_yaml("+1").sends_same());
+        assert_eq!(ruby_float_to_s(1e15), "1000000000000000.0");
+        assert_eq!(ruby_float_to_s(1e16), "1.0e+16");
+        assert_eq!(ruby_float_to_s(0.0001), "0.0001");
+        assert_eq!(ruby_float_to_s(0.00001), "1.0e-05");
+    }
+}
