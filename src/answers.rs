@@ -26,6 +26,42 @@ pub struct RawAnswers {
     values: BTreeMap<Field, String>,
 }
 
+/// The largest answers file read: a real one is a few hundred bytes.
+pub const MAX_ANSWERS_FILE: u64 = 64 * 1024;
+
+/// The deepest nesting of `[`/`{` an answers file may have (lists of sentinels need one level).
+const MAX_ANSWERS_NESTING: usize = 8;
+
+/// Refuses an answers file the YAML parser would spend super-linear time on: too large, or
+/// nested deeper than any answers file is. One linear scan; brackets inside quotes count too,
+/// which only makes it stricter (no answer holds more than a bracket or two).
+fn check_answers_shape(text: &str, origin: &str) -> Result<()> {
+    let fix = "an answers file is a flat `answer: value` mapping of a few hundred bytes; compare \
+               with `chatwoot-redis render --stdout` or delete it and run `chatwoot-redis init`";
+    if text.len() as u64 > MAX_ANSWERS_FILE {
+        return Err(Error::Usage(format!(
+            "{origin}: not read: it is larger than {MAX_ANSWERS_FILE} bytes\n  fix: {fix}"
+        )));
+    }
+    let mut depth = 0usize;
+    for c in text.chars() {
+        match c {
+            '[' | '{' => {
+                depth += 1;
+                if depth > MAX_ANSWERS_NESTING {
+                    return Err(Error::Usage(format!(
+                        "{origin}: not read: lists or mappings nested deeper than \
+                         {MAX_ANSWERS_NESTING} levels\n  fix: {fix}"
+                    )));
+                }
+            }
+            ']' | '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 impl RawAnswers {
     pub fn new() -> Self {
         Self::default()
@@ -56,6 +92,7 @@ impl RawAnswers {
     /// Parses an answers file (YAML mapping of field → scalar; lists allowed for
     /// `sentinels` and `emit`).
     pub fn from_yaml(text: &str, origin: &str) -> Result<RawAnswers> {
+        check_answers_shape(text, origin)?;
         let doc: yaml_serde::Value = yaml_serde::from_str(text).map_err(|e| {
             Error::Usage(format!(
                 "{origin}: not a valid answers file: {e}\n  fix: it is YAML with one `answer: value` \
@@ -1211,6 +1248,25 @@ pub fn yaml_string(v: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn answers_file_shape_limits() {
+        let ok = "scenario: kubernetes-sentinel\nsentinels: [a:1, b:2]\nhost: \"[::1]\"\n";
+        assert!(check_answers_shape(ok, "f").is_ok());
+        let eight = format!("x: {}{}\n", "[".repeat(8), "]".repeat(8));
+        assert!(check_answers_shape(&eight, "f").is_ok());
+        let nine = format!("x: {}{}\n", "[".repeat(9), "]".repeat(9));
+        let err = check_answers_shape(&nine, "f").unwrap_err().to_string();
+        assert!(err.contains("nested deeper than 8"), "{err}");
+        // Closing brackets do not let depth go below zero and hide a later deep nesting.
+        let tricky = format!("x: {}{}\n", "]".repeat(20), "{".repeat(9));
+        assert!(check_answers_shape(&tricky, "f").is_err());
+        let big = "#".repeat(MAX_ANSWERS_FILE as usize + 1);
+        let err = check_answers_shape(&big, "f").unwrap_err().to_string();
+        assert!(err.contains("larger than 65536 bytes"), "{err}");
+        let at_cap = "#".repeat(MAX_ANSWERS_FILE as usize);
+        assert!(check_answers_shape(&at_cap, "f").is_ok());
+    }
     use super::*;
 
     fn raw(pairs: &[(&str, &str)]) -> RawAnswers {

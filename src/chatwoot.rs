@@ -350,16 +350,20 @@ pub fn check_elasticache_auth_token(token: &str) -> Result<(), String> {
     let n = token.chars().count();
     if !(16..=128).contains(&n) {
         return Err(format!(
-            "an ElastiCache AUTH token is 16 to 128 characters; this one has {n}"
+            "an ElastiCache AUTH token is 16 to 128 characters; this one is {}",
+            if n < 16 { "shorter" } else { "longer" }
         ));
     }
-    if let Some(c) = token
+    if token
         .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || "!&#$^<>-".contains(*c)))
+        .any(|c| !(c.is_ascii_alphanumeric() || "!&#$^<>-".contains(c)))
     {
-        return Err(format!(
-            "ElastiCache AUTH tokens allow only letters, digits and ! & # $ ^ < > -; found {c:?}"
-        ));
+        // Which character is not said: it is part of a secret.
+        return Err(
+            "ElastiCache AUTH tokens allow only letters, digits and ! & # $ ^ < > -; this one \
+             holds another character"
+                .to_string(),
+        );
     }
     Ok(())
 }

@@ -21,13 +21,21 @@ pub fn answers_path(out: &Path, explicit: Option<&Path>) -> PathBuf {
 
 /// Reads the answers file when present (an explicit `--answers` file must exist).
 pub fn read_answers_file(path: &Path, explicit: bool) -> Result<RawAnswers> {
-    match std::fs::read_to_string(path) {
+    use crate::bounded::{read_capped_text, Refused};
+    match read_capped_text(path, crate::answers::MAX_ANSWERS_FILE) {
         Ok(text) => RawAnswers::from_yaml(&text, &path.display().to_string()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => Ok(RawAnswers::new()),
-        Err(source) => Err(Error::Read {
+        Err(Refused::Io(e)) if e.kind() == std::io::ErrorKind::NotFound && !explicit => {
+            Ok(RawAnswers::new())
+        }
+        Err(Refused::Io(source)) => Err(Error::Read {
             path: path.to_path_buf(),
             source,
         }),
+        Err(refused) => Err(Error::Usage(format!(
+            "{}: the answers file is not read: {refused}\n  fix: the answers file is a small \
+             regular file (`chatwoot-redis.yaml`); delete it and run `chatwoot-redis init`",
+            path.display()
+        ))),
     }
 }
 

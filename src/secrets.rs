@@ -167,6 +167,59 @@ pub fn existing_password(out_dir: &Path) -> Option<(String, Origin)> {
 }
 
 /// The Redis password from the first source that has one, in the documented order:
+/// The most a password file or standard input is read: a Redis password Chatwoot can use is
+/// at most 4096 bytes, so anything near this cap is not a password file.
+const MAX_SECRET_INPUT: u64 = 64 * 1024;
+
+/// Reads a password file: a regular file of at most `MAX_SECRET_INPUT` bytes (a FIFO, a device
+/// such as `/dev/zero` or a huge file is refused, never read without end).
+fn read_secret_file(path: &Path, flag: &str) -> Result<String> {
+    use crate::bounded::{read_capped_text, Refused};
+    read_capped_text(path, MAX_SECRET_INPUT).map_err(|e| match e {
+        Refused::Io(source) if source.kind() == std::io::ErrorKind::NotFound => {
+            Error::Usage(format!(
+                "{flag} {}: no such file\n  fix: write the password alone on the first line of \
+                 a file readable only by you (e.g. `install -m 600 /dev/null pw && $EDITOR pw`) \
+                 and pass its path",
+                path.display()
+            ))
+        }
+        Refused::Io(source) => Error::Read {
+            path: path.to_path_buf(),
+            source,
+        },
+        refused => Error::Usage(format!(
+            "{flag} {}: not read: {refused}\n  fix: pass a regular file holding the password \
+             alone on its first line",
+            path.display()
+        )),
+    })
+}
+
+/// The first line of standard input for `--password-stdin`, read up to `MAX_SECRET_INPUT`.
+fn read_stdin_line() -> Result<String> {
+    let mut line = Vec::new();
+    let stdin = std::io::stdin();
+    let mut limited = std::io::Read::take(stdin.lock(), MAX_SECRET_INPUT + 1);
+    std::io::BufReader::new(&mut limited)
+        .read_until(b'\n', &mut line)
+        .map_err(|e| Error::Usage(format!("--password-stdin: cannot read standard input: {e}")))?;
+    if line.len() as u64 > MAX_SECRET_INPUT {
+        return Err(Error::Usage(format!(
+            "--password-stdin: the first line of standard input is longer than \
+             {MAX_SECRET_INPUT} bytes, so it is not a password\n  fix: pipe the password alone, \
+             e.g. `printf '%s\\n' \"$PW\" | chatwoot-redis render --password-stdin`"
+        )));
+    }
+    String::from_utf8(line).map_err(|_| {
+        Error::Usage(
+            "--password-stdin: standard input is not UTF-8 text\n  fix: pipe the password as \
+             text"
+                .to_string(),
+        )
+    })
+}
+
 /// --password-file, --password-stdin, REDIS_PASSWORD, the URL, the existing files,
 /// --generate-password.
 fn first_password(
@@ -177,10 +230,7 @@ fn first_password(
 ) -> Result<Option<(String, Origin)>> {
     let mut password: Option<(String, Origin)> = None;
     if let Some(path) = &flags.password_file {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
-            path: path.clone(),
-            source,
-        })?;
+        let text = read_secret_file(path, "--password-file")?;
         if text.lines().skip(1).any(|l| !l.trim().is_empty()) {
             return Err(Error::invalid(
                 "--password-file",
@@ -192,10 +242,7 @@ fn first_password(
         }
         password = Some((first_line(&text), Origin::File));
     } else if flags.password_stdin {
-        let mut line = String::new();
-        std::io::stdin().lock().read_line(&mut line).map_err(|e| {
-            Error::Usage(format!("--password-stdin: cannot read standard input: {e}"))
-        })?;
+        let line = read_stdin_line()?;
         password = Some((first_line(&line), Origin::Stdin));
     } else if let Some(p) = env_password.filter(|p| !p.is_empty()) {
         password = Some((p, Origin::Environment));
@@ -223,11 +270,9 @@ fn sentinel_password(
         SentinelAuth::None => Some(String::new()),
         SentinelAuth::Separate => {
             let from_file = match &flags.sentinel_password_file {
-                Some(path) => Some(first_line(&std::fs::read_to_string(path).map_err(
-                    |source| Error::Read {
-                        path: path.clone(),
-                        source,
-                    },
+                Some(path) => Some(first_line(&read_secret_file(
+                    path,
+                    "--sentinel-password-file",
                 )?)),
                 None => None,
             };

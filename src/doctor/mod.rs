@@ -180,10 +180,19 @@ pub fn load_env(source: &EnvSource) -> Result<ChatwootEnv> {
 
 /// The workload and plan cap of an answers file, read by the one answers reader.
 fn load_answers(path: &Path) -> Result<(AnswersWorkload, Option<u32>)> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text =
+        crate::bounded::read_capped_text(path, crate::answers::MAX_ANSWERS_FILE).map_err(|e| {
+            match e {
+                crate::bounded::Refused::Io(source) => Error::Read {
+                    path: path.to_path_buf(),
+                    source,
+                },
+                refused => Error::Usage(format!(
+                    "{}: the answers file is not read: {refused}",
+                    path.display()
+                )),
+            }
+        })?;
     let raw = crate::answers::RawAnswers::from_yaml(&text, &path.display().to_string())?;
     let field = |k: crate::answers::Field| raw.get(k).map(str::to_string);
     let workload = AnswersWorkload {

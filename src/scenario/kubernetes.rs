@@ -2,8 +2,9 @@
 //! sentinels.
 
 use super::{EndpointRecord, Output, Rules, ScenarioSpec, StepContext};
-use crate::answers::{Field, RedisVersion};
+use crate::answers::{Answers, Field, RedisVersion};
 use crate::chatwoot::SentinelAddr;
+use crate::error::{Error, Result};
 
 pub struct KubernetesSentinel;
 
@@ -55,6 +56,27 @@ impl ScenarioSpec for KubernetesSentinel {
         sentinels
             .is_empty()
             .then(|| format!("{release}-chatwoot-redis"))
+    }
+
+    /// With the bundled Redis the StatefulSet `<release>-chatwoot-redis-node` stamps its pods
+    /// with a `controller-revision-hash` label of its name plus 11 characters: from a 33-character
+    /// release that label is over Kubernetes' 63 and no pod is ever created.
+    fn check_answers(&self, a: &Answers) -> Result<()> {
+        if a.bundled_redis() && a.release.len() > 32 {
+            return Err(Error::invalid_answer(
+                Field::Release,
+                &a.release,
+                format!(
+                    "with the chart's bundled Redis a release name is at most 32 characters \
+                     (this one has {}): the StatefulSet {}-chatwoot-redis-node gets a pod label \
+                     over 63 characters and Kubernetes never creates its pods",
+                    a.release.len(),
+                    a.release
+                ),
+                "choose a release name of at most 32 characters, e.g. --release chatwoot",
+            ));
+        }
+        Ok(())
     }
 
     fn username_refusal(&self) -> Option<String> {

@@ -1,7 +1,7 @@
 //! `single-server`: redis-server on the Chatwoot host (systemd, e.g. a cwctl install).
 
 use super::{Output, Rules, ScenarioSpec, StepContext};
-use crate::answers::{Answers, Field, RedisVersion};
+use crate::answers::{Answers, Auth, Field, RedisVersion};
 use crate::chatwoot::SentinelAddr;
 use crate::error::{Error, Result};
 use crate::output::FileKind;
@@ -60,6 +60,27 @@ impl ScenarioSpec for SingleServer {
                 "single-server writes the addresses redis-server listens on (bind), which must be IP addresses",
                 "use --host 127.0.0.1 (Redis on the Chatwoot host), or the server's IP address",
             ));
+        }
+        Ok(())
+    }
+
+    /// redis-secrets.conf defines Chatwoot's ACL user and then switches `default` off: a user
+    /// named `default` would be declared twice, and redis-server refuses to start ("Duplicate
+    /// user found").
+    fn check_answers(&self, a: &Answers) -> Result<()> {
+        let writes_acl_user = a.auth == Auth::Password && a.outputs.contains(&Output::RedisConf);
+        if let Some(user) = a.username.as_deref().filter(|_| writes_acl_user) {
+            if user == "default" {
+                return Err(Error::invalid_answer(
+                    Field::Username,
+                    user,
+                    "redis-secrets.conf declares Chatwoot's ACL user and switches the default \
+                     user off; redis-server refuses a second `user default` line \
+                     (\"Duplicate user found\")",
+                    "name Chatwoot's own user, e.g. --username chatwoot, or remove --username \
+                     to authenticate the default user with the password",
+                ));
+            }
         }
         Ok(())
     }

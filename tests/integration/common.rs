@@ -125,7 +125,10 @@ impl Cmd {
         let mut child = self.command.spawn().expect("the binary did not start");
         if let Some(mut pipe) = child.stdin.take() {
             if let Some(input) = &self.stdin {
-                pipe.write_all(input).expect("write stdin");
+                // A program may stop reading before the end (a bounded read): not an error.
+                if let Err(e) = pipe.write_all(input) {
+                    assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "write stdin: {e}");
+                }
             }
         }
         let out = child.wait_with_output().expect("wait for the binary");
@@ -172,19 +175,42 @@ pub fn example_scenarios() -> Vec<String> {
     names
 }
 
-/// The shared reference files (upstream copies).
+/// The shared reference files (upstream copies), at `../shared/reference/` beside the
+/// checkout. A missing directory or file is explained once, in full, by the first test that
+/// asks (where it is expected, what provides it); later tests fail with one short line.
 pub fn reference(rel: &str) -> PathBuf {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static EXPLAINED: AtomicBool = AtomicBool::new(false);
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-    for base in [
+    let bases = [
         here.join("../shared/reference"),
         here.join("shared/reference"),
-    ] {
+    ];
+    for base in &bases {
         let p = base.join(rel);
         if p.exists() {
             return p;
         }
     }
-    panic!("reference file {rel} not found beside the checkout (../shared/reference)");
+    let expected = bases[0].join(rel);
+    if EXPLAINED.swap(true, Ordering::SeqCst) {
+        panic!(
+            "reference file {} missing (explained by the first failing test)",
+            expected.display()
+        );
+    }
+    let dir_state = if bases.iter().any(|b| b.is_dir()) {
+        "the directory exists but lacks this file"
+    } else {
+        "the directory itself is missing"
+    };
+    panic!(
+        "reference file `{rel}` not found: expected at {} ({dir_state}). The tests read \
+         upstream files only from ../shared/reference/ beside the checkout (its README lists \
+         them); put that directory back, then rerun. Other tests needing reference files fail \
+         with a one-line note.",
+        expected.display()
+    );
 }
 
 /// Fails loudly when a required tool is missing: these tests never skip.

@@ -73,8 +73,7 @@ impl Run {
 
 fn doctor(env_file: &Path, extra: &[&str]) -> Run {
     let started = Instant::now();
-    let out = Command::cargo_bin("chatwoot-redis")
-        .expect("binary")
+    let out = Command::from_std(crate::common::bin())
         .arg("doctor")
         .arg("--env-file")
         .arg(env_file)
@@ -365,8 +364,7 @@ fn doctor_silent_listener_times_out() {
 fn doctor_reads_dot_env_then_the_process_environment() {
     let dir = tempfile::tempdir().expect("temp dir");
     let run_in = |dir: &Path| {
-        let out = Command::cargo_bin("chatwoot-redis")
-            .expect("binary")
+        let out = Command::from_std(crate::common::bin())
             .current_dir(dir)
             .args(["doctor", "--offline", "--format", "json"])
             .env("REDIS_URL", format!("redis://:{PASSWORD}@127.0.0.1:6379"))
@@ -506,20 +504,17 @@ fn doctor_offline_static_traps_and_exit_codes() {
 
 #[test]
 fn doctor_bad_input_exits_2() {
-    let out = Command::cargo_bin("chatwoot-redis")
-        .expect("binary")
+    let out = Command::from_std(crate::common::bin())
         .args(["doctor", "--env-file", "/nonexistent/.env"])
         .output()
         .expect("run");
     assert_eq!(out.status.code(), Some(2));
-    let out = Command::cargo_bin("chatwoot-redis")
-        .expect("binary")
+    let out = Command::from_std(crate::common::bin())
         .args(["doctor", "--timeout", "0", "--offline"])
         .output()
         .expect("run");
     assert_eq!(out.status.code(), Some(2));
-    let out = Command::cargo_bin("chatwoot-redis")
-        .expect("binary")
+    let out = Command::from_std(crate::common::bin())
         .args(["doctor", "--format", "xml"])
         .output()
         .expect("run");
@@ -546,8 +541,7 @@ fn doctor_text_report_has_no_colour_off_terminal_and_no_secret() {
         format!("REDIS_URL=redis://:{PASSWORD}@127.0.0.1:1\nREDIS_PASSWORD=0777\n"),
     )
     .expect("write");
-    let out = Command::cargo_bin("chatwoot-redis")
-        .expect("binary")
+    let out = Command::from_std(crate::common::bin())
         .args(["doctor", "--offline", "--env-file"])
         .arg(&path)
         .output()
@@ -565,7 +559,7 @@ fn doctor_text_report_has_no_colour_off_terminal_and_no_secret() {
 #[test]
 fn doctor_reads_the_answers_file_beside_the_env_file() {
     let dir = tempfile::tempdir().expect("tmp");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_chatwoot-redis"))
+    let out = crate::common::bin()
         .args([
             "render",
             "--scenario",
@@ -587,7 +581,7 @@ fn doctor_reads_the_answers_file_beside_the_env_file() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_chatwoot-redis"))
+    let out = crate::common::bin()
         .args(["doctor", "--offline", "--format", "json", "--env-file"])
         .arg(dir.path().join(".env"))
         .output()
@@ -636,11 +630,9 @@ fn doctor_finds_a_database_the_server_does_not_have() {
             format!("REDIS_URL=redis://127.0.0.1:{port}/{db}\nREDIS_PASSWORD={pw}\n"),
         )
         .expect("env");
-        let (code, out, err) = run(std::process::Command::new(env!(
-            "CARGO_BIN_EXE_chatwoot-redis"
-        ))
-        .args(["doctor", "--timeout", "3", "--env-file"])
-        .arg(&env));
+        let (code, out, err) = run(crate::common::bin()
+            .args(["doctor", "--timeout", "3", "--env-file"])
+            .arg(&env));
         assert_eq!(
             out.contains("db-unavailable"),
             expect_error,
@@ -648,6 +640,10 @@ fn doctor_finds_a_database_the_server_does_not_have() {
         );
         if expect_error {
             assert_eq!(code, 1, "{out}");
+        } else {
+            // Absent because doctor reached the database, not because it stopped early.
+            assert_eq!(code, 0, "db {db}:\n{out}{err}");
+            assert!(out.contains("[server-version]"), "db {db}:\n{out}");
         }
         assert!(!out.contains(pw) && !err.contains(pw));
     }
@@ -701,14 +697,16 @@ fn doctor_finds_an_acl_user_without_channels() {
             format!("REDIS_URL=redis://{user}:{pw}@127.0.0.1:{port}\n"),
         )
         .expect("env");
-        let (code, out, err) = run(std::process::Command::new(env!(
-            "CARGO_BIN_EXE_chatwoot-redis"
-        ))
-        .args(["doctor", "--env-file"])
-        .arg(&env));
+        let (code, out, err) = run(crate::common::bin()
+            .args(["doctor", "--env-file"])
+            .arg(&env));
         assert_eq!(out.contains("pubsub-denied"), denied, "{user}:\n{out}{err}");
         if denied {
             assert_eq!(code, 1);
+        } else {
+            // Absent because the user's SUBSCRIBE worked, not because doctor stopped early.
+            assert_eq!(code, 0, "{user}:\n{out}{err}");
+            assert!(out.contains("[server-version]"), "{user}:\n{out}");
         }
         assert!(!out.contains(pw) && !err.contains(pw));
     }

@@ -1,12 +1,16 @@
 //! One integration-test binary: every generated file checked by its real consumer.
 
+mod acl_users;
+mod bounded_inputs;
 mod cmd_cases;
 mod common;
 mod concurrency;
 mod consumers;
+mod consumers_every_source;
 mod doctor;
 mod doctor_deployment;
 mod examples;
+mod examples_consumers;
 mod fix_command;
 mod git_status;
 mod globals;
@@ -15,13 +19,16 @@ mod hostile;
 mod k8s;
 mod output_links;
 mod plan;
+mod private_temps;
 mod properties;
 mod provider_clis;
 mod provider_scripts;
 mod readers;
 mod real_servers;
 mod render_cli;
+mod rule_boundaries;
 mod scenario_table;
+mod sentinel_client;
 mod sizing;
 mod tools;
 mod wizard;

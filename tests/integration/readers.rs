@@ -13,8 +13,7 @@ use crate::common::*;
 
 /// A reader-cases file, or a failure naming the file and where it is expected.
 fn reader_cases(name: &str) -> serde_json::Value {
-    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let expected: PathBuf = here.join("../shared/reference/reader-cases").join(name);
+    let expected: PathBuf = reference(&format!("reader-cases/{name}"));
     let text = std::fs::read_to_string(&expected).unwrap_or_else(|e| {
         panic!(
             "reader cases {} missing ({e}): the tests read them from ../shared/reference/ \

@@ -346,18 +346,23 @@ fn same_answers_give_byte_identical_files_and_the_password_is_never_printed() {
                 "{args:?}: {name} differs between two renders"
             );
         }
-        // Every mode of render keeps the password out of stdout and stderr.
-        for extra in [
-            &["--dry-run"][..],
-            &["--diff"],
-            &["--check"],
-            &["--stdout"],
-            &["--force"],
+        // Every mode of render keeps the password out of stdout and stderr; over the
+        // directory just rendered each one reports it current, in its own words.
+        for (extra, says) in [
+            (&["--dry-run"][..], "unchanged"),
+            (&["--diff"], "no changes: every file in"),
+            (&["--check"], "files current in"),
+            (&["--stdout"], "==> chatwoot-redis.yaml <=="),
+            (&["--force"], "nothing to write: every file in"),
         ] {
             let mut all: Vec<&str> = args.clone();
             all.extend_from_slice(extra);
             let (code, out, err) = render_in(a.path(), &all, Some(PW));
-            assert!(matches!(code, 0 | 1), "{all:?}: exit {code}\n{err}");
+            assert_eq!(code, 0, "{all:?}: exit {code}\n{out}\n{err}");
+            assert!(
+                out.contains(says) || err.contains(says),
+                "{all:?}: expected {says:?}:\n{out}\n{err}"
+            );
             assert!(
                 !out.contains(PW) && !err.contains(PW),
                 "{all:?}: the password was printed:\n{out}\n{err}"

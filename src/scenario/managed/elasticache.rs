@@ -86,7 +86,8 @@ impl ScenarioSpec for Elasticache {
 
     fn check_password(&self, answers: &Answers, password: &str) -> Result<()> {
         let rule = if answers.username.is_some() {
-            if password.chars().count() < 16 || password.contains([',', '"', '/', '@']) {
+            let n = password.chars().count();
+            if !(16..=128).contains(&n) || password.contains([',', '"', '/', '@']) {
                 Err(
                     "an ElastiCache RBAC user password is 16-128 characters without , \" / @"
                         .to_string(),
@@ -97,14 +98,14 @@ impl ScenarioSpec for Elasticache {
         } else {
             chatwoot::check_elasticache_auth_token(password)
         };
-        rule.map_err(|why| {
-            Error::invalid_secret(
-                Field::Password,
-                why,
-                "set an AUTH token that fits (e.g. from --generate-password) with \
-                 `aws elasticache modify-replication-group --auth-token … --auth-token-update-strategy ROTATE`",
-            )
-        })
+        let fix = if answers.username.is_some() {
+            "set a password that fits (e.g. from --generate-password) on the RBAC user with \
+             `aws elasticache modify-user --user-id … --passwords …`"
+        } else {
+            "set an AUTH token that fits (e.g. from --generate-password) with \
+             `aws elasticache modify-replication-group --auth-token … --auth-token-update-strategy ROTATE`"
+        };
+        rule.map_err(|why| Error::invalid_secret(Field::Password, why, fix))
     }
 
     fn check_answers(&self, a: &Answers) -> Result<()> {
