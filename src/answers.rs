@@ -704,6 +704,14 @@ fn check_emit(scenario: Scenario, spec: &str, set: &BTreeSet<Output>) -> Result<
             "drop redis-conf/compose; redis-settings.sh (provider) applies the settings instead",
         ));
     }
+    if scenario.is_managed() && set.contains(&Output::HostLimits) {
+        return Err(invalid(
+            Field::Emit,
+            spec,
+            format!("{scenario} runs on the provider's hosts: their limits are not yours to set"),
+            "remove host-limits from --emit",
+        ));
+    }
     if set.contains(&Output::Provider) && scenario.provider_template().is_none() {
         return Err(invalid(
             Field::Emit,
@@ -1362,6 +1370,16 @@ fn resolve_workload(raw: &RawAnswers) -> Result<(Workload, Option<u32>)> {
         web_threads: parse_count(raw, Field::WebThreads, 5, 1_000)?,
         sidekiq_processes: parse_count(raw, Field::SidekiqProcesses, 1, 10_000)?,
         sidekiq_concurrency: parse_count(raw, Field::SidekiqConcurrency, 10, 1_000)?,
+        sidekiq_alive_concurrency: parse_count(
+            raw,
+            Field::SidekiqAliveConcurrency,
+            crate::sizing::DEFAULT_SIDEKIQ_ALIVE_CONCURRENCY,
+            1_000,
+        )?,
+        sidekiq_alive: !parse_bool(raw, Field::DisableSidekiqAlive)?.unwrap_or(false),
+        rack_attack: parse_bool(raw, Field::EnableRackAttack)?.unwrap_or(true),
+        max_web_processes: None,
+        max_sidekiq_processes: None,
     };
     let max_connections = match raw.get(Field::MaxConnections) {
         None => None,
@@ -1519,6 +1537,19 @@ pub fn to_answers_yaml(a: &Answers) -> String {
         Field::SidekiqConcurrency,
         a.workload.sidekiq_concurrency.to_string(),
     );
+    // Recorded when they differ from Chatwoot's defaults, like the lines they write.
+    if a.workload.sidekiq_alive_concurrency != crate::sizing::DEFAULT_SIDEKIQ_ALIVE_CONCURRENCY {
+        push(
+            Field::SidekiqAliveConcurrency,
+            a.workload.sidekiq_alive_concurrency.to_string(),
+        );
+    }
+    if !a.workload.sidekiq_alive {
+        push(Field::DisableSidekiqAlive, "true".into());
+    }
+    if !a.workload.rack_attack {
+        push(Field::EnableRackAttack, "false".into());
+    }
     if let Some(m) = a.max_connections {
         push(Field::MaxConnections, m.to_string());
     }

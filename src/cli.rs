@@ -241,6 +241,15 @@ pub struct AnswerFlags {
     /// Threads per Sidekiq process (SIDEKIQ_CONCURRENCY)
     #[arg(help_heading = WORKLOAD, long, value_name = "N", env = "CHATWOOT_REDIS_SIDEKIQ_CONCURRENCY")]
     pub sidekiq_concurrency: Option<String>,
+    /// Threads of sidekiq_alive per Sidekiq process (SIDEKIQ_ALIVE_CONCURRENCY, default 2)
+    #[arg(help_heading = WORKLOAD, long, value_name = "N", env = "CHATWOOT_REDIS_SIDEKIQ_ALIVE_CONCURRENCY")]
+    pub sidekiq_alive_concurrency: Option<String>,
+    /// Turn sidekiq_alive off (DISABLE_SIDEKIQ_ALIVE=true): fewer connections, no liveness endpoint
+    #[arg(help_heading = WORKLOAD, long, value_name = "BOOL", env = "CHATWOOT_REDIS_DISABLE_SIDEKIQ_ALIVE", num_args = 0..=1, default_missing_value = "true")]
+    pub disable_sidekiq_alive: Option<String>,
+    /// Rack::Attack request throttling (ENABLE_RACK_ATTACK, default true; false leaves the velma pool unused)
+    #[arg(help_heading = WORKLOAD, long, value_name = "BOOL", env = "CHATWOOT_REDIS_ENABLE_RACK_ATTACK")]
+    pub enable_rack_attack: Option<String>,
     /// Connection cap of the Redis plan (e.g. Heroku mini: 20)
     #[arg(help_heading = WORKLOAD, long, value_name = "N", env = "CHATWOOT_REDIS_MAX_CONNECTIONS")]
     pub max_connections: Option<String>,
@@ -291,7 +300,7 @@ impl AnswerFlags {
     /// The answers given on the command line or in `CHATWOOT_REDIS_*` variables.
     pub fn to_raw(&self) -> crate::answers::RawAnswers {
         let mut raw = crate::answers::RawAnswers::new();
-        let pairs: [(Field, &Option<String>); 29] = [
+        let pairs: [(Field, &Option<String>); 32] = [
             (Field::Scenario, &self.scenario),
             (Field::Url, &self.url),
             (Field::Host, &self.host),
@@ -310,6 +319,12 @@ impl AnswerFlags {
             (Field::WebThreads, &self.web_threads),
             (Field::SidekiqProcesses, &self.sidekiq_processes),
             (Field::SidekiqConcurrency, &self.sidekiq_concurrency),
+            (
+                Field::SidekiqAliveConcurrency,
+                &self.sidekiq_alive_concurrency,
+            ),
+            (Field::DisableSidekiqAlive, &self.disable_sidekiq_alive),
+            (Field::EnableRackAttack, &self.enable_rack_attack),
             (Field::MaxConnections, &self.max_connections),
             (Field::Emit, &self.emit),
             (Field::Release, &self.release),

@@ -17,10 +17,29 @@ pub enum FileKind {
     /// The HAProxy that gives ActionCable the current Sentinel master.
     MasterProxy,
     ProviderScript,
+    /// single-server: the systemd drop-in with the file-descriptor limit.
+    SystemdDropIn,
+    /// The kernel settings Redis needs (sysctl.d).
+    Sysctl,
     Answers,
 }
 
 impl FileKind {
+    /// Every kind, in the order files are listed.
+    pub const ALL: [FileKind; 11] = [
+        FileKind::Env,
+        FileKind::RedisConf,
+        FileKind::RedisSecretsConf,
+        FileKind::Compose,
+        FileKind::Helm,
+        FileKind::HelmSecret,
+        FileKind::MasterProxy,
+        FileKind::ProviderScript,
+        FileKind::SystemdDropIn,
+        FileKind::Sysctl,
+        FileKind::Answers,
+    ];
+
     /// The file's fixed name (users, docs and `--check` rely on it).
     pub fn file_name(self) -> &'static str {
         match self {
@@ -32,6 +51,8 @@ impl FileKind {
             FileKind::HelmSecret => "redis-secret.yaml",
             FileKind::MasterProxy => "redis-master-proxy.yaml",
             FileKind::ProviderScript => "redis-settings.sh",
+            FileKind::SystemdDropIn => "chatwoot-redis.service.conf",
+            FileKind::Sysctl => "chatwoot-redis.sysctl.conf",
             FileKind::Answers => "chatwoot-redis.yaml",
         }
     }

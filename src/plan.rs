@@ -23,20 +23,6 @@ use crate::header::{self, HeaderState};
 use crate::output::{FileKind, RenderSet, RenderedFile};
 use crate::write::{self, Permissions, Staged};
 
-/// Every file name a render can produce; a file of one of these names in the output
-/// directory that is not part of the set is a leftover (e.g. from another scenario).
-pub const ALL_KINDS: [FileKind; 9] = [
-    FileKind::Env,
-    FileKind::RedisConf,
-    FileKind::RedisSecretsConf,
-    FileKind::Compose,
-    FileKind::Helm,
-    FileKind::HelmSecret,
-    FileKind::MasterProxy,
-    FileKind::ProviderScript,
-    FileKind::Answers,
-];
-
 /// Secrets shorter than this are not searched for in other files nor masked: such a value
 /// (`redis`, `10`) cannot be told apart from ordinary text.
 pub const MIN_TRACKED_SECRET_LEN: usize = 6;
@@ -602,7 +588,9 @@ pub fn plan(set: &RenderSet, out_dir: &Path) -> Result<Plan> {
     }
 
     let mut leftovers = Vec::new();
-    for kind in ALL_KINDS {
+    // Every file name a render can produce: one of them in the output directory that is not
+    // part of the set is a leftover (e.g. from another scenario).
+    for kind in FileKind::ALL {
         // The answers file is input as well as output, and a `.env` without Redis outputs is
         // Chatwoot's own file: neither is ever a leftover.
         if seen.contains(&kind) || matches!(kind, FileKind::Answers | FileKind::Env) {

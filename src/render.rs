@@ -54,6 +54,8 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "redis-settings.heroku.sh.j2",
     "redis-settings.digitalocean.sh.j2",
     "chatwoot-redis.yaml.j2",
+    "systemd-dropin.conf.j2",
+    "sysctl.conf.j2",
 );
 
 /// A YAML double-quoted scalar (JSON string syntax, which YAML reads the same way).
@@ -138,6 +140,19 @@ struct View {
     redis7: bool,
     maxmemory: String,
     maxclients: u32,
+    /// `LimitNOFILE` / `ulimits.nofile`: maxclients + 32, never below Debian's 65535.
+    limit_nofile: u32,
+    /// redis.conf's `tcp-backlog` and the `net.core.somaxconn` that holds it.
+    tcp_backlog: u32,
+    somaxconn: u32,
+    /// Container memory limit (Compose `mem_limit`): maxmemory + fork headroom + overhead.
+    compose_mem_limit: String,
+    /// Redis pod resources (Kubernetes quantities) for `redis.replica.resources` /
+    /// `redis.master.resources`: requests = maxmemory + overhead, limits = + fork headroom.
+    pod_memory_request: String,
+    pod_memory_limit: String,
+    compose: bool,
+    pidfile: String,
     budget_lines: Vec<String>,
     alfred: u32,
     velma: u32,
@@ -251,8 +266,53 @@ fn chatwoot_env(
     }
     set.push(("REDIS_ALFRED_SIZE".into(), budget.alfred.to_string()));
     set.push(("REDIS_VELMA_SIZE".into(), budget.velma.to_string()));
+    set.extend(workload_env(&a.workload));
     set
 }
+
+/// The workload variables that change Chatwoot's connections, only where they differ from
+/// Chatwoot's defaults (an unset variable keeps the default).
+fn workload_env(w: &sizing::Workload) -> Vec<(String, String)> {
+    let mut set = Vec::new();
+    if w.sidekiq_alive_concurrency != sizing::DEFAULT_SIDEKIQ_ALIVE_CONCURRENCY {
+        set.push((
+            "SIDEKIQ_ALIVE_CONCURRENCY".into(),
+            w.sidekiq_alive_concurrency.to_string(),
+        ));
+    }
+    if !w.sidekiq_alive {
+        set.push(("DISABLE_SIDEKIQ_ALIVE".into(), "true".into()));
+    }
+    if !w.rack_attack {
+        set.push(("ENABLE_RACK_ATTACK".into(), "false".into()));
+    }
+    set
+}
+
+/// The chart sets `RAILS_MAX_THREADS: 5` in its own `env` and Chatwoot's Sidekiq reads
+/// `SIDEKIQ_CONCURRENCY` (default 10): the pods run the threads the pools were sized for only
+/// when the values say so.
+fn chart_workload_env(w: &sizing::Workload) -> Vec<(String, String)> {
+    let d = sizing::Workload::default();
+    let mut set = Vec::new();
+    if w.web_threads != d.web_threads {
+        set.push(("RAILS_MAX_THREADS".into(), w.web_threads.to_string()));
+    }
+    if w.sidekiq_concurrency != d.sidekiq_concurrency {
+        set.push((
+            "SIDEKIQ_CONCURRENCY".into(),
+            w.sidekiq_concurrency.to_string(),
+        ));
+    }
+    set
+}
+
+/// Variables of [`workload_env`]: kept in the chart's `env` even with the bundled Redis.
+const WORKLOAD_ENV_KEYS: [&str; 3] = [
+    "SIDEKIQ_ALIVE_CONCURRENCY",
+    "DISABLE_SIDEKIQ_ALIVE",
+    "ENABLE_RACK_ATTACK",
+];
 
 /// The variables that hold secrets: in the external-Redis Kubernetes Secret, not the values.
 const SECRET_ENV_KEYS: [&str; 3] = ["REDIS_URL", "REDIS_PASSWORD", "REDIS_SENTINEL_PASSWORD"];
@@ -321,6 +381,7 @@ pub fn render(a: &Answers, secrets: &Secrets) -> Result<RenderSet> {
             Output::Helm => files.extend(out.helm(&chatwoot_vars)?),
             Output::MasterProxy => files.push(out.master_proxy(&budget)?),
             Output::Provider => files.push(out.provider_script()?),
+            Output::HostLimits => files.extend(out.host_limits()?),
         }
     }
     files.push(out.answers_file()?);
@@ -335,68 +396,23 @@ pub fn render(a: &Answers, secrets: &Secrets) -> Result<RenderSet> {
     Ok(set)
 }
 
-/// The plan's connection cap against Chatwoot's budget: warnings, or an error when even
-/// rolling restarts aside the cap cannot hold (always, for a hard cap).
+/// The plan's connection cap against Chatwoot's budget, one rule for every scenario (and the
+/// wizard, which renders through here): a cap below what the threads can reach is an error,
+/// a cap between that and what the pools may open is a warning.
 fn connection_cap_warnings(a: &Answers, budget: &Budget) -> Result<Vec<String>> {
-    let mut warnings = Vec::new();
-    if let Some(cap) = a.max_connections {
-        if budget.total <= cap && budget.total.saturating_mul(2) > cap {
-            warnings.push(format!(
-                "Chatwoot needs {} connections in steady state, within the plan's {cap}, but a \
-                 rolling restart or Heroku preboot runs old and new processes side by side \
-                 ({} connections) and will hit the cap",
-                budget.total,
-                budget.total.saturating_mul(2)
-            ));
-        }
-        if budget.total > cap {
-            // The smallest Chatwoot: one web process with one thread, one Sidekiq thread.
-            let smallest = sizing::budget(&sizing::Workload {
-                web_processes: 1,
-                web_threads: 1,
-                sidekiq_processes: 1,
-                sidekiq_concurrency: 1,
-            });
-            let (msg, fix) = if smallest.total > cap {
-                (
-                    format!(
-                        "the plan allows {cap} connections, but even the smallest Chatwoot (one \
-                         web process with one thread, one Sidekiq thread) opens {}: the pools \
-                         have fixed minimums (alfred 5, velma 10, Sidekiq's 10 internal)",
-                        smallest.total
-                    ),
-                    format!(
-                        "use a plan with at least {} connections ({} here, {} with rolling restarts)",
-                        smallest.total,
-                        budget.total,
-                        budget.total.saturating_mul(2)
-                    ),
-                )
-            } else {
-                (
-                    format!(
-                        "Chatwoot needs {} connections at this workload but the plan allows \
-                         {cap} (per web process {}, per Sidekiq process {})",
-                        budget.total, budget.per_web_process, budget.per_sidekiq_process
-                    ),
-                    "lower --web-processes, --web-threads, --sidekiq-processes or \
-                     --sidekiq-concurrency, or use a larger plan"
-                        .to_string(),
-                )
-            };
-            if a.scenario.rules().hard_connection_cap || budget.total > cap.saturating_mul(2) {
-                return Err(Error::invalid_answer(
-                    crate::answers::Field::MaxConnections,
-                    cap.to_string(),
-                    msg,
-                    fix,
-                ));
-            }
-            let msg = format!("{msg}; {fix}");
-            warnings.push(msg);
-        }
+    let Some(cap) = a.max_connections else {
+        return Ok(Vec::new());
+    };
+    match budget.cap_message(&a.workload, cap) {
+        None => Ok(Vec::new()),
+        Some((sizing::CapVerdict::Over, msg, fix)) => Err(Error::invalid_answer(
+            crate::answers::Field::MaxConnections,
+            cap.to_string(),
+            msg,
+            fix,
+        )),
+        Some((_, msg, fix)) => Ok(vec![format!("{msg}; {fix}")]),
     }
-    Ok(warnings)
 }
 
 /// Warnings about the chosen password and where it goes.
@@ -444,6 +460,11 @@ fn deployment_warnings(a: &Answers) -> Vec<String> {
     warnings
 }
 
+/// redis.conf's `tcp-backlog`.
+const TCP_BACKLOG: u32 = 511;
+/// `net.core.somaxconn` of kernels since 5.4: the sysctl file never lowers it.
+const SOMAXCONN_DEFAULT: u32 = 4096;
+
 /// Everything the templates may use (never a secret).
 fn build_view(a: &Answers, budget: &Budget, chatwoot_vars: &[(String, String)]) -> View {
     let v = a.redis_version;
@@ -454,9 +475,12 @@ fn build_view(a: &Answers, budget: &Budget, chatwoot_vars: &[(String, String)]) 
         .iter()
         .filter(|(k, _)| !SECRET_ENV_KEYS.contains(&k.as_str()))
         .filter(|(k, _)| {
-            !a.bundled_redis() || matches!(k.as_str(), "REDIS_ALFRED_SIZE" | "REDIS_VELMA_SIZE")
+            !a.bundled_redis()
+                || matches!(k.as_str(), "REDIS_ALFRED_SIZE" | "REDIS_VELMA_SIZE")
+                || WORKLOAD_ENV_KEYS.contains(&k.as_str())
         })
         .cloned()
+        .chain(chart_workload_env(&a.workload))
         .collect();
 
     View {
@@ -476,6 +500,22 @@ fn build_view(a: &Answers, budget: &Budget, chatwoot_vars: &[(String, String)]) 
         redis7: v.has_redis7_directives(),
         maxmemory: a.maxmemory.text.clone(),
         maxclients: budget.maxclients,
+        limit_nofile: sizing::nofile_for(budget.maxclients),
+        tcp_backlog: TCP_BACKLOG,
+        somaxconn: TCP_BACKLOG.max(SOMAXCONN_DEFAULT),
+        compose_mem_limit: format!(
+            "{}m",
+            sizing::memory_limit_for(a.maxmemory.bytes).div_ceil(1024 * 1024)
+        ),
+        pod_memory_request: sizing::mebibytes(sizing::memory_request_for(a.maxmemory.bytes)),
+        pod_memory_limit: sizing::mebibytes(sizing::memory_limit_for(a.maxmemory.bytes)),
+        compose: a.scenario.rules().compose,
+        // Debian's units expect the pid file here (PIDFile= of redis-server/valkey-server).
+        pidfile: if v.is_valkey() {
+            "/run/valkey/valkey-server.pid".into()
+        } else {
+            "/run/redis/redis-server.pid".into()
+        },
         budget_lines: budget.explain(&a.workload),
         alfred: budget.alfred,
         velma: budget.velma,
@@ -840,6 +880,28 @@ impl Renderer<'_> {
             contents: format!("#!/usr/bin/env bash\n{}", header::stamp(body)),
             env_update: None,
         })
+    }
+
+    /// The host's limits: the systemd drop-in (single-server only: a Compose or Kubernetes
+    /// Redis gets its limits from its own file) and the sysctl file.
+    fn host_limits(&self) -> Result<Vec<RenderedFile>> {
+        let mut files = Vec::new();
+        let r = self.answers.scenario.rules();
+        if !r.compose && !r.sentinel {
+            let body = render_template(
+                &self.env,
+                "systemd-dropin.conf.j2",
+                context! { v => self.view.clone() },
+            )?;
+            files.push(Self::stamped(FileKind::SystemdDropIn, body));
+        }
+        let body = render_template(
+            &self.env,
+            "sysctl.conf.j2",
+            context! { v => self.view.clone() },
+        )?;
+        files.push(Self::stamped(FileKind::Sysctl, body));
+        Ok(files)
     }
 
     fn answers_file(&self) -> Result<RenderedFile> {

@@ -89,8 +89,6 @@ pub struct Rules {
     pub password_env_only: Option<&'static str>,
     /// The CLIENT command is blocked: Chatwoot must not send CLIENT SETNAME.
     pub disable_client_command: bool,
-    /// The plan's connection cap is enforced: exceeding it is an error, not a warning.
-    pub hard_connection_cap: bool,
     pub record: EndpointRecord,
     /// The answers file records `redis-version` (it picks directives or a parameter group).
     pub records_version: bool,
@@ -115,7 +113,6 @@ impl Rules {
         password_in_url: false,
         password_env_only: None,
         disable_client_command: false,
-        hard_connection_cap: false,
         record: EndpointRecord::HostPort,
         records_version: false,
         records_dirs: false,
@@ -288,16 +285,19 @@ pub enum Output {
     /// `redis-master-proxy.yaml`: a master-following address for ActionCable (Sentinel only).
     MasterProxy,
     Provider,
+    /// The host's limits for a self-hosted Redis: systemd drop-in and sysctl file.
+    HostLimits,
 }
 
 impl Output {
-    pub const ALL: [Output; 6] = [
+    pub const ALL: [Output; 7] = [
         Output::Env,
         Output::RedisConf,
         Output::Compose,
         Output::Helm,
         Output::MasterProxy,
         Output::Provider,
+        Output::HostLimits,
     ];
 
     pub fn id(self) -> &'static str {
@@ -308,6 +308,7 @@ impl Output {
             Output::Helm => "helm",
             Output::MasterProxy => "master-proxy",
             Output::Provider => "provider",
+            Output::HostLimits => "host-limits",
         }
     }
 
@@ -347,7 +348,8 @@ pub fn describe_all() -> String {
     out.push_str(
         "Outputs: env = .env, redis-conf = redis.conf (+ redis-secrets.conf), compose = \
          docker-compose.redis.yaml,\n  helm = values.redis.yaml (+ redis-secret.yaml),\n  master-proxy = \
-         redis-master-proxy.yaml, provider = redis-settings.sh. Add or remove with --emit (e.g. --emit +helm).\n",
+         redis-master-proxy.yaml, provider = redis-settings.sh,\n  host-limits = chatwoot-redis.service.conf \
+         (systemd drop-in) + chatwoot-redis.sysctl.conf. Add or remove with --emit (e.g. --emit +helm).\n",
     );
     out.push_str(&format!(
         "Versions (--redis-version): {}.\n  6.2 only for the chart's bundled Redis (Sidekiq 8 \

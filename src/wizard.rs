@@ -698,8 +698,8 @@ impl Session<'_, '_> {
                 }
                 if a.scenario.is_managed() {
                     self.say(&format!(
-                        "  → .env gets REDIS_ALFRED_SIZE={} and REDIS_VELMA_SIZE={}; the plan must allow {} connections",
-                        budget.alfred, budget.velma, budget.total
+                        "  → .env gets REDIS_ALFRED_SIZE={} and REDIS_VELMA_SIZE={}; the plan must allow {} connections (reachable), {} for the pools' capacity",
+                        budget.alfred, budget.velma, budget.reachable, budget.capacity
                     ));
                 } else {
                     self.say(&format!(

@@ -26,6 +26,9 @@ pub enum Field {
     WebThreads,
     SidekiqProcesses,
     SidekiqConcurrency,
+    SidekiqAliveConcurrency,
+    DisableSidekiqAlive,
+    EnableRackAttack,
     MaxConnections,
     Emit,
     Release,
@@ -268,6 +271,27 @@ pub static FIELD_SPECS: &[FieldSpec] = &[
         H::Workload,
         K::Number,
     )),
+    portable(spec(
+        Field::SidekiqAliveConcurrency,
+        "sidekiq-alive-concurrency",
+        "CHATWOOT_REDIS_SIDEKIQ_ALIVE_CONCURRENCY",
+        H::Workload,
+        K::Number,
+    )),
+    portable(spec(
+        Field::DisableSidekiqAlive,
+        "disable-sidekiq-alive",
+        "CHATWOOT_REDIS_DISABLE_SIDEKIQ_ALIVE",
+        H::Workload,
+        K::Bool,
+    )),
+    portable(spec(
+        Field::EnableRackAttack,
+        "enable-rack-attack",
+        "CHATWOOT_REDIS_ENABLE_RACK_ATTACK",
+        H::Workload,
+        K::Bool,
+    )),
     spec(
         Field::MaxConnections,
         "max-connections",
@@ -407,7 +431,8 @@ mod tests {
             );
         }
         assert_eq!(Field::parse("nope"), None);
-        // The portable answers are the workload the wizard asks together.
+        // The portable answers are the workload (the wizard asks the first four together; the
+        // sidekiq_alive and Rack::Attack switches come from flags or the answers file).
         let portable: Vec<Field> = FIELD_SPECS
             .iter()
             .filter(|s| s.portable)
@@ -419,7 +444,10 @@ mod tests {
                 Field::WebProcesses,
                 Field::WebThreads,
                 Field::SidekiqProcesses,
-                Field::SidekiqConcurrency
+                Field::SidekiqConcurrency,
+                Field::SidekiqAliveConcurrency,
+                Field::DisableSidekiqAlive,
+                Field::EnableRackAttack,
             ]
         );
         assert_eq!(Field::RedisVersion.env_var(), "CHATWOOT_REDIS_VERSION");

@@ -488,6 +488,7 @@ fn server_checks(
         }
     };
     judge_info(&info, &place, input, out);
+    super::host::check(&info, ep, input.provider.is_some(), out);
     pubsub(conn, &place, input, out);
     latency(conn, &place, input, out);
     Some(info)
@@ -723,19 +724,19 @@ fn clients(
         }
     }
     if let Some(budget) = input.budget {
-        let (total, recommended) = (budget.total, budget.maxclients);
+        let (total, recommended) = (budget.reachable, budget.maxclients);
         if maxclients < total as u64 {
             out.push(
-                Finding::error("maxclients-below-budget", format!("{place}: maxclients {maxclients} is below Chatwoot's {total} connections"))
-                    .observed(format!("INFO maxclients:{maxclients}; Chatwoot's budget {total} (see connection-budget)"))
-                    .why("Chatwoot's pools cannot all connect: requests and jobs fail with ERR max number of clients reached.")
-                    .fix(format!("Set maxclients to at least {recommended} (twice the budget for rolling restarts, plus headroom), or lower the pools and concurrency.")),
+                Finding::error("maxclients-below-budget", format!("{place}: maxclients {maxclients} is below the {total} connections Chatwoot's threads reach"))
+                    .observed(format!("INFO maxclients:{maxclients}; Chatwoot reaches {total}, its pools may open {} (see connection-budget)", budget.capacity))
+                    .why("Chatwoot's threads cannot all connect: requests and jobs fail with ERR max number of clients reached.")
+                    .fix(format!("Set maxclients to at least {recommended} (twice the capacity at the most replicas, probes, admin; never below 1000), or lower the threads, concurrency and pools.")),
             );
         } else if maxclients < recommended as u64 {
             out.push(
                 Finding::warning("maxclients-tight", format!("{place}: maxclients {maxclients} leaves no room for a rolling restart"))
-                    .observed(format!("INFO maxclients:{maxclients}; budget {total}, recommended {recommended}"))
-                    .why("During a deploy old and new processes are connected at once (twice the budget), plus monitoring and admin connections.")
+                    .observed(format!("INFO maxclients:{maxclients}; reachable {total}, capacity {}, recommended {recommended}", budget.capacity))
+                    .why("During a deploy old and new processes are connected at once, plus probes awaiting GC, monitoring and admin connections: a cap near the estimate turns any error into an outage.")
                     .fix(format!("Set maxclients to {recommended} or more.")),
             );
         }
@@ -1440,10 +1441,9 @@ mod tests {
             deadline: Deadline::new(Duration::from_secs(1), Duration::from_secs(5)),
             redactor: &redactor,
             budget: budget.map(|total| ConfiguredBudget {
-                alfred: 5,
-                velma: 10,
-                total,
-                maxclients: crate::sizing::maxclients_for(total),
+                reachable: total,
+                capacity: total,
+                ..ConfiguredBudget::from_budget(crate::sizing::budget(&Default::default()))
             }),
             provider: None,
             answers_version: None,

@@ -4,6 +4,7 @@
 //! The JSON report is a stable schema documented in `docs/doctor.md`.
 
 pub mod finding;
+mod host;
 pub mod live;
 pub mod report;
 pub mod resp;

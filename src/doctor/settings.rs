@@ -9,7 +9,7 @@ use crate::chatwoot::{
     DEFAULT_SENTINEL_MASTER,
 };
 use crate::dotenv::{self, DotenvError, Quoting, Substitution};
-use crate::sizing::{connections_total, maxclients_for, Workload, DEFAULT_ALFRED, DEFAULT_VELMA};
+use crate::sizing::{budget_with, Budget, Pools, Workload, DEFAULT_ALFRED, DEFAULT_VELMA};
 
 /// Where Chatwoot's default `REDIS_URL` points when the variable is unset.
 pub const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:6379";
@@ -375,23 +375,46 @@ pub fn pool_size(env: &ChatwootEnv, key: &str) -> Result<u32, String> {
 pub struct ConfiguredBudget {
     pub alfred: u32,
     pub velma: u32,
-    /// Connections in steady state.
-    pub total: u32,
-    /// The `maxclients` this total calls for (rolling restarts, admin headroom).
+    /// What the pools may open.
+    pub capacity: u32,
+    /// What the threads can use at most.
+    pub reachable: u32,
+    /// The `maxclients` this workload calls for (rolling restarts, probes, admin, floor).
     pub maxclients: u32,
+    /// The whole computation, for explanations.
+    pub budget: Budget,
+}
+
+impl ConfiguredBudget {
+    pub fn from_budget(budget: Budget) -> ConfiguredBudget {
+        ConfiguredBudget {
+            alfred: budget.alfred,
+            velma: budget.velma,
+            capacity: budget.capacity,
+            reachable: budget.reachable,
+            maxclients: budget.maxclients,
+            budget,
+        }
+    }
 }
 
 /// `None` when a pool size cannot be read (reported by the static checks).
 pub fn configured_budget(env: &ChatwootEnv, w: &Workload) -> Option<ConfiguredBudget> {
     let alfred = pool_size(env, "REDIS_ALFRED_SIZE").ok()?;
     let velma = pool_size(env, "REDIS_VELMA_SIZE").ok()?;
-    let total = connections_total(w, alfred, velma);
-    Some(ConfiguredBudget {
-        alfred,
-        velma,
-        total,
-        maxclients: maxclients_for(total),
-    })
+    Some(ConfiguredBudget::from_budget(budget_with(
+        w,
+        Pools { alfred, velma },
+    )))
+}
+
+/// A boolean as Chatwoot's `ActiveModel::Type::Boolean` casts it: `false`, `0`, `f`, `off`,
+/// `no` (any case) are false, every other non-empty value true.
+fn chatwoot_bool(v: &str) -> bool {
+    !matches!(
+        v.trim().to_ascii_lowercase().as_str(),
+        "" | "0" | "f" | "false" | "off" | "no"
+    )
 }
 
 /// The workload behind the connection budget, and where it came from.
@@ -412,11 +435,29 @@ pub struct AnswersWorkload {
     pub sidekiq_concurrency: Option<String>,
 }
 
+/// sidekiq_alive and Rack::Attack as the env sets them (they live in Chatwoot's env, whatever
+/// the answers file says about processes and threads).
+fn read_switches(env: &ChatwootEnv, w: &mut Workload, problems: &mut Vec<String>) {
+    if let Some(v) = env.present("SIDEKIQ_ALIVE_CONCURRENCY") {
+        match v.trim().parse::<u32>() {
+            Ok(n) => w.sidekiq_alive_concurrency = n,
+            Err(_) => problems.push(format!("SIDEKIQ_ALIVE_CONCURRENCY={v:?} is not a number")),
+        }
+    }
+    if let Some(v) = env.present("DISABLE_SIDEKIQ_ALIVE") {
+        w.sidekiq_alive = !chatwoot_bool(v);
+    }
+    if let Some(v) = env.present("ENABLE_RACK_ATTACK") {
+        w.rack_attack = chatwoot_bool(v);
+    }
+}
+
 /// The workload from the answers file when given, else from Puma/Sidekiq variables in the
 /// env (`WEB_CONCURRENCY` 0 or unset = one process), else Chatwoot's defaults.
 pub fn workload(env: &ChatwootEnv, answers: Option<(&AnswersWorkload, &str)>) -> WorkloadSource {
     let mut w = Workload::default();
     let mut problems = Vec::new();
+    read_switches(env, &mut w, &mut problems);
     if let Some((a, path)) = answers {
         for (field, value, name) in [
             (&mut w.web_processes, &a.web_processes, "web-processes"),

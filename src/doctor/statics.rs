@@ -7,7 +7,7 @@ use crate::chatwoot::{
 };
 use crate::dotenv::Substitution;
 use crate::redact::redact_url;
-use crate::sizing::{connections_per_sidekiq_process, connections_per_web_process, Workload};
+use crate::sizing::{CapVerdict, Workload};
 
 use super::finding::{Finding, Severity};
 use super::settings::{
@@ -899,40 +899,68 @@ fn pools_and_budget(input: &StaticInput, out: &mut Vec<Finding>) {
     let Some(budget) = input.budget else {
         return;
     };
-    for (key, size) in [
-        ("REDIS_ALFRED_SIZE", budget.alfred),
-        ("REDIS_VELMA_SIZE", budget.velma),
-    ] {
-        if size < w.web_threads {
+    // The rules of crate::sizing: alfred serves request threads, ActionCable's 4 workers and
+    // every Sidekiq job thread; velma one per request thread (when Rack::Attack runs).
+    let alfred_need = crate::sizing::alfred_pool_size(w);
+    let mut rules = vec![(
+        "REDIS_ALFRED_SIZE",
+        budget.alfred,
+        alfred_need,
+        format!(
+            "max(5, RAILS_MAX_THREADS {} + 4, SIDEKIQ_CONCURRENCY {})",
+            w.web_threads, w.sidekiq_concurrency
+        ),
+    )];
+    if w.rack_attack {
+        rules.push((
+            "REDIS_VELMA_SIZE",
+            budget.velma,
+            w.web_threads,
+            format!("RAILS_MAX_THREADS {}", w.web_threads),
+        ));
+    }
+    for (key, size, need, rule) in rules {
+        if size < need {
             out.push(
-                Finding::warning("pool-below-threads", format!("{key} ({size}) is below the web threads ({})", w.web_threads))
-                    .observed(format!("{key} = {size}, web threads = {} ({})", w.web_threads, input.workload.from))
-                    .why("Each Puma thread may hold a connection of this pool; with fewer connections than threads, requests queue for a connection for up to a second (Chatwoot PR #13395).")
-                    .fix(format!("Set {key}={} (at least RAILS_MAX_THREADS).", w.web_threads)),
+                Finding::warning("pool-below-threads", format!("{key} ({size}) is below the {need} threads that share it"))
+                    .observed(format!("{key} = {size}, needed {rule} = {need} ({})", input.workload.from))
+                    .why("A thread that finds the pool empty waits 1 s, then fails with ConnectionPool::TimeoutError (Chatwoot PRs #13138, #13395).")
+                    .fix(format!("Set {key}={need} (at least {rule}).")),
             );
         }
     }
-    let total = budget.total;
+    let (capacity, reachable) = (budget.capacity, budget.reachable);
     let formula = format!(
-        "{} web process(es) x {} + {} Sidekiq process(es) x {} = {total} connections ({})",
-        w.web_processes,
-        connections_per_web_process(budget.alfred, budget.velma),
-        w.sidekiq_processes,
-        connections_per_sidekiq_process(budget.alfred, w.sidekiq_concurrency),
+        "{} ({})",
+        budget.budget.explain(w).join("; "),
         input.workload.from
     );
     out.push(
-        Finding::info("connection-budget", format!("Chatwoot opens about {total} Redis connections"))
+        Finding::info("connection-budget", format!("Chatwoot reaches at most {reachable} Redis connections; its pools may open {capacity}"))
             .observed(formula.clone())
-            .why("Per web process: alfred + velma + 10 (Sidekiq client) + 2 (ActionCable); per Sidekiq process: concurrency + 10 + 2 + min(alfred, concurrency) + 1."),
+            .why("Pools are lazy: capacity is what they may open, reachable what the threads can use (web: min(alfred, T+4) + min(velma, T) + min(10, T+4) + 2 + T throw-away /api; Sidekiq: C + 3 internal + sidekiq_alive + min(alfred, C) + 1)."),
     );
     if let Some(cap) = input.max_connections {
-        if total > cap {
+        if let Some((verdict, msg, knobs)) = budget.budget.cap_message(w, cap) {
+            let why = "Beyond the plan's cap new connections are refused (ERR max number of clients reached): jobs and requests fail (Chatwoot issues #6909, #8738).";
+            let finding = if verdict == CapVerdict::Over {
+                Finding::error(
+                    "budget-over-plan-cap",
+                    format!("Chatwoot reaches {reachable} connections; the plan allows {cap}"),
+                )
+            } else {
+                Finding::warning(
+                    "budget-near-plan-cap",
+                    format!(
+                        "Chatwoot's pools may open {capacity} connections; the plan allows {cap}"
+                    ),
+                )
+            };
             out.push(
-                Finding::error("budget-over-plan-cap", format!("Chatwoot needs {total} connections; the plan allows {cap}"))
-                    .observed(formula)
-                    .why("Beyond the plan's cap new connections are refused (ERR max number of clients reached): jobs and requests fail (Chatwoot issues #6909, #8738).")
-                    .fix("Choose a plan with more connections, or lower SIDEKIQ_CONCURRENCY, RAILS_MAX_THREADS, the number of processes or the pool sizes."),
+                finding
+                    .observed(format!("{msg}; {formula}"))
+                    .why(why)
+                    .fix(knobs),
             );
         }
     }
@@ -1250,7 +1278,10 @@ mod tests {
 
     #[test]
     fn a_clean_env_has_only_infos() {
-        let f = lint("REDIS_URL=redis://redis:6379\nREDIS_PASSWORD=Abc123def456ghi789\n");
+        // REDIS_ALFRED_SIZE=10: Chatwoot's default 5 is below its 10 Sidekiq threads.
+        let f = lint(
+            "REDIS_URL=redis://redis:6379\nREDIS_PASSWORD=Abc123def456ghi789\nREDIS_ALFRED_SIZE=10\n",
+        );
         assert!(f.iter().all(|f| f.severity == Severity::Info), "{f:#?}");
     }
 
@@ -1555,7 +1586,7 @@ mod tests {
             Severity::Warning,
         );
         assert_no_finding(
-            "RAILS_MAX_THREADS=8\nREDIS_ALFRED_SIZE=8\nREDIS_VELMA_SIZE=10\n",
+            "RAILS_MAX_THREADS=8\nREDIS_ALFRED_SIZE=12\nREDIS_VELMA_SIZE=10\n",
             "pool-below-threads",
         );
         assert_finding(
@@ -1578,13 +1609,28 @@ mod tests {
             .iter()
             .find(|f| f.id == "connection-budget")
             .expect("budget");
-        assert!(budget.title.contains("55"), "{}", budget.title);
-        // WEB_CONCURRENCY=2 doubles the web part: 2 × 27 + 28.
+        // Chatwoot's default pools (alfred 5, velma 10): web reachable 5 + 5 + 9 + 2 + 5 = 26,
+        // Sidekiq 10 + 3 + 2 + 5 + 1 = 21; capacity 32 + 28.
+        assert!(budget.title.contains("at most 47"), "{}", budget.title);
+        assert!(budget.title.contains("open 60"), "{}", budget.title);
+        // Between reachable and capacity: a warning naming the knobs.
+        let f = lint_with("REDIS_URL=redis://r:6379\n", Some(50));
+        let near = f
+            .iter()
+            .find(|f| f.id == "budget-near-plan-cap")
+            .expect("near");
+        assert_eq!(near.severity, Severity::Warning);
+        assert!(
+            near.fix.contains("SIDEKIQ_ALIVE_CONCURRENCY=2"),
+            "{}",
+            near.fix
+        );
+        // WEB_CONCURRENCY=2 doubles the web part: 2 × 26 + 21.
         let f = lint("WEB_CONCURRENCY=2\n");
         let budget = f
             .iter()
             .find(|f| f.id == "connection-budget")
             .expect("budget");
-        assert!(budget.title.contains("82"), "{}", budget.title);
+        assert!(budget.title.contains("at most 73"), "{}", budget.title);
     }
 }

@@ -77,7 +77,19 @@ impl ScenarioSpec for DockerCompose {
         } else {
             format!("cd {} && ", crate::shell::quote_path(&layout.project_dir))
         };
-        vec![
+        let mut steps = Vec::new();
+        if (cx.has)(crate::output::FileKind::Sysctl) {
+            steps.push(format!(
+                "# on the Docker host (vm.overcommit_memory is the host's, not the container's): sudo install -m 644 {} /etc/sysctl.d/60-chatwoot-redis.conf && sudo sysctl --system",
+                (cx.path)("chatwoot-redis.sysctl.conf")
+            ));
+        } else {
+            steps.push(
+                "# on the Docker host: vm.overcommit_memory = 1 (a host setting; --emit +host-limits writes the sysctl file)"
+                    .into(),
+            );
+        }
+        steps.extend([
             format!(
                 "{cd}docker compose -f {PRODUCTION_FILE} -f {} up -d",
                 crate::shell::quote(
@@ -90,7 +102,8 @@ impl ScenarioSpec for DockerCompose {
                 "chatwoot-redis doctor --env-file {} --offline",
                 (cx.path)(".env")
             ),
-        ]
+        ]);
+        steps
     }
 }
 

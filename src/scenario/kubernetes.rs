@@ -120,6 +120,20 @@ impl ScenarioSpec for KubernetesSentinel {
                 (cx.path)("redis-master-proxy.yaml")
             ));
         }
+        let a = cx.answers;
+        if a.bundled_redis() {
+            // The Redis pods' memory: maxmemory plus a fork's copies, or the kubelet kills Redis
+            // mid-snapshot.
+            let m = a.maxmemory.bytes;
+            let (req, lim) = (
+                crate::sizing::mebibytes(crate::sizing::memory_request_for(m)),
+                crate::sizing::mebibytes(crate::sizing::memory_limit_for(m)),
+            );
+            steps.push(format!(
+                "# Redis pods (maxmemory {}, a fork may copy it again): redis.replica.resources.requests.memory={req}, redis.replica.resources.limits.memory={lim}",
+                a.maxmemory.text
+            ));
+        }
         steps
     }
 }

@@ -30,7 +30,7 @@ impl ScenarioSpec for SingleServer {
     }
 
     fn default_outputs(&self) -> &'static [Output] {
-        &[Output::Env, Output::RedisConf]
+        &[Output::Env, Output::RedisConf, Output::HostLimits]
     }
 
     fn questions(&self) -> &'static [Field] {
@@ -115,10 +115,11 @@ impl ScenarioSpec for SingleServer {
 
     fn next_steps(&self, cx: &StepContext<'_>) -> Vec<String> {
         let a: &Answers = cx.answers;
-        let (group, service) = if a.redis_version.is_valkey() {
-            ("valkey", "valkey-server")
+        // Debian's units read /etc/redis/redis.conf and /etc/valkey/valkey.conf.
+        let (group, service, conf) = if a.redis_version.is_valkey() {
+            ("valkey", "valkey-server", "valkey.conf")
         } else {
-            ("redis", "redis-server")
+            ("redis", "redis-server", "redis.conf")
         };
         let env = (cx.path)(".env");
         let mut steps = Vec::new();
@@ -131,7 +132,7 @@ impl ScenarioSpec for SingleServer {
                     .map(|s| s.to_string()),
             );
             steps.push(format!(
-                "sudo install -m 640 -o {group} -g {group} {} {}/redis.conf",
+                "sudo install -m 640 -o {group} -g {group} {} {}/{conf}",
                 (cx.path)("redis.conf"),
                 a.config_dir
             ));
@@ -141,6 +142,22 @@ impl ScenarioSpec for SingleServer {
                 "sudo install -m 600 -o {group} -g {group} {} {}/",
                 (cx.path)("redis-secrets.conf"),
                 a.config_dir
+            ));
+        }
+        if (cx.has)(FileKind::SystemdDropIn) {
+            steps.push(format!(
+                "sudo install -D -m 644 {} /etc/systemd/system/{service}.service.d/chatwoot.conf",
+                (cx.path)("chatwoot-redis.service.conf")
+            ));
+            steps.push("sudo systemctl daemon-reload".into());
+        }
+        if (cx.has)(FileKind::Sysctl) {
+            steps.push(format!(
+                "sudo install -m 644 {} /etc/sysctl.d/60-chatwoot-redis.conf && sudo sysctl --system",
+                (cx.path)("chatwoot-redis.sysctl.conf")
+            ));
+            steps.push(format!(
+                "# transparent huge pages: {service} turns them off for itself (disable-thp); if its log still warns, run `echo madvise | sudo tee /sys/kernel/mm/transparent_hugepage/enabled` (and boot with transparent_hugepage=madvise)"
             ));
         }
         steps.push(format!("sudo systemctl restart {service}"));

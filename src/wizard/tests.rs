@@ -192,7 +192,7 @@ fn every_scenario_gives_a_valid_render_with_defaults() {
             "{sc}"
         );
         assert!(
-            out.contains("Chatwoot total ="),
+            out.contains("Chatwoot: capacity"),
             "{sc}: budget not shown:\n{out}"
         );
         // maxclients is ours to set only where we write redis.conf.
@@ -353,11 +353,11 @@ fn sizes_are_shown_and_can_be_changed() {
     let prepared = r.unwrap();
     assert_eq!(prepared.answers.workload.web_threads, 8);
     assert!(
-        out.contains("REDIS_ALFRED_SIZE = max(5, web threads) = 16"),
+        out.contains("REDIS_ALFRED_SIZE = max(5, threads + 4, concurrency) = 20"),
         "{out}"
     );
     assert!(
-        out.contains("REDIS_ALFRED_SIZE = max(5, web threads) = 8"),
+        out.contains("REDIS_ALFRED_SIZE = max(5, threads + 4, concurrency) = 12"),
         "{out}"
     );
     assert_eq!(

@@ -31,6 +31,7 @@ mod render_cli;
 mod rule_boundaries;
 mod scenario_table;
 mod sentinel_client;
+mod sizing;
 mod tools;
 mod versions;
 mod wizard;

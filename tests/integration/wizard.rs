@@ -215,7 +215,7 @@ fn wizard_typed_answers_a_refused_port_and_a_masked_password() {
     // The budget with its formula is shown before the memory question.
     answer(
         &mut s,
-        "Chatwoot total = 2 x 27 + 1 x 28 = 82 connections",
+        "Chatwoot: capacity 107 connections, reachable 86",
         "",
     );
     answer(&mut s, "memory limit", ENTER);

@@ -16,7 +16,6 @@ static RULES: Rules = Rules {
          Heroku gives host, port and password together in REDIS_URL and rotates them",
     ),
     password_in_url: true,
-    hard_connection_cap: true,
     ..Rules::MANAGED
 };
 
@@ -65,9 +64,10 @@ impl ScenarioSpec for Heroku {
             return Vec::new();
         }
         vec![format!(
-            "Heroku Key-Value Store plans cap connections (mini: 20) and Chatwoot needs {} at \
-             this workload: pass --max-connections with your plan's limit to have it checked",
-            budget.total
+            "Heroku Key-Value Store plans cap connections (mini: 20) and Chatwoot reaches {} at \
+             this workload (its pools may open {}): pass --max-connections with your plan's \
+             limit to have it checked",
+            budget.reachable, budget.capacity
         )]
     }
 
