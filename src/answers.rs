@@ -1449,6 +1449,41 @@ fn check_host_for_scenario(scenario: Scenario, host: &str) -> Result<()> {
     }
 }
 
+/// The Sentinel scenario's endpoint answers (release, sentinels or bundled chart, master).
+fn push_sentinel_answers(a: &Answers, push: &mut impl FnMut(Field, String)) {
+    push(Field::Release, a.release.clone());
+    push(Field::Namespace, a.namespace.clone());
+    if !a.sentinels.is_empty() {
+        push(
+            Field::Sentinels,
+            a.sentinels
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>()
+                .join(","),
+        );
+        push(Field::Host, a.host.clone());
+        push(Field::Port, a.port.to_string());
+        push(Field::SentinelAuth, a.sentinel_auth.id().into());
+        if !a.redis_nodes.is_empty() {
+            push(
+                Field::RedisNodes,
+                a.redis_nodes
+                    .iter()
+                    .map(|(h, p)| format!("{h}:{p}"))
+                    .collect::<Vec<_>>()
+                    .join(","),
+            );
+        }
+    }
+    push(Field::SentinelMaster, a.sentinel_master.clone());
+    if a.bundled_redis() {
+        push(Field::RedisImage, a.chart.redis_image.to_string());
+        push(Field::SentinelImage, a.chart.sentinel_image.to_string());
+        push(Field::SentinelDownAfter, a.chart.down_after_ms.to_string());
+    }
+}
+
 /// The answers file: every answer of the scenario, never a secret, in a stable order.
 pub fn to_answers_yaml(a: &Answers) -> String {
     let mut lines: Vec<(Field, String)> = Vec::new();
@@ -1456,37 +1491,7 @@ pub fn to_answers_yaml(a: &Answers) -> String {
     push(Field::Scenario, a.scenario.id().into());
     match a.scenario.rules().record {
         EndpointRecord::Sentinel => {
-            push(Field::Release, a.release.clone());
-            push(Field::Namespace, a.namespace.clone());
-            if !a.sentinels.is_empty() {
-                push(
-                    Field::Sentinels,
-                    a.sentinels
-                        .iter()
-                        .map(|s| s.to_string())
-                        .collect::<Vec<_>>()
-                        .join(","),
-                );
-                push(Field::Host, a.host.clone());
-                push(Field::Port, a.port.to_string());
-                push(Field::SentinelAuth, a.sentinel_auth.id().into());
-                if !a.redis_nodes.is_empty() {
-                    push(
-                        Field::RedisNodes,
-                        a.redis_nodes
-                            .iter()
-                            .map(|(h, p)| format!("{h}:{p}"))
-                            .collect::<Vec<_>>()
-                            .join(","),
-                    );
-                }
-            }
-            push(Field::SentinelMaster, a.sentinel_master.clone());
-            if a.bundled_redis() {
-                push(Field::RedisImage, a.chart.redis_image.to_string());
-                push(Field::SentinelImage, a.chart.sentinel_image.to_string());
-                push(Field::SentinelDownAfter, a.chart.down_after_ms.to_string());
-            }
+            push_sentinel_answers(a, &mut push);
         }
         EndpointRecord::Nothing => {
             if a.db != 0 {

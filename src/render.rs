@@ -465,7 +465,8 @@ const TCP_BACKLOG: u32 = 511;
 /// `net.core.somaxconn` of kernels since 5.4: the sysctl file never lowers it.
 const SOMAXCONN_DEFAULT: u32 = 4096;
 
-/// Everything the templates may use (never a secret).
+/// Everything the templates may use (never a secret). Flat: one line per view field.
+#[allow(clippy::too_many_lines)]
 fn build_view(a: &Answers, budget: &Budget, chatwoot_vars: &[(String, String)]) -> View {
     let v = a.redis_version;
     let provider = a.scenario.provider_values(&a.host).into_iter().collect();

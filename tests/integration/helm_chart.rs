@@ -911,12 +911,18 @@ fn chosen_images_and_failover_timing_reach_the_redis_pods() {
             "bitnamilegacy/redis-sentinel:7.2.5-debian-12-r0",
             "--sentinel-down-after",
             "5000",
+            "--maxmemory",
+            "1gb",
         ],
         pw,
         "cw",
         "chatwoot",
     );
     let sts = r.cluster.workload("StatefulSet", "cw-chatwoot-redis-node");
+    // maxmemory 1 GiB: request 1024 + 256 MiB, limit 2 × 1024 + 256 MiB (room for a fork's copy).
+    let resources = &sts.container("redis")["resources"];
+    assert_eq!(resources["requests"]["memory"], "1280Mi", "{resources}");
+    assert_eq!(resources["limits"]["memory"], "2304Mi", "{resources}");
     assert_eq!(
         sts.container("redis")["image"],
         "registry.example.com:5000/ops/redis:7.2.5-debian-12-r0"
