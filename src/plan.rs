@@ -763,6 +763,52 @@ fn git_findings(out_dir: &Path, secret_paths: &[&Path]) -> GitFindings {
     findings
 }
 
+/// Whether a line of a config text carries a Redis secret: `requirepass`, `masterauth` or an
+/// ACL `user … >password` / `#hash` rule (what `CONFIG REWRITE` copies into redis.conf).
+fn is_secret_directive(line: &str) -> bool {
+    let t = line.trim_start().trim_start_matches(['-', ' ', '"', '\'']);
+    let mut words = t.split_whitespace();
+    match words.next().map(str::to_ascii_lowercase).as_deref() {
+        Some("requirepass" | "masterauth") => words.next().is_some(),
+        Some("user") => words.any(|w| w.starts_with('>') || w.starts_with('#')),
+        _ => false,
+    }
+}
+
+/// The 1-based numbers of the lines of `text` that carry a Redis secret.
+pub fn secret_directive_lines(text: &str) -> Vec<usize> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| is_secret_directive(l))
+        .map(|(i, _)| i + 1)
+        .collect()
+}
+
+/// `text` with the value of every secret-carrying line replaced by `<hidden>`.
+fn mask_secret_directives(text: &str) -> String {
+    if secret_directive_lines(text).is_empty() {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let (body, eol) = match line.strip_suffix('\n') {
+            Some(b) => (b, "\n"),
+            None => (line, ""),
+        };
+        if is_secret_directive(body) {
+            let indent = &body[..body.len() - body.trim_start().len()];
+            let keyword = body.split_whitespace().next().unwrap_or_default();
+            out.push_str(indent);
+            out.push_str(keyword);
+            out.push_str(" <hidden>");
+            out.push_str(eol);
+        } else {
+            out.push_str(line);
+        }
+    }
+    out
+}
+
 /// A unified diff from `old` to `new`; `None` stands for a missing file.
 fn unified_diff(path: &Path, old: Option<&str>, new: Option<&str>) -> String {
     let a = if old.is_some() {
@@ -775,9 +821,10 @@ fn unified_diff(path: &Path, old: Option<&str>, new: Option<&str>) -> String {
     } else {
         "/dev/null".to_string()
     };
-    let old = old.unwrap_or("");
-    let new = new.unwrap_or("");
-    let diff = TextDiff::from_lines(old, new);
+    // A password a hand edit (or `CONFIG REWRITE`) put into a public file is never printed.
+    let old = mask_secret_directives(old.unwrap_or(""));
+    let new = mask_secret_directives(new.unwrap_or(""));
+    let diff = TextDiff::from_lines(&old, &new);
     let mut text = diff
         .unified_diff()
         .context_radius(3)
@@ -1370,6 +1417,23 @@ pub fn check(plan: &Plan) -> CheckReport {
         };
         needs_force |= file.action.is_conflict();
         let _ = writeln!(text, "{}: {what}", display(&file.path));
+        let leaked = secret_directive_lines(file.current.as_deref().unwrap_or(""));
+        if !leaked.is_empty() {
+            let _ = writeln!(
+                text,
+                "error: {} holds a Redis secret on line {} (requirepass, masterauth or an ACL \
+                 password) in a file meant to be committed, e.g. copied there by CONFIG REWRITE; \
+                 its value is not shown. Re-render to restore the file (the secret belongs in \
+                 the secret file), never run CONFIG REWRITE, and rotate the password: git \
+                 history keeps it.",
+                display(&file.path),
+                leaked
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
         text.push_str(&unified_diff(
             &file.path,
             file.current.as_deref(),
@@ -1560,6 +1624,23 @@ pub fn execute_plan(plan: &Plan, mode: Mode, out: &mut dyn io::Write) -> Result<
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn secret_directives_are_found_and_masked() {
+        let conf = "maxmemory 1gb\nrequirepass s3cret\n  masterauth \"s3cret\"\nuser cw on >s3cret ~* &* +@all\nuser default off\nrequirepass\n";
+        assert_eq!(secret_directive_lines(conf), vec![2, 3, 4]);
+        let masked = mask_secret_directives(conf);
+        assert!(!masked.contains("s3cret"), "{masked}");
+        assert!(masked.contains("requirepass <hidden>\n"), "{masked}");
+        assert!(masked.contains("  masterauth <hidden>\n"), "{masked}");
+        assert!(masked.contains("user default off\n"), "{masked}");
+        assert!(masked.contains("maxmemory 1gb\n"), "{masked}");
+        // Our own Compose command passes the password from the environment: not a secret.
+        assert!(secret_directive_lines("      --maxmemory 1gb\n      --port 6379\n").is_empty());
+        let diff = unified_diff(Path::new("redis.conf"), Some(conf), Some("maxmemory 1gb\n"));
+        assert!(!diff.contains("s3cret"), "{diff}");
+        assert!(diff.contains("-requirepass <hidden>"), "{diff}");
+    }
     use super::*;
     use crate::output::EnvUpdate;
 

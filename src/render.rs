@@ -289,24 +289,6 @@ fn workload_env(w: &sizing::Workload) -> Vec<(String, String)> {
     set
 }
 
-/// The chart sets `RAILS_MAX_THREADS: 5` in its own `env` and Chatwoot's Sidekiq reads
-/// `SIDEKIQ_CONCURRENCY` (default 10): the pods run the threads the pools were sized for only
-/// when the values say so.
-fn chart_workload_env(w: &sizing::Workload) -> Vec<(String, String)> {
-    let d = sizing::Workload::default();
-    let mut set = Vec::new();
-    if w.web_threads != d.web_threads {
-        set.push(("RAILS_MAX_THREADS".into(), w.web_threads.to_string()));
-    }
-    if w.sidekiq_concurrency != d.sidekiq_concurrency {
-        set.push((
-            "SIDEKIQ_CONCURRENCY".into(),
-            w.sidekiq_concurrency.to_string(),
-        ));
-    }
-    set
-}
-
 /// Variables of [`workload_env`]: kept in the chart's `env` even with the bundled Redis.
 const WORKLOAD_ENV_KEYS: [&str; 3] = [
     "SIDEKIQ_ALIVE_CONCURRENCY",
@@ -481,7 +463,6 @@ fn build_view(a: &Answers, budget: &Budget, chatwoot_vars: &[(String, String)]) 
                 || WORKLOAD_ENV_KEYS.contains(&k.as_str())
         })
         .cloned()
-        .chain(chart_workload_env(&a.workload))
         .collect();
 
     View {

@@ -285,6 +285,30 @@ pub fn run(options: &Options) -> Result<Report> {
         redactor.add(&s);
     }
     if !options.offline {
+        // Ruby's OpenSSL trusts the bundle named by SSL_CERT_FILE (the process environment, or
+        // the env file that a systemd unit or Compose passes on): so does the TLS check.
+        if let Some(bundle) = env.present("SSL_CERT_FILE") {
+            if let Err(why) = resp::trust_pem_bundle(std::path::Path::new(bundle)) {
+                findings.push(
+                    Finding::warning(
+                        "ssl-cert-file-unreadable",
+                        "SSL_CERT_FILE is set but its bundle is not read",
+                    )
+                    .observed(crate::redact::clip(
+                        &format!("SSL_CERT_FILE={bundle}: {why}"),
+                        crate::redact::ECHO_MAX,
+                    ))
+                    .why(
+                        "Ruby's OpenSSL loads that bundle to verify the server's certificate; \
+                         without it every TLS handshake of Chatwoot's connections fails",
+                    )
+                    .fix(
+                        "point SSL_CERT_FILE at the PEM bundle redis-settings.sh wrote (the \
+                         system CAs plus the server CA), readable by Chatwoot",
+                    ),
+                );
+            }
+        }
         findings.extend(live::check(&live::LiveInput {
             settings: &settings,
             timeout: options.timeout,

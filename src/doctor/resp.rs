@@ -446,15 +446,37 @@ impl ServerCertVerifier for AcceptAnyCertificate {
     }
 }
 
+/// Certificates Chatwoot's Ruby trusts beyond the public roots: the PEM bundle named by
+/// `SSL_CERT_FILE` (Memorystore's private CA), set once by doctor before any connection.
+static EXTRA_ROOTS: std::sync::OnceLock<Vec<rustls::pki_types::CertificateDer<'static>>> =
+    std::sync::OnceLock::new();
+
+/// Trusts the certificates of a PEM bundle, as Ruby's OpenSSL does with `SSL_CERT_FILE`.
+/// Returns how many were read; the file is read up to 1 MiB, regular files only.
+pub fn trust_pem_bundle(path: &std::path::Path) -> Result<usize, String> {
+    use rustls::pki_types::pem::PemObject;
+    let bytes = crate::bounded::read_capped(path, 1024 * 1024).map_err(|e| e.to_string())?;
+    let certs: Vec<_> = rustls::pki_types::CertificateDer::pem_slice_iter(&bytes)
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("not a PEM certificate bundle: {e}"))?;
+    let n = certs.len();
+    let _ = EXTRA_ROOTS.set(certs);
+    Ok(n)
+}
+
 fn tls_config(verify_peer: bool) -> Result<Arc<ClientConfig>, Failure> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(|e| Failure::Tls(e.to_string()))?;
     let config = if verify_peer {
-        let roots = rustls::RootCertStore {
+        let mut roots = rustls::RootCertStore {
             roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
         };
+        for cert in EXTRA_ROOTS.get().into_iter().flatten() {
+            // A certificate that is not a usable CA is skipped, as OpenSSL skips it.
+            let _ = roots.add(cert.clone());
+        }
         builder.with_root_certificates(roots).with_no_client_auth()
     } else {
         builder

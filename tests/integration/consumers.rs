@@ -432,6 +432,16 @@ fn chart_knows(
         if lookup(bitnami, rest) {
             return true;
         }
+        // A key inside a map Bitnami declares empty for the user to fill (`resources.limits: {}`).
+        if let Some((parent, _)) = rest.rsplit_once('.') {
+            let declared = parent.split('.').try_fold(bitnami, |v, k| v.get(k));
+            if declared
+                .and_then(|v| v.as_object())
+                .is_some_and(|m| m.is_empty())
+            {
+                return true;
+            }
+        }
         let leaf = rest.rsplit('.').next().unwrap_or(rest);
         if chart_text.contains(&format!("# {leaf}:"))
             || chart_text.contains(&format!("#    {leaf}:"))

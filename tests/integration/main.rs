@@ -3,6 +3,7 @@
 mod acl_users;
 mod bounded_inputs;
 mod cmd_cases;
+mod committed_secrets;
 mod common;
 mod concurrency;
 mod consumers;

@@ -391,6 +391,28 @@ fn memorystore_tls_verifies_the_certificate_with_the_ca_bundle() {
     let ping = r["ping"].as_str().unwrap_or_default();
     assert!(ping.contains("certificate verify failed"), "{r}");
 
+    // doctor trusts what Ruby trusts: with the bundle the handshake verifies and the server
+    // answers; with the system CAs alone the certificate is rejected.
+    let env_path = out.path().join(".env");
+    let ids = doctor_ids(&env_path);
+    assert!(ids.iter().any(|i| i == "server-version"), "{ids:?}");
+    assert!(
+        !ids.iter().any(|i| i == "tls-certificate-rejected"),
+        "{ids:?}"
+    );
+    std::fs::write(&env_path, env.replace(bundle_s, system_s)).expect(".env");
+    let ids = doctor_ids(&env_path);
+    assert!(
+        ids.iter().any(|i| i == "tls-certificate-rejected"),
+        "{ids:?}"
+    );
+    std::fs::write(&env_path, env.replace(bundle_s, "/nonexistent/bundle.pem")).expect(".env");
+    let ids = doctor_ids(&env_path);
+    assert!(
+        ids.iter().any(|i| i == "ssl-cert-file-unreadable"),
+        "{ids:?}"
+    );
+
     // The stated fallback: --verify-mode none, and no SSL_CERT_FILE.
     let fallback = tempfile::tempdir().expect("tempdir");
     let mut args = base.to_vec();
@@ -442,6 +464,23 @@ fn memorystore_tls_verifies_the_certificate_with_the_ca_bundle() {
 }
 
 /// Doctor against a real server, with an answers file beside the .env.
+/// The finding ids of `doctor --format json` on an env file.
+fn doctor_ids(env_file: &Path) -> Vec<String> {
+    let out = Cmd::new()
+        .args(["doctor", "--format", "json", "--timeout", "5", "--env-file"])
+        .arg(env_file)
+        .run();
+    let json: serde_json::Value = serde_json::from_str(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}\n{}", out.stdout, out.stderr));
+    assert!(!out.stdout.contains(PW), "the password leaked");
+    json["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["id"].as_str().map(str::to_string))
+        .collect()
+}
+
 fn doctor_with_answers(port: u16, answers_version: &str) -> Vec<String> {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(
