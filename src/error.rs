@@ -95,6 +95,12 @@ pub enum Error {
     Other(#[from] anyhow::Error),
 }
 
+/// A refused value as a message shows it: cut to a readable length (a 50 MB answer must not
+/// make a 50 MB message).
+fn shown_value(value: String) -> String {
+    crate::redact::clip(&value, crate::redact::ECHO_MAX)
+}
+
 impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
@@ -117,7 +123,7 @@ impl Error {
         Error::Invalid {
             field: field.into(),
             target: Target::Option,
-            value: Some(value.into()),
+            value: Some(shown_value(value.into())),
             reason: reason.into(),
             fix: fix.into(),
         }
@@ -133,7 +139,7 @@ impl Error {
         Error::Invalid {
             field: format!("--{field}"),
             target: Target::Answer(field),
-            value: Some(value.into()),
+            value: Some(shown_value(value.into())),
             reason: reason.into(),
             fix: fix.into(),
         }

@@ -152,3 +152,27 @@ fn oversized_answers_file_is_refused() {
     assert!(out.stderr.contains("larger than"), "{}", out.stderr);
     assert_nothing_written(dir.path());
 }
+
+#[test]
+fn a_huge_refused_answer_is_not_echoed_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = format!("bad host {}", "x".repeat(100 * 1024));
+    let out = Cmd::new()
+        .args(["render", "--scenario", "elasticache", "--out"])
+        .arg(dir.path())
+        .env("CHATWOOT_REDIS_HOST", &host)
+        .env("REDIS_PASSWORD", "Huge0Answer0Password0")
+        .run();
+    out.code(2);
+    assert!(
+        out.stderr.contains("--host"),
+        "{}",
+        &out.stderr[..out.stderr.len().min(500)]
+    );
+    assert!(
+        out.stderr.len() < 8 * 1024,
+        "a {}-byte message for a refused answer",
+        out.stderr.len()
+    );
+    assert_nothing_written(dir.path());
+}
