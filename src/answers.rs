@@ -334,6 +334,16 @@ impl MemSize {
         let bytes = n
             .checked_mul(mult)
             .ok_or_else(|| "the size is too large".to_string())?;
+        // Far above any host: keeps every figure derived from it (fork headroom, container
+        // limits) exact instead of saturating.
+        const MAX_BYTES: u64 = 64 << 40;
+        if bytes > MAX_BYTES {
+            return Err(
+                "above 64 TiB, more memory than any Redis host has; write the size Redis may use, \
+                 e.g. 2gb"
+                    .into(),
+            );
+        }
         if bytes < 32 * 1024 * 1024 {
             return Err(
                 "below 32mb Chatwoot's queues and ActionCable state do not fit; 0 (no limit) is \
@@ -1607,6 +1617,17 @@ pub fn yaml_string(v: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn memory_sizes_are_bounded_on_both_sides() {
+        assert_eq!(MemSize::parse("64gb").unwrap().bytes, 64 << 30);
+        assert_eq!(MemSize::parse("65536gb").unwrap().bytes, 64 << 40);
+        assert!(MemSize::parse("65537gb").unwrap_err().contains("64 TiB"));
+        assert!(MemSize::parse("18446744073709551615gb")
+            .unwrap_err()
+            .contains("too large"));
+        assert!(MemSize::parse("31mb").is_err());
+    }
 
     #[test]
     fn answers_file_shape_limits() {
