@@ -5,6 +5,20 @@
 use super::{Scenario, StepContext};
 use crate::output::FileKind;
 
+/// The questions of a managed service reached by host, port and password alone (Azure,
+/// DigitalOcean), in wizard order.
+const HOST_PORT_QUESTIONS: &[crate::answers::Field] = &[
+    crate::answers::Field::Host,
+    crate::answers::Field::Port,
+    crate::answers::Field::Password,
+    crate::answers::Field::Db,
+    crate::answers::Field::WebProcesses,
+    crate::answers::Field::WebThreads,
+    crate::answers::Field::SidekiqProcesses,
+    crate::answers::Field::SidekiqConcurrency,
+    crate::answers::Field::MaxConnections,
+];
+
 pub mod azure;
 pub mod digitalocean;
 pub mod elasticache;

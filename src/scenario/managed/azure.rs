@@ -56,17 +56,7 @@ impl ScenarioSpec for Azure {
     }
 
     fn questions(&self) -> &'static [Field] {
-        &[
-            Field::Host,
-            Field::Port,
-            Field::Password,
-            Field::Db,
-            Field::WebProcesses,
-            Field::WebThreads,
-            Field::SidekiqProcesses,
-            Field::SidekiqConcurrency,
-            Field::MaxConnections,
-        ]
+        super::HOST_PORT_QUESTIONS
     }
 
     /// Azure Managed Redis listens on 10000; Azure Cache for Redis on 6380.

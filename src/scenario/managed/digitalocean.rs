@@ -46,17 +46,7 @@ impl ScenarioSpec for Digitalocean {
     }
 
     fn questions(&self) -> &'static [Field] {
-        &[
-            Field::Host,
-            Field::Port,
-            Field::Password,
-            Field::Db,
-            Field::WebProcesses,
-            Field::WebThreads,
-            Field::SidekiqProcesses,
-            Field::SidekiqConcurrency,
-            Field::MaxConnections,
-        ]
+        super::HOST_PORT_QUESTIONS
     }
 
     fn default_port(&self, _host: &str, _tls: bool) -> u16 {
