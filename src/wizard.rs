@@ -44,6 +44,9 @@ pub struct TextQuestion<'a> {
     pub optional: bool,
     /// The answer may hold a password (a URL): shown redacted once answered.
     pub redact: bool,
+    /// The answer holds a password: masked while typed (a password-style prompt; Enter
+    /// keeps the default, which is then shown redacted in the help line).
+    pub masked: bool,
 }
 
 /// The four kinds of prompt the wizard uses. Ctrl-C and Esc are [`Error::Interrupted`].
@@ -136,6 +139,9 @@ impl Prompter for InquirePrompter {
 
     fn text(&mut self, q: &TextQuestion<'_>) -> Result<String> {
         let redacted = |v: &str| answers::redact_url(v);
+        if q.masked {
+            return masked_text(q, self.config);
+        }
         let mut prompt = inquire::Text::new(q.message)
             .with_help_message(q.help)
             .with_validator(inquire_validator(q.validate))
@@ -178,6 +184,43 @@ impl Prompter for InquirePrompter {
             .with_render_config(self.config)
             .prompt()
             .map_err(from_inquire)
+    }
+}
+
+/// A text answer that holds a secret (Heroku's URL): masked while typed, never drawn in the
+/// clear. Enter keeps the default (shown redacted in the help line).
+fn masked_text(q: &TextQuestion<'_>, config: inquire::ui::RenderConfig<'static>) -> Result<String> {
+    let help = match q.default {
+        Some(d) => format!("{} (Enter keeps {})", q.help, answers::redact_url(d)),
+        None => q.help.to_string(),
+    };
+    // inquire's password prompt keeps its validator for 'static; the borrowed one is run
+    // here instead, and a refused answer is asked again.
+    loop {
+        let typed = inquire::Password::new(q.message)
+            .with_help_message(&help)
+            .without_confirmation()
+            .with_display_mode(inquire::PasswordDisplayMode::Masked)
+            .with_formatter(&|v: &str| {
+                if v.trim().is_empty() {
+                    q.default.map(answers::redact_url).unwrap_or_default()
+                } else {
+                    answers::redact_url(v)
+                }
+            })
+            .with_render_config(config)
+            .prompt()
+            .map_err(from_inquire)?;
+        let value = match q.default {
+            Some(d) if typed.trim().is_empty() => d.to_string(),
+            _ => typed,
+        };
+        match (q.validate)(&value) {
+            Ok(()) => return Ok(value),
+            Err(msg) => {
+                let _ = writeln!(std::io::stderr(), "✗ {msg}");
+            }
+        }
     }
 }
 
@@ -242,6 +285,68 @@ fn label(field: Field) -> &'static str {
         Field::DataDir => "Redis data directory on the host:",
         _ => "Answer:",
     }
+}
+
+/// The prompt's name for a field, as refusals name it: its label without the trailing `:`
+/// or `?` and without the parenthesis ("Redis host", "ACL user name").
+fn prompt_name(field: Field) -> String {
+    if field == Field::Password {
+        return "Redis password".into();
+    }
+    let label = label(field);
+    let name = label.split(" (").next().unwrap_or(label);
+    let name = name.trim_end_matches([':', '?']).trim();
+    if name.is_empty() || name == "Answer" {
+        field.name().to_string()
+    } else {
+        name.to_string()
+    }
+}
+
+/// A refusal worded for the prompt ("Redis host: \"…\": reason (fix: …)") rather than for
+/// the flag: the typed error names its field, and the field names the prompt. `None` for an
+/// error that is about no answer.
+fn prompt_error(err: &Error) -> Option<String> {
+    prompt_error_at(err, None)
+}
+
+/// [`prompt_error`] said at the prompt of `at` (a URL pasted at the host prompt is refused
+/// there, though the error is the URL's).
+fn prompt_error_at(err: &Error, at: Option<Field>) -> Option<String> {
+    match err {
+        Error::Invalid {
+            target: Target::Answer(f) | Target::Secret(f),
+            value,
+            reason,
+            fix,
+            ..
+        } => {
+            let shown = value
+                .as_deref()
+                .map(|v| format!(" {v:?}:"))
+                .unwrap_or_default();
+            Some(format!(
+                "{}:{shown} {reason} (fix: {fix})",
+                prompt_name(at.unwrap_or(*f))
+            ))
+        }
+        Error::Missing(missing) if !missing.is_empty() => Some(
+            missing
+                .iter()
+                .map(|m| missing_at_prompt(m.field))
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+        _ => None,
+    }
+}
+
+/// A missing answer, said at the prompt that asks it.
+fn missing_at_prompt(field: Field) -> String {
+    format!(
+        "{}: an answer is needed here (there is no default)",
+        prompt_name(field)
+    )
 }
 
 /// One line saying why the answer matters for Chatwoot.
@@ -369,31 +474,42 @@ fn check_answer(
     value: &str,
 ) -> std::result::Result<(), String> {
     let mut copy = raw.clone();
-    if field == Field::Url {
+    let url_at_host = field == Field::Host && is_url(value);
+    if field == Field::Url || url_at_host {
         url_replaces_endpoint(&mut copy);
     }
-    if value.trim().is_empty() && is_optional(field) {
+    if url_at_host {
+        copy.set(Field::Url, value.trim());
+    } else if value.trim().is_empty() && is_optional(field) {
         copy.remove(field);
     } else {
         copy.set(field, value.trim());
     }
     match answers::resolve(&copy) {
-        Err(Error::Invalid {
-            target: Target::Answer(f),
-            reason,
-            fix,
-            ..
-        }) if f == field => Err(format!("{reason} (fix: {fix})")),
+        Err(
+            ref e @ Error::Invalid {
+                target: Target::Answer(f),
+                ..
+            },
+        ) if f == field || (f == Field::Url && url_at_host) => {
+            Err(prompt_error_at(e, Some(field)).unwrap_or_else(|| e.to_string()))
+        }
         Err(Error::Missing(missing)) => {
             for m in missing {
                 if m.field == field || !pending.contains(&m.field) {
-                    return Err(m.line);
+                    return Err(missing_at_prompt(m.field));
                 }
             }
             Ok(())
         }
         _ => Ok(()),
     }
+}
+
+/// A `redis://` or `rediss://` URL (pasted where a host is asked: it is split into its parts).
+fn is_url(value: &str) -> bool {
+    let v = value.trim().to_ascii_lowercase();
+    v.starts_with("redis://") || v.starts_with("rediss://")
 }
 
 /// A URL gives host, port, TLS, db and user: the previous ones (e.g. from the answers file of
@@ -439,11 +555,16 @@ struct Session<'a, 'c> {
     sizing_done: bool,
 }
 
+/// A line of the wizard's own (not a refusal): left out with `--quiet`.
+fn say(ctx: &Context<'_>, w: &mut dyn Write, text: &str) {
+    if !ctx.quiet {
+        let _ = writeln!(w, "{text}");
+    }
+}
+
 impl Session<'_, '_> {
     fn say(&mut self, text: &str) {
-        if !self.ctx.quiet {
-            let _ = writeln!(self.w, "{text}");
-        }
+        say(self.ctx, self.w, text);
     }
 
     fn pending(&self) -> BTreeSet<Field> {
@@ -530,9 +651,13 @@ impl Session<'_, '_> {
             help,
             validate: &validate,
             optional: is_optional(field),
-            redact: field == Field::Url,
+            redact: field == Field::Url || field == Field::Host,
+            masked: field == Field::Url,
         })?;
         let value = value.trim();
+        if field == Field::Host && is_url(value) {
+            return self.host_from_url(value);
+        }
         if field == Field::Url {
             url_replaces_endpoint(&mut self.raw);
         }
@@ -563,6 +688,49 @@ impl Session<'_, '_> {
         if let Some(u) = &a.username {
             self.raw.set(Field::Username, u.clone());
         }
+        Ok(())
+    }
+
+    /// A URL pasted where the host is asked: it gives host, port, TLS, user name and
+    /// database as one unit (those questions are not asked again; a flag still wins), and its
+    /// password is the prompt's secret, never an answer.
+    fn host_from_url(&mut self, url: &str) -> Result<()> {
+        url_replaces_endpoint(&mut self.raw);
+        self.raw.set(Field::Url, url);
+        self.split_url()?;
+        let mut parts = vec![
+            Field::Host,
+            Field::Port,
+            Field::Tls,
+            Field::Db,
+            Field::Username,
+        ];
+        if matches!(self.password, Some((_, Origin::Url))) && !self.is_fixed(Field::Auth) {
+            self.raw.set(Field::Auth, Auth::Password.id());
+            parts.push(Field::Auth);
+        }
+        for f in parts {
+            if let Some(v) = self.ctx.fixed.get(f) {
+                self.raw.set(f, v.to_string());
+            }
+            self.asked.insert(f);
+        }
+        let a = answers::resolve(&self.raw)?;
+        let mut said = format!(
+            "{}: from the URL: host {}, port {}, TLS {}, database {}",
+            prompt_name(Field::Host),
+            a.host,
+            a.port,
+            if a.tls { "on" } else { "off" },
+            a.db
+        );
+        if let Some(u) = &a.username {
+            said.push_str(&format!(", user {u}"));
+        }
+        if matches!(self.password, Some((_, Origin::Url))) {
+            said.push_str(", and its password (kept as a secret, never saved as an answer)");
+        }
+        self.say(&format!("{said}."));
         Ok(())
     }
 
@@ -659,10 +827,7 @@ impl Session<'_, '_> {
                 let validate: OwnedValidator =
                     std::rc::Rc::new(move |pw: &str| match secrets::place_password(&a, pw) {
                         Ok(_) => Ok(()),
-                        Err(Error::Invalid { reason, fix, .. }) => {
-                            Err(format!("{reason} (fix: {fix})"))
-                        }
-                        Err(e) => Err(e.to_string()),
+                        Err(e) => Err(prompt_error(&e).unwrap_or_else(|| e.to_string())),
                     });
                 let pw = self.p.password(
                     "Type the Redis password:",
@@ -760,7 +925,7 @@ impl Session<'_, '_> {
                 if other.is_some() {
                     return Err(err);
                 }
-                self.refused(&err.to_string());
+                self.refused(&prompt_error(&err).unwrap_or_else(|| err.to_string()));
                 self.ask_password(true)?;
                 continue;
             }
@@ -773,7 +938,7 @@ impl Session<'_, '_> {
             else {
                 return Err(err);
             };
-            self.refused(&err.to_string());
+            self.refused(&prompt_error(&err).unwrap_or_else(|| err.to_string()));
             if q == Field::Maxmemory || WORKLOAD.contains(&q) {
                 self.ask_sizing()?;
             } else {
@@ -787,6 +952,17 @@ impl Session<'_, '_> {
 /// Runs the questions and returns the render, after the summary was confirmed.
 /// Declining the summary is [`Error::Interrupted`]: nothing is written.
 pub fn interview(p: &mut dyn Prompter, w: &mut dyn Write, ctx: &Context<'_>) -> Result<Prepared> {
+    let path = commands::answers_path(ctx.out_dir, None);
+    if path.exists() && Field::answers().any(|f| ctx.defaults.get(f).is_some()) {
+        say(
+            ctx,
+            w,
+            &format!(
+                "loaded answers from {} (Enter keeps each answer)",
+                path.display()
+            ),
+        );
+    }
     let default_scenario = ctx
         .defaults
         .get(Field::Scenario)
@@ -817,11 +993,33 @@ pub fn interview(p: &mut dyn Prompter, w: &mut dyn Write, ctx: &Context<'_>) -> 
                 .ok_or_else(|| Error::Other(anyhow::anyhow!("no scenario is registered")))?
         }
     };
-    // Re-run = reconfigure: the answers file of the same scenario gives the defaults.
+    // Re-run = reconfigure: the answers file of the same scenario gives the defaults; for
+    // another scenario, the answers that mean the same in every scenario (the table's
+    // portable ones: the workload) are kept, the rest start from that scenario's defaults.
     let mut raw = if default_scenario == Some(scenario) {
         ctx.defaults.clone()
     } else {
-        RawAnswers::new()
+        let mut kept = RawAnswers::new();
+        let mut names = Vec::new();
+        for field in Field::answers().filter(|f| f.spec().portable) {
+            if let Some(v) = ctx.defaults.get(field) {
+                kept.set(field, v.to_string());
+                names.push(format!("{field} {v}"));
+            }
+        }
+        if let (Some(old), false) = (default_scenario, names.is_empty()) {
+            say(
+                ctx,
+                w,
+                &format!(
+                    "Kept from the {old} answers: {}; the other answers start from {}'s \
+                     defaults.",
+                    names.join(", "),
+                    scenario.id()
+                ),
+            );
+        }
+        kept
     };
     raw.overlay(&ctx.fixed);
     raw.set(Field::Scenario, scenario.id());
@@ -870,9 +1068,8 @@ fn summary(s: &mut Session<'_, '_>, prepared: &Prepared) -> Result<()> {
         None => "none (no AUTH)".to_string(),
     };
     s.say(&format!("  password: {password}"));
-    for warning in &prepared.set.warnings {
-        s.say(&format!("warning: {warning}"));
-    }
+    // The plan below ends with the render's warnings: each is said there, once per run (the
+    // write after the confirmation does not repeat them).
     let mut buf = Vec::new();
     show_plan(&prepared.set, s.ctx.out_dir, &mut buf);
     let _ = s.w.write_all(&buf);
@@ -897,6 +1094,9 @@ pub fn show_plan(set: &RenderSet, out_dir: &Path, w: &mut dyn Write) {
             Ok(_) => "update",
         };
         let _ = writeln!(w, "  {action:<9} {}", path.display());
+    }
+    for warning in &set.warnings {
+        let _ = writeln!(w, "warning: {warning}");
     }
 }
 
@@ -975,13 +1175,6 @@ pub fn run(args: WizardRequest, quiet: bool, verbose: bool) -> Result<u8> {
                 .into(),
         ));
     }
-    if verbose && path.exists() {
-        let _ = writeln!(
-            err,
-            "Defaults from {} (Enter keeps each answer).",
-            path.display()
-        );
-    }
     let ctx = Context {
         out_dir: &args.out,
         defaults,
@@ -995,13 +1188,132 @@ pub fn run(args: WizardRequest, quiet: bool, verbose: bool) -> Result<u8> {
     };
     let mut prompter = InquirePrompter::new();
     let prepared = interview(&mut prompter, &mut err, &ctx)?;
-    write(&prepared, &args, quiet)
+    offer_gitignore(&mut prompter, &mut err, &prepared.set, &args.out)?;
+    // The summary showed the render's warnings (unless --quiet): the write does not repeat
+    // them.
+    write(&prepared, &args, quiet, !quiet)
 }
 
-fn write(prepared: &Prepared, args: &WizardRequest, quiet: bool) -> Result<u8> {
+/// The secret files of `set` that git would commit: `out_dir` is in a work tree and git's
+/// rules do not ignore them (and `out_dir/.gitignore` does not list them already).
+fn unignored_secret_files(set: &RenderSet, out_dir: &Path) -> Vec<&'static str> {
+    let names: Vec<&'static str> = set
+        .files
+        .iter()
+        .filter(|f| f.kind.is_secret())
+        .map(|f| f.name())
+        .collect();
+    let paths: Vec<std::path::PathBuf> = names.iter().map(|n| out_dir.join(n)).collect();
+    let refs: Vec<&Path> = paths.iter().map(|p| p.as_path()).collect();
+    // A name the file lists already is not offered again (adding it twice changes nothing).
+    let listed = gitignore_lines(out_dir);
+    let unlisted = names.into_iter().filter(|n| !listed.contains(*n));
+    match crate::git::status(&refs) {
+        Some(statuses) => {
+            let ignored: BTreeSet<&Path> = refs
+                .iter()
+                .zip(statuses)
+                .filter(|(_, s)| s.ignored)
+                .map(|(p, _)| *p)
+                .collect();
+            unlisted
+                .filter(|n| !ignored.contains(out_dir.join(n).as_path()))
+                .collect()
+        }
+        // Outside a work tree there is nothing to commit them to.
+        None => Vec::new(),
+    }
+}
+
+/// The patterns of `out_dir/.gitignore` that name a file of that directory exactly.
+fn gitignore_lines(out_dir: &Path) -> BTreeSet<String> {
+    std::fs::read_to_string(out_dir.join(".gitignore"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| l.trim().trim_start_matches('/').to_string())
+        .collect()
+}
+
+/// Appends each of `names` that `out_dir/.gitignore` does not list yet (a second run adds
+/// nothing). Returns the names added.
+pub fn add_to_gitignore(out_dir: &Path, names: &[&str]) -> Result<Vec<String>> {
+    let path = out_dir.join(".gitignore");
+    let current = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(source) => return Err(Error::Read { path, source }),
+    };
+    let listed = gitignore_lines(out_dir);
+    let added: Vec<String> = names
+        .iter()
+        .filter(|n| !listed.contains(**n))
+        .map(|n| n.to_string())
+        .collect();
+    if added.is_empty() {
+        return Ok(added);
+    }
+    let mut text = String::new();
+    if !current.is_empty() && !current.ends_with('\n') {
+        text.push('\n');
+    }
+    if current.is_empty() {
+        text.push_str("# Files holding Redis secrets (chatwoot-redis): never commit them\n");
+    }
+    for n in &added {
+        text.push_str(n);
+        text.push('\n');
+    }
+    let write_err = |source| Error::Write {
+        path: path.clone(),
+        source,
+    };
+    std::fs::create_dir_all(out_dir).map_err(write_err)?;
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .map_err(write_err)?;
+    f.write_all(text.as_bytes()).map_err(write_err)?;
+    Ok(added)
+}
+
+/// Offers to add the secret files that git would commit to `.gitignore` (default yes).
+fn offer_gitignore(
+    p: &mut dyn Prompter,
+    w: &mut dyn Write,
+    set: &RenderSet,
+    out_dir: &Path,
+) -> Result<()> {
+    let names = unignored_secret_files(set, out_dir);
+    if names.is_empty() {
+        return Ok(());
+    }
+    let gitignore = out_dir.join(".gitignore");
+    let question = format!("Add {} to {}?", names.join(", "), gitignore.display());
+    if !p.confirm(
+        &question,
+        true,
+        "They hold the Redis password: git must never commit them (its history would keep it)",
+    )? {
+        return Ok(());
+    }
+    let added = add_to_gitignore(out_dir, &names)?;
+    if !added.is_empty() {
+        let _ = writeln!(w, "added {} to {}", added.join(", "), gitignore.display());
+    }
+    Ok(())
+}
+
+/// `said`: the render's warnings were already shown (the wizard's summary), so the write
+/// leaves them out; each warning is said once per run.
+fn write(prepared: &Prepared, args: &WizardRequest, quiet: bool, said: bool) -> Result<u8> {
     let mut out = std::io::stdout().lock();
+    let mut set = prepared.set.clone();
+    if said {
+        set.warnings.clear();
+    }
     let code = plan::execute(
-        &prepared.set,
+        &set,
         &args.out,
         plan::Mode::Write { force: args.force },
         &mut out,
@@ -1149,11 +1461,9 @@ fn run_unattended(
             err,
             "init: not prompting ({why}); every answer is supplied, rendering"
         );
-        for w in &prepared.set.warnings {
-            let _ = writeln!(err, "warning: {w}");
-        }
     }
-    write(&prepared, args, quiet)
+    // The write says the render's warnings, once.
+    write(&prepared, args, quiet, false)
 }
 
 fn not_prompting(missing: Vec<Missing>, why: &str, quiet: bool) -> Error {

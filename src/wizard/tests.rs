@@ -621,3 +621,179 @@ fn quiet_keeps_only_the_questions_and_refusals() {
     );
     assert_eq!(p.refused.len(), 1, "refusals are shown at the prompt");
 }
+
+/// A value for every answer the table marks as surviving a scenario change, none of them
+/// the default.
+fn portable_values() -> Vec<(Field, &'static str)> {
+    let values: Vec<(Field, &'static str)> = Field::answers()
+        .filter(|f| f.spec().portable)
+        .map(|f| {
+            let v = match f {
+                Field::WebProcesses => "3",
+                Field::WebThreads => "7",
+                Field::SidekiqProcesses => "2",
+                Field::SidekiqConcurrency => "12",
+                Field::SidekiqAliveConcurrency => "3",
+                Field::DisableSidekiqAlive => "true",
+                Field::EnableRackAttack => "false",
+                other => panic!("{other}: portable now; give it a test value"),
+            };
+            (f, v)
+        })
+        .collect();
+    assert!(values.len() >= 4, "{values:?}");
+    values
+}
+
+#[test]
+fn a_scenario_switch_keeps_every_portable_answer_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut yaml = "scenario: docker-compose\nmaxmemory: \"3gb\"\nport: 6390\n".to_string();
+    for (f, v) in portable_values() {
+        yaml.push_str(&format!("{f}: {v}\n"));
+    }
+    std::fs::write(dir.path().join("chatwoot-redis.yaml"), &yaml).unwrap();
+    let (r, _, out) = run(dir.path(), &[("Where does", Step::Pick("single-server"))]);
+    let prepared = r.unwrap();
+    let saved = answers::to_answers_yaml(&prepared.answers);
+    for (f, v) in portable_values() {
+        assert!(saved.contains(&format!("{f}: {v}")), "{f} lost:\n{saved}");
+        assert!(out.contains(&format!("{f} {v}")), "{out}");
+    }
+    // Answers that mean something else in another scenario start from its defaults.
+    assert_eq!(prepared.answers.port, 6379);
+    assert!(!saved.contains("3gb"), "{saved}");
+    assert!(out.starts_with("loaded answers from "), "{out}");
+    assert!(
+        out.contains("Kept from the docker-compose answers: "),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_url_pasted_at_the_host_prompt_is_split_and_its_password_is_a_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let (r, p, out) = run(
+        dir.path(),
+        &[
+            ("Where does", Step::Pick("elasticache")),
+            (
+                "Redis host",
+                Step::Type(
+                    "rediss://chatwoot:Pasted0nlyHere4242xyz@master.chatwoot.abc123.use1.cache.amazonaws.com:6380/3",
+                ),
+            ),
+        ],
+    );
+    let prepared = r.unwrap();
+    let a = &prepared.answers;
+    assert_eq!(a.host, "master.chatwoot.abc123.use1.cache.amazonaws.com");
+    assert_eq!((a.port, a.db, a.tls), (6380, 3, true));
+    assert_eq!(a.username.as_deref(), Some("chatwoot"));
+    assert_eq!(
+        prepared.secrets.password,
+        Some(("Pasted0nlyHere4242xyz".to_string(), Origin::Url))
+    );
+    for q in [
+        "Redis port",
+        "Connect with TLS",
+        "Database number",
+        "ACL user",
+        "Require a password",
+    ] {
+        assert!(
+            !p.asked.iter().any(|a| a.contains(q)),
+            "{q} asked: {:?}",
+            p.asked
+        );
+    }
+    assert!(p.refused.is_empty(), "{:?}", p.refused);
+    let saved = answers::to_answers_yaml(a);
+    assert!(
+        !saved.contains("Pasted0nly") && !saved.contains("url"),
+        "{saved}"
+    );
+    assert!(!out.contains("Pasted0nly"), "{out}");
+}
+
+#[test]
+fn a_broken_url_at_the_host_prompt_is_refused_in_the_prompts_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let (r, p, _) = run(
+        dir.path(),
+        &[
+            ("Where does", Step::Pick("elasticache")),
+            ("Redis host", Step::Type("redis://:Broken0nlyHere4242xyz@")),
+            (
+                "Redis host",
+                Step::Type("master.chatwoot.abc123.use1.cache.amazonaws.com"),
+            ),
+        ],
+    );
+    r.unwrap();
+    let (prompt, msg) = &p.refused[0];
+    assert!(prompt.starts_with("Redis host"), "{prompt}");
+    assert!(msg.starts_with("Redis host: "), "{msg}");
+    assert!(!msg.contains("Broken0nly"), "{msg}");
+}
+
+#[test]
+fn refusals_name_the_prompt_not_the_flag() {
+    let e = Error::invalid_answer(Field::Port, "70000", "not a TCP port", "use 1 to 65535");
+    assert_eq!(
+        prompt_error(&e).unwrap(),
+        "Redis port: \"70000\": not a TCP port (fix: use 1 to 65535)"
+    );
+    let e = Error::invalid_secret(Field::Password, "too short", "use 16 characters or more");
+    assert_eq!(
+        prompt_error(&e).unwrap(),
+        "Redis password: too short (fix: use 16 characters or more)"
+    );
+    let e = Error::Missing(vec![Missing::new(Field::Host, "host: --host HOST")]);
+    let msg = prompt_error(&e).unwrap();
+    assert!(
+        msg.starts_with("Redis host: ") && !msg.contains("--host"),
+        "{msg}"
+    );
+    assert_eq!(prompt_error(&Error::Usage("x".into())), None);
+    // Every question of every scenario has a prompt name of its own.
+    for sc in Scenario::all() {
+        for q in sc.questions() {
+            let name = prompt_name(*q);
+            assert!(
+                !name.is_empty() && !name.starts_with('-') && !name.ends_with(':'),
+                "{q}: {name:?}"
+            );
+            assert_ne!(name, q.name(), "{q} has no label");
+        }
+    }
+}
+
+#[test]
+fn gitignore_lines_are_appended_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(".gitignore");
+    std::fs::write(&path, "node_modules\n/redis-secret.yaml").unwrap();
+    let added = add_to_gitignore(
+        dir.path(),
+        &[".env", "redis-secret.yaml", "redis-secrets.conf"],
+    )
+    .unwrap();
+    assert_eq!(added, [".env", "redis-secrets.conf"]);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(
+        text,
+        "node_modules\n/redis-secret.yaml\n.env\nredis-secrets.conf\n"
+    );
+    let again = add_to_gitignore(dir.path(), &[".env", "redis-secrets.conf"]).unwrap();
+    assert!(again.is_empty());
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+    // A new file says why it is there.
+    let fresh = tempfile::tempdir().unwrap();
+    add_to_gitignore(fresh.path(), &[".env"]).unwrap();
+    let text = std::fs::read_to_string(fresh.path().join(".gitignore")).unwrap();
+    assert!(
+        text.starts_with('#') && text.ends_with("\n.env\n"),
+        "{text}"
+    );
+}

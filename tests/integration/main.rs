@@ -36,3 +36,4 @@ mod sizing;
 mod tools;
 mod versions;
 mod wizard;
+mod wizard_rerun;

@@ -25,7 +25,7 @@ const CLEARED: &[&str] = &[
     "CHATWOOT_REDIS_EMIT",
 ];
 
-fn command(out: &Path, extra: &[&str]) -> Command {
+pub(crate) fn command(out: &Path, extra: &[&str]) -> Command {
     let mut cmd = Command::new(BIN);
     cmd.arg("init").arg("--out").arg(out).args(extra);
     for v in CLEARED {
@@ -36,16 +36,16 @@ fn command(out: &Path, extra: &[&str]) -> Command {
 }
 
 /// A wizard in a pseudo-terminal, with everything it printed so far.
-struct Pty {
-    s: expectrl::session::OsSession,
-    log: String,
+pub(crate) struct Pty {
+    pub(crate) s: expectrl::session::OsSession,
+    pub(crate) log: String,
 }
 
-fn spawn(out: &Path, extra: &[&str]) -> Pty {
+pub(crate) fn spawn(out: &Path, extra: &[&str]) -> Pty {
     spawn_cmd(command(out, extra))
 }
 
-fn spawn_cmd(cmd: Command) -> Pty {
+pub(crate) fn spawn_cmd(cmd: Command) -> Pty {
     let mut s = Session::spawn(cmd).expect("spawn in a pty");
     s.set_expect_timeout(Some(Duration::from_secs(20)));
     // Wide enough that no prompt or help line wraps.
@@ -57,7 +57,7 @@ fn spawn_cmd(cmd: Command) -> Pty {
 }
 
 /// Waits for `prompt`, then types `keys`.
-fn answer(p: &mut Pty, prompt: &str, keys: &str) {
+pub(crate) fn answer(p: &mut Pty, prompt: &str, keys: &str) {
     match p.s.expect(prompt) {
         Ok(c) => {
             p.log.push_str(&String::from_utf8_lossy(c.before()));
@@ -71,7 +71,7 @@ fn answer(p: &mut Pty, prompt: &str, keys: &str) {
 }
 
 /// Reads to the end; returns everything printed and the exit code.
-fn finish(p: &mut Pty) -> (String, i32) {
+pub(crate) fn finish(p: &mut Pty) -> (String, i32) {
     let rest = p.s.expect(Eof).expect("the wizard ends");
     p.log
         .push_str(&String::from_utf8_lossy(rest.get(0).unwrap_or_default()));
@@ -85,7 +85,7 @@ fn finish(p: &mut Pty) -> (String, i32) {
     (p.log.clone(), code)
 }
 
-fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+pub(crate) fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap())
@@ -99,7 +99,7 @@ fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
         .collect()
 }
 
-const ENTER: &str = "\r";
+pub(crate) const ENTER: &str = "\r";
 
 /// docker-compose with Enter at every prompt after choosing the scenario.
 fn compose_with_defaults(out: &Path, rerun: bool) -> String {
@@ -264,7 +264,7 @@ fn wizard_ctrl_c_exits_130_and_writes_nothing() {
     assert!(files(dir.path()).is_empty());
 }
 
-fn unattended(out: &Path, extra: &[&str]) -> assert_cmd::assert::Assert {
+pub(crate) fn unattended(out: &Path, extra: &[&str]) -> assert_cmd::assert::Assert {
     let mut cmd = command(out, extra);
     cmd.env("CI", "1").stdin(Stdio::null());
     assert_cmd::Command::from_std(cmd)
