@@ -42,7 +42,8 @@ pub struct TextQuestion<'a> {
     pub validate: Validator<'a>,
     /// An empty answer is allowed (the answer is then unset); the default is editable text.
     pub optional: bool,
-    /// The answer may hold a password (a URL): shown redacted once answered.
+    /// The answer may hold a password (a URL pasted at the host prompt): drawn redacted,
+    /// while typed and once answered.
     pub redact: bool,
     /// The answer holds a password: masked while typed (a password-style prompt; Enter
     /// keeps the default, which is then shown redacted in the help line).
@@ -71,6 +72,8 @@ pub trait Prompter {
 /// or standard error (where inquire draws) is not a terminal.
 pub struct InquirePrompter {
     config: inquire::ui::RenderConfig<'static>,
+    /// Colours in the prompts drawn here (see [`redacting`]).
+    colour: bool,
 }
 
 impl InquirePrompter {
@@ -78,6 +81,7 @@ impl InquirePrompter {
         let plain =
             crate::environment::ProcessEnv::get().no_color() || !std::io::stderr().is_terminal();
         InquirePrompter {
+            colour: !plain,
             config: if plain {
                 inquire::ui::RenderConfig::empty()
             } else {
@@ -138,9 +142,12 @@ impl Prompter for InquirePrompter {
     }
 
     fn text(&mut self, q: &TextQuestion<'_>) -> Result<String> {
-        let redacted = |v: &str| answers::redact_url(v);
         if q.masked {
             return masked_text(q, self.config);
+        }
+        if q.redact {
+            // A URL pasted here must not be drawn with its password while it is typed.
+            return redacting::ask(q, self.colour);
         }
         let mut prompt = inquire::Text::new(q.message)
             .with_help_message(q.help)
@@ -152,9 +159,6 @@ impl Prompter for InquirePrompter {
             } else {
                 prompt.with_default(d)
             };
-        }
-        if q.redact {
-            prompt = prompt.with_formatter(&redacted);
         }
         prompt.prompt().map_err(from_inquire)
     }
@@ -1476,6 +1480,8 @@ fn not_prompting(missing: Vec<Missing>, why: &str, quiet: bool) -> Error {
     }
     Error::Missing(missing)
 }
+
+mod redacting;
 
 #[cfg(test)]
 mod tests;
