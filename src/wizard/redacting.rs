@@ -171,6 +171,25 @@ fn read_key() -> Result<Key> {
     })
 }
 
+/// The input as drawn while it is typed. Until the `@` of a URL is typed, what follows a
+/// `:` after the scheme may be a port or a password (`rediss://:123…`, `user:123…`): it is
+/// masked until the `@` tells them apart. Then [`redact_url`] masks the userinfo.
+fn drawn(input: &str) -> String {
+    let Some(scheme_end) = input.find("://") else {
+        return input.to_string();
+    };
+    let rest = &input[scheme_end + 3..];
+    if rest.contains('@') {
+        return redact_url(input);
+    }
+    match rest.find(':') {
+        Some(colon) if colon + 1 < rest.len() => {
+            format!("{}{}***", &input[..scheme_end + 3], &rest[..=colon])
+        }
+        _ => input.to_string(),
+    }
+}
+
 /// The prompt's drawing, kept to redraw it in place.
 struct Screen<'q> {
     q: &'q TextQuestion<'q>,
@@ -216,7 +235,7 @@ impl Screen<'_> {
                 .map(|d| self.paint("2", &format!("({})", redact_url(d))))
                 .unwrap_or_default()
         } else {
-            redact_url(input)
+            drawn(input)
         };
         let shown_len = if input.is_empty() {
             self.q
@@ -224,7 +243,7 @@ impl Screen<'_> {
                 .map(|d| redact_url(d).chars().count() + 2)
                 .unwrap_or(0)
         } else {
-            redact_url(input).chars().count()
+            drawn(input).chars().count()
         };
         let head = format!("{} {} ", self.paint("32", "?"), self.q.message);
         let head_len = 2 + self.q.message.chars().count() + 1;
@@ -314,7 +333,32 @@ pub fn ask(q: &TextQuestion<'_>, colour: bool) -> Result<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::rows;
+    use super::{drawn, rows};
+
+    #[test]
+    fn a_password_is_masked_from_its_first_character() {
+        let url = "rediss://chatwoot:123Secret4567@h.example.net:6380/2";
+        for end in 0..=url.len() {
+            let shown = drawn(&url[..end]);
+            for secret_prefix in ["1", "12", "123", "123S"] {
+                let typed = &url[..end];
+                if typed.contains(&format!(":{secret_prefix}")) {
+                    assert!(
+                        !shown.contains(&format!(":{secret_prefix}")),
+                        "{typed:?} drawn as {shown:?}"
+                    );
+                }
+            }
+            assert!(!shown.contains("Secret"), "{shown}");
+        }
+        let heroku = "rediss://:9pw@h:1";
+        for end in 0..=heroku.len() {
+            assert!(!drawn(&heroku[..end]).contains('9'), "{}", &heroku[..end]);
+        }
+        assert_eq!(drawn("cache.example.net"), "cache.example.net");
+        assert_eq!(drawn("rediss://h.example.net"), "rediss://h.example.net");
+        assert_eq!(drawn(url), "rediss://chatwoot:***@h.example.net:6380/2");
+    }
 
     #[test]
     fn rows_of_a_wrapped_line() {
