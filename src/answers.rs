@@ -1503,6 +1503,7 @@ pub fn to_answers_yaml(a: &Answers) -> String {
         EndpointRecord::Sentinel => {
             push_sentinel_answers(a, &mut push);
         }
+        EndpointRecord::Rotating => {}
         EndpointRecord::Nothing => {
             if a.db != 0 {
                 push(Field::Db, a.db.to_string());

@@ -131,6 +131,7 @@ pub fn prepare(
         )]));
     }
     raw.overlay(given);
+    let rotating_note = take_rotating_endpoint(out, &mut raw);
     let mut prepared = match prepare_raw(out, &raw, &passwords, require_secrets) {
         // A committed deployment in a fresh clone (CI, a laptop): no password and no .env
         // here. The public files are rendered; the secret files stay for where the password
@@ -138,22 +139,61 @@ pub fn prepare(
         Err(Error::Missing(m))
             if saved_deployment
                 && !out.join(".env").exists()
-                && m.iter().all(|m| m.field == Field::Password) =>
+                && m.iter().all(|m| {
+                    m.field == Field::Password
+                        || (rotating_without_url(&raw) && m.field == Field::Host)
+                }) =>
         {
+            let note = if rotating_without_url(&raw) {
+                // Only secret files name a rotating endpoint (it is in REDIS_URL), and none is
+                // written here: a stand-in lets the public files render.
+                raw.set(Field::Url, ROTATING_STAND_IN);
+                "no URL here (no CHATWOOT_REDIS_URL and no .env in this directory): wrote the \
+                 files without secrets only; render with \
+                 CHATWOOT_REDIS_URL=\"$(heroku config:get REDIS_URL -a APP)\" to update .env"
+            } else {
+                "no password here (none given, and no .env or redis-secret.yaml in this \
+                 directory to keep it from): wrote the files without secrets only; render where \
+                 the password is (the server, or with REDIS_PASSWORD=…) to update the secret files"
+            };
             let mut prepared = prepare_raw(out, &raw, &passwords, false)?;
-            prepared.set.warnings.push(
-                "no password here (none given and no .env in this directory): wrote the files \
-                 without secrets only; render where the password is (the server, or with \
-                 REDIS_PASSWORD=…) to update .env and the other secret files"
-                    .into(),
-            );
+            prepared.set.warnings.push(note.into());
             prepared
         }
         other => other?,
     };
     let ignored = answers::check_saved(&prepared.answers, &raw, given)?;
     prepared.set.warnings.extend(ignored);
+    prepared.set.warnings.extend(rotating_note);
     Ok(prepared)
+}
+
+/// The endpoint a rotating scenario's public files are rendered with in a fresh clone (no URL,
+/// no `.env`): `.invalid` never resolves, and no file that names the endpoint is written.
+const ROTATING_STAND_IN: &str = "rediss://endpoint-not-recorded.invalid:6379";
+
+fn rotating_without_url(raw: &RawAnswers) -> bool {
+    raw.get(Field::Scenario)
+        .and_then(|s| crate::scenario::Scenario::parse(s.trim()))
+        .is_some_and(|sc| sc.rules().record == crate::scenario::EndpointRecord::Rotating)
+        && raw.get(Field::Url).is_none()
+        && raw.get(Field::Host).is_none()
+}
+
+/// A scenario whose endpoint rotates with its password (Heroku) records no endpoint in the
+/// answers file: without `--url`/`CHATWOOT_REDIS_URL` now, the endpoint is the `REDIS_URL` of
+/// the `.env` written before. Returns the note saying so.
+pub fn take_rotating_endpoint(out: &Path, raw: &mut RawAnswers) -> Option<String> {
+    if !rotating_without_url(raw) {
+        return None;
+    }
+    let url = secrets::existing_env_url(&out.join(".env"))?;
+    raw.set(Field::Url, url);
+    Some(format!(
+        "took host, port and password from REDIS_URL of {} (they rotate: when they change, \
+         render with CHATWOOT_REDIS_URL=\"$(heroku config:get REDIS_URL -a APP)\")",
+        out.join(".env").display(),
+    ))
 }
 
 /// As [`prepare`], from answers already merged (the wizard's path).

@@ -56,6 +56,10 @@ pub enum EndpointRecord {
     Sentinel,
     /// Host, port, TLS, verify mode and database.
     HostPort,
+    /// Nothing of the endpoint: it rotates together with the password (Heroku's `REDIS_URL`),
+    /// so each render takes it from `CHATWOOT_REDIS_URL`/`--url`, else from the `REDIS_URL`
+    /// of the `.env` written before.
+    Rotating,
 }
 
 /// The declarative part of a scenario: what is allowed, what is the default, what is recorded.

@@ -142,6 +142,17 @@ pub fn read_existing_env(path: &Path) -> Option<(Option<String>, Option<String>)
     Some((password, literal("REDIS_SENTINEL_PASSWORD")))
 }
 
+/// The `REDIS_URL` the previous render wrote into `path` (a literal value only: an
+/// interpolated one is not a URL this tool wrote). It holds the endpoint of a provider that
+/// rotates host, port and password together (Heroku).
+pub fn existing_env_url(path: &Path) -> Option<String> {
+    let text = crate::plan::read_own_output(path)?;
+    let entries = dotenv::parse(&text).ok()?;
+    dotenv::last(&entries, "REDIS_URL")
+        .filter(|e| e.is_literal() && !e.value.is_empty())
+        .map(|e| e.value.clone())
+}
+
 /// The password of the previous render in `out_dir`: its `.env`, or, where there is no `.env`
 /// (Kubernetes), the Secret of its `redis-secret.yaml`. Re-rendering then keeps the password.
 pub fn existing_password(out_dir: &Path) -> Option<(String, Origin)> {

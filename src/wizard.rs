@@ -1155,11 +1155,19 @@ pub struct WizardRequest {
     pub force: bool,
 }
 
+/// The answers a re-run starts from: the answers file, and for a scenario whose endpoint is not
+/// recorded (Heroku's rotating URL) the URL of the `.env` written before.
+fn load_defaults(out: &Path, answers_file: &Path) -> Result<RawAnswers> {
+    let mut defaults = commands::read_answers_file(answers_file, false)?;
+    let _ = commands::take_rotating_endpoint(out, &mut defaults);
+    Ok(defaults)
+}
+
 /// `chatwoot-redis init`.
 pub fn run(args: WizardRequest, quiet: bool, verbose: bool) -> Result<u8> {
     commands::check_url_flag(&args.answers)?;
     let path = commands::answers_path(&args.out, None);
-    let defaults = commands::read_answers_file(&path, false)?;
+    let defaults = load_defaults(&args.out, &path)?;
     let fixed = args.answers.clone();
     let mut err = std::io::stderr();
     let interactive = std::io::stdin().is_terminal() && !ci_set();

@@ -4,7 +4,18 @@
 
 use super::{resolve, to_answers_yaml, Answers, Field, RawAnswers};
 use crate::error::{Error, Result};
-use crate::scenario::Output;
+use crate::scenario::{EndpointRecord, Output};
+
+/// The answers that make up an endpoint.
+const ENDPOINT_FIELDS: [Field; 7] = [
+    Field::Url,
+    Field::Host,
+    Field::Port,
+    Field::Tls,
+    Field::VerifyMode,
+    Field::Db,
+    Field::Username,
+];
 
 /// Each answer of a resolved set, as text to compare.
 fn facets(a: &Answers) -> Vec<(Field, String)> {
@@ -92,10 +103,18 @@ fn why_ignored(a: &Answers, field: Field) -> String {
 /// given now, and a warning for each one read from the answers file only (the next write
 /// drops it).
 pub fn check_saved(a: &Answers, merged: &RawAnswers, given: &RawAnswers) -> Result<Vec<String>> {
-    let saved = match RawAnswers::from_yaml(&to_answers_yaml(a), "answers") {
+    let mut saved = match RawAnswers::from_yaml(&to_answers_yaml(a), "answers") {
         Ok(s) => s,
         Err(_) => return Ok(Vec::new()),
     };
+    if a.scenario.rules().record == EndpointRecord::Rotating {
+        // The endpoint comes back from the `.env` (or the provider's URL), not from the file.
+        for field in ENDPOINT_FIELDS {
+            if let Some(v) = merged.get(field) {
+                saved.set(field, v);
+            }
+        }
+    }
     let Ok(back) = resolve(&saved) else {
         return Ok(Vec::new());
     };

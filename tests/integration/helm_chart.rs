@@ -88,7 +88,7 @@ fn render_tool(args: &[&str], password: &str) -> tempfile::TempDir {
 }
 
 /// `helm template RELEASE CHART -n NS -f values.redis.yaml`: the chart needs no network.
-fn helm_template(release: &str, namespace: &str, values: &Path) -> String {
+pub(crate) fn helm_template(release: &str, namespace: &str, values: &Path) -> String {
     let chart = reference("chatwoot-chart-2.0.23");
     // helm's own directories in a scratch place: nothing read from or left in $HOME.
     let home = tempfile::tempdir().expect("tempdir");

@@ -1,6 +1,6 @@
 //! `heroku`: Heroku Key-Value Store (the heroku-redis add-on).
 
-use super::super::{Output, Rules, ScenarioSpec, TlsRule};
+use super::super::{EndpointRecord, Output, Rules, ScenarioSpec, TlsRule};
 use super::{normalized_host, ManagedProvider};
 use crate::answers::{Answers, Field};
 use crate::sizing::Budget;
@@ -16,6 +16,7 @@ static RULES: Rules = Rules {
          Heroku gives host, port and password together in REDIS_URL and rotates them",
     ),
     password_in_url: true,
+    record: EndpointRecord::Rotating,
     ..Rules::MANAGED
 };
 
