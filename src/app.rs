@@ -45,7 +45,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
         }
         Command::Render(args) => run_render(&args.to_request(), cli.quiet, cli.verbose),
         Command::Init(args) => crate::wizard::run(args.to_request(), cli.quiet, cli.verbose),
-        Command::Doctor(args) => run_doctor(&args, cli.quiet, cli.verbose),
+        Command::Doctor(args) => run_doctor(&args.0, cli.quiet, cli.verbose),
     }
 }
 

@@ -8,7 +8,53 @@ use std::path::PathBuf;
 use crate::answers::{Field, Heading};
 
 use clap::builder::{PossibleValue, StringValueParser, TypedValueParser};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, FromArgMatches, Parser, Subcommand, ValueEnum};
+
+/// A subcommand's arguments, built only when that subcommand runs or shows its help: a
+/// `render` does not pay for building the flags of `doctor`. (Only for a subcommand whose
+/// help has no heading of its own before `Global:`: the global flags are added to a deferred
+/// subcommand before its own, so its custom headings would follow them.)
+#[derive(Debug)]
+pub struct Deferred<T>(pub T);
+
+impl<T: FromArgMatches> FromArgMatches for Deferred<T> {
+    fn from_arg_matches(matches: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        T::from_arg_matches(matches).map(Deferred)
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &clap::ArgMatches) -> Result<(), clap::Error> {
+        self.0.update_from_arg_matches(matches)
+    }
+}
+
+impl<T: Args> Args for Deferred<T> {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        cmd.defer(build::<T>)
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        cmd.defer(build_for_update::<T>)
+    }
+}
+
+fn build<T: Args>(cmd: clap::Command) -> clap::Command {
+    let about = cmd.get_about().cloned();
+    with_about(T::augment_args(cmd), about)
+}
+
+fn build_for_update<T: Args>(cmd: clap::Command) -> clap::Command {
+    let about = cmd.get_about().cloned();
+    with_about(T::augment_args_for_update(cmd), about)
+}
+
+/// The subcommand's own `about` (its variant's doc comment) wins over the doc comments of the
+/// argument structs, as it does when the arguments are built at once.
+fn with_about(cmd: clap::Command, about: Option<clap::builder::StyledStr>) -> clap::Command {
+    match about {
+        Some(about) => cmd.about(about),
+        None => cmd,
+    }
+}
 
 /// A free-text value with suggestions: shells complete and `--help` lists the known values,
 /// while validation stays in `answers::resolve` (one path for flags, files and prompts, with
@@ -119,7 +165,7 @@ Examples:
   chatwoot-redis doctor --format json --timeout 2
   chatwoot-redis doctor --env-file .env --host 127.0.0.1 --port 6379   # Compose's published port
 Exit codes: 0 no problem (warnings allowed unless --strict), 1 problems found, 2 bad input.")]
-    Doctor(DoctorArgs),
+    Doctor(Deferred<DoctorArgs>),
     /// List the scenarios, their default outputs and the questions each asks
     #[command(after_help = "\
 Examples:
