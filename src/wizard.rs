@@ -806,7 +806,20 @@ impl Session<'_, '_> {
             self.say(&format!("Password: {source}."));
             return Ok(());
         }
+        // A scenario switch describes another Redis: the old deployment's password is not
+        // offered (it would silently open the new one with the old credential).
+        let switched = self
+            .ctx
+            .defaults
+            .get(Field::Scenario)
+            .is_some_and(|old| old.trim() != self.scenario.id());
         let existing = secrets::existing_password(self.ctx.out_dir).filter(|_| !again);
+        if switched && existing.is_some() {
+            self.say(
+                "Password: the previous deployment's password is not reused for a new scenario.",
+            );
+        }
+        let existing = existing.filter(|_| !switched);
         let mut options = Vec::new();
         if let Some((_, origin)) = &existing {
             let file = match origin {

@@ -102,6 +102,12 @@ fn wizard_switching_scenario_keeps_the_workload_and_its_budget() {
         )),
         "{second}"
     );
+    // Another scenario is another Redis: the old password is not offered.
+    assert!(
+        second.contains("the previous deployment's password is not reused")
+            && !second.contains("keep the existing password"),
+        "{second}"
+    );
     // The same workload gives the same connection budget.
     assert_eq!(budget_line(&second), budget, "{second}");
     let saved = text_of(dir.path(), "chatwoot-redis.yaml");
