@@ -286,8 +286,12 @@ pub fn run(options: &Options) -> Result<Report> {
     }
     if !options.offline {
         // Ruby's OpenSSL trusts the bundle named by SSL_CERT_FILE (the process environment, or
-        // the env file that a systemd unit or Compose passes on): so does the TLS check.
-        if let Some(bundle) = env.present("SSL_CERT_FILE") {
+        // the env file that a systemd unit or Compose passes on): so does the TLS check. Read
+        // only when a certificate will be verified (parsing a system bundle costs milliseconds).
+        let verifies = settings
+            .url_endpoint()
+            .is_some_and(|e| e.tls && e.verify_peer);
+        if let Some(bundle) = env.present("SSL_CERT_FILE").filter(|_| verifies) {
             if let Err(why) = resp::trust_pem_bundle(std::path::Path::new(bundle)) {
                 findings.push(
                     Finding::warning(

@@ -9,6 +9,7 @@ mod concurrency;
 mod consumers;
 mod consumers_every_source;
 mod doctor;
+mod doctor_cert_bundle;
 mod doctor_deployment;
 mod examples;
 mod examples_consumers;
