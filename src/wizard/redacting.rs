@@ -1,106 +1,62 @@
 //! A one-line text prompt that draws its input through [`redact_url`] while it is typed: a
 //! host name shows as typed, a `redis[s]://` URL pasted in its place shows with the password
 //! masked from the first character of the password on. inquire's text prompt draws the input
-//! verbatim and cannot be told otherwise, so this one reads the terminal itself (raw mode on
-//! standard input, drawing on standard error, as inquire does).
+//! verbatim and cannot be told otherwise, so this one reads the keys itself, through crossterm
+//! as inquire does: raw mode and bracketed paste while it asks, keys from crossterm's event
+//! reader (the one inquire's prompts read, so nothing typed ahead is lost between prompts),
+//! drawing on standard error.
 
 use std::io::Write;
-use std::os::fd::RawFd;
+
+use crossterm::event::{self, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use crossterm::style::Stylize;
+use crossterm::terminal::{self, ClearType};
+use crossterm::{cursor, queue};
 
 use crate::answers::redact_url;
 use crate::error::{Error, Result};
 
 use super::TextQuestion;
 
-const STDIN: RawFd = 0;
-const STDERR: RawFd = 2;
-
-/// Standard input in raw mode until dropped.
-struct RawMode {
-    saved: libc::termios,
-}
+/// The terminal in raw mode, with bracketed paste on, until dropped: every return of [`ask`],
+/// an answer, a cancel or an error, puts the terminal back.
+struct RawMode;
 
 impl RawMode {
     fn enter() -> Result<RawMode> {
-        // SAFETY: termios is plain data; tcgetattr fills it for a terminal descriptor.
-        let mut saved: libc::termios = unsafe { std::mem::zeroed() };
-        if unsafe { libc::tcgetattr(STDIN, &mut saved) } != 0 {
-            return Err(Error::Usage(
+        terminal::enable_raw_mode().map_err(|e| match e.raw_os_error() {
+            Some(libc::ENOTTY | libc::ENXIO) => Error::Usage(
                 "init needs a terminal to ask its questions; use `chatwoot-redis render` with \
                  flags"
                     .into(),
-            ));
-        }
-        let mut raw = saved;
-        // SAFETY: raw is a valid termios copied from the terminal's.
-        unsafe { libc::cfmakeraw(&mut raw) };
-        if unsafe { libc::tcsetattr(STDIN, libc::TCSANOW, &raw) } != 0 {
-            return Err(Error::Other(anyhow::anyhow!(
-                "prompt failed: cannot switch the terminal to raw mode: {}",
-                std::io::Error::last_os_error()
-            )));
-        }
-        Ok(RawMode { saved })
+            ),
+            _ => Error::Other(anyhow::anyhow!(
+                "prompt failed: cannot switch the terminal to raw mode: {e}"
+            )),
+        })?;
+        let raw = RawMode;
+        // A paste arrives as one event, as at inquire's prompts.
+        crossterm::execute!(std::io::stderr(), event::EnableBracketedPaste).map_err(failed)?;
+        Ok(raw)
     }
 }
 
 impl Drop for RawMode {
     fn drop(&mut self) {
-        // SAFETY: restores the settings read in `enter`.
-        unsafe { libc::tcsetattr(STDIN, libc::TCSANOW, &self.saved) };
+        let _ = crossterm::execute!(std::io::stderr(), event::DisableBracketedPaste);
+        let _ = terminal::disable_raw_mode();
     }
 }
 
-/// One byte of standard input, read unbuffered (the next inquire prompt reads the same
-/// descriptor: nothing may be left in a buffer of ours). `wait_ms`: give up after that long
-/// (`None`: wait). `Ok(None)` on timeout or end of input.
-fn read_byte(wait_ms: Option<i32>) -> Result<Option<u8>> {
-    loop {
-        if let Some(ms) = wait_ms {
-            let mut fds = libc::pollfd {
-                fd: STDIN,
-                events: libc::POLLIN,
-                revents: 0,
-            };
-            // SAFETY: one valid pollfd.
-            let n = unsafe { libc::poll(&mut fds, 1, ms) };
-            if n == 0 {
-                return Ok(None);
-            }
-            if n < 0 {
-                let e = std::io::Error::last_os_error();
-                if e.kind() == std::io::ErrorKind::Interrupted {
-                    continue;
-                }
-                return Err(Error::Other(anyhow::anyhow!("prompt failed: {e}")));
-            }
-        }
-        let mut b = [0u8; 1];
-        // SAFETY: reads at most one byte into a one-byte buffer.
-        let n = unsafe { libc::read(STDIN, b.as_mut_ptr().cast(), 1) };
-        match n {
-            1 => return Ok(Some(b[0])),
-            0 => return Ok(None),
-            _ => {
-                let e = std::io::Error::last_os_error();
-                if e.kind() == std::io::ErrorKind::Interrupted {
-                    continue;
-                }
-                return Err(Error::Other(anyhow::anyhow!("prompt failed: {e}")));
-            }
-        }
-    }
+fn failed(e: std::io::Error) -> Error {
+    Error::Other(anyhow::anyhow!("prompt failed: {e}"))
 }
 
 /// The terminal's width in columns (80 when unknown).
 fn columns() -> usize {
-    // SAFETY: winsize is plain data; TIOCGWINSZ fills it.
-    let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
-    let ok = unsafe { libc::ioctl(STDERR, libc::TIOCGWINSZ, &mut ws) } == 0;
-    if ok && ws.ws_col > 0 {
-        usize::from(ws.ws_col)
-    } else {
-        80
+    match terminal::size() {
+        Ok((cols, _)) if cols > 0 => usize::from(cols),
+        _ => 80,
     }
 }
 
@@ -109,66 +65,48 @@ fn rows(chars: usize, width: usize) -> usize {
     chars.max(1).div_ceil(width.max(1))
 }
 
+/// A count of rows or columns as a cursor command takes it.
+fn cells(n: usize) -> u16 {
+    u16::try_from(n).unwrap_or(u16::MAX)
+}
+
 /// A key, as far as a one-line prompt cares.
 enum Key {
     Char(char),
+    /// Pasted text, without its line breaks and other control characters.
+    Paste(String),
     Backspace,
     Enter,
     ClearLine,
     Cancel,
     Interrupt,
     Ignored,
-    Eof,
 }
 
 fn read_key() -> Result<Key> {
-    let Some(b) = read_byte(None)? else {
-        return Ok(Key::Eof);
-    };
-    Ok(match b {
-        b'\r' | b'\n' => Key::Enter,
-        0x7f | 0x08 => Key::Backspace,
-        0x03 => Key::Interrupt,
-        0x15 => Key::ClearLine,
-        0x1b => match read_byte(Some(30))? {
-            // Esc alone.
-            None => Key::Cancel,
-            // An escape sequence (arrow keys, bracketed paste marks): skip it.
-            Some(b'[') | Some(b'O') => {
-                while let Some(c) = read_byte(Some(30))? {
-                    if (0x40..=0x7e).contains(&c) {
-                        break;
-                    }
-                }
-                Key::Ignored
-            }
-            Some(_) => Key::Ignored,
-        },
-        b if b < 0x20 => Key::Ignored,
-        b if b < 0x80 => Key::Char(char::from(b)),
-        first => {
-            let len = match first {
-                0xc0..=0xdf => 2,
-                0xe0..=0xef => 3,
-                0xf0..=0xf7 => 4,
-                _ => return Ok(Key::Ignored),
-            };
-            let mut bytes = vec![first];
-            for _ in 1..len {
-                match read_byte(Some(30))? {
-                    Some(c) => bytes.push(c),
-                    None => return Ok(Key::Ignored),
-                }
-            }
-            match std::str::from_utf8(&bytes)
-                .ok()
-                .and_then(|s| s.chars().next())
-            {
-                Some(c) => Key::Char(c),
-                None => Key::Ignored,
-            }
-        }
+    Ok(match event::read().map_err(failed)? {
+        Event::Key(k) if k.kind != KeyEventKind::Release => key(k),
+        Event::Paste(text) => Key::Paste(text.chars().filter(|c| !c.is_control()).collect()),
+        _ => Key::Ignored,
     })
+}
+
+fn key(k: KeyEvent) -> Key {
+    let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
+    match k.code {
+        KeyCode::Enter => Key::Enter,
+        // In raw mode a line feed reads as Ctrl-J, a 0x08 backspace as Ctrl-H.
+        KeyCode::Char('j') if ctrl => Key::Enter,
+        KeyCode::Backspace => Key::Backspace,
+        KeyCode::Char('h') if ctrl => Key::Backspace,
+        KeyCode::Char('c') if ctrl => Key::Interrupt,
+        KeyCode::Char('u') if ctrl => Key::ClearLine,
+        KeyCode::Esc => Key::Cancel,
+        KeyCode::Char(_) if ctrl || k.modifiers.contains(KeyModifiers::ALT) => Key::Ignored,
+        KeyCode::Char(c) if !c.is_control() => Key::Char(c),
+        // Arrows, Tab, function keys.
+        _ => Key::Ignored,
+    }
 }
 
 /// The input as drawn while it is typed. Until the `@` of a URL is typed, what follows a
@@ -190,6 +128,15 @@ fn drawn(input: &str) -> String {
     }
 }
 
+/// The colours of the prompt's parts.
+#[derive(Clone, Copy)]
+enum Tint {
+    Error,
+    Faint,
+    Mark,
+    Answer,
+}
+
 /// The prompt's drawing, kept to redraw it in place.
 struct Screen<'q> {
     q: &'q TextQuestion<'q>,
@@ -199,40 +146,44 @@ struct Screen<'q> {
 }
 
 impl Screen<'_> {
-    fn paint(&self, style: &str, text: &str) -> String {
-        if self.colour {
-            format!("\x1b[{style}m{text}\x1b[0m")
-        } else {
-            text.to_string()
+    fn paint(&self, tint: Tint, text: &str) -> String {
+        if !self.colour {
+            return text.to_string();
+        }
+        match tint {
+            Tint::Error => text.dark_red().to_string(),
+            Tint::Faint => text.dim().to_string(),
+            Tint::Mark => text.dark_green().to_string(),
+            Tint::Answer => text.dark_cyan().to_string(),
         }
     }
 
     /// Back to the first row drawn, clearing everything below.
-    fn home(&self) -> String {
-        let mut s = String::from("\r");
+    fn home(&self, out: &mut Vec<u8>) -> std::io::Result<()> {
+        queue!(out, cursor::MoveToColumn(0))?;
         if self.above > 0 {
-            s.push_str(&format!("\x1b[{}A", self.above));
+            queue!(out, cursor::MoveUp(cells(self.above)))?;
         }
-        s.push_str("\x1b[J");
-        s
+        queue!(out, terminal::Clear(ClearType::FromCursorDown))
     }
 
     /// Draws the prompt with the input shown redacted, the error above and the help below,
     /// and leaves the cursor after the input.
-    fn draw(&mut self, input: &str, error: Option<&str>) {
+    fn draw(&mut self, input: &str, error: Option<&str>) -> std::io::Result<()> {
         let width = columns();
-        let mut out = self.home();
+        let mut out = Vec::new();
+        self.home(&mut out)?;
         let mut above = 0;
         if let Some(e) = error {
             let line = format!("# {e}");
-            out.push_str(&self.paint("31", &line));
-            out.push_str("\r\n");
+            out.extend_from_slice(self.paint(Tint::Error, &line).as_bytes());
+            out.extend_from_slice(b"\r\n");
             above += rows(line.chars().count(), width);
         }
         let shown = if input.is_empty() {
             self.q
                 .default
-                .map(|d| self.paint("2", &format!("({})", redact_url(d))))
+                .map(|d| self.paint(Tint::Faint, &format!("({})", redact_url(d))))
                 .unwrap_or_default()
         } else {
             drawn(input)
@@ -245,45 +196,51 @@ impl Screen<'_> {
         } else {
             drawn(input).chars().count()
         };
-        let head = format!("{} {} ", self.paint("32", "?"), self.q.message);
+        let head = format!("{} {} ", self.paint(Tint::Mark, "?"), self.q.message);
         let head_len = 2 + self.q.message.chars().count() + 1;
-        out.push_str(&head);
-        out.push_str(&shown);
+        out.extend_from_slice(head.as_bytes());
+        out.extend_from_slice(shown.as_bytes());
         let prompt_rows = rows(head_len + shown_len, width);
         above += prompt_rows - 1;
         if !self.q.help.is_empty() {
-            out.push_str("\r\n");
+            out.extend_from_slice(b"\r\n");
             let help = format!("[{}]", self.q.help);
-            out.push_str(&self.paint("36", &help));
+            out.extend_from_slice(self.paint(Tint::Answer, &help).as_bytes());
             let help_rows = rows(help.chars().count(), width);
             // Back up to the prompt's last row, after the input.
-            out.push_str(&format!("\x1b[{help_rows}A"));
+            queue!(out, cursor::MoveUp(cells(help_rows)))?;
         }
         let col = if input.is_empty() {
             head_len
         } else {
             head_len + shown_len
         } % width.max(1);
-        out.push('\r');
-        if col > 0 {
-            out.push_str(&format!("\x1b[{col}C"));
-        }
+        queue!(out, cursor::MoveToColumn(cells(col)))?;
         self.above = above;
-        let _ = std::io::stderr().write_all(out.as_bytes());
+        show(&out)
     }
 
     /// The prompt's last drawing: the answer (redacted), nothing below.
-    fn done(&mut self, answer: &str) {
-        let mut out = self.home();
-        out.push_str(&format!(
+    fn done(&mut self, answer: &str) -> std::io::Result<()> {
+        let mut out = Vec::new();
+        self.home(&mut out)?;
+        let line = format!(
             "{} {} {}\r\n",
-            self.paint("32", "?"),
+            self.paint(Tint::Mark, "?"),
             self.q.message,
-            self.paint("36", answer)
-        ));
+            self.paint(Tint::Answer, answer)
+        );
+        out.extend_from_slice(line.as_bytes());
         self.above = 0;
-        let _ = std::io::stderr().write_all(out.as_bytes());
+        show(&out)
     }
+}
+
+/// Writes one drawing to standard error at once.
+fn show(out: &[u8]) -> std::io::Result<()> {
+    let mut err = std::io::stderr().lock();
+    err.write_all(out)?;
+    err.flush()
 }
 
 /// Asks `q`, drawing the input redacted; re-asks until its validator accepts the answer.
@@ -297,18 +254,19 @@ pub fn ask(q: &TextQuestion<'_>, colour: bool) -> Result<String> {
     };
     let mut input = String::new();
     let mut error: Option<String> = None;
-    screen.draw(&input, None);
+    screen.draw(&input, None).map_err(failed)?;
     loop {
         match read_key()? {
             Key::Char(c) => input.push(c),
+            Key::Paste(text) => input.push_str(&text),
             Key::Backspace => {
                 input.pop();
             }
             Key::ClearLine => input.clear(),
             Key::Ignored => continue,
-            Key::Cancel | Key::Interrupt | Key::Eof => {
-                let canceled = screen.paint("2", "<canceled>");
-                screen.done(&canceled);
+            Key::Cancel | Key::Interrupt => {
+                let canceled = screen.paint(Tint::Faint, "<canceled>");
+                let _ = screen.done(&canceled);
                 drop(raw);
                 return Err(Error::Interrupted);
             }
@@ -319,7 +277,8 @@ pub fn ask(q: &TextQuestion<'_>, colour: bool) -> Result<String> {
                 };
                 match (q.validate)(&value) {
                     Ok(()) => {
-                        screen.done(&redact_url(&value));
+                        // The answer stands even if its last drawing fails.
+                        let _ = screen.done(&redact_url(&value));
                         drop(raw);
                         return Ok(value);
                     }
@@ -327,7 +286,7 @@ pub fn ask(q: &TextQuestion<'_>, colour: bool) -> Result<String> {
                 }
             }
         }
-        screen.draw(&input, error.as_deref());
+        screen.draw(&input, error.as_deref()).map_err(failed)?;
     }
 }
 
