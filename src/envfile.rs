@@ -584,6 +584,114 @@ pub fn merge(existing: &str, update: &EnvUpdate) -> Merged {
     }
 }
 
+/// The comment line that records the Redis keys as the last render wrote them; a hand edit of
+/// one of them is then told apart from a value the tool wrote (as the checksum header of the
+/// other generated files does).
+pub const KEYS_MARK: &str =
+    "# Redis keys as chatwoot-redis last wrote them (edit chatwoot-redis.yaml instead)";
+const SUM_OPEN: &str = " [checksum ";
+
+/// The checksum of the active Redis lines of an env file (keys and values as written, in
+/// order, line endings normalised).
+pub fn redis_keys_checksum(contents: &str) -> String {
+    let mut text = String::new();
+    for (key, value) in active_assignments(contents) {
+        if REDIS_ENV_KEYS.contains(&key.as_str()) {
+            text.push_str(&key);
+            text.push('=');
+            text.push_str(&value.replace("\r\n", "\n"));
+            text.push('\n');
+        }
+    }
+    crate::header::checksum(&text)
+}
+
+/// The checksum of the mark line, when the file has one.
+fn recorded_checksum(line: &str) -> Option<&str> {
+    line.strip_prefix(KEYS_MARK)?
+        .strip_prefix(SUM_OPEN)?
+        .strip_suffix(']')
+}
+
+/// How the Redis keys of an env file stand against the mark of the last render.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeysState {
+    /// No mark: never written by this tool, or by a version without marks.
+    Unmarked,
+    /// As the last render wrote them.
+    Intact,
+    /// A Redis key was changed, added or removed by hand since.
+    HandEdited,
+}
+
+/// Judges the Redis keys of `contents` by its mark.
+pub fn keys_state(contents: &str) -> KeysState {
+    let recorded = split_lines(contents)
+        .iter()
+        .find_map(|l| recorded_checksum(l.text.trim_start_matches('\u{feff}')));
+    match recorded {
+        None => KeysState::Unmarked,
+        Some(sum) if sum == redis_keys_checksum(contents) => KeysState::Intact,
+        Some(_) => KeysState::HandEdited,
+    }
+}
+
+/// `contents` with its mark recording the current Redis keys: the mark line is updated in
+/// place, or put right above the first Redis line (a file without Redis lines gets none).
+pub fn stamp_keys(contents: &str) -> String {
+    let lines = split_lines(contents);
+    let mark = format!("{KEYS_MARK}{SUM_OPEN}{}]", redis_keys_checksum(contents));
+    let eol = lines
+        .iter()
+        .map(|l| l.ending)
+        .find(|e| !e.is_empty())
+        .unwrap_or("\n");
+    let existing = lines
+        .iter()
+        .position(|l| recorded_checksum(l.text.trim_start_matches('\u{feff}')).is_some());
+    let first_redis = || {
+        parse_entries(&lines)
+            .into_iter()
+            .find_map(|e| match &e.kind {
+                EntryKind::Active { key, .. } if REDIS_ENV_KEYS.contains(&key.as_str()) => {
+                    Some(e.first)
+                }
+                _ => None,
+            })
+    };
+    let (at, replace) = match existing {
+        Some(i) => (i, true),
+        None => match first_redis() {
+            Some(i) => (i, false),
+            None => return contents.to_string(),
+        },
+    };
+    let mut out = String::with_capacity(contents.len() + mark.len() + 2);
+    for (i, line) in lines.iter().enumerate() {
+        if i == at {
+            // The file's byte-order mark stays in front.
+            let bom = if i == 0 && line.text.starts_with('\u{feff}') {
+                "\u{feff}"
+            } else {
+                ""
+            };
+            out.push_str(bom);
+            out.push_str(&mark);
+            if replace {
+                out.push_str(line.ending);
+                continue;
+            }
+            out.push_str(eol);
+            out.push_str(&line.text[bom.len()..]);
+            out.push_str(line.ending);
+            continue;
+        }
+        out.push_str(line.text);
+        out.push_str(line.ending);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -952,6 +1060,39 @@ mod tests {
             &update(&[("REDIS_URL", "b")], &[]),
         );
         assert_eq!(m.changes, vec![EnvChange::Added("REDIS_URL".into())]);
+    }
+
+    #[test]
+    fn the_mark_tells_hand_edits_of_redis_keys_apart() {
+        let rendered = "A=1\nREDIS_URL=redis://r:6379/0\nREDIS_PASSWORD=p\n";
+        assert_eq!(keys_state(rendered), KeysState::Unmarked);
+        let stamped = stamp_keys(rendered);
+        assert_eq!(
+            stamped.lines().nth(1).map(|l| l.starts_with(KEYS_MARK)),
+            Some(true),
+            "{stamped}"
+        );
+        assert_eq!(keys_state(&stamped), KeysState::Intact);
+        assert_eq!(stamp_keys(&stamped), stamped);
+        // Another key is no Redis key: not a hand edit of one.
+        let other = stamped.replace("A=1", "A=2");
+        assert_eq!(keys_state(&other), KeysState::Intact);
+        let edited = stamped.replace("/0", "/3");
+        assert_eq!(keys_state(&edited), KeysState::HandEdited);
+        let added = format!("{stamped}REDIS_VELMA_SIZE=4\n");
+        assert_eq!(keys_state(&added), KeysState::HandEdited);
+        // Restamping records the edit (what --force or a matching render does).
+        assert_eq!(keys_state(&stamp_keys(&edited)), KeysState::Intact);
+        // CRLF and a byte-order mark are kept.
+        let crlf = stamp_keys("\u{feff}REDIS_URL=x\r\nB=1\r\n");
+        assert!(
+            crlf.starts_with(&format!("\u{feff}{KEYS_MARK}")),
+            "{crlf:?}"
+        );
+        assert!(crlf.ends_with("]\r\nREDIS_URL=x\r\nB=1\r\n"), "{crlf:?}");
+        assert_eq!(keys_state(&crlf), KeysState::Intact);
+        // No Redis key, no mark.
+        assert_eq!(stamp_keys("A=1\n"), "A=1\n");
     }
 
     mod properties {

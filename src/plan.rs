@@ -439,10 +439,15 @@ fn compare_with_disk(
     notes: &mut Vec<String>,
 ) -> Result<Compared> {
     let Some((bytes, write_path, owner)) = read_existing(path, out_dir, notes)? else {
+        let contents = if file.kind == FileKind::Env {
+            envfile::stamp_keys(&file.contents)
+        } else {
+            file.contents.clone()
+        };
         return Ok(Compared {
             action: Action::Create,
             current: None,
-            contents: file.contents.clone(),
+            contents,
             env_changes: Vec::new(),
             write_path: path.to_path_buf(),
         });
@@ -478,15 +483,22 @@ fn compare_with_disk(
             .clone()
             .unwrap_or_else(|| envfile::update_from_fresh(&file.contents));
         let merged = envfile::merge(&text, &update);
-        let action = if merged.contents == text {
+        let contents = envfile::stamp_keys(&merged.contents);
+        // A Redis key changed by hand since the last render (its mark says so) is kept, like
+        // a hand edit of a generated file, unless the render gives the same value anyway.
+        let hand_edited = envfile::keys_state(&text) == envfile::KeysState::HandEdited
+            && envfile::redis_keys_checksum(&text) != envfile::redis_keys_checksum(&contents);
+        let action = if contents == text {
             Action::Unchanged
+        } else if hand_edited {
+            Action::HandEdited
         } else {
             Action::Update
         };
         return Ok(Compared {
             action,
             current: Some(text),
-            contents: merged.contents,
+            contents,
             env_changes: merged.changes,
             write_path,
         });
@@ -513,6 +525,22 @@ fn compare_with_disk(
         env_changes: Vec::new(),
         write_path,
     })
+}
+
+/// What a hand edit of the Redis keys of `.env` is, and the ways out (key names only).
+fn env_hand_edit_note(file: &PlannedFile) -> String {
+    let keys: Vec<&str> = file.env_changes.iter().map(EnvChange::key).collect();
+    format!(
+        "{}: Redis keys changed by hand since chatwoot-redis wrote them (the render would \
+         change {}); kept. Fix: put the value in chatwoot-redis.yaml (e.g. db:, port:, host:) \
+         and render again, or render --force to replace the hand edit",
+        display(&file.path),
+        if keys.is_empty() {
+            "their mark".to_string()
+        } else {
+            keys.join(", ")
+        }
+    )
 }
 
 /// Compares a rendered set with `out_dir` (which may not exist yet). Reads, never writes.
@@ -873,6 +901,7 @@ impl Plan {
 
     fn file_note(file: &PlannedFile) -> String {
         match file.action {
+            Action::HandEdited if file.kind == FileKind::Env => env_hand_edit_note(file),
             Action::HandEdited => format!(
                 "{}: changed by hand since it was generated; kept (--force replaces it)",
                 display(&file.path)
@@ -1401,6 +1430,13 @@ pub fn check(plan: &Plan) -> CheckReport {
         let _ = writeln!(text, "warning: {warning}");
     }
     for file in &plan.files {
+        if file.is_secret() && file.action == Action::HandEdited {
+            // Its contents are secret: the keys are named, no diff is shown.
+            stale.push(file.path.clone());
+            needs_force = true;
+            let _ = writeln!(text, "{}", env_hand_edit_note(file));
+            continue;
+        }
         if file.is_secret() {
             skipped.push(file.path.clone());
             continue;
