@@ -11,6 +11,7 @@ use crate::error::{Error, Missing, Result};
 use crate::scenario::{EndpointRecord, Output, Scenario, TlsRule};
 use crate::sizing::Workload;
 
+pub mod comments;
 mod field;
 mod saved;
 mod version;

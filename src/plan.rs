@@ -503,7 +503,13 @@ fn compare_with_disk(
             write_path,
         });
     }
-    let action = if text == file.contents {
+    // The operator's comments in the answers file are kept.
+    let contents = if file.kind == FileKind::Answers {
+        crate::answers::comments::keep_comments(&text, &file.contents)
+    } else {
+        file.contents.clone()
+    };
+    let action = if text == contents {
         Action::Unchanged
     } else if !file.kind.has_checksum_header() {
         // The answers file is meant to be edited; render read it, so this is its new form.
@@ -521,7 +527,7 @@ fn compare_with_disk(
     Ok(Compared {
         action,
         current: Some(text),
-        contents: file.contents.clone(),
+        contents,
         env_changes: Vec::new(),
         write_path,
     })

@@ -110,3 +110,51 @@ fn a_hand_edit_of_a_redis_key_in_env_is_kept_reported_and_replaced_only_with_for
     render(&dir, &[]).code(0);
     render(&dir, &["--check"]).code(0);
 }
+
+#[test]
+fn comments_an_operator_adds_to_the_answers_file_are_kept() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path().join("out");
+    render(&dir, &["--scenario", "docker-compose"]).code(0);
+    let answers = dir.join("chatwoot-redis.yaml");
+    let text = std::fs::read_to_string(&answers).expect("answers");
+    let commented =
+        text.replace(
+            "maxmemory:",
+            "# Sized for the 4 GB host (ticket 17)\nmaxmemory:",
+        )
+        .replace(
+            "web-threads: 5",
+            "web-threads: 5 # RAILS_MAX_THREADS of the web service",
+        ) + "# Owner: ops team\n";
+    assert_ne!(commented, text);
+    std::fs::write(&answers, &commented).expect("edit");
+
+    // Comments are no change: --check passes, a render has nothing to write.
+    render(&dir, &["--check"]).code(0);
+    let out = render(&dir, &[]);
+    out.code(0);
+    assert!(out.stdout.contains("nothing to write"), "{}", out.stdout);
+    assert_eq!(
+        std::fs::read_to_string(&answers).expect("answers"),
+        commented
+    );
+
+    // A changed answer keeps every comment where it was.
+    render(&dir, &["--db", "2", "--web-threads", "8"]).code(0);
+    let after = std::fs::read_to_string(&answers).expect("answers");
+    assert!(
+        after.contains("# Sized for the 4 GB host (ticket 17)\nmaxmemory:"),
+        "{after}"
+    );
+    assert!(
+        after.contains("web-threads: 8 # RAILS_MAX_THREADS of the web service"),
+        "{after}"
+    );
+    assert!(after.ends_with("# Owner: ops team\n"), "{after}");
+    assert!(after.contains("db: 2"), "{after}");
+    render(&dir, &["--check"]).code(0);
+    // And the kept file still reads as those answers.
+    let env = std::fs::read_to_string(dir.join(".env")).expect(".env");
+    assert!(env.contains("REDIS_URL=redis://redis:6379/2"), "{env}");
+}
