@@ -131,16 +131,25 @@ pub fn prepare(
         )]));
     }
     raw.overlay(given);
-    let mut prepared = match prepare_raw(out, &raw, &passwords, require_secrets) {
+    let answers_dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let env_file = env_file_path(&raw, &answers_dir);
+    let mut prepared = match prepare_in(out, &answers_dir, &raw, &passwords, None, require_secrets)
+    {
         // A committed deployment in a fresh clone (CI, a laptop): no password and no .env
         // here. The public files are rendered; the secret files stay for where the password
         // is (the server, whose .env keeps it).
         Err(Error::Missing(m))
             if saved_deployment
-                && !out.join(".env").exists()
+                && !env_file
+                    .as_deref()
+                    .map_or_else(|| out.join(".env"), Path::to_path_buf)
+                    .exists()
                 && m.iter().all(|m| m.field == Field::Password) =>
         {
-            let mut prepared = prepare_raw(out, &raw, &passwords, false)?;
+            let mut prepared = prepare_in(out, &answers_dir, &raw, &passwords, None, false)?;
             prepared.set.warnings.push(
                 "no password here (none given and no .env in this directory): wrote the files \
                  without secrets only; render where the password is (the server, or with \
@@ -175,7 +184,69 @@ pub fn prepare_with_password(
     password: Option<(String, secrets::Origin)>,
     require_secrets: bool,
 ) -> Result<Prepared> {
+    prepare_in(out, out, raw, passwords, password, require_secrets)
+}
+
+/// `env-file` as a path: a relative one is relative to the answers file's directory, so the
+/// next render from anywhere finds the same file.
+fn env_file_path(raw: &RawAnswers, answers_dir: &Path) -> Option<PathBuf> {
+    raw.get(Field::EnvFile).map(|f| answers_dir.join(f))
+}
+
+/// `path` made absolute with its `.` and `..` folded by name (the answers file's directory
+/// need not exist yet: `deploy/../chatwoot/.env` is `chatwoot/.env` before `deploy/` is made).
+fn lexical(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut out = PathBuf::new();
+    for c in abs.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// [`prepare_with_password`] with the answers file in `answers_dir`.
+fn prepare_in(
+    out: &Path,
+    answers_dir: &Path,
+    raw: &RawAnswers,
+    passwords: &PasswordSource,
+    password: Option<(String, secrets::Origin)>,
+    require_secrets: bool,
+) -> Result<Prepared> {
     let mut answers = answers::resolve(raw)?;
+    if let Some(text) = &answers.env_file {
+        let path = lexical(&answers_dir.join(text));
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        if !dir.is_dir() {
+            return Err(Error::invalid_answer(
+                Field::EnvFile,
+                text.clone(),
+                format!(
+                    "its directory {} does not exist{}",
+                    dir.display(),
+                    if Path::new(text).is_relative() {
+                        " (a relative env-file is relative to the answers file's directory)"
+                    } else {
+                        ""
+                    }
+                ),
+                "give the path of Chatwoot's own .env, e.g. --env-file /home/chatwoot/chatwoot/.env",
+            ));
+        }
+        // Absolute and without `..`, so the journal of its directory names it plainly.
+        let name = path.file_name().map(PathBuf::from).unwrap_or_default();
+        answers.env_path = Some(dir.canonicalize().map_or(path, |d| d.join(name)));
+    }
     if answers.scenario.rules().compose {
         answers.compose = crate::scenario::find_compose_layout(out);
     }

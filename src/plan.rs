@@ -124,6 +124,9 @@ pub struct Plan {
     pub interrupted: bool,
     render_command: String,
     secrets: Vec<String>,
+    /// The directory of `.env` when it is not `out_dir` (`env-file`): locked, journalled and
+    /// completed like `out_dir`.
+    env_dir: Option<PathBuf>,
     /// The set this plan was made from: a write plans it again once it holds the lock.
     set: RenderSet,
 }
@@ -598,15 +601,25 @@ pub fn plan(set: &RenderSet, out_dir: &Path) -> Result<Plan> {
             display(&real)
         ));
     }
+    let env_dir = set
+        .env_path
+        .as_deref()
+        .map(parent_dir)
+        .filter(|d| !same_dir(d, out_dir));
     for file in &set.files {
-        let path = out_dir.join(file.name());
+        let (path, own_dir) = match (&set.env_path, file.kind) {
+            // Chatwoot's own .env elsewhere: read and written by the same rules, its own
+            // directory standing for the output directory.
+            (Some(p), FileKind::Env) => (p.clone(), parent_dir(p)),
+            _ => (out_dir.join(file.name()), out_dir.to_path_buf()),
+        };
         let Compared {
             action,
             current,
             contents,
             env_changes,
             write_path,
-        } = compare_with_disk(file, &path, out_dir, &mut notes)?;
+        } = compare_with_disk(file, &path, &own_dir, &mut notes)?;
         let permissions =
             planned_permissions(file.kind, &write_path, action, &path, &mut warnings)?;
         files.push(PlannedFile {
@@ -656,7 +669,9 @@ pub fn plan(set: &RenderSet, out_dir: &Path) -> Result<Plan> {
         .flat_map(|d| write::stale_temp_files(d))
         .collect();
 
-    let interrupted = fs::symlink_metadata(out_dir.join(write::JOURNAL)).is_ok();
+    let interrupted = std::iter::once(out_dir)
+        .chain(env_dir.as_deref())
+        .any(|d| fs::symlink_metadata(d.join(write::JOURNAL)).is_ok());
     Ok(Plan {
         stale_temp_files,
         render_command: format!(
@@ -670,8 +685,17 @@ pub fn plan(set: &RenderSet, out_dir: &Path) -> Result<Plan> {
         notes,
         interrupted,
         secrets,
+        env_dir,
         set: set.clone(),
     })
+}
+
+/// Are `a` and `b` the same directory (`b` may not exist yet)?
+fn same_dir(a: &Path, b: &Path) -> bool {
+    match (fs::canonicalize(a), fs::canonicalize(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => std::path::absolute(a).ok() == std::path::absolute(b).ok(),
+    }
 }
 
 /// Where `out_dir` really is, when a symlink on the way leads elsewhere (`None` otherwise).
@@ -1208,7 +1232,16 @@ pub fn apply_with_hook(
     fs::create_dir_all(&plan.out_dir)
         .map_err(|e| write_error(&plan.out_dir, e, "nothing was written"))?;
     let _lock = lock_out_dir(&plan.out_dir)?;
-    let completed = complete_journal(&plan.out_dir)?;
+    // Always in this order (output directory, then .env's), so two runs never wait on
+    // each other crosswise.
+    let _env_lock = match &plan.env_dir {
+        Some(dir) => Some(lock_out_dir(dir)?),
+        None => None,
+    };
+    let mut completed = complete_journal(&plan.out_dir)?;
+    if let Some(dir) = &plan.env_dir {
+        completed.extend(complete_journal(dir)?);
+    }
     let mut report = ApplyReport {
         completed,
         ..ApplyReport::default()
@@ -1310,17 +1343,43 @@ fn write_locked(
     // The journal makes the renames one step: once it is on disk, a run killed at any later
     // point is completed by the next one; before it, the old set is untouched. A single file
     // needs none (its rename is atomic).
+    // A `.env` in another directory has its own journal there (a journal only ever names
+    // files of its own directory); both are written before the first rename.
     let journalled = staged.len() > 1;
+    let mut journals: Vec<&Path> = Vec::new();
     if journalled {
-        let renames: Vec<(&Path, &Path)> = staged
-            .iter()
-            .map(|(s, f)| (s.temp_path(), f.write_path.as_path()))
-            .collect();
-        write::write_journal(&plan.out_dir, &renames)
-            .and_then(|()| hook(WriteStep::Journalled))
-            .map_err(|e| {
-                write_error(&plan.out_dir.join(write::JOURNAL), e, "nothing was written")
-            })?;
+        let dirs = std::iter::once(plan.out_dir.as_path()).chain(plan.env_dir.as_deref());
+        for dir in dirs {
+            let own = |f: &PlannedFile| match &plan.env_dir {
+                Some(env_dir) if f.kind == FileKind::Env => dir == env_dir.as_path(),
+                _ => dir == plan.out_dir.as_path(),
+            };
+            let renames: Vec<(&Path, &Path)> = staged
+                .iter()
+                .filter(|(_, f)| own(f))
+                .map(|(s, f)| (s.temp_path(), f.write_path.as_path()))
+                .collect();
+            if renames.is_empty() {
+                continue;
+            }
+            if let Err(e) = write::write_journal(dir, &renames) {
+                for written in &journals {
+                    let _ = write::remove_journal(written);
+                }
+                return Err(write_error(
+                    &dir.join(write::JOURNAL),
+                    e,
+                    "nothing was written",
+                ));
+            }
+            journals.push(dir);
+        }
+        hook(WriteStep::Journalled).map_err(|e| {
+            for written in &journals {
+                let _ = write::remove_journal(written);
+            }
+            write_error(&plan.out_dir.join(write::JOURNAL), e, "nothing was written")
+        })?;
     }
 
     // Phase 2: renames, each atomic. They fail only on a broken file system; the message
@@ -1332,9 +1391,9 @@ fn write_locked(
             .commit()
             .and_then(|()| hook(WriteStep::Committed(&file.path)))
         {
-            if journalled {
-                // The staged files are gone with this error: nothing left to complete.
-                let _ = write::remove_journal(&plan.out_dir);
+            // The staged files are gone with this error: nothing left to complete.
+            for dir in &journals {
+                let _ = write::remove_journal(dir);
             }
             let state = if done.is_empty() {
                 "nothing else was written".to_string()
@@ -1367,10 +1426,10 @@ fn write_locked(
             )
         })?;
     }
-    if journalled {
-        write::remove_journal(&plan.out_dir).map_err(|e| {
+    for dir in journals {
+        write::remove_journal(dir).map_err(|e| {
             write_error(
-                &plan.out_dir.join(write::JOURNAL),
+                &dir.join(write::JOURNAL),
                 e,
                 "every file was written; remove the journal by hand",
             )
@@ -1699,6 +1758,7 @@ mod tests {
             files,
             warnings: Vec::new(),
             secrets: vec!["s3cret-password".into()],
+            env_path: None,
         }
     }
 

@@ -386,6 +386,7 @@ pub fn render(a: &Answers, secrets: &Secrets) -> Result<RenderSet> {
         files,
         warnings,
         secrets: secret_values(secrets),
+        env_path: a.env_path.clone(),
     };
     guard_secrets(a, secrets, &set)?;
     Ok(set)

@@ -360,7 +360,11 @@ fn a_byte_order_mark_is_read_like_dotenv_compose_and_doctor_read_it() {
         std::fs::write(&env, before).expect(".env");
         render_over(&dir, pw);
         let after = read(&env);
-        assert!(after.starts_with("\u{feff}REDIS_URL="), "{name}: {after:?}");
+        // The mark stays first; the Redis keys follow it.
+        assert!(
+            after.starts_with(&format!("\u{feff}{}", envfile::KEYS_MARK)),
+            "{name}: {after:?}"
+        );
         assert_eq!(after.matches("REDIS_URL").count(), 1, "{name}: {after:?}");
         let url = dotenv_312(&after)["REDIS_URL"].0.clone();
         assert!(url.starts_with("redis://") && url != "redis://old:6379");

@@ -10,6 +10,7 @@ mod consumers;
 mod consumers_every_source;
 mod doctor;
 mod doctor_deployment;
+mod env_file_elsewhere;
 mod env_hand_edits;
 mod env_readers;
 mod examples;

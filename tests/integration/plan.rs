@@ -75,6 +75,7 @@ fn compose_set(maxmemory: &str) -> RenderSet {
         ],
         warnings: Vec::new(),
         secrets: vec![PASSWORD.to_string()],
+        env_path: None,
     }
 }
 
