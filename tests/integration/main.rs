@@ -23,6 +23,7 @@ mod helm_chart;
 mod hostile;
 mod k8s;
 mod lifecycle;
+mod lifecycle_dotenv;
 mod output_links;
 mod plan;
 mod private_temps;
