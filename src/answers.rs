@@ -11,6 +11,7 @@ use crate::error::{Error, Missing, Result};
 use crate::scenario::{EndpointRecord, Output, Scenario, TlsRule};
 use crate::sizing::Workload;
 
+pub mod comments;
 mod field;
 mod saved;
 mod version;
@@ -498,6 +499,12 @@ pub struct Answers {
     pub redis_nodes: Vec<(String, u16)>,
     pub config_dir: String,
     pub data_dir: String,
+    /// `env-file` as given (kept in the answers file): Chatwoot's own `.env`, when the Redis
+    /// keys go there rather than into `--out`.
+    pub env_file: Option<String>,
+    /// Where that file is: `env_file` from the answers file's directory (set by the render
+    /// pipeline, which knows that directory; not an answer).
+    pub env_path: Option<std::path::PathBuf>,
     /// Password found in `--url` (a secret: never written to the answers file).
     pub url_password: Option<String>,
     /// docker-compose: where the output directory sits in Chatwoot's Compose project (found
@@ -779,6 +786,7 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
     let (workload, max_connections) = resolve_workload(raw)?;
     let (config_dir, data_dir) = resolve_dirs(raw, redis_version)?;
     let chart = resolve_chart(raw, a_bundled(scenario, &sentinels))?;
+    let env_file = resolve_env_file(raw, scenario, &outputs)?;
     Ok(Answers {
         scenario,
         host,
@@ -804,9 +812,61 @@ pub fn resolve(raw: &RawAnswers) -> Result<Answers> {
         redis_nodes,
         config_dir,
         data_dir,
+        env_file,
+        env_path: None,
         url_password: url.and_then(|u| u.password),
         compose: crate::scenario::ComposeLayout::default(),
     })
+}
+
+/// `env-file`: a path to a file (its directory is checked where the file is written). Refused
+/// for Compose, whose override names the `.env` in `--out`.
+fn resolve_env_file(
+    raw: &RawAnswers,
+    scenario: Scenario,
+    outputs: &BTreeSet<Output>,
+) -> Result<Option<String>> {
+    let Some(text) = raw.get(Field::EnvFile) else {
+        return Ok(None);
+    };
+    let path = std::path::Path::new(text);
+    let why = if text.trim().is_empty() {
+        Some("it is empty")
+    } else if text.chars().any(char::is_control) {
+        Some("it contains a control character (a line break, a tab, a NUL)")
+    } else if text.ends_with('/')
+        || !matches!(
+            path.components().next_back(),
+            Some(std::path::Component::Normal(_))
+        )
+    {
+        Some("it names a directory, not a file")
+    } else {
+        None
+    };
+    if let Some(why) = why {
+        return Err(Error::invalid_answer(
+            Field::EnvFile,
+            text,
+            why,
+            "give the path of Chatwoot's .env, e.g. --env-file /home/chatwoot/chatwoot/.env",
+        ));
+    }
+    if scenario.rules().compose && outputs.contains(&Output::Env) {
+        return Err(Error::invalid_answer(
+            Field::EnvFile,
+            text,
+            format!(
+                "{scenario}: the Compose override reads the .env in --out, so the Redis keys \
+                 must be written there"
+            ),
+            "remove env-file (flag, CHATWOOT_REDIS_ENV_FILE or the answers file) and render \
+             with --out in Chatwoot's project directory (or its deploy/ subdirectory)",
+        ));
+    }
+    // Kept while --emit leaves the .env out (a render of the public files only): the next
+    // render that writes .env still finds Chatwoot's.
+    Ok(Some(text.to_string()))
 }
 
 /// The Redis nodes the master proxy checks, with external sentinels (the bundled nodes have
@@ -1571,6 +1631,9 @@ pub fn to_answers_yaml(a: &Answers) -> String {
     }
     if let Some(e) = &a.emit_spec {
         push(Field::Emit, e.clone());
+    }
+    if let Some(f) = &a.env_file {
+        push(Field::EnvFile, f.clone());
     }
     let mut out = String::new();
     // Numbers and booleans are written as such only for the answers that are numbers or

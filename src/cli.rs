@@ -308,6 +308,10 @@ pub struct AnswerFlags {
         allow_hyphen_values = true
     )]
     pub emit: Option<String>,
+    /// Chatwoot's own .env to merge the Redis keys into, e.g. /home/chatwoot/chatwoot/.env
+    /// [default: OUT/.env]; a relative PATH is relative to the answers file's directory
+    #[arg(help_heading = OUTPUTS, long, value_name = "PATH", env = "CHATWOOT_REDIS_ENV_FILE")]
+    pub env_file: Option<String>,
     /// Helm release name (Kubernetes names)
     #[arg(help_heading = SENTINEL, long, value_name = "NAME", env = "CHATWOOT_REDIS_RELEASE")]
     pub release: Option<String>,
@@ -346,7 +350,7 @@ impl AnswerFlags {
     /// The answers given on the command line or in `CHATWOOT_REDIS_*` variables.
     pub fn to_raw(&self) -> crate::answers::RawAnswers {
         let mut raw = crate::answers::RawAnswers::new();
-        let pairs: [(Field, &Option<String>); 32] = [
+        let pairs: [(Field, &Option<String>); 33] = [
             (Field::Scenario, &self.scenario),
             (Field::Url, &self.url),
             (Field::Host, &self.host),
@@ -373,6 +377,7 @@ impl AnswerFlags {
             (Field::EnableRackAttack, &self.enable_rack_attack),
             (Field::MaxConnections, &self.max_connections),
             (Field::Emit, &self.emit),
+            (Field::EnvFile, &self.env_file),
             (Field::Release, &self.release),
             (Field::Namespace, &self.namespace),
             (Field::RedisImage, &self.redis_image),

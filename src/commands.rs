@@ -131,14 +131,21 @@ pub fn prepare(
         )]));
     }
     raw.overlay(given);
-    let rotating_note = take_rotating_endpoint(out, &mut raw);
-    let mut prepared = match prepare_raw(out, &raw, &passwords, require_secrets) {
+    let answers_dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let env_file = env_file_path(&raw, &answers_dir);
+    let env_path = env_file.unwrap_or_else(|| out.join(".env"));
+    let rotating_note = take_rotating_endpoint(&env_path, &mut raw);
+    let mut prepared = match prepare_in(out, &answers_dir, &raw, &passwords, None, require_secrets)
+    {
         // A committed deployment in a fresh clone (CI, a laptop): no password and no .env
         // here. The public files are rendered; the secret files stay for where the password
         // is (the server, whose .env keeps it).
         Err(Error::Missing(m))
             if saved_deployment
-                && !out.join(".env").exists()
+                && !env_path.exists()
                 && m.iter().all(|m| {
                     m.field == Field::Password
                         || (rotating_without_url(&raw) && m.field == Field::Host)
@@ -156,7 +163,7 @@ pub fn prepare(
                  directory to keep it from): wrote the files without secrets only; render where \
                  the password is (the server, or with REDIS_PASSWORD=…) to update the secret files"
             };
-            let mut prepared = prepare_raw(out, &raw, &passwords, false)?;
+            let mut prepared = prepare_in(out, &answers_dir, &raw, &passwords, None, false)?;
             prepared.set.warnings.push(note.into());
             prepared
         }
@@ -183,17 +190,27 @@ fn rotating_without_url(raw: &RawAnswers) -> bool {
 /// A scenario whose endpoint rotates with its password (Heroku) records no endpoint in the
 /// answers file: without `--url`/`CHATWOOT_REDIS_URL` now, the endpoint is the `REDIS_URL` of
 /// the `.env` written before. Returns the note saying so.
-pub fn take_rotating_endpoint(out: &Path, raw: &mut RawAnswers) -> Option<String> {
+pub fn take_rotating_endpoint(env_path: &Path, raw: &mut RawAnswers) -> Option<String> {
     if !rotating_without_url(raw) {
         return None;
     }
-    let url = secrets::existing_env_url(&out.join(".env"))?;
+    let url = secrets::existing_env_url(env_path)?;
     raw.set(Field::Url, url);
     Some(format!(
         "took host, port and password from REDIS_URL of {} (they rotate: when they change, \
          render with CHATWOOT_REDIS_URL=\"$(heroku config:get REDIS_URL -a APP)\")",
-        out.join(".env").display(),
+        env_path.display(),
     ))
+}
+
+/// The `.env` a render writes: the `env-file` answer (relative to the answers file's
+/// directory), else `OUT/.env`.
+pub fn env_path_of(raw: &RawAnswers, out: &Path, answers_file: &Path) -> PathBuf {
+    let answers_dir = match answers_file.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    env_file_path(raw, &answers_dir).unwrap_or_else(|| out.join(".env"))
 }
 
 /// As [`prepare`], from answers already merged (the wizard's path).
@@ -215,7 +232,69 @@ pub fn prepare_with_password(
     password: Option<(String, secrets::Origin)>,
     require_secrets: bool,
 ) -> Result<Prepared> {
+    prepare_in(out, out, raw, passwords, password, require_secrets)
+}
+
+/// `env-file` as a path: a relative one is relative to the answers file's directory, so the
+/// next render from anywhere finds the same file.
+fn env_file_path(raw: &RawAnswers, answers_dir: &Path) -> Option<PathBuf> {
+    raw.get(Field::EnvFile).map(|f| answers_dir.join(f))
+}
+
+/// `path` made absolute with its `.` and `..` folded by name (the answers file's directory
+/// need not exist yet: `deploy/../chatwoot/.env` is `chatwoot/.env` before `deploy/` is made).
+fn lexical(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut out = PathBuf::new();
+    for c in abs.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// [`prepare_with_password`] with the answers file in `answers_dir`.
+fn prepare_in(
+    out: &Path,
+    answers_dir: &Path,
+    raw: &RawAnswers,
+    passwords: &PasswordSource,
+    password: Option<(String, secrets::Origin)>,
+    require_secrets: bool,
+) -> Result<Prepared> {
     let mut answers = answers::resolve(raw)?;
+    if let Some(text) = &answers.env_file {
+        let path = lexical(&answers_dir.join(text));
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        if !dir.is_dir() {
+            return Err(Error::invalid_answer(
+                Field::EnvFile,
+                text.clone(),
+                format!(
+                    "its directory {} does not exist{}",
+                    dir.display(),
+                    if Path::new(text).is_relative() {
+                        " (a relative env-file is relative to the answers file's directory)"
+                    } else {
+                        ""
+                    }
+                ),
+                "give the path of Chatwoot's own .env, e.g. --env-file /home/chatwoot/chatwoot/.env",
+            ));
+        }
+        // Absolute and without `..`, so the journal of its directory names it plainly.
+        let name = path.file_name().map(PathBuf::from).unwrap_or_default();
+        answers.env_path = Some(dir.canonicalize().map_or(path, |d| d.join(name)));
+    }
     if answers.scenario.rules().compose {
         answers.compose = crate::scenario::find_compose_layout(out);
     }

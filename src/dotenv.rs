@@ -100,15 +100,36 @@ pub fn parse(text: &str) -> Result<Vec<EnvEntry>, DotenvError> {
 
 /// [`parse`] with the process settings that matter to Ruby dotenv.
 pub fn parse_with(text: &str, options: &Options) -> Result<Vec<EnvEntry>, DotenvError> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    // `gsub(/\r\n?/, "\n")`
-    let text = text.replace("\r\n", "\n").replace('\r', "\n");
-    let chars: Vec<char> = text.chars().collect();
-    let scanner = Scanner::new(&chars);
+    let chars = normalized(text);
     let lines = LineIndex::new(&chars);
-    let mut entries: Vec<EnvEntry> = Vec::new();
-    let mut matched: Vec<(usize, usize)> = Vec::new();
+    let found = scan(&chars);
+    let mut entries: Vec<EnvEntry> = Vec::with_capacity(found.len());
     let mut linebreak: Option<String> = None;
+    for (_, m) in &found {
+        let legacy = linebreak.as_deref().or(options.linebreak_mode.as_deref()) == Some("legacy");
+        let entry = entry_of(&chars, m, lines.line_of(m.key_start), legacy);
+        if entry.key == "DOTENV_LINEBREAK_MODE" {
+            linebreak = Some(entry.value.clone());
+        }
+        entries.push(entry);
+    }
+    let matched: Vec<(usize, usize)> = found.iter().map(|(start, m)| (*start, m.end)).collect();
+    check_export_lines(&chars, &matched, &entries, &lines)?;
+    Ok(entries)
+}
+
+/// The text as dotenv scans it: without the byte-order mark, `\r\n` and `\r` read as `\n`
+/// (`File.open(…, "rb:bom|utf-8")`, then `gsub(/\r\n?/, "\n")`).
+fn normalized(text: &str) -> Vec<char> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let text = text.replace("\r\n", "\n").replace('\r', "\n");
+    text.chars().collect()
+}
+
+/// Every match of `LINE`, in order, with the line start its search began at.
+fn scan(chars: &[char]) -> Vec<(usize, Matched)> {
+    let scanner = Scanner::new(chars);
+    let mut found = Vec::new();
     let mut pos = 0;
     while pos <= chars.len() {
         // `(?:^|\A)`: a match starts at a line start.
@@ -122,16 +143,9 @@ pub fn parse_with(text: &str, options: &Options) -> Result<Vec<EnvEntry>, Dotenv
         };
         match scanner.attempt(start) {
             Attempt::Match(m) => {
-                let legacy =
-                    linebreak.as_deref().or(options.linebreak_mode.as_deref()) == Some("legacy");
-                let entry = entry_of(&chars, &m, lines.line_of(m.key_start), legacy);
-                if entry.key == "DOTENV_LINEBREAK_MODE" {
-                    linebreak = Some(entry.value.clone());
-                }
-                entries.push(entry);
-                matched.push((start, m.end));
                 // A match is never empty (it holds a key), so this always advances.
                 pos = m.end.max(start + 1);
+                found.push((start, m));
             }
             Attempt::Fail { resume } => {
                 // Every line start up to `resume` fails the same way (the leading `\s*`
@@ -140,8 +154,51 @@ pub fn parse_with(text: &str, options: &Options) -> Result<Vec<EnvEntry>, Dotenv
             }
         }
     }
-    check_export_lines(&chars, &matched, &entries, &lines)?;
-    Ok(entries)
+    found
+}
+
+/// Where one assignment sits in the file as Ruby dotenv 3.1.2 reads it. Lines are 1-based
+/// and count `\n`, `\r\n` and a lone `\r` as line breaks; columns count characters (the
+/// byte-order mark of the first line not included).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Span {
+    pub key: String,
+    pub exported: bool,
+    /// Line of the key.
+    pub key_line: usize,
+    /// Line and column of the separator, `=` or `:` (which may follow the key on a later
+    /// line: `\s*=` crosses line breaks).
+    pub sep: (usize, usize),
+    /// The separator is `:` (dotenv's `KEY: value`).
+    pub colon: bool,
+    /// Line of the value's last character (the separator's line when the value is empty):
+    /// the assignment covers `key_line..=last_line`.
+    pub last_line: usize,
+}
+
+/// The assignments of a file, where they are (see [`Span`]), whatever dotenv would then
+/// refuse: the lines another writer must treat as one piece.
+pub fn spans(text: &str) -> Vec<Span> {
+    let chars = normalized(text);
+    let lines = LineIndex::new(&chars);
+    scan(&chars)
+        .into_iter()
+        .map(|(_, m)| {
+            let sep_line = lines.line_of(m.sep);
+            Span {
+                key: chars[m.key_start..m.key_end].iter().collect(),
+                exported: m.exported,
+                key_line: lines.line_of(m.key_start),
+                sep: (sep_line, m.sep - lines.start_of(sep_line)),
+                colon: chars[m.sep] == ':',
+                last_line: if m.value.1 > m.value.0 {
+                    lines.line_of(m.value.1 - 1)
+                } else {
+                    sep_line
+                },
+            }
+        })
+        .collect()
 }
 
 /// The last assignment of `key` (the one that wins).
@@ -170,6 +227,14 @@ impl LineIndex {
     fn line_of(&self, pos: usize) -> usize {
         self.breaks.partition_point(|b| *b < pos) + 1
     }
+
+    /// Position of the first character of 1-based `line`.
+    fn start_of(&self, line: usize) -> usize {
+        match line.checked_sub(2) {
+            Some(i) => self.breaks.get(i).map_or(0, |b| b + 1),
+            None => 0,
+        }
+    }
 }
 
 /// Ruby's `\s`.
@@ -190,6 +255,8 @@ struct Matched {
     key_start: usize,
     key_end: usize,
     exported: bool,
+    /// Position of the separator (`=` or `:`).
+    sep: usize,
     /// The value group (leading whitespace of a quoted value included), empty when absent.
     value: (usize, usize),
     /// Where the whole match ends.
@@ -292,10 +359,10 @@ impl<'a> Scanner<'a> {
         // `(?:\s*=\s*?|:\s+?)`: the lazy quantifiers never need to grow (the rest of `LINE`
         // always matches with the shortest separator).
         let m = self.skip_space(k);
-        let value_start = if c.get(m) == Some(&'=') {
-            m + 1
+        let (sep, value_start) = if c.get(m) == Some(&'=') {
+            (m, m + 1)
         } else if c.get(k) == Some(&':') && c.get(k + 1).is_some_and(|x| is_space(*x)) {
-            k + 2
+            (k, k + 2)
         } else {
             return None;
         };
@@ -304,6 +371,7 @@ impl<'a> Scanner<'a> {
             key_start,
             key_end: k,
             exported,
+            sep,
             value,
             end,
         })

@@ -6,9 +6,14 @@
 //! final newline) is kept as it was. Running it twice gives the same bytes as running it once.
 //!
 //! Decisions, in the order the merge applies them:
-//! - A key with an active line (`KEY=…` or `export KEY=…`, leading blanks allowed) is updated
-//!   in place: the text up to and including `=` is kept, the value after it is replaced (a
-//!   trailing comment on that line goes with the old value).
+//! - Which lines are assignments, and which lines each one covers, is decided by Ruby dotenv
+//!   3.1.2's own rules ([`crate::dotenv::spans`]): `KEY=…`, `export KEY=…` and `KEY: …`, a
+//!   multi-line quoted value (where `\'` does not close a single-quoted one), a value on the
+//!   line after `KEY:`; a byte-order mark only at the start of the file. So an update never
+//!   lands inside another value, and a `KEY: …` line cannot shadow the line updated.
+//! - A key with an active line is updated in place: the text up to and including the
+//!   separator is kept, the value after it is replaced (a trailing comment on that line goes
+//!   with the old value).
 //! - The same key active more than once: every dotenv reader lets the last one win, so the last
 //!   one is updated and the earlier ones are removed (reported), leaving one unambiguous line.
 //! - A key without an active line but with a commented example (`# KEY=…`, as Chatwoot's
@@ -18,10 +23,11 @@
 //!   file under a short comment.
 //! - A key the render must not have (`EnvUpdate::remove`) loses all its active lines; commented
 //!   examples are comments and stay.
-//! - A value opening with `"` or `'` that does not close on its line continues on the next
-//!   lines until the closing quote (dotenv multi-line values), so such a value is moved or kept
-//!   as one piece and its inner lines are never read as keys. A quote that never closes is
-//!   taken as one broken line, so that replacing it cannot delete the rest of the file.
+//! - A quote that never closes is, as dotenv reads it, an unquoted value on one line, so
+//!   replacing it cannot delete the rest of the file.
+//!
+//! Values are written by [`encode_value`], in a form Ruby dotenv and Docker Compose v2 both
+//! read as the same bytes, or refused.
 
 use std::fmt;
 
@@ -88,49 +94,59 @@ struct Line<'a> {
 }
 
 /// What a logical entry (one line, or several for a multi-line quoted value) is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum EntryKind<'a> {
-    /// `KEY=value`; `prefix_len` is the length of the first line's text up to and including `=`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum EntryKind {
+    /// An assignment as Ruby dotenv reads it; `prefix` is the entry's text that an update
+    /// keeps (up to and including the separator, and the blank `KEY:` needs after it).
     Active {
-        key: &'a str,
+        key: String,
         export: bool,
-        prefix_len: usize,
+        prefix: String,
     },
     /// `# KEY=value`, a commented example.
-    Commented { key: &'a str },
+    Commented { key: String },
     /// Anything else: comments, blank lines, lines we do not understand.
     Other,
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Entry<'a> {
+#[derive(Debug, Clone)]
+struct Entry {
     first: usize,
     /// One past the last physical line of this entry.
     end: usize,
-    kind: EntryKind<'a>,
+    kind: EntryKind,
 }
 
+/// Physical lines, with the line breaks Ruby dotenv knows: `\n`, `\r\n` and a lone `\r`.
 fn split_lines(text: &str) -> Vec<Line<'_>> {
-    text.split_inclusive('\n')
-        .map(|raw| {
-            if let Some(t) = raw.strip_suffix("\r\n") {
-                Line {
-                    text: t,
-                    ending: "\r\n",
-                }
-            } else if let Some(t) = raw.strip_suffix('\n') {
-                Line {
-                    text: t,
-                    ending: "\n",
-                }
-            } else {
-                Line {
-                    text: raw,
-                    ending: "",
-                }
+    let mut lines = Vec::new();
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let ending_len = match bytes[i] {
+            b'\n' => 1,
+            b'\r' if bytes.get(i + 1) == Some(&b'\n') => 2,
+            b'\r' => 1,
+            _ => {
+                i += 1;
+                continue;
             }
-        })
-        .collect()
+        };
+        lines.push(Line {
+            text: &text[start..i],
+            ending: &text[i..i + ending_len],
+        });
+        i += ending_len;
+        start = i;
+    }
+    if start < text.len() {
+        lines.push(Line {
+            text: &text[start..],
+            ending: "",
+        });
+    }
+    lines
 }
 
 fn is_key_start(c: char) -> bool {
@@ -144,8 +160,7 @@ fn is_key_char(c: char) -> bool {
 /// Recognises `[blanks][export blanks]KEY[blanks]=`: returns the key, whether `export` was
 /// used, and the byte length up to and including `=`.
 fn parse_assignment(line: &str) -> Option<(&str, bool, usize)> {
-    // A byte order mark may start the first line of a file written on Windows.
-    let rest = line.trim_start_matches([' ', '\t', '\u{feff}']);
+    let rest = line.trim_start_matches([' ', '\t']);
     let mut offset = line.len() - rest.len();
     let mut export = false;
     let mut rest = rest;
@@ -182,91 +197,90 @@ fn parse_commented(line: &str) -> Option<&str> {
     parse_assignment(rest).map(|(key, _, _)| key)
 }
 
-/// Where an unescaped `quote` closes in `text` (double quotes honour backslash escapes).
-fn find_closing_quote(text: &str, quote: char) -> Option<usize> {
-    let mut escaped = false;
-    for (i, c) in text.char_indices() {
-        if escaped {
-            escaped = false;
-        } else if c == '\\' && quote == '"' {
-            escaped = true;
-        } else if c == quote {
-            return Some(i);
-        }
-    }
-    None
-}
-
-/// For each line, the first line at or after it that holds a closing `quote`
-/// (`lines.len()` for none): computed once, backwards, so that finding where every
-/// multi-line value ends stays linear even when no quote ever closes.
-fn next_closing_lines(lines: &[Line<'_>], quote: char) -> Vec<usize> {
-    let mut next = vec![lines.len(); lines.len() + 1];
-    for n in (0..lines.len()).rev() {
-        next[n] = if find_closing_quote(lines[n].text, quote).is_some() {
-            n
-        } else {
-            next[n + 1]
-        };
-    }
-    next
-}
-
-fn parse_entries<'a>(lines: &[Line<'a>]) -> Vec<Entry<'a>> {
+/// The entries of a file: its assignments exactly where Ruby dotenv 3.1.2 finds them
+/// ([`crate::dotenv::spans`]: a value on the line after `KEY:` or `KEY=`, a multi-line quoted
+/// value, `\'` inside single quotes), each line of them one piece; every other line is a
+/// commented example or something else.
+fn parse_entries(lines: &[Line<'_>]) -> Vec<Entry> {
+    let text: String = lines.iter().flat_map(|l| [l.text, l.ending]).collect();
+    // dotenv drops the byte-order mark of the file (only there) before reading it.
+    let bom = if text.starts_with('\u{feff}') {
+        '\u{feff}'.len_utf8()
+    } else {
+        0
+    };
     let mut entries = Vec::new();
-    // Built on first need: most files have no multi-line value at all.
-    let mut next_double: Option<Vec<usize>> = None;
-    let mut next_single: Option<Vec<usize>> = None;
-    let mut i = 0;
-    while i < lines.len() {
-        let text = lines[i].text;
-        if let Some((key, export, prefix_len)) = parse_assignment(text) {
-            let value = text[prefix_len..].trim_start_matches([' ', '\t']);
-            let mut end = i + 1;
-            if let Some(quote) = value.chars().next().filter(|c| *c == '"' || *c == '\'') {
-                if find_closing_quote(&value[1..], quote).is_none() {
-                    // A multi-line value runs to the line holding the closing quote. A quote
-                    // that never closes is a broken line, not a value swallowing the rest of
-                    // the file: replacing it must not delete what follows.
-                    let next = if quote == '"' {
-                        next_double.get_or_insert_with(|| next_closing_lines(lines, '"'))
-                    } else {
-                        next_single.get_or_insert_with(|| next_closing_lines(lines, '\''))
-                    };
-                    let close = next[i + 1];
-                    if close < lines.len() {
-                        end = close + 1;
-                    }
-                }
-            }
-            entries.push(Entry {
-                first: i,
-                end,
-                kind: EntryKind::Active {
-                    key,
-                    export,
-                    prefix_len,
-                },
-            });
-            i = end;
+    let mut next = 0;
+    let other = |entries: &mut Vec<Entry>, n: usize| {
+        let line = if n == 0 {
+            &lines[0].text[bom..]
         } else {
-            let kind = match parse_commented(text) {
-                Some(key) => EntryKind::Commented { key },
-                None => EntryKind::Other,
-            };
-            entries.push(Entry {
-                first: i,
-                end: i + 1,
-                kind,
-            });
-            i += 1;
+            lines[n].text
+        };
+        let kind = match parse_commented(line) {
+            Some(key) => EntryKind::Commented {
+                key: key.to_string(),
+            },
+            None => EntryKind::Other,
+        };
+        entries.push(Entry {
+            first: n,
+            end: n + 1,
+            kind,
+        });
+    };
+    for span in crate::dotenv::spans(&text) {
+        let first = span.key_line - 1;
+        let end = span.last_line.min(lines.len());
+        if first < next || first >= end {
+            continue;
         }
+        while next < first {
+            other(&mut entries, next);
+            next += 1;
+        }
+        // The kept text: the lines up to the separator's, then that line up to and
+        // including the separator.
+        let mut prefix = String::new();
+        for line in &lines[first..span.sep.0 - 1] {
+            prefix.push_str(line.text);
+            prefix.push_str(line.ending);
+        }
+        let sep_line = lines[span.sep.0 - 1].text;
+        let skip = if span.sep.0 == 1 { bom } else { 0 };
+        let sep_text = &sep_line[skip..];
+        let cut = sep_text
+            .char_indices()
+            .nth(span.sep.1)
+            .map_or(sep_text.len(), |(i, c)| i + c.len_utf8());
+        prefix.push_str(&sep_line[..skip + cut]);
+        if span.colon {
+            // `KEY:` needs a blank before its value.
+            match sep_text[cut..].chars().next() {
+                Some(c @ (' ' | '\t')) => prefix.push(c),
+                _ => prefix.push(' '),
+            }
+        }
+        entries.push(Entry {
+            first,
+            end,
+            kind: EntryKind::Active {
+                key: span.key,
+                export: span.exported,
+                prefix,
+            },
+        });
+        next = end;
+    }
+    while next < lines.len() {
+        other(&mut entries, next);
+        next += 1;
     }
     entries
 }
 
 /// The text of an entry without its final line ending, and that ending.
-fn entry_text<'a>(lines: &[Line<'a>], entry: &Entry<'a>) -> (String, &'a str) {
+fn entry_text<'a>(lines: &[Line<'a>], entry: &Entry) -> (String, &'a str) {
     let mut text = String::new();
     for (n, line) in lines[entry.first..entry.end].iter().enumerate() {
         text.push_str(line.text);
@@ -293,12 +307,11 @@ pub fn active_assignments(contents: &str) -> Vec<(String, String)> {
     let lines = split_lines(contents);
     parse_entries(&lines)
         .iter()
-        .filter_map(|entry| match entry.kind {
-            EntryKind::Active {
-                key, prefix_len, ..
-            } => {
+        .filter_map(|entry| match &entry.kind {
+            EntryKind::Active { key, prefix, .. } => {
                 let (text, _) = entry_text(&lines, entry);
-                Some((key.to_string(), text[prefix_len..].to_string()))
+                let value = text.get(prefix.len()..).unwrap_or("");
+                Some((key.clone(), value.to_string()))
             }
             _ => None,
         })
@@ -315,6 +328,109 @@ pub fn update_from_fresh(contents: &str) -> EnvUpdate {
             .collect(),
         remove: Vec::new(),
     }
+}
+
+/// The characters a value may hold unquoted: inert to Ruby dotenv and Docker Compose alike.
+fn is_inert(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "_./:@%,+=-".contains(c)
+}
+
+/// Lines after a written value that a value ending in `\'` or `\"` would run into: Ruby
+/// dotenv reads a backslash before a quote as an escaped quote and closes the value at the
+/// next quote whose line ends right, however many lines later.
+const LATER_LINES: &str = "Z1='#'\nZ2=\"#\"\n";
+
+/// Does `text` (what follows `KEY=`) read back as exactly `value`, with nothing substituted
+/// and the lines after it untouched, in Ruby dotenv 3.1.2 (both line-break modes) and in
+/// Docker Compose v2?
+fn reads_back(text: &str, value: &str) -> bool {
+    let file = format!("K={text}\n{LATER_LINES}");
+    let dotenv_ok = [None, Some("legacy".to_string())].into_iter().all(|mode| {
+        let options = crate::dotenv::Options {
+            linebreak_mode: mode,
+        };
+        matches!(
+            crate::dotenv::parse_with(&file, &options).as_deref(),
+            Ok([k, z1, z2]) if k.key == "K" && k.is_literal() && k.value == value
+                && z1.key == "Z1" && z1.value == "#" && z2.key == "Z2" && z2.value == "#"
+        )
+    });
+    // Every variable set to a marker: a value that still reads back substituted nothing.
+    let marker = |_: &str| Some("\u{1}".to_string());
+    let compose_ok = crate::chatwoot::compose_env::parse(&file, &marker).is_ok_and(|m| {
+        m.len() == 3
+            && m.get("K")
+                .is_some_and(|v| v.value == value && !v.after_quote)
+            && m.get("Z1").is_some_and(|v| v.value == "#")
+            && m.get("Z2").is_some_and(|v| v.value == "#")
+    });
+    dotenv_ok && compose_ok
+}
+
+/// Why [`encode_value`] refused a value (worded to follow "it …").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unencodable(pub String);
+
+impl fmt::Display for Unencodable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A value written for an env file that Ruby dotenv 3.1.2 (what Chatwoot loads) and Docker
+/// Compose v2 (what a Compose deployment's containers get) both read as exactly `value`:
+/// bare when it holds only inert characters (and at most one final backslash), else
+/// single-quoted (literal in both), else double-quoted with `\\`, `\"` and `\$` escapes. A
+/// backslash before a closing quote is never written: Compose reads `\'` as an escaped quote
+/// and refuses the file, and dotenv runs the value on into the next quoted line. Each form is
+/// checked with both readers' rules, followed by other quoted lines, before it is used; a
+/// value no form carries is refused.
+pub fn encode_value(value: &str) -> Result<String, Unencodable> {
+    if value.contains(['\n', '\r']) {
+        return Err(Unencodable(
+            "contains a line break, which an env file line cannot carry".into(),
+        ));
+    }
+    if !value.is_empty() && value.chars().all(is_inert) {
+        return Ok(value.to_string());
+    }
+    // One final backslash stays itself unquoted in both readers (dotenv drops a backslash only
+    // before another character); in quotes it would escape the closing quote.
+    if let Some(stem) = value.strip_suffix('\\') {
+        if !stem.is_empty() && stem.chars().all(is_inert) {
+            return Ok(value.to_string());
+        }
+    }
+    let single = format!("'{value}'");
+    let mut double = String::with_capacity(value.len() + 2);
+    double.push('"');
+    for c in value.chars() {
+        if matches!(c, '\\' | '"' | '$') {
+            double.push('\\');
+        }
+        double.push(c);
+    }
+    double.push('"');
+    for text in [single, double] {
+        if reads_back(&text, value) {
+            return Ok(text);
+        }
+    }
+    let why = if value.ends_with('\\') {
+        "ends with a backslash, which in quotes escapes the closing quote: Ruby dotenv then runs \
+         the value on into the next quoted line, Docker Compose refuses `'…\\'`, and unquoted \
+         only one final backslash after letters, digits and `_./:@%,+=-` reads the same"
+    } else if value.contains("$(") {
+        "holds `$(`: Ruby dotenv runs `$(…)` as a command unless it is single-quoted or \
+         escaped, and Docker Compose reads the escape `\\$(` differently"
+    } else if value.contains("\\n") || value.contains("\\r") {
+        "holds `\\n` or `\\r` together with a single quote or a final backslash: in double \
+         quotes Ruby dotenv (DOTENV_LINEBREAK_MODE=legacy) and Docker Compose turn them into \
+         line breaks"
+    } else {
+        "cannot be quoted so that Ruby dotenv and Docker Compose read the same text"
+    };
+    Err(Unencodable(why.into()))
 }
 
 /// What happens to one entry of the existing file.
@@ -354,7 +470,7 @@ pub fn merge(existing: &str, update: &EnvUpdate) -> Merged {
         let active: Vec<usize> = entries
             .iter()
             .enumerate()
-            .filter(|(_, e)| matches!(e.kind, EntryKind::Active { key: k, .. } if k == key))
+            .filter(|(_, e)| matches!(&e.kind, EntryKind::Active { key: k, .. } if k == key))
             .map(|(i, _)| i)
             .collect();
         if let Some((&last, earlier)) = active.split_last() {
@@ -365,11 +481,11 @@ pub fn merge(existing: &str, update: &EnvUpdate) -> Merged {
                 changes.push(EnvChange::DuplicateRemoved(key.clone()));
             }
             let entry = &entries[last];
-            let EntryKind::Active { prefix_len, .. } = entry.kind else {
+            let EntryKind::Active { prefix, .. } = &entry.kind else {
                 continue;
             };
             let (old, ending) = entry_text(&lines, entry);
-            let new = format!("{}{value}", &old[..prefix_len]);
+            let new = format!("{prefix}{value}");
             if new != old {
                 fates[last] = Fate::Replace(format!("{new}{ending}"));
                 changes.push(EnvChange::Updated(key.clone()));
@@ -378,10 +494,16 @@ pub fn merge(existing: &str, update: &EnvUpdate) -> Merged {
         }
         let commented = entries
             .iter()
-            .position(|e| matches!(e.kind, EntryKind::Commented { key: k } if k == key));
+            .position(|e| matches!(&e.kind, EntryKind::Commented { key: k } if k == key));
         if let Some(i) = commented {
             let ending = lines[entries[i].end - 1].ending;
-            fates[i] = Fate::Replace(format!("{new_prefix}{key}={value}{ending}"));
+            // The file's byte-order mark stays in front.
+            let bom = if entries[i].first == 0 && lines[0].text.starts_with('\u{feff}') {
+                "\u{feff}"
+            } else {
+                ""
+            };
+            fates[i] = Fate::Replace(format!("{bom}{new_prefix}{key}={value}{ending}"));
             changes.push(EnvChange::Uncommented(key.clone()));
         } else {
             appended.push(format!("{new_prefix}{key}={value}"));
@@ -395,7 +517,7 @@ pub fn merge(existing: &str, update: &EnvUpdate) -> Merged {
         }
         let mut removed = false;
         for (i, entry) in entries.iter().enumerate() {
-            if matches!(entry.kind, EntryKind::Active { key: k, .. } if k == key) {
+            if matches!(&entry.kind, EntryKind::Active { key: k, .. } if k == key) {
                 fates[i] = Fate::Drop;
                 removed = true;
             }
@@ -407,10 +529,10 @@ pub fn merge(existing: &str, update: &EnvUpdate) -> Merged {
 
     // New keys go after the last Redis line that stays active (an uncommented example counts).
     let anchor = entries.iter().enumerate().rposition(|(i, e)| {
-        let redis_key = match e.kind {
-            EntryKind::Active { key, .. } => REDIS_ENV_KEYS.contains(&key),
+        let redis_key = match &e.kind {
+            EntryKind::Active { key, .. } => REDIS_ENV_KEYS.contains(&key.as_str()),
             EntryKind::Commented { key } => {
-                matches!(fates[i], Fate::Replace(_)) && REDIS_ENV_KEYS.contains(&key)
+                matches!(fates[i], Fate::Replace(_)) && REDIS_ENV_KEYS.contains(&key.as_str())
             }
             EntryKind::Other => false,
         };
@@ -460,6 +582,114 @@ pub fn merge(existing: &str, update: &EnvUpdate) -> Merged {
         contents: out,
         changes,
     }
+}
+
+/// The comment line that records the Redis keys as the last render wrote them; a hand edit of
+/// one of them is then told apart from a value the tool wrote (as the checksum header of the
+/// other generated files does).
+pub const KEYS_MARK: &str =
+    "# Redis keys as chatwoot-redis last wrote them (edit chatwoot-redis.yaml instead)";
+const SUM_OPEN: &str = " [checksum ";
+
+/// The checksum of the active Redis lines of an env file (keys and values as written, in
+/// order, line endings normalised).
+pub fn redis_keys_checksum(contents: &str) -> String {
+    let mut text = String::new();
+    for (key, value) in active_assignments(contents) {
+        if REDIS_ENV_KEYS.contains(&key.as_str()) {
+            text.push_str(&key);
+            text.push('=');
+            text.push_str(&value.replace("\r\n", "\n"));
+            text.push('\n');
+        }
+    }
+    crate::header::checksum(&text)
+}
+
+/// The checksum of the mark line, when the file has one.
+fn recorded_checksum(line: &str) -> Option<&str> {
+    line.strip_prefix(KEYS_MARK)?
+        .strip_prefix(SUM_OPEN)?
+        .strip_suffix(']')
+}
+
+/// How the Redis keys of an env file stand against the mark of the last render.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeysState {
+    /// No mark: never written by this tool, or by a version without marks.
+    Unmarked,
+    /// As the last render wrote them.
+    Intact,
+    /// A Redis key was changed, added or removed by hand since.
+    HandEdited,
+}
+
+/// Judges the Redis keys of `contents` by its mark.
+pub fn keys_state(contents: &str) -> KeysState {
+    let recorded = split_lines(contents)
+        .iter()
+        .find_map(|l| recorded_checksum(l.text.trim_start_matches('\u{feff}')));
+    match recorded {
+        None => KeysState::Unmarked,
+        Some(sum) if sum == redis_keys_checksum(contents) => KeysState::Intact,
+        Some(_) => KeysState::HandEdited,
+    }
+}
+
+/// `contents` with its mark recording the current Redis keys: the mark line is updated in
+/// place, or put right above the first Redis line (a file without Redis lines gets none).
+pub fn stamp_keys(contents: &str) -> String {
+    let lines = split_lines(contents);
+    let mark = format!("{KEYS_MARK}{SUM_OPEN}{}]", redis_keys_checksum(contents));
+    let eol = lines
+        .iter()
+        .map(|l| l.ending)
+        .find(|e| !e.is_empty())
+        .unwrap_or("\n");
+    let existing = lines
+        .iter()
+        .position(|l| recorded_checksum(l.text.trim_start_matches('\u{feff}')).is_some());
+    let first_redis = || {
+        parse_entries(&lines)
+            .into_iter()
+            .find_map(|e| match &e.kind {
+                EntryKind::Active { key, .. } if REDIS_ENV_KEYS.contains(&key.as_str()) => {
+                    Some(e.first)
+                }
+                _ => None,
+            })
+    };
+    let (at, replace) = match existing {
+        Some(i) => (i, true),
+        None => match first_redis() {
+            Some(i) => (i, false),
+            None => return contents.to_string(),
+        },
+    };
+    let mut out = String::with_capacity(contents.len() + mark.len() + 2);
+    for (i, line) in lines.iter().enumerate() {
+        if i == at {
+            // The file's byte-order mark stays in front.
+            let bom = if i == 0 && line.text.starts_with('\u{feff}') {
+                "\u{feff}"
+            } else {
+                ""
+            };
+            out.push_str(bom);
+            out.push_str(&mark);
+            if replace {
+                out.push_str(line.ending);
+                continue;
+            }
+            out.push_str(eol);
+            out.push_str(&line.text[bom.len()..]);
+            out.push_str(line.ending);
+            continue;
+        }
+        out.push_str(line.text);
+        out.push_str(line.ending);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -746,6 +976,123 @@ mod tests {
         let m = merge(fresh, &upd);
         assert_eq!(m.contents, fresh);
         assert!(m.changes.is_empty());
+    }
+
+    #[test]
+    fn values_are_encoded_for_both_readers_or_refused() {
+        let enc = |v: &str| encode_value(v);
+        assert_eq!(enc("redis://h:1").unwrap(), "redis://h:1");
+        assert_eq!(enc("a$b #c").unwrap(), "'a$b #c'");
+        assert_eq!(enc("").unwrap(), "''");
+        // A backslash before a closing quote escapes it (Compose refuses `'…\'`, dotenv runs
+        // on into the next quoted line): one final backslash goes bare, others are refused.
+        assert_eq!(enc("pw\\").unwrap(), "pw\\");
+        assert!(enc("pw\\\\\\").is_err());
+        assert!(enc("pw\\\\").is_err());
+        assert!(enc("p w\\").is_err());
+        assert_eq!(
+            enc("it's \"x\" $HOME").unwrap(),
+            "\"it's \\\"x\\\" \\$HOME\""
+        );
+        assert_eq!(enc("a'$(id)b").unwrap(), "\"a'\\$(id)b\"");
+        assert!(enc("a'$(idb").is_err());
+        assert!(enc("a'\\nb").is_err());
+        assert!(enc("a\nb").is_err());
+    }
+
+    #[test]
+    fn colon_lines_are_assignments_as_dotenv_reads_them() {
+        // `KEY: value` is an assignment: the last one wins, so it is the one updated.
+        let m = merge(
+            "REDIS_URL=redis://a\nREDIS_URL: redis://b\n",
+            &update(&[("REDIS_URL", "redis://c")], &[]),
+        );
+        assert_eq!(m.contents, "REDIS_URL: redis://c\n");
+        // `KEY:` at the end of a line takes the next line as its value: that line is no key.
+        let before = "NOTE:\nREDIS_URL=redis://inside\nA=1\n";
+        let m = merge(before, &update(&[("REDIS_URL", "redis://r")], &[]));
+        assert_eq!(m.changes, vec![EnvChange::Added("REDIS_URL".into())]);
+        assert!(m.contents.starts_with(before), "{:?}", m.contents);
+        let e = crate::dotenv::parse(&m.contents).unwrap();
+        assert_eq!(
+            crate::dotenv::last(&e, "REDIS_URL").map(|e| e.value.as_str()),
+            Some("redis://r")
+        );
+        // A value on the line after `KEY=` (quoted) belongs to the key.
+        let m = merge(
+            "REDIS_URL=\n'redis://old'\nB=2\n",
+            &update(&[("REDIS_URL", "redis://r")], &[]),
+        );
+        assert_eq!(m.contents, "REDIS_URL=redis://r\nB=2\n");
+    }
+
+    #[test]
+    fn an_escaped_single_quote_does_not_close_a_multi_line_value() {
+        let before = "MSG='it\\'s\nREDIS_URL=redis://inside\nend'\nB=2\n";
+        let keys: Vec<String> = active_assignments(before)
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        assert_eq!(keys, ["MSG", "B"]);
+        let m = merge(before, &update(&[("REDIS_URL", "redis://r")], &[]));
+        assert!(m.contents.starts_with(before), "{:?}", m.contents);
+        let e = crate::dotenv::parse(&m.contents).unwrap();
+        assert_eq!(
+            crate::dotenv::last(&e, "MSG").map(|e| e.value.as_str()),
+            Some("it\\'s\nREDIS_URL=redis://inside\nend")
+        );
+        assert_eq!(
+            crate::dotenv::last(&e, "REDIS_URL").map(|e| e.value.as_str()),
+            Some("redis://r")
+        );
+    }
+
+    #[test]
+    fn only_the_file_start_may_hold_a_byte_order_mark() {
+        let m = merge(
+            "\u{feff}# REDIS_URL=\nA=1\n",
+            &update(&[("REDIS_URL", "b")], &[]),
+        );
+        assert_eq!(m.contents, "\u{feff}REDIS_URL=b\nA=1\n");
+        // Inside the file a BOM is text: dotenv does not read that line as REDIS_URL.
+        let m = merge(
+            "A=1\n\u{feff}REDIS_URL=a\n",
+            &update(&[("REDIS_URL", "b")], &[]),
+        );
+        assert_eq!(m.changes, vec![EnvChange::Added("REDIS_URL".into())]);
+    }
+
+    #[test]
+    fn the_mark_tells_hand_edits_of_redis_keys_apart() {
+        let rendered = "A=1\nREDIS_URL=redis://r:6379/0\nREDIS_PASSWORD=p\n";
+        assert_eq!(keys_state(rendered), KeysState::Unmarked);
+        let stamped = stamp_keys(rendered);
+        assert_eq!(
+            stamped.lines().nth(1).map(|l| l.starts_with(KEYS_MARK)),
+            Some(true),
+            "{stamped}"
+        );
+        assert_eq!(keys_state(&stamped), KeysState::Intact);
+        assert_eq!(stamp_keys(&stamped), stamped);
+        // Another key is no Redis key: not a hand edit of one.
+        let other = stamped.replace("A=1", "A=2");
+        assert_eq!(keys_state(&other), KeysState::Intact);
+        let edited = stamped.replace("/0", "/3");
+        assert_eq!(keys_state(&edited), KeysState::HandEdited);
+        let added = format!("{stamped}REDIS_VELMA_SIZE=4\n");
+        assert_eq!(keys_state(&added), KeysState::HandEdited);
+        // Restamping records the edit (what --force or a matching render does).
+        assert_eq!(keys_state(&stamp_keys(&edited)), KeysState::Intact);
+        // CRLF and a byte-order mark are kept.
+        let crlf = stamp_keys("\u{feff}REDIS_URL=x\r\nB=1\r\n");
+        assert!(
+            crlf.starts_with(&format!("\u{feff}{KEYS_MARK}")),
+            "{crlf:?}"
+        );
+        assert!(crlf.ends_with("]\r\nREDIS_URL=x\r\nB=1\r\n"), "{crlf:?}");
+        assert_eq!(keys_state(&crlf), KeysState::Intact);
+        // No Redis key, no mark.
+        assert_eq!(stamp_keys("A=1\n"), "A=1\n");
     }
 
     mod properties {

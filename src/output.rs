@@ -112,4 +112,6 @@ pub struct RenderSet {
     /// Secret values of this render, so any output path can prove none leaks into a
     /// non-secret file or onto the terminal.
     pub secrets: Vec<String>,
+    /// Where `.env` goes when it is not the output directory's (`env-file`).
+    pub env_path: Option<std::path::PathBuf>,
 }

@@ -124,6 +124,9 @@ pub struct Plan {
     pub interrupted: bool,
     render_command: String,
     secrets: Vec<String>,
+    /// The directory of `.env` when it is not `out_dir` (`env-file`): locked, journalled and
+    /// completed like `out_dir`.
+    env_dir: Option<PathBuf>,
     /// The set this plan was made from: a write plans it again once it holds the lock.
     set: RenderSet,
 }
@@ -439,10 +442,15 @@ fn compare_with_disk(
     notes: &mut Vec<String>,
 ) -> Result<Compared> {
     let Some((bytes, write_path, owner)) = read_existing(path, out_dir, notes)? else {
+        let contents = if file.kind == FileKind::Env {
+            envfile::stamp_keys(&file.contents)
+        } else {
+            file.contents.clone()
+        };
         return Ok(Compared {
             action: Action::Create,
             current: None,
-            contents: file.contents.clone(),
+            contents,
             env_changes: Vec::new(),
             write_path: path.to_path_buf(),
         });
@@ -478,20 +486,33 @@ fn compare_with_disk(
             .clone()
             .unwrap_or_else(|| envfile::update_from_fresh(&file.contents));
         let merged = envfile::merge(&text, &update);
-        let action = if merged.contents == text {
+        let contents = envfile::stamp_keys(&merged.contents);
+        // A Redis key changed by hand since the last render (its mark says so) is kept, like
+        // a hand edit of a generated file, unless the render gives the same value anyway.
+        let hand_edited = envfile::keys_state(&text) == envfile::KeysState::HandEdited
+            && envfile::redis_keys_checksum(&text) != envfile::redis_keys_checksum(&contents);
+        let action = if contents == text {
             Action::Unchanged
+        } else if hand_edited {
+            Action::HandEdited
         } else {
             Action::Update
         };
         return Ok(Compared {
             action,
             current: Some(text),
-            contents: merged.contents,
+            contents,
             env_changes: merged.changes,
             write_path,
         });
     }
-    let action = if text == file.contents {
+    // The operator's comments in the answers file are kept.
+    let contents = if file.kind == FileKind::Answers {
+        crate::answers::comments::keep_comments(&text, &file.contents)
+    } else {
+        file.contents.clone()
+    };
+    let action = if text == contents {
         Action::Unchanged
     } else if !file.kind.has_checksum_header() {
         // The answers file is meant to be edited; render read it, so this is its new form.
@@ -509,10 +530,26 @@ fn compare_with_disk(
     Ok(Compared {
         action,
         current: Some(text),
-        contents: file.contents.clone(),
+        contents,
         env_changes: Vec::new(),
         write_path,
     })
+}
+
+/// What a hand edit of the Redis keys of `.env` is, and the ways out (key names only).
+fn env_hand_edit_note(file: &PlannedFile) -> String {
+    let keys: Vec<&str> = file.env_changes.iter().map(EnvChange::key).collect();
+    format!(
+        "{}: Redis keys changed by hand since chatwoot-redis wrote them (the render would \
+         change {}); kept. Fix: put the value in chatwoot-redis.yaml (e.g. db:, port:, host:) \
+         and render again, or render --force to replace the hand edit",
+        display(&file.path),
+        if keys.is_empty() {
+            "their mark".to_string()
+        } else {
+            keys.join(", ")
+        }
+    )
 }
 
 /// Compares a rendered set with `out_dir` (which may not exist yet). Reads, never writes.
@@ -564,15 +601,25 @@ pub fn plan(set: &RenderSet, out_dir: &Path) -> Result<Plan> {
             display(&real)
         ));
     }
+    let env_dir = set
+        .env_path
+        .as_deref()
+        .map(parent_dir)
+        .filter(|d| !same_dir(d, out_dir));
     for file in &set.files {
-        let path = out_dir.join(file.name());
+        let (path, own_dir) = match (&set.env_path, file.kind) {
+            // Chatwoot's own .env elsewhere: read and written by the same rules, its own
+            // directory standing for the output directory.
+            (Some(p), FileKind::Env) => (p.clone(), parent_dir(p)),
+            _ => (out_dir.join(file.name()), out_dir.to_path_buf()),
+        };
         let Compared {
             action,
             current,
             contents,
             env_changes,
             write_path,
-        } = compare_with_disk(file, &path, out_dir, &mut notes)?;
+        } = compare_with_disk(file, &path, &own_dir, &mut notes)?;
         let permissions =
             planned_permissions(file.kind, &write_path, action, &path, &mut warnings)?;
         files.push(PlannedFile {
@@ -622,7 +669,9 @@ pub fn plan(set: &RenderSet, out_dir: &Path) -> Result<Plan> {
         .flat_map(|d| write::stale_temp_files(d))
         .collect();
 
-    let interrupted = fs::symlink_metadata(out_dir.join(write::JOURNAL)).is_ok();
+    let interrupted = std::iter::once(out_dir)
+        .chain(env_dir.as_deref())
+        .any(|d| fs::symlink_metadata(d.join(write::JOURNAL)).is_ok());
     Ok(Plan {
         stale_temp_files,
         render_command: format!(
@@ -636,8 +685,17 @@ pub fn plan(set: &RenderSet, out_dir: &Path) -> Result<Plan> {
         notes,
         interrupted,
         secrets,
+        env_dir,
         set: set.clone(),
     })
+}
+
+/// Are `a` and `b` the same directory (`b` may not exist yet)?
+fn same_dir(a: &Path, b: &Path) -> bool {
+    match (fs::canonicalize(a), fs::canonicalize(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => std::path::absolute(a).ok() == std::path::absolute(b).ok(),
+    }
 }
 
 /// Where `out_dir` really is, when a symlink on the way leads elsewhere (`None` otherwise).
@@ -873,6 +931,7 @@ impl Plan {
 
     fn file_note(file: &PlannedFile) -> String {
         match file.action {
+            Action::HandEdited if file.kind == FileKind::Env => env_hand_edit_note(file),
             Action::HandEdited => format!(
                 "{}: changed by hand since it was generated; kept (--force replaces it)",
                 display(&file.path)
@@ -1173,7 +1232,16 @@ pub fn apply_with_hook(
     fs::create_dir_all(&plan.out_dir)
         .map_err(|e| write_error(&plan.out_dir, e, "nothing was written"))?;
     let _lock = lock_out_dir(&plan.out_dir)?;
-    let completed = complete_journal(&plan.out_dir)?;
+    // Always in this order (output directory, then .env's), so two runs never wait on
+    // each other crosswise.
+    let _env_lock = match &plan.env_dir {
+        Some(dir) => Some(lock_out_dir(dir)?),
+        None => None,
+    };
+    let mut completed = complete_journal(&plan.out_dir)?;
+    if let Some(dir) = &plan.env_dir {
+        completed.extend(complete_journal(dir)?);
+    }
     let mut report = ApplyReport {
         completed,
         ..ApplyReport::default()
@@ -1275,17 +1343,43 @@ fn write_locked(
     // The journal makes the renames one step: once it is on disk, a run killed at any later
     // point is completed by the next one; before it, the old set is untouched. A single file
     // needs none (its rename is atomic).
+    // A `.env` in another directory has its own journal there (a journal only ever names
+    // files of its own directory); both are written before the first rename.
     let journalled = staged.len() > 1;
+    let mut journals: Vec<&Path> = Vec::new();
     if journalled {
-        let renames: Vec<(&Path, &Path)> = staged
-            .iter()
-            .map(|(s, f)| (s.temp_path(), f.write_path.as_path()))
-            .collect();
-        write::write_journal(&plan.out_dir, &renames)
-            .and_then(|()| hook(WriteStep::Journalled))
-            .map_err(|e| {
-                write_error(&plan.out_dir.join(write::JOURNAL), e, "nothing was written")
-            })?;
+        let dirs = std::iter::once(plan.out_dir.as_path()).chain(plan.env_dir.as_deref());
+        for dir in dirs {
+            let own = |f: &PlannedFile| match &plan.env_dir {
+                Some(env_dir) if f.kind == FileKind::Env => dir == env_dir.as_path(),
+                _ => dir == plan.out_dir.as_path(),
+            };
+            let renames: Vec<(&Path, &Path)> = staged
+                .iter()
+                .filter(|(_, f)| own(f))
+                .map(|(s, f)| (s.temp_path(), f.write_path.as_path()))
+                .collect();
+            if renames.is_empty() {
+                continue;
+            }
+            if let Err(e) = write::write_journal(dir, &renames) {
+                for written in &journals {
+                    let _ = write::remove_journal(written);
+                }
+                return Err(write_error(
+                    &dir.join(write::JOURNAL),
+                    e,
+                    "nothing was written",
+                ));
+            }
+            journals.push(dir);
+        }
+        hook(WriteStep::Journalled).map_err(|e| {
+            for written in &journals {
+                let _ = write::remove_journal(written);
+            }
+            write_error(&plan.out_dir.join(write::JOURNAL), e, "nothing was written")
+        })?;
     }
 
     // Phase 2: renames, each atomic. They fail only on a broken file system; the message
@@ -1297,9 +1391,9 @@ fn write_locked(
             .commit()
             .and_then(|()| hook(WriteStep::Committed(&file.path)))
         {
-            if journalled {
-                // The staged files are gone with this error: nothing left to complete.
-                let _ = write::remove_journal(&plan.out_dir);
+            // The staged files are gone with this error: nothing left to complete.
+            for dir in &journals {
+                let _ = write::remove_journal(dir);
             }
             let state = if done.is_empty() {
                 "nothing else was written".to_string()
@@ -1332,10 +1426,10 @@ fn write_locked(
             )
         })?;
     }
-    if journalled {
-        write::remove_journal(&plan.out_dir).map_err(|e| {
+    for dir in journals {
+        write::remove_journal(dir).map_err(|e| {
             write_error(
-                &plan.out_dir.join(write::JOURNAL),
+                &dir.join(write::JOURNAL),
                 e,
                 "every file was written; remove the journal by hand",
             )
@@ -1401,6 +1495,13 @@ pub fn check(plan: &Plan) -> CheckReport {
         let _ = writeln!(text, "warning: {warning}");
     }
     for file in &plan.files {
+        if file.is_secret() && file.action == Action::HandEdited {
+            // Its contents are secret: the keys are named, no diff is shown.
+            stale.push(file.path.clone());
+            needs_force = true;
+            let _ = writeln!(text, "{}", env_hand_edit_note(file));
+            continue;
+        }
         if file.is_secret() {
             skipped.push(file.path.clone());
             continue;
@@ -1657,6 +1758,7 @@ mod tests {
             files,
             warnings: Vec::new(),
             secrets: vec!["s3cret-password".into()],
+            env_path: None,
         }
     }
 

@@ -81,17 +81,30 @@ pub fn conf_quote(v: &str) -> String {
     out
 }
 
-/// A value for an env file read by both Ruby dotenv and Docker Compose v2: bare when it holds
-/// only inert characters, else single-quoted (literal in both; callers refuse values with `'`).
-pub fn env_quote(v: &str) -> String {
-    if !v.is_empty()
-        && v.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_./:@%,+=-".contains(c))
-    {
-        v.to_string()
-    } else {
-        format!("'{v}'")
-    }
+/// A value for an env file read by both Ruby dotenv and Docker Compose v2 (see
+/// [`crate::envfile::encode_value`]); `key` names the variable in a refusal.
+pub fn env_quote(key: &str, v: &str) -> Result<String> {
+    crate::envfile::encode_value(v).map_err(|why| {
+        let fix = "Ruby dotenv and Docker Compose must read the same bytes; change the value \
+                   (letters, digits and `_./:@%,+=-` are safe everywhere)";
+        let reason = format!("{key} in .env: it {why}");
+        match key {
+            "REDIS_PASSWORD" | "REDIS_URL" => Error::invalid_secret(
+                crate::answers::Field::Password,
+                reason,
+                format!("{fix}, or use --generate-password"),
+            ),
+            "REDIS_SENTINEL_PASSWORD" => {
+                Error::invalid_secret(crate::answers::Field::SentinelPassword, reason, fix)
+            }
+            "SSL_CERT_FILE" => {
+                Error::invalid_answer(crate::answers::Field::SslCertFile, v, reason, fix)
+            }
+            _ => Error::Other(anyhow::anyhow!(
+                "internal error: {reason}; nothing was written"
+            )),
+        }
+    })
 }
 
 fn environment() -> Result<Environment<'static>> {
@@ -305,17 +318,17 @@ pub fn env_update(
     budget: &Budget,
     secrets: &Secrets,
     placement: Option<Placement>,
-) -> EnvUpdate {
+) -> Result<EnvUpdate> {
     let set: Vec<(String, String)> = chatwoot_env(a, budget, secrets, placement)
         .into_iter()
-        .map(|(k, v)| (k, env_quote(&v)))
-        .collect();
+        .map(|(k, v)| env_quote(&k, &v).map(|q| (k, q)))
+        .collect::<Result<_>>()?;
     let remove = chatwoot::REDIS_ENV_KEYS
         .iter()
         .filter(|k| !set.iter().any(|(s, _)| s == *k))
         .map(|k| k.to_string())
         .collect();
-    EnvUpdate { set, remove }
+    Ok(EnvUpdate { set, remove })
 }
 
 /// `REDIS_SENTINELS` entries: the given external sentinels, or Bitnami's pods.
@@ -357,7 +370,7 @@ pub fn render(a: &Answers, secrets: &Secrets) -> Result<RenderSet> {
     let mut files = Vec::new();
     for output in &a.outputs {
         match output {
-            Output::Env => files.extend(out.env_file(env_update(a, &budget, secrets, placement))?),
+            Output::Env => files.extend(out.env_file(env_update(a, &budget, secrets, placement)?)?),
             Output::RedisConf => files.extend(out.redis_conf()?),
             Output::Compose => files.push(out.compose()?),
             Output::Helm => files.extend(out.helm(&chatwoot_vars)?),
@@ -373,6 +386,7 @@ pub fn render(a: &Answers, secrets: &Secrets) -> Result<RenderSet> {
         files,
         warnings,
         secrets: secret_values(secrets),
+        env_path: a.env_path.clone(),
     };
     guard_secrets(a, secrets, &set)?;
     Ok(set)
@@ -922,9 +936,11 @@ mod tests {
         assert_eq!(crate::shell::quote_always("a'b"), r"'a'\''b'");
         assert_eq!(conf_quote("a\"b\\c d"), r#""a\"b\\c d""#);
         assert_eq!(conf_quote("é"), r#""\xc3\xa9""#);
-        assert_eq!(env_quote("redis://h:1"), "redis://h:1");
-        assert_eq!(env_quote("a$b"), "'a$b'");
-        assert_eq!(env_quote(""), "''");
+        assert_eq!(env_quote("K", "redis://h:1").unwrap(), "redis://h:1");
+        assert_eq!(env_quote("K", "a$b").unwrap(), "'a$b'");
+        assert_eq!(env_quote("K", "").unwrap(), "''");
+        assert_eq!(env_quote("K", "a\\").unwrap(), "a\\");
+        assert!(env_quote("K", "a b\\").is_err());
     }
 
     #[test]

@@ -153,10 +153,23 @@ pub fn existing_env_url(path: &Path) -> Option<String> {
         .map(|e| e.value.clone())
 }
 
+/// The `.env` a render of `answers` into `out_dir` merges into (`env-file`, or OUT/.env).
+pub fn env_path(answers: &Answers, out_dir: &Path) -> std::path::PathBuf {
+    answers
+        .env_path
+        .clone()
+        .unwrap_or_else(|| out_dir.join(".env"))
+}
+
 /// The password of the previous render in `out_dir`: its `.env`, or, where there is no `.env`
 /// (Kubernetes), the Secret of its `redis-secret.yaml`. Re-rendering then keeps the password.
 pub fn existing_password(out_dir: &Path) -> Option<(String, Origin)> {
-    if let Some(p) = read_existing_env(&out_dir.join(".env")).and_then(|(p, _)| p) {
+    existing_password_in(&out_dir.join(".env"), out_dir)
+}
+
+/// [`existing_password`] with the `.env` at `env`.
+pub fn existing_password_in(env: &Path, out_dir: &Path) -> Option<(String, Origin)> {
+    if let Some(p) = read_existing_env(env).and_then(|(p, _)| p) {
         return Some((p, Origin::ExistingEnvFile));
     }
     let text = crate::plan::read_own_output(&out_dir.join("redis-secret.yaml"))?;
@@ -182,7 +195,9 @@ pub fn existing_password(out_dir: &Path) -> Option<(String, Origin)> {
 
 /// The missing password, saying when the previous deployment's is not reused.
 fn missing_password(answers: &Answers, flags: &PasswordSource, out_dir: &Path) -> Error {
-    let previous = if flags.fresh_deployment && existing_password(out_dir).is_some() {
+    let previous = if flags.fresh_deployment
+        && existing_password_in(&env_path(answers, out_dir), out_dir).is_some()
+    {
         format!(
             " (the scenario changed to {0}: the password of the previous deployment's .env \
              belongs to another Redis and is not reused; give {0}'s own)",
@@ -286,7 +301,9 @@ fn first_password(
         // Typed now, it beats the password of an existing .env (a rotation).
         answers.scenario.check_generated_password(answers)?;
         password = Some((generate_password()?, Origin::Generated));
-    } else if let Some(found) = existing_password(out_dir).filter(|_| !flags.fresh_deployment) {
+    } else if let Some(found) = existing_password_in(&env_path(answers, out_dir), out_dir)
+        .filter(|_| !flags.fresh_deployment)
+    {
         password = Some(found);
     }
 
@@ -315,7 +332,7 @@ fn sentinel_password(
             let p = from_file
                 .or(env_sentinel_password.filter(|p| !p.is_empty()))
                 .or_else(|| {
-                    read_existing_env(&out_dir.join(".env"))
+                    read_existing_env(&env_path(answers, out_dir))
                         .and_then(|(_, s)| s)
                         .filter(|p| !p.is_empty())
                 });

@@ -1172,7 +1172,8 @@ pub struct WizardRequest {
 /// recorded (Heroku's rotating URL) the URL of the `.env` written before.
 fn load_defaults(out: &Path, answers_file: &Path) -> Result<RawAnswers> {
     let mut defaults = commands::read_answers_file(answers_file, false)?;
-    let _ = commands::take_rotating_endpoint(out, &mut defaults);
+    let env_path = commands::env_path_of(&defaults, out, answers_file);
+    let _ = commands::take_rotating_endpoint(&env_path, &mut defaults);
     Ok(defaults)
 }
 

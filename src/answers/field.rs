@@ -31,6 +31,8 @@ pub enum Field {
     EnableRackAttack,
     MaxConnections,
     Emit,
+    /// Chatwoot's own `.env` the Redis keys are merged into, when not the one in `--out`.
+    EnvFile,
     Release,
     Namespace,
     /// The bundled Redis image (`[registry/]repository:tag`).
@@ -306,6 +308,13 @@ pub static FIELD_SPECS: &[FieldSpec] = &[
         H::Outputs,
         K::List,
     ),
+    portable(spec(
+        Field::EnvFile,
+        "env-file",
+        "CHATWOOT_REDIS_ENV_FILE",
+        H::Outputs,
+        K::Text,
+    )),
     spec(
         Field::Release,
         "release",
@@ -432,7 +441,8 @@ mod tests {
         }
         assert_eq!(Field::parse("nope"), None);
         // The portable answers are the workload (the wizard asks the first four together; the
-        // sidekiq_alive and Rack::Attack switches come from flags or the answers file).
+        // sidekiq_alive and Rack::Attack switches come from flags or the answers file), and
+        // where Chatwoot's .env lives.
         let portable: Vec<Field> = FIELD_SPECS
             .iter()
             .filter(|s| s.portable)
@@ -448,6 +458,7 @@ mod tests {
                 Field::SidekiqAliveConcurrency,
                 Field::DisableSidekiqAlive,
                 Field::EnableRackAttack,
+                Field::EnvFile,
             ]
         );
         assert_eq!(Field::RedisVersion.env_var(), "CHATWOOT_REDIS_VERSION");

@@ -653,6 +653,7 @@ fn portable_values() -> Vec<(Field, &'static str)> {
                 Field::SidekiqAliveConcurrency => "3",
                 Field::DisableSidekiqAlive => "true",
                 Field::EnableRackAttack => "false",
+                Field::EnvFile => "chatwoot.env",
                 other => panic!("{other}: portable now; give it a test value"),
             };
             (f, v)

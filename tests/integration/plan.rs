@@ -75,6 +75,7 @@ fn compose_set(maxmemory: &str) -> RenderSet {
         ],
         warnings: Vec::new(),
         secrets: vec![PASSWORD.to_string()],
+        env_path: None,
     }
 }
 
@@ -335,9 +336,11 @@ fn non_redis_lines(text: &str) -> Vec<&str> {
         .filter(|line| {
             let t = line.trim_start_matches(['#', ' ']);
             let t = t.strip_prefix("export ").unwrap_or(t);
-            !REDIS_ENV_KEYS
-                .iter()
-                .any(|k| t.starts_with(&format!("{k}=")))
+            // The mark of the Redis keys, which the merge adds above them.
+            !line.starts_with(chatwoot_redis::envfile::KEYS_MARK)
+                && !REDIS_ENV_KEYS
+                    .iter()
+                    .any(|k| t.starts_with(&format!("{k}=")))
         })
         .collect()
 }
@@ -364,8 +367,8 @@ fn env_merge_into_chatwoot_env_example_keeps_every_other_byte() {
     assert_eq!(non_redis_lines(&merged), non_redis_lines(ENV_EXAMPLE));
     assert_eq!(
         merged.lines().count(),
-        ENV_EXAMPLE.lines().count() - 2,
-        "only the two sentinel lines go"
+        ENV_EXAMPLE.lines().count() - 2 + 1,
+        "only the two sentinel lines go (and the mark of the Redis keys comes)"
     );
     assert!(merged.contains("REDIS_URL=redis://redis:6379\n"));
     assert!(merged.contains(&format!("REDIS_PASSWORD='{PASSWORD}'\n")));
@@ -723,9 +726,10 @@ fn killed_mid_write_leaves_each_file_old_or_new() {
     run(&sets[0], out, Mode::Write { force: false });
     // Every version a file may have: the contents of either set (.env: either merge result).
     let env_a = fs::read_to_string(out.join(".env")).unwrap();
-    let env_b =
-        chatwoot_redis::envfile::merge(&env_a, sets[1].files[3].env_update.as_ref().unwrap())
-            .contents;
+    let env_b = chatwoot_redis::envfile::stamp_keys(
+        &chatwoot_redis::envfile::merge(&env_a, sets[1].files[3].env_update.as_ref().unwrap())
+            .contents,
+    );
     // Which set (0 or 1) a file's contents belong to; None when it is neither (partial).
     let version_of = |kind: FileKind, now: &str| -> Vec<usize> {
         if kind == FileKind::Env {

@@ -183,7 +183,7 @@ const PIECES: &[&str] = &[
 ];
 
 /// The values of the property tests: the hand-picked traps and the fragments on their own.
-const PROPERTY_PASSWORDS: &[&str] = &[
+pub(crate) const PROPERTY_PASSWORDS: &[&str] = &[
     "redis",
     "chatwoot",
     "abc ~* def ghijklmnop",
