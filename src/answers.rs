@@ -1449,7 +1449,7 @@ fn check_host_for_scenario(scenario: Scenario, host: &str) -> Result<()> {
         return Ok(());
     }
     match crate::scenario::managed::scenario_of_host(host) {
-        Some((owner, _)) if owner != scenario => Err(invalid(
+        Some(owner) if owner != scenario => Err(invalid(
             Field::Host,
             host,
             format!("this is {} endpoint", owner.endpoint_noun()),
