@@ -20,7 +20,7 @@ use crate::redact::Redactor;
 
 pub use finding::{Finding, Severity};
 pub use report::{Report, Target};
-use settings::{AnswersWorkload, ChatwootEnv, Settings};
+use settings::{ChatwootEnv, Settings};
 
 /// Where the environment comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -182,7 +182,7 @@ pub fn load_env(source: &EnvSource) -> Result<ChatwootEnv> {
 fn load_answers(
     path: &Path,
 ) -> Result<(
-    AnswersWorkload,
+    crate::answers::WorkloadReading,
     Option<u32>,
     Option<crate::answers::RedisVersion>,
 )> {
@@ -200,16 +200,8 @@ fn load_answers(
             }
         })?;
     let raw = crate::answers::RawAnswers::from_yaml(&text, &path.display().to_string())?;
-    let field = |k: crate::answers::Field| raw.get(k).map(str::to_string);
-    let workload = AnswersWorkload {
-        web_processes: field(crate::answers::Field::WebProcesses),
-        web_threads: field(crate::answers::Field::WebThreads),
-        sidekiq_processes: field(crate::answers::Field::SidekiqProcesses),
-        sidekiq_concurrency: field(crate::answers::Field::SidekiqConcurrency),
-    };
-    let cap = raw
-        .get(crate::answers::Field::MaxConnections)
-        .and_then(|v| v.trim().parse().ok());
+    let workload = crate::answers::read_workload(&raw);
+    let cap = workload.max_connections.and_then(Result::ok);
     let version = raw
         .get(crate::answers::Field::RedisVersion)
         .and_then(|v| crate::answers::RedisVersion::parse(v).ok());
