@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::chatwoot::{self, SentinelAddr};
 use crate::error::{Error, Missing, Result};
 use crate::scenario::{EndpointRecord, Output, Scenario, TlsRule};
-use crate::sizing::Workload;
+use crate::sizing::{Budget, Workload};
 
 mod field;
 mod saved;
@@ -1502,6 +1502,83 @@ fn resolve_workload(raw: &RawAnswers) -> Result<(Workload, Option<u32>)> {
         }
     };
     Ok((workload, max_connections))
+}
+
+/// The rules that need every answer, and the password when there is one: the last stage of
+/// resolution. `render` runs it before anything is rendered; [`resolve`] cannot, because the
+/// wizard takes answers one at a time and a later answer may still settle an earlier one
+/// (ElastiCache's `--tls` and `--auth`).
+pub fn check_complete(a: &Answers, budget: &Budget, password: Option<&str>) -> Result<()> {
+    check_connection_cap(a, budget)?;
+    if let Some(p) = password {
+        check_password(a, p)?;
+    }
+    a.scenario.check_answers(a)
+}
+
+/// The plan's connection cap against Chatwoot's budget, one rule for every scenario: a cap
+/// below what the threads can reach is refused (a cap below what the pools may open is a
+/// warning of `render`).
+fn check_connection_cap(a: &Answers, budget: &Budget) -> Result<()> {
+    let Some(cap) = a.max_connections else {
+        return Ok(());
+    };
+    match budget.cap_message(&a.workload, cap) {
+        Some((crate::sizing::CapVerdict::Over, msg, fix)) => Err(Error::invalid_answer(
+            Field::MaxConnections,
+            cap.to_string(),
+            msg,
+            fix,
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Refuses a password that a consumer would corrupt, or that the service does not take.
+pub fn check_password(a: &Answers, password: &str) -> Result<()> {
+    chatwoot::validate_password_basics(password).map_err(|why| {
+        Error::invalid_secret(
+            Field::Password,
+            why,
+            "use --generate-password, or a password of letters and digits",
+        )
+    })?;
+    a.scenario.check_password(a, password)?;
+    if let Some(context) = a.scenario.rules().password_env_only {
+        if let Err(why) = chatwoot::check_cable_yaml_password(password) {
+            return Err(Error::invalid_secret(
+                Field::Password,
+                format!(
+                    "Chatwoot's config/cable.yml pastes REDIS_PASSWORD unquoted into YAML and {why}: \
+                     ActionCable (realtime updates) would authenticate with a different password or \
+                     fail to boot, and {context}"
+                ),
+                "use --generate-password, or a password of letters and digits that starts with a letter",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `--generate-password` for these answers: refused where the provider makes the credential.
+pub fn check_generated_password(a: &Answers) -> Result<()> {
+    a.scenario.check_generated_password(a)
+}
+
+/// Refuses a sentinel password that a consumer would corrupt.
+pub fn check_sentinel_password(password: &str) -> Result<()> {
+    chatwoot::validate_password_basics(password).map_err(|why| {
+        Error::invalid_secret(Field::SentinelPassword, why, "use letters and digits")
+    })?;
+    if password.contains('\'') {
+        return Err(Error::invalid_secret(
+            Field::SentinelPassword,
+            "it contains a single quote, which no quoting keeps intact for both Ruby dotenv \
+             and Docker Compose",
+            "change the sentinel password (letters and digits are safe everywhere)",
+        ));
+    }
+    Ok(())
 }
 
 /// single-server's directories on the host (absolute, no trailing slash).
