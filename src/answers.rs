@@ -84,7 +84,7 @@ impl RawAnswers {
         Self::default()
     }
 
-    /// Sets an answer. A secret field is ignored: secrets travel as [`crate::secrets`] values.
+    /// Sets an answer. A secret field is ignored: secrets travel as `secrets` values.
     pub fn set(&mut self, field: Field, value: impl Into<String>) {
         if !field.spec().secret {
             self.values.insert(field, value.into());

@@ -18,7 +18,7 @@ use crate::chatwoot::{detect_provider, UrlScheme};
 use crate::error::{Error, Result};
 use crate::redact::Redactor;
 
-pub use finding::{Finding, Severity};
+pub use finding::Finding;
 pub use report::{Report, Target};
 use settings::{ChatwootEnv, Settings};
 
