@@ -133,6 +133,14 @@ pub const MAX_ENV_FILE: u64 = 1024 * 1024;
 
 fn read_env_file(path: &Path) -> Result<ChatwootEnv> {
     let text = crate::bounded::read_capped_text(path, MAX_ENV_FILE).map_err(|e| match e {
+        crate::bounded::Refused::Io(source) if source.kind() == std::io::ErrorKind::NotFound => {
+            Error::Usage(format!(
+                "--env-file {}: no such file\n  fix: pass the path of Chatwoot's .env (e.g. \
+                 --env-file /home/chatwoot/chatwoot/.env), or leave --env-file out to read ./.env \
+                 or, without one, the process environment",
+                crate::redact::clip(&path.display().to_string(), crate::redact::ECHO_MAX)
+            ))
+        }
         crate::bounded::Refused::Io(source) => Error::Read {
             path: path.to_path_buf(),
             source,
