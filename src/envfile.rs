@@ -46,6 +46,18 @@ pub enum EnvChange {
     DuplicateRemoved(String),
 }
 
+impl EnvChange {
+    pub fn key(&self) -> &str {
+        match self {
+            EnvChange::Updated(k)
+            | EnvChange::Uncommented(k)
+            | EnvChange::Added(k)
+            | EnvChange::Removed(k)
+            | EnvChange::DuplicateRemoved(k) => k,
+        }
+    }
+}
+
 impl fmt::Display for EnvChange {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
