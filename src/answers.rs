@@ -1801,6 +1801,69 @@ pub fn yaml_string(v: &str) -> String {
 #[cfg(test)]
 mod tests {
 
+    /// The one workload reader: Chatwoot's defaults where nothing is given, each refused
+    /// answer named in the order asked, the refusal `render` prints for the first one.
+    #[test]
+    fn one_workload_reader_for_render_and_doctor() {
+        let empty = read_workload(&RawAnswers::new());
+        assert_eq!(empty.workload, Workload::default());
+        assert!(empty.refused.is_empty());
+        assert_eq!(empty.max_connections, None);
+        for count in &WORKLOAD_COUNTS {
+            assert_eq!(
+                *(count.slot)(&mut Workload::default()),
+                count.default,
+                "{}",
+                count.field
+            );
+        }
+
+        let mut raw = RawAnswers::new();
+        raw.set(Field::Scenario, "single-server");
+        raw.set(Field::WebThreads, "0");
+        raw.set(Field::SidekiqProcesses, "10001");
+        raw.set(Field::SidekiqConcurrency, "25");
+        raw.set(Field::MaxConnections, "x");
+        let r = read_workload(&raw);
+        assert_eq!(
+            r.refused,
+            vec![
+                (Field::WebThreads, CountRefusal::NotPositive),
+                (Field::SidekiqProcesses, CountRefusal::Above(10_000)),
+            ]
+        );
+        assert_eq!(
+            r.workload.web_threads, 5,
+            "a refused answer keeps the default"
+        );
+        assert_eq!(r.workload.sidekiq_concurrency, 25);
+        assert_eq!(r.max_connections, Some(Err(CountRefusal::NotPositive)));
+        let e = resolve(&raw).expect_err("refused").to_string();
+        assert!(
+            e.contains("web-threads") && e.contains("not a whole number from 1 to 1000"),
+            "{e}"
+        );
+        raw.set(Field::WebThreads, "8");
+        raw.set(Field::SidekiqProcesses, "3");
+        let e = resolve(&raw).expect_err("refused").to_string();
+        assert!(
+            e.contains("max-connections") && e.contains("1000000"),
+            "{e}"
+        );
+        raw.set(Field::MaxConnections, "40");
+        let a = resolve(&raw).expect("resolves");
+        assert_eq!(
+            a.workload,
+            Workload {
+                web_threads: 8,
+                sidekiq_processes: 3,
+                sidekiq_concurrency: 25,
+                ..Workload::default()
+            }
+        );
+        assert_eq!(a.max_connections, Some(40));
+    }
+
     #[test]
     fn memory_sizes_are_bounded_on_both_sides() {
         assert_eq!(MemSize::parse("64gb").unwrap().bytes, 64 << 30);
@@ -2053,68 +2116,5 @@ mod tests {
         assert!(to_answers_yaml(&a).contains("host: \"true\"\n"));
         assert!(to_answers_yaml(&a).contains("tls: false\n"));
         assert!(RawAnswers::from_yaml("colour: x\n", "f").is_err());
-    }
-
-    /// The one workload reader: Chatwoot's defaults where nothing is given, each refused
-    /// answer named in the order asked, the refusal `render` prints for the first one.
-    #[test]
-    fn one_workload_reader_for_render_and_doctor() {
-        let empty = read_workload(&RawAnswers::new());
-        assert_eq!(empty.workload, Workload::default());
-        assert!(empty.refused.is_empty());
-        assert_eq!(empty.max_connections, None);
-        for count in &WORKLOAD_COUNTS {
-            assert_eq!(
-                *(count.slot)(&mut Workload::default()),
-                count.default,
-                "{}",
-                count.field
-            );
-        }
-
-        let mut raw = RawAnswers::new();
-        raw.set(Field::Scenario, "single-server");
-        raw.set(Field::WebThreads, "0");
-        raw.set(Field::SidekiqProcesses, "10001");
-        raw.set(Field::SidekiqConcurrency, "25");
-        raw.set(Field::MaxConnections, "x");
-        let r = read_workload(&raw);
-        assert_eq!(
-            r.refused,
-            vec![
-                (Field::WebThreads, CountRefusal::NotPositive),
-                (Field::SidekiqProcesses, CountRefusal::Above(10_000)),
-            ]
-        );
-        assert_eq!(
-            r.workload.web_threads, 5,
-            "a refused answer keeps the default"
-        );
-        assert_eq!(r.workload.sidekiq_concurrency, 25);
-        assert_eq!(r.max_connections, Some(Err(CountRefusal::NotPositive)));
-        let e = resolve(&raw).expect_err("refused").to_string();
-        assert!(
-            e.contains("web-threads") && e.contains("not a whole number from 1 to 1000"),
-            "{e}"
-        );
-        raw.set(Field::WebThreads, "8");
-        raw.set(Field::SidekiqProcesses, "3");
-        let e = resolve(&raw).expect_err("refused").to_string();
-        assert!(
-            e.contains("max-connections") && e.contains("1000000"),
-            "{e}"
-        );
-        raw.set(Field::MaxConnections, "40");
-        let a = resolve(&raw).expect("resolves");
-        assert_eq!(
-            a.workload,
-            Workload {
-                web_threads: 8,
-                sidekiq_processes: 3,
-                sidekiq_concurrency: 25,
-                ..Workload::default()
-            }
-        );
-        assert_eq!(a.max_connections, Some(40));
     }
 }
