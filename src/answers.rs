@@ -1504,6 +1504,27 @@ fn resolve_workload(raw: &RawAnswers) -> Result<(Workload, Option<u32>)> {
     Ok((workload, max_connections))
 }
 
+/// Refuses a password inside `--url` given on the command line (shell history, `ps`);
+/// `env_url`: `CHATWOOT_REDIS_URL`, where the same URL is fine.
+pub fn check_url_flag(given: &RawAnswers, env_url: Option<&str>) -> Result<()> {
+    let Some(url) = given.get(Field::Url) else {
+        return Ok(());
+    };
+    let has_password = url::Url::parse(url)
+        .map(|u| u.password().is_some_and(|p| !p.is_empty()))
+        .unwrap_or(false);
+    if has_password && env_url != Some(url) {
+        return Err(Error::invalid(
+            "--url",
+            redact_url(url),
+            "the URL holds a password, and a flag value stays in shell history and `ps`",
+            "pass the URL without the password and the password with REDIS_PASSWORD=… or \
+             --password-file; or export CHATWOOT_REDIS_URL=… instead of the flag",
+        ));
+    }
+    Ok(())
+}
+
 /// The rules that need every answer, and the password when there is one: the last stage of
 /// resolution. `render` runs it before anything is rendered; [`resolve`] cannot, because the
 /// wizard takes answers one at a time and a later answer may still settle an earlier one
@@ -1800,6 +1821,23 @@ pub fn yaml_string(v: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    /// A password in `--url` is refused on the command line, not from CHATWOOT_REDIS_URL.
+    #[test]
+    fn a_password_in_the_url_flag_is_refused_unless_it_came_from_the_environment() {
+        let url = "rediss://h:S3cretPassw0rd@cache.example.net:6380";
+        let mut given = RawAnswers::new();
+        assert!(check_url_flag(&given, None).is_ok());
+        given.set(Field::Url, url);
+        let e = check_url_flag(&given, None)
+            .expect_err("refused")
+            .to_string();
+        assert!(e.contains("shell history") && !e.contains("S3cret"), "{e}");
+        assert!(check_url_flag(&given, Some(url)).is_ok());
+        assert!(check_url_flag(&given, Some("rediss://other")).is_err());
+        given.set(Field::Url, "rediss://cache.example.net:6380");
+        assert!(check_url_flag(&given, None).is_ok());
+    }
 
     /// The one workload reader: Chatwoot's defaults where nothing is given, each refused
     /// answer named in the order asked, the refusal `render` prints for the first one.
