@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::chatwoot::{self, SentinelAddr};
 use crate::error::{Error, Missing, Result};
 use crate::scenario::{EndpointRecord, Output, Scenario, TlsRule};
-use crate::sizing::Workload;
+use crate::sizing::{Budget, Workload};
 
 pub mod comments;
 mod field;
@@ -85,7 +85,7 @@ impl RawAnswers {
         Self::default()
     }
 
-    /// Sets an answer. A secret field is ignored: secrets travel as [`crate::secrets`] values.
+    /// Sets an answer. A secret field is ignored: secrets travel as `secrets` values.
     pub fn set(&mut self, field: Field, value: impl Into<String>) {
         if !field.spec().secret {
             self.values.insert(field, value.into());
@@ -534,18 +534,21 @@ fn invalid(field: Field, value: &str, reason: impl Into<String>, fix: impl Into<
 }
 
 fn parse_count(raw: &RawAnswers, field: Field, default: u32, max: u32) -> Result<u32> {
-    let Some(v) = raw.get(field) else {
-        return Ok(default);
-    };
-    match v.trim().parse::<u32>() {
-        Ok(n) if (1..=max).contains(&n) => Ok(n),
-        _ => Err(invalid(
-            field,
-            v,
-            format!("not a whole number from 1 to {max}"),
-            format!("pass --{field} N, e.g. --{field} {default}"),
-        )),
+    match read_count(raw, field, max) {
+        None => Ok(default),
+        Some(Ok(n)) => Ok(n),
+        Some(Err(_)) => Err(count_refused(raw, field, default, max)),
     }
+}
+
+/// The refusal of a count answer that is not a whole number from 1 to `max`.
+fn count_refused(raw: &RawAnswers, field: Field, default: u32, max: u32) -> Error {
+    invalid(
+        field,
+        raw.get(field).unwrap_or_default(),
+        format!("not a whole number from 1 to {max}"),
+        format!("pass --{field} N, e.g. --{field} {default}"),
+    )
 }
 
 fn parse_bool(raw: &RawAnswers, field: Field) -> Result<Option<bool>> {
@@ -1433,13 +1436,109 @@ fn resolve_server(
     Ok((redis_version, maxmemory))
 }
 
+/// One count of the workload: its answer, Chatwoot's default, the largest value accepted
+/// and where it goes.
+struct WorkloadCount {
+    field: Field,
+    default: u32,
+    max: u32,
+    slot: fn(&mut Workload) -> &mut u32,
+}
+
+/// The processes and threads of the workload, in the order they are asked.
+const WORKLOAD_COUNTS: [WorkloadCount; 4] = [
+    WorkloadCount {
+        field: Field::WebProcesses,
+        default: 1,
+        max: 10_000,
+        slot: |w| &mut w.web_processes,
+    },
+    WorkloadCount {
+        field: Field::WebThreads,
+        default: 5,
+        max: 1_000,
+        slot: |w| &mut w.web_threads,
+    },
+    WorkloadCount {
+        field: Field::SidekiqProcesses,
+        default: 1,
+        max: 10_000,
+        slot: |w| &mut w.sidekiq_processes,
+    },
+    WorkloadCount {
+        field: Field::SidekiqConcurrency,
+        default: 10,
+        max: 1_000,
+        slot: |w| &mut w.sidekiq_concurrency,
+    },
+];
+
+/// The largest `max-connections` accepted.
+const MAX_CONNECTIONS_MAX: u32 = 1_000_000;
+
+/// Why a count answer is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CountRefusal {
+    /// Not a whole number of at least 1.
+    NotPositive,
+    /// Larger than this.
+    Above(u32),
+}
+
+/// The workload answers (processes, threads) and the plan's connection cap, as the one
+/// workload reader reads them: `render` and the wizard refuse what is refused here, doctor
+/// reports it and keeps Chatwoot's default.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkloadReading {
+    /// The answers given, Chatwoot's defaults for the rest (and for the refused ones).
+    pub workload: Workload,
+    /// The refused answers, in the order they are asked.
+    pub refused: Vec<(Field, CountRefusal)>,
+    /// `max-connections`, when given.
+    pub max_connections: Option<std::result::Result<u32, CountRefusal>>,
+}
+
+fn read_count(
+    raw: &RawAnswers,
+    field: Field,
+    max: u32,
+) -> Option<std::result::Result<u32, CountRefusal>> {
+    let v = raw.get(field)?;
+    Some(match v.trim().parse::<u32>() {
+        Ok(n) if (1..=max).contains(&n) => Ok(n),
+        Ok(n) if n > max => Err(CountRefusal::Above(max)),
+        _ => Err(CountRefusal::NotPositive),
+    })
+}
+
+/// Reads the workload answers: the one reader behind `render`, the wizard and doctor.
+pub fn read_workload(raw: &RawAnswers) -> WorkloadReading {
+    let mut workload = Workload::default();
+    let mut refused = Vec::new();
+    for count in &WORKLOAD_COUNTS {
+        match read_count(raw, count.field, count.max) {
+            None => {}
+            Some(Ok(n)) => *(count.slot)(&mut workload) = n,
+            Some(Err(why)) => refused.push((count.field, why)),
+        }
+    }
+    WorkloadReading {
+        workload,
+        refused,
+        max_connections: read_count(raw, Field::MaxConnections, MAX_CONNECTIONS_MAX),
+    }
+}
+
 /// What Chatwoot runs against Redis, and the plan's connection cap.
 fn resolve_workload(raw: &RawAnswers) -> Result<(Workload, Option<u32>)> {
+    let reading = read_workload(raw);
+    if let Some(count) = WORKLOAD_COUNTS
+        .iter()
+        .find(|c| reading.refused.iter().any(|(f, _)| *f == c.field))
+    {
+        return Err(count_refused(raw, count.field, count.default, count.max));
+    }
     let workload = Workload {
-        web_processes: parse_count(raw, Field::WebProcesses, 1, 10_000)?,
-        web_threads: parse_count(raw, Field::WebThreads, 5, 1_000)?,
-        sidekiq_processes: parse_count(raw, Field::SidekiqProcesses, 1, 10_000)?,
-        sidekiq_concurrency: parse_count(raw, Field::SidekiqConcurrency, 10, 1_000)?,
         sidekiq_alive_concurrency: parse_count(
             raw,
             Field::SidekiqAliveConcurrency,
@@ -1448,14 +1547,119 @@ fn resolve_workload(raw: &RawAnswers) -> Result<(Workload, Option<u32>)> {
         )?,
         sidekiq_alive: !parse_bool(raw, Field::DisableSidekiqAlive)?.unwrap_or(false),
         rack_attack: parse_bool(raw, Field::EnableRackAttack)?.unwrap_or(true),
-        max_web_processes: None,
-        max_sidekiq_processes: None,
+        ..reading.workload
     };
-    let max_connections = match raw.get(Field::MaxConnections) {
+    let max_connections = match reading.max_connections {
         None => None,
-        Some(_) => Some(parse_count(raw, Field::MaxConnections, 0, 1_000_000)?),
+        Some(Ok(n)) => Some(n),
+        Some(Err(_)) => {
+            return Err(count_refused(
+                raw,
+                Field::MaxConnections,
+                0,
+                MAX_CONNECTIONS_MAX,
+            ))
+        }
     };
     Ok((workload, max_connections))
+}
+
+/// Refuses a password inside `--url` given on the command line (shell history, `ps`);
+/// `env_url`: `CHATWOOT_REDIS_URL`, where the same URL is fine.
+pub fn check_url_flag(given: &RawAnswers, env_url: Option<&str>) -> Result<()> {
+    let Some(url) = given.get(Field::Url) else {
+        return Ok(());
+    };
+    let has_password = url::Url::parse(url)
+        .map(|u| u.password().is_some_and(|p| !p.is_empty()))
+        .unwrap_or(false);
+    if has_password && env_url != Some(url) {
+        return Err(Error::invalid(
+            "--url",
+            redact_url(url),
+            "the URL holds a password, and a flag value stays in shell history and `ps`",
+            "pass the URL without the password and the password with REDIS_PASSWORD=… or \
+             --password-file; or export CHATWOOT_REDIS_URL=… instead of the flag",
+        ));
+    }
+    Ok(())
+}
+
+/// The rules that need every answer, and the password when there is one: the last stage of
+/// resolution. `render` runs it before anything is rendered; [`resolve`] cannot, because the
+/// wizard takes answers one at a time and a later answer may still settle an earlier one
+/// (ElastiCache's `--tls` and `--auth`).
+pub fn check_complete(a: &Answers, budget: &Budget, password: Option<&str>) -> Result<()> {
+    check_connection_cap(a, budget)?;
+    if let Some(p) = password {
+        check_password(a, p)?;
+    }
+    a.scenario.check_answers(a)
+}
+
+/// The plan's connection cap against Chatwoot's budget, one rule for every scenario: a cap
+/// below what the threads can reach is refused (a cap below what the pools may open is a
+/// warning of `render`).
+fn check_connection_cap(a: &Answers, budget: &Budget) -> Result<()> {
+    let Some(cap) = a.max_connections else {
+        return Ok(());
+    };
+    match budget.cap_message(&a.workload, cap) {
+        Some((crate::sizing::CapVerdict::Over, msg, fix)) => Err(Error::invalid_answer(
+            Field::MaxConnections,
+            cap.to_string(),
+            msg,
+            fix,
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Refuses a password that a consumer would corrupt, or that the service does not take.
+pub fn check_password(a: &Answers, password: &str) -> Result<()> {
+    chatwoot::validate_password_basics(password).map_err(|why| {
+        Error::invalid_secret(
+            Field::Password,
+            why,
+            "use --generate-password, or a password of letters and digits",
+        )
+    })?;
+    a.scenario.check_password(a, password)?;
+    if let Some(context) = a.scenario.rules().password_env_only {
+        if let Err(why) = chatwoot::check_cable_yaml_password(password) {
+            return Err(Error::invalid_secret(
+                Field::Password,
+                format!(
+                    "Chatwoot's config/cable.yml pastes REDIS_PASSWORD unquoted into YAML and {why}: \
+                     ActionCable (realtime updates) would authenticate with a different password or \
+                     fail to boot, and {context}"
+                ),
+                "use --generate-password, or a password of letters and digits that starts with a letter",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `--generate-password` for these answers: refused where the provider makes the credential.
+pub fn check_generated_password(a: &Answers) -> Result<()> {
+    a.scenario.check_generated_password(a)
+}
+
+/// Refuses a sentinel password that a consumer would corrupt.
+pub fn check_sentinel_password(password: &str) -> Result<()> {
+    chatwoot::validate_password_basics(password).map_err(|why| {
+        Error::invalid_secret(Field::SentinelPassword, why, "use letters and digits")
+    })?;
+    if password.contains('\'') {
+        return Err(Error::invalid_secret(
+            Field::SentinelPassword,
+            "it contains a single quote, which no quoting keeps intact for both Ruby dotenv \
+             and Docker Compose",
+            "change the sentinel password (letters and digits are safe everywhere)",
+        ));
+    }
+    Ok(())
 }
 
 /// single-server's directories on the host (absolute, no trailing slash).
@@ -1509,7 +1713,7 @@ fn check_host_for_scenario(scenario: Scenario, host: &str) -> Result<()> {
         return Ok(());
     }
     match crate::scenario::managed::scenario_of_host(host) {
-        Some((owner, _)) if owner != scenario => Err(invalid(
+        Some(owner) if owner != scenario => Err(invalid(
             Field::Host,
             host,
             format!("this is {} endpoint", owner.endpoint_noun()),
@@ -1681,6 +1885,86 @@ pub fn yaml_string(v: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    /// A password in `--url` is refused on the command line, not from CHATWOOT_REDIS_URL.
+    #[test]
+    fn a_password_in_the_url_flag_is_refused_unless_it_came_from_the_environment() {
+        let url = "rediss://h:S3cretPassw0rd@cache.example.net:6380";
+        let mut given = RawAnswers::new();
+        assert!(check_url_flag(&given, None).is_ok());
+        given.set(Field::Url, url);
+        let e = check_url_flag(&given, None)
+            .expect_err("refused")
+            .to_string();
+        assert!(e.contains("shell history") && !e.contains("S3cret"), "{e}");
+        assert!(check_url_flag(&given, Some(url)).is_ok());
+        assert!(check_url_flag(&given, Some("rediss://other")).is_err());
+        given.set(Field::Url, "rediss://cache.example.net:6380");
+        assert!(check_url_flag(&given, None).is_ok());
+    }
+
+    /// The one workload reader: Chatwoot's defaults where nothing is given, each refused
+    /// answer named in the order asked, the refusal `render` prints for the first one.
+    #[test]
+    fn one_workload_reader_for_render_and_doctor() {
+        let empty = read_workload(&RawAnswers::new());
+        assert_eq!(empty.workload, Workload::default());
+        assert!(empty.refused.is_empty());
+        assert_eq!(empty.max_connections, None);
+        for count in &WORKLOAD_COUNTS {
+            assert_eq!(
+                *(count.slot)(&mut Workload::default()),
+                count.default,
+                "{}",
+                count.field
+            );
+        }
+
+        let mut raw = RawAnswers::new();
+        raw.set(Field::Scenario, "single-server");
+        raw.set(Field::WebThreads, "0");
+        raw.set(Field::SidekiqProcesses, "10001");
+        raw.set(Field::SidekiqConcurrency, "25");
+        raw.set(Field::MaxConnections, "x");
+        let r = read_workload(&raw);
+        assert_eq!(
+            r.refused,
+            vec![
+                (Field::WebThreads, CountRefusal::NotPositive),
+                (Field::SidekiqProcesses, CountRefusal::Above(10_000)),
+            ]
+        );
+        assert_eq!(
+            r.workload.web_threads, 5,
+            "a refused answer keeps the default"
+        );
+        assert_eq!(r.workload.sidekiq_concurrency, 25);
+        assert_eq!(r.max_connections, Some(Err(CountRefusal::NotPositive)));
+        let e = resolve(&raw).expect_err("refused").to_string();
+        assert!(
+            e.contains("web-threads") && e.contains("not a whole number from 1 to 1000"),
+            "{e}"
+        );
+        raw.set(Field::WebThreads, "8");
+        raw.set(Field::SidekiqProcesses, "3");
+        let e = resolve(&raw).expect_err("refused").to_string();
+        assert!(
+            e.contains("max-connections") && e.contains("1000000"),
+            "{e}"
+        );
+        raw.set(Field::MaxConnections, "40");
+        let a = resolve(&raw).expect("resolves");
+        assert_eq!(
+            a.workload,
+            Workload {
+                web_threads: 8,
+                sidekiq_processes: 3,
+                sidekiq_concurrency: 25,
+                ..Workload::default()
+            }
+        );
+        assert_eq!(a.max_connections, Some(40));
+    }
 
     #[test]
     fn memory_sizes_are_bounded_on_both_sides() {

@@ -330,6 +330,8 @@ pub struct AnswerFlags {
     pub sentinel_down_after: Option<String>,
     /// External sentinels with --emit +master-proxy: the Redis nodes they monitor, host[:port],…
     /// (fully qualified names or IPs; the proxy's resolvers use no search domains)
+    // The help text is plain text, not a link.
+    #[allow(rustdoc::broken_intra_doc_links)]
     #[arg(help_heading = SENTINEL, long, value_name = "LIST", env = "CHATWOOT_REDIS_REDIS_NODES")]
     pub redis_nodes: Option<String>,
     /// Require a password (password) or run without AUTH (none: loopback or private network only)

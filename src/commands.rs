@@ -39,25 +39,10 @@ pub fn read_answers_file(path: &Path, explicit: bool) -> Result<RawAnswers> {
     }
 }
 
-/// Refuses a password inside `--url` given on the command line (shell history, `ps`).
+/// Refuses a password inside `--url` given on the command line
+/// ([`answers::check_url_flag`], against this process's `CHATWOOT_REDIS_URL`).
 pub fn check_url_flag(given: &RawAnswers) -> Result<()> {
-    let Some(url) = given.get(Field::Url) else {
-        return Ok(());
-    };
-    let from_env = ProcessEnv::get().answer_url() == Some(url);
-    let has_password = url::Url::parse(url)
-        .map(|u| u.password().is_some_and(|p| !p.is_empty()))
-        .unwrap_or(false);
-    if has_password && !from_env {
-        return Err(Error::invalid(
-            "--url",
-            answers::redact_url(url),
-            "the URL holds a password, and a flag value stays in shell history and `ps`",
-            "pass the URL without the password and the password with REDIS_PASSWORD=… or \
-             --password-file; or export CHATWOOT_REDIS_URL=… instead of the flag",
-        ));
-    }
-    Ok(())
+    answers::check_url_flag(given, ProcessEnv::get().answer_url())
 }
 
 /// Everything `render` computed, before anything touches the disk.

@@ -22,23 +22,26 @@
 //! - `wizard`: `init`, the interactive (or unattended) questions.
 //! - `doctor`: environment → static checks → live checks → report.
 
+// Public: `app` for the binary; the modules below it that the integration tests and
+// benchmarks drive directly (`testing` re-exports the rest they need). Everything else is
+// private to the crate.
 mod answers;
 pub mod app;
-pub mod bounded;
+mod bounded;
 pub mod chatwoot;
 mod cli;
 mod commands;
-pub mod doctor;
+mod doctor;
 pub mod dotenv;
 pub mod envfile;
 mod environment;
-pub mod error;
-pub mod git;
+mod error;
+mod git;
 pub mod header;
-pub mod lock;
+mod lock;
 pub mod output;
 pub mod plan;
-pub mod redact;
+mod redact;
 mod render;
 mod scenario;
 mod secrets;

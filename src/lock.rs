@@ -20,13 +20,6 @@ pub const WAIT: Duration = Duration::from_secs(10);
 #[derive(Debug)]
 pub struct DirLock {
     _file: File,
-    path: PathBuf,
-}
-
-impl DirLock {
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
 }
 
 /// Why the lock could not be taken.
@@ -87,7 +80,7 @@ pub fn lock_dir(
     let mut told = false;
     loop {
         match try_flock(&file) {
-            Ok(true) => return Ok(DirLock { _file: file, path }),
+            Ok(true) => return Ok(DirLock { _file: file }),
             Ok(false) => {}
             Err(source) => return Err(LockError::Io { path, source }),
         }

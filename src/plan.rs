@@ -902,13 +902,8 @@ fn unified_diff(path: &Path, old: Option<&str>, new: Option<&str>) -> String {
 }
 
 impl Plan {
-    /// The command that regenerates this directory (default `chatwoot-redis render --out DIR`);
-    /// shown as the fix by `--check` and by a refused write.
-    pub fn render_command(&self) -> &str {
-        &self.render_command
-    }
-
-    /// Replaces the regenerate command, e.g. when the answers come from `--answers FILE`.
+    /// Replaces the regenerate command (default `chatwoot-redis render --out DIR`, shown as
+    /// the fix by `--check` and by a refused write), e.g. when the answers come from `--answers FILE`.
     pub fn set_render_command(&mut self, command: impl Into<String>) {
         self.render_command = command.into();
     }
@@ -1187,7 +1182,7 @@ impl fmt::Display for ApplyReport {
 }
 
 /// Writes the plan: every file that changes, all or nothing. Without `force`, a hand-edited
-/// or foreign file makes it refuse ([`Error::Problems`] with [`Plan::refusal`]) before any
+/// or foreign file makes it refuse (`Error::Problems` with [`Plan::refusal`]) before any
 /// byte is written.
 pub fn apply(plan: &Plan, force: bool) -> Result<ApplyReport> {
     apply_with_hook(plan, force, &mut |_| Ok(()))

@@ -347,14 +347,12 @@ fn sentinel_list(a: &Answers) -> Vec<String> {
 /// needs one, secret files are left out (used by `--check`, which never compares them).
 pub fn render(a: &Answers, secrets: &Secrets) -> Result<RenderSet> {
     let budget = sizing::budget(&a.workload);
+    let password = secrets.password.as_ref().map(|(p, _)| p.as_str());
+    crate::answers::check_complete(a, &budget, password)?;
     let mut warnings = a.scenario.budget_warnings(a, &budget);
-    warnings.extend(connection_cap_warnings(a, &budget)?);
-    let placement = match &secrets.password {
-        Some((p, _)) => Some(secrets::place_password(a, p)?),
-        None => None,
-    };
+    warnings.extend(connection_cap_warnings(a, &budget));
+    let placement = password.map(|p| secrets::placement(a, p));
     warnings.extend(password_warnings(a, secrets, placement));
-    a.scenario.check_answers(a)?;
     warnings.extend(a.scenario.endpoint_warnings(a));
     warnings.extend(deployment_warnings(a));
 
@@ -393,21 +391,17 @@ pub fn render(a: &Answers, secrets: &Secrets) -> Result<RenderSet> {
 }
 
 /// The plan's connection cap against Chatwoot's budget, one rule for every scenario (and the
-/// wizard, which renders through here): a cap below what the threads can reach is an error,
-/// a cap between that and what the pools may open is a warning.
-fn connection_cap_warnings(a: &Answers, budget: &Budget) -> Result<Vec<String>> {
+/// wizard, which renders through here): a cap between what the threads can reach and what
+/// the pools may open is a warning (below, [`crate::answers::check_complete`] refuses it).
+fn connection_cap_warnings(a: &Answers, budget: &Budget) -> Vec<String> {
     let Some(cap) = a.max_connections else {
-        return Ok(Vec::new());
+        return Vec::new();
     };
     match budget.cap_message(&a.workload, cap) {
-        None => Ok(Vec::new()),
-        Some((sizing::CapVerdict::Over, msg, fix)) => Err(Error::invalid_answer(
-            crate::answers::Field::MaxConnections,
-            cap.to_string(),
-            msg,
-            fix,
-        )),
-        Some((_, msg, fix)) => Ok(vec![format!("{msg}; {fix}")]),
+        Some((verdict, msg, fix)) if verdict != sizing::CapVerdict::Over => {
+            vec![format!("{msg}; {fix}")]
+        }
+        _ => Vec::new(),
     }
 }
 

@@ -1,7 +1,8 @@
 //! The deployment scenarios. Each scenario is one module implementing [`ScenarioSpec`] and one
 //! line in [`SCENARIOS`]: its id and description, defaults, rules (hosts, ports, TLS, auth,
-//! password placement), default outputs, wizard questions and help, warnings, next steps and
-//! doctor's recognition of its endpoints. Nothing else in the crate lists the scenarios.
+//! password placement), default outputs, wizard questions and help, warnings, next steps,
+//! doctor's recognition of its endpoints ([`Service`]) and doctor's findings about them.
+//! Nothing else in the crate lists the scenarios or names a provider.
 
 #![warn(clippy::too_many_lines)]
 
@@ -9,7 +10,9 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 
 use crate::answers::{Answers, Field, RedisVersion};
-use crate::chatwoot::SentinelAddr;
+use crate::chatwoot::{RedisUrl, SentinelAddr, UrlScheme};
+use crate::doctor::finding::{Finding, Severity};
+use crate::doctor::settings::{ChatwootEnv, Settings};
 use crate::error::Result;
 use crate::output::FileKind;
 use crate::sizing::Budget;
@@ -20,7 +23,7 @@ pub mod managed;
 mod single_server;
 
 pub use docker_compose::{find_layout as find_compose_layout, ComposeLayout};
-pub use managed::{detect_provider, ManagedProvider};
+pub use managed::{detect_provider, ManagedProvider, Service};
 
 /// Every scenario, in the order `scenarios`, `--help` and the wizard list them.
 pub static SCENARIOS: &[&dyn ScenarioSpec] = &[
@@ -140,6 +143,26 @@ pub struct StepContext<'a> {
     pub path: &'a dyn Fn(&str) -> String,
 }
 
+/// What a scenario's doctor findings may read: the environment Chatwoot sees, the endpoint
+/// it connects to and the service recognised there.
+pub struct DoctorContext<'a> {
+    pub env: &'a ChatwootEnv,
+    pub settings: &'a Settings,
+    pub url: &'a RedisUrl,
+    pub service: &'static Service,
+}
+
+impl DoctorContext<'_> {
+    pub fn host(&self) -> &str {
+        self.url.effective_host()
+    }
+
+    /// Chatwoot connects with TLS (`rediss://`).
+    pub fn tls(&self) -> bool {
+        self.url.scheme == UrlScheme::Rediss
+    }
+}
+
 /// One deployment scenario. Hooks have defaults for the common case; a scenario overrides
 /// what is its own.
 pub trait ScenarioSpec: Sync {
@@ -211,9 +234,33 @@ pub trait ScenarioSpec: Sync {
     fn provider_values(&self, _host: &str) -> Vec<(&'static str, String)> {
         Vec::new()
     }
-    /// Doctor's recognition of this scenario's endpoints.
-    fn detect(&self, _host: &str, _port: u16) -> Option<ManagedProvider> {
+    /// Doctor's recognition of this scenario's endpoints: the service this host (and port)
+    /// is, or a guess of it ([`Service::certain`]).
+    fn detect(&self, _host: &str, _port: u16) -> Option<&'static Service> {
         None
+    }
+    /// The environment proves that a guessed endpoint is this service (a Heroku dyno's
+    /// variables), so doctor's findings about it are certain.
+    fn confirmed_by_env(&self, _env: &ChatwootEnv) -> bool {
+        false
+    }
+    /// The severity of a plain-text connection to `service` and why, when it differs from
+    /// [`managed::PLAINTEXT_RISK`]; `sends_password`: Chatwoot sends AUTH.
+    fn plaintext_risk(
+        &self,
+        service: &Service,
+        _sends_password: bool,
+    ) -> Option<(Severity, &'static str)> {
+        service.plaintext
+    }
+    /// Doctor's findings about the password Chatwoot sends to this service (after the
+    /// general password checks).
+    fn password_findings(&self, _cx: &DoctorContext<'_>) -> Vec<Finding> {
+        Vec::new()
+    }
+    /// Doctor's findings about this service's endpoint (after the general TLS checks).
+    fn endpoint_findings(&self, _cx: &DoctorContext<'_>) -> Vec<Finding> {
+        Vec::new()
     }
     /// How a refusal names an endpoint of this scenario ("an ElastiCache endpoint").
     fn endpoint_noun(&self) -> &'static str {
@@ -407,7 +454,19 @@ pub(crate) mod throwaway {
         fn endpoint_noun(&self) -> &'static str {
             "a Throwaway Cloud"
         }
+        fn detect(&self, host: &str, _port: u16) -> Option<&'static Service> {
+            host.ends_with(".throwaway.test").then_some(&SERVICE)
+        }
     }
+
+    pub static SERVICE: Service = Service {
+        name: "Throwaway Cloud",
+        certain: true,
+        public_certificate: true,
+        cluster_fix: None,
+        eviction_fix: Some(" On Throwaway Cloud: ask."),
+        plaintext: Some((Severity::Error, "this service requires TLS")),
+    };
 }
 
 #[cfg(test)]
@@ -473,6 +532,39 @@ mod tests {
             env.contents.contains("rediss://cache.example.net:7443"),
             "{}",
             env.contents
+        );
+        // Doctor names it from its endpoint and applies its rules.
+        let env = crate::doctor::settings::ChatwootEnv::from_pairs([(
+            "REDIS_URL".to_string(),
+            "redis://cache.throwaway.test:7443".to_string(),
+        )]);
+        let settings = crate::doctor::settings::Settings::from_env(&env);
+        let workload = crate::doctor::settings::workload(&env, None);
+        let findings = crate::doctor::statics::check(&crate::doctor::statics::StaticInput {
+            env: &env,
+            settings: &settings,
+            workload: &workload,
+            budget: crate::doctor::settings::configured_budget(&env, &workload.workload),
+            max_connections: None,
+        });
+        let plain = findings
+            .iter()
+            .find(|f| f.id == "plaintext-to-managed")
+            .expect("plain text to a managed service is found");
+        assert_eq!(plain.severity, Severity::Error);
+        assert_eq!(plain.title, "Plain redis:// to Throwaway Cloud");
+        assert!(
+            plain.why.contains("this service requires TLS"),
+            "{}",
+            plain.why
+        );
+        // The answers refuse its endpoint under another managed scenario.
+        raw.set(crate::answers::Field::Scenario, "elasticache");
+        raw.set(crate::answers::Field::Host, "cache.throwaway.test");
+        let refused = crate::answers::resolve(&raw).expect_err("another provider's endpoint");
+        assert!(
+            refused.to_string().contains("a Throwaway Cloud endpoint"),
+            "{refused}"
         );
         // Another scenario refuses its endpoints by name.
         raw.set(crate::answers::Field::Scenario, "azure");

@@ -299,7 +299,7 @@ fn first_password(
         password = Some((p, Origin::Url));
     } else if flags.generate_password {
         // Typed now, it beats the password of an existing .env (a rotation).
-        answers.scenario.check_generated_password(answers)?;
+        crate::answers::check_generated_password(answers)?;
         password = Some((generate_password()?, Origin::Generated));
     } else if let Some(found) = existing_password_in(&env_path(answers, out_dir), out_dir)
         .filter(|_| !flags.fresh_deployment)
@@ -381,17 +381,7 @@ pub fn gather(
     let sentinel_password =
         sentinel_password(answers, flags, env_sentinel_password, out_dir, required)?;
     if let Some(p) = sentinel_password.as_deref().filter(|p| !p.is_empty()) {
-        chatwoot::validate_password_basics(p).map_err(|why| {
-            Error::invalid_secret(Field::SentinelPassword, why, "use letters and digits")
-        })?;
-        if p.contains('\'') {
-            return Err(Error::invalid_secret(
-                Field::SentinelPassword,
-                "it contains a single quote, which no quoting keeps intact for both Ruby dotenv \
-                 and Docker Compose",
-                "change the sentinel password (letters and digits are safe everywhere)",
-            ));
-        }
+        crate::answers::check_sentinel_password(p)?;
     }
     Ok(Secrets {
         password,
@@ -399,37 +389,26 @@ pub fn gather(
     })
 }
 
-/// Decides where the password goes, refusing passwords a consumer would corrupt.
+/// Decides where the password goes, refusing passwords a consumer would corrupt
+/// ([`crate::answers::check_password`]).
 pub fn place_password(answers: &Answers, password: &str) -> Result<Placement> {
-    chatwoot::validate_password_basics(password).map_err(|why| {
-        Error::invalid_secret(
-            Field::Password,
-            why,
-            "use --generate-password, or a password of letters and digits",
-        )
-    })?;
-    answers.scenario.check_password(answers, password)?;
+    crate::answers::check_password(answers, password)?;
+    Ok(placement(answers, password))
+}
+
+/// Where a password already checked goes: `REDIS_URL` when the provider's URL carries it,
+/// a user name goes with it, or cable.yml would change it as `REDIS_PASSWORD`.
+pub fn placement(answers: &Answers, password: &str) -> Placement {
     let rules = answers.scenario.rules();
+    if rules.password_env_only.is_some() {
+        return Placement::EnvVar;
+    }
     let wants_url = rules.password_in_url || answers.username.is_some();
-    let cable = chatwoot::check_cable_yaml_password(password);
-    if let Some(context) = rules.password_env_only {
-        if let Err(why) = cable {
-            return Err(Error::invalid_secret(
-                Field::Password,
-                format!(
-                    "Chatwoot's config/cable.yml pastes REDIS_PASSWORD unquoted into YAML and {why}: \
-                     ActionCable (realtime updates) would authenticate with a different password or \
-                     fail to boot, and {context}"
-                ),
-                "use --generate-password, or a password of letters and digits that starts with a letter",
-            ));
-        }
-        return Ok(Placement::EnvVar);
+    if wants_url || chatwoot::check_cable_yaml_password(password).is_err() {
+        Placement::Url
+    } else {
+        Placement::EnvVar
     }
-    if wants_url || cable.is_err() {
-        return Ok(Placement::Url);
-    }
-    Ok(Placement::EnvVar)
 }
 
 #[cfg(test)]

@@ -47,12 +47,7 @@ pub struct Staged {
 }
 
 impl Staged {
-    /// The file this one replaces when committed.
-    pub fn target(&self) -> &Path {
-        &self.target
-    }
-
-    /// The temporary file (for tests that prove it is cleaned up).
+    /// The temporary file (renamed over the target when committed).
     pub fn temp_path(&self) -> &Path {
         self.temp.path()
     }

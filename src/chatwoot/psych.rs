@@ -701,8 +701,8 @@ fn is_ruby_space(c: char) -> bool {
     matches!(c, ' ' | '\t' | '\r' | '\n' | '\x0b' | '\x0c')
 }
 
-/// TIME = /^-?\d{4}-\d{1,2}-\d{1,2}(?:[Tt]|\s+)\d{1,2}:\d\d:\d\d(?:\.\d*)?
-///         (?:\s*(?:Z|[-+]\d{1,2}:?(?:\d\d)?))?$/, then `parse_time`.
+/// TIME = `/^-?\d{4}-\d{1,2}-\d{1,2}(?:[Tt]|\s+)\d{1,2}:\d\d:\d\d(?:\.\d*)?
+///         (?:\s*(?:Z|[-+]\d{1,2}:?(?:\d\d)?))?$/`, then `parse_time`.
 fn time_match(c: &[char]) -> Option<Resolved> {
     let mut i = usize::from(c.first() == Some(&'-'));
     let year = digits_at(c, i, 4, 4)?;
@@ -842,7 +842,7 @@ fn has_clock(t: &[char]) -> bool {
         })
 }
 
-/// /^\d{4}-(?:1[012]|0\d|\d)-(?:[12]\d|3[01]|0\d|\d)$/, then `Date.strptime(s, '%F',
+/// `/^\d{4}-(?:1[012]|0\d|\d)-(?:[12]\d|3[01]|0\d|\d)$/`, then `Date.strptime(s, '%F',
 /// Date::GREGORIAN)` (an invalid date stays a String).
 fn date_match(c: &[char]) -> Option<Loaded> {
     if c.len() < 8 || c.len() > 10 || !c[..4].iter().all(char::is_ascii_digit) || c[4] != '-' {
@@ -879,7 +879,7 @@ fn date_match(c: &[char]) -> Option<Loaded> {
     })
 }
 
-/// Base 60: /^[-+]?[0-9][0-9_]*(:[0-5]?[0-9]){1,2}$/ (Integer) and the same with
+/// Base 60: `/^[-+]?[0-9][0-9_]*(:[0-5]?[0-9]){1,2}$/` (Integer) and the same with
 /// `\.[0-9_]*` at the end (Float).
 fn base60(c: &[char]) -> Option<Loaded> {
     let mut i = usize::from(matches!(c.first(), Some('+' | '-')));
@@ -920,7 +920,7 @@ fn base60(c: &[char]) -> Option<Loaded> {
     None
 }
 
-/// FLOAT = /^(?:[-+]?([0-9][0-9_,]*)?\.[0-9]*([eE][-+][0-9]+)?)$/, minus /\A[-+]?\.\Z/.
+/// FLOAT = `/^(?:[-+]?([0-9][0-9_,]*)?\.[0-9]*([eE][-+][0-9]+)?)$/`, minus `/\A[-+]?\.\Z/`.
 fn float_match(c: &[char]) -> bool {
     let mut i = usize::from(matches!(c.first(), Some('+' | '-')));
     let sign = i;

@@ -13,16 +13,6 @@ pub enum Severity {
     Info,
 }
 
-impl Severity {
-    pub fn label(self) -> &'static str {
-        match self {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-            Severity::Info => "info",
-        }
-    }
-}
-
 /// What doctor found: the JSON schema of `docs/doctor.md` is this struct.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {

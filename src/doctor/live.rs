@@ -581,15 +581,10 @@ pub fn judge_info(info: &Info, place: &str, input: &LiveInput, out: &mut Vec<Fin
     }
     let policy = shown("maxmemory_policy").unwrap_or_default();
     if !policy.is_empty() && policy != "noeviction" {
-        let provider_fix = match input.provider {
-            Some(ManagedProvider::ElastiCache) => " On ElastiCache: a custom parameter group with maxmemory-policy=noeviction (aws elasticache modify-cache-parameter-group …), then modify-replication-group --cache-parameter-group-name … --apply-immediately.",
-            Some(ManagedProvider::AzureCacheForRedis) => " On Azure: az redis update -n NAME -g GROUP --set \"redisConfiguration.maxmemory-policy\"=\"noeviction\".",
-            Some(ManagedProvider::AzureManagedRedis) => " On Azure Managed Redis: az redisenterprise database update --cluster-name NAME -g GROUP --eviction-policy NoEviction.",
-            Some(ManagedProvider::MemorystoreLikely) => " On Memorystore: gcloud redis instances update ID --region R --update-redis-config maxmemory-policy=noeviction.",
-            Some(ManagedProvider::HerokuLikely) => " On Heroku: heroku redis:maxmemory ADDON -a APP --policy noeviction.",
-            Some(ManagedProvider::DigitalOcean) => " On DigitalOcean: set the eviction policy to noeviction in the database settings (doctl databases configuration update).",
-            _ => " Self-managed: CONFIG SET maxmemory-policy noeviction takes effect at once; make it last by setting the same value where the configuration comes from (the redis.conf chatwoot-redis renders has noeviction: render and restart; else redis.conf), never by rewriting redis.conf from the running server.",
-        };
+        let provider_fix = input
+            .provider
+            .and_then(|p| p.service.eviction_fix)
+            .unwrap_or(SELF_MANAGED_EVICTION_FIX);
         out.push(
             Finding::error("eviction-policy", format!("{place}: maxmemory-policy is {policy}: Redis may silently delete Sidekiq jobs"))
                 .observed(format!("INFO maxmemory_policy:{policy}"))
@@ -636,6 +631,12 @@ pub fn judge_info(info: &Info, place: &str, input: &LiveInput, out: &mut Vec<Fin
         }
     }
 }
+
+/// How to set noeviction on a server of one's own (appended to the eviction-policy fix).
+const SELF_MANAGED_EVICTION_FIX: &str = " Self-managed: CONFIG SET maxmemory-policy noeviction \
+     takes effect at once; make it last by setting the same value where the configuration comes \
+     from (the redis.conf chatwoot-redis renders has noeviction: render and restart; else \
+     redis.conf), never by rewriting redis.conf from the running server.";
 
 /// The keys a server holds, from INFO keyspace (`db0:keys=3,expires=0,avg_ttl=0`).
 pub fn keys(info: &Info) -> u64 {

@@ -18,9 +18,9 @@ use crate::chatwoot::{detect_provider, UrlScheme};
 use crate::error::{Error, Result};
 use crate::redact::Redactor;
 
-pub use finding::{Finding, Severity};
+pub use finding::Finding;
 pub use report::{Report, Target};
-use settings::{AnswersWorkload, ChatwootEnv, Settings};
+use settings::{ChatwootEnv, Settings};
 
 /// Where the environment comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,6 +133,14 @@ pub const MAX_ENV_FILE: u64 = 1024 * 1024;
 
 fn read_env_file(path: &Path) -> Result<ChatwootEnv> {
     let text = crate::bounded::read_capped_text(path, MAX_ENV_FILE).map_err(|e| match e {
+        crate::bounded::Refused::Io(source) if source.kind() == std::io::ErrorKind::NotFound => {
+            Error::Usage(format!(
+                "--env-file {}: no such file\n  fix: pass the path of Chatwoot's .env (e.g. \
+                 --env-file /home/chatwoot/chatwoot/.env), or leave --env-file out to read ./.env \
+                 or, without one, the process environment",
+                crate::redact::clip(&path.display().to_string(), crate::redact::ECHO_MAX)
+            ))
+        }
         crate::bounded::Refused::Io(source) => Error::Read {
             path: path.to_path_buf(),
             source,
@@ -182,7 +190,7 @@ pub fn load_env(source: &EnvSource) -> Result<ChatwootEnv> {
 fn load_answers(
     path: &Path,
 ) -> Result<(
-    AnswersWorkload,
+    crate::answers::WorkloadReading,
     Option<u32>,
     Option<crate::answers::RedisVersion>,
 )> {
@@ -200,16 +208,8 @@ fn load_answers(
             }
         })?;
     let raw = crate::answers::RawAnswers::from_yaml(&text, &path.display().to_string())?;
-    let field = |k: crate::answers::Field| raw.get(k).map(str::to_string);
-    let workload = AnswersWorkload {
-        web_processes: field(crate::answers::Field::WebProcesses),
-        web_threads: field(crate::answers::Field::WebThreads),
-        sidekiq_processes: field(crate::answers::Field::SidekiqProcesses),
-        sidekiq_concurrency: field(crate::answers::Field::SidekiqConcurrency),
-    };
-    let cap = raw
-        .get(crate::answers::Field::MaxConnections)
-        .and_then(|v| v.trim().parse().ok());
+    let workload = crate::answers::read_workload(&raw);
+    let cap = workload.max_connections.and_then(Result::ok);
     let version = raw
         .get(crate::answers::Field::RedisVersion)
         .and_then(|v| crate::answers::RedisVersion::parse(v).ok());

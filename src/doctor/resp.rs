@@ -71,6 +71,7 @@ impl Caps {
     pub const LINE: usize = 64 * 1024;
 
     /// The same caps with another byte cap.
+    #[cfg(test)]
     pub const fn with_bytes(self, bytes: usize) -> Caps {
         Caps { bytes, ..self }
     }

@@ -1,6 +1,7 @@
 //! Chatwoot's Redis environment and the connection settings Chatwoot derives from it
 //! (`lib/redis/config.rb`, `config/cable.yml`, `Chatwoot.redis_ssl_verify_mode`).
 
+use crate::answers::{CountRefusal, WorkloadReading};
 use std::collections::BTreeMap;
 
 use crate::chatwoot::compose_env;
@@ -426,15 +427,6 @@ pub struct WorkloadSource {
     pub problems: Vec<String>,
 }
 
-/// Workload answers of the answers file, as written there.
-#[derive(Debug, Default)]
-pub struct AnswersWorkload {
-    pub web_processes: Option<String>,
-    pub web_threads: Option<String>,
-    pub sidekiq_processes: Option<String>,
-    pub sidekiq_concurrency: Option<String>,
-}
-
 /// sidekiq_alive and Rack::Attack as the env sets them (they live in Chatwoot's env, whatever
 /// the answers file says about processes and threads).
 fn read_switches(env: &ChatwootEnv, w: &mut Workload, problems: &mut Vec<String>) {
@@ -452,33 +444,27 @@ fn read_switches(env: &ChatwootEnv, w: &mut Workload, problems: &mut Vec<String>
     }
 }
 
-/// The workload from the answers file when given, else from Puma/Sidekiq variables in the
+/// The workload from the answers file when given (as [`crate::answers::read_workload`] reads
+/// it; sidekiq_alive and Rack::Attack still come from the env), else from Puma/Sidekiq variables in the
 /// env (`WEB_CONCURRENCY` 0 or unset = one process), else Chatwoot's defaults.
-pub fn workload(env: &ChatwootEnv, answers: Option<(&AnswersWorkload, &str)>) -> WorkloadSource {
+pub fn workload(env: &ChatwootEnv, answers: Option<(&WorkloadReading, &str)>) -> WorkloadSource {
     let mut w = Workload::default();
     let mut problems = Vec::new();
     read_switches(env, &mut w, &mut problems);
     if let Some((a, path)) = answers {
-        for (field, value, name) in [
-            (&mut w.web_processes, &a.web_processes, "web-processes"),
-            (&mut w.web_threads, &a.web_threads, "web-threads"),
-            (
-                &mut w.sidekiq_processes,
-                &a.sidekiq_processes,
-                "sidekiq-processes",
-            ),
-            (
-                &mut w.sidekiq_concurrency,
-                &a.sidekiq_concurrency,
-                "sidekiq-concurrency",
-            ),
-        ] {
-            if let Some(v) = value {
-                match v.trim().parse::<u32>().ok().filter(|n| *n > 0) {
-                    Some(n) => *field = n,
-                    None => problems.push(format!("{name} in {path} is not a positive number")),
+        w.web_processes = a.workload.web_processes;
+        w.web_threads = a.workload.web_threads;
+        w.sidekiq_processes = a.workload.sidekiq_processes;
+        w.sidekiq_concurrency = a.workload.sidekiq_concurrency;
+        for (field, why) in &a.refused {
+            problems.push(match why {
+                CountRefusal::NotPositive => {
+                    format!("{field} in {path} is not a positive number")
                 }
-            }
+                CountRefusal::Above(max) => {
+                    format!("{field} in {path} is not a whole number from 1 to {max}")
+                }
+            });
         }
         return WorkloadSource {
             workload: w,

@@ -2,11 +2,11 @@
 
 use crate::chatwoot::psych::{cable_yaml, CableYaml};
 use crate::chatwoot::{
-    detect_provider, parse_ruby_integer, ManagedProvider, UrlScheme, IGNORED_ENV_KEYS,
-    REDIS_ENV_KEYS,
+    detect_provider, parse_ruby_integer, UrlScheme, IGNORED_ENV_KEYS, REDIS_ENV_KEYS,
 };
 use crate::dotenv::Substitution;
 use crate::redact::redact_url;
+use crate::scenario::DoctorContext;
 use crate::sizing::{CapVerdict, Workload};
 
 use super::finding::{Finding, Severity};
@@ -435,24 +435,13 @@ fn password(env: &ChatwootEnv, settings: &Settings, out: &mut Vec<Finding>) {
         );
     }
     if let Ok(url) = &settings.url {
-        let host = url.effective_host();
-        // A Heroku-style endpoint whose URL carries the password too (an EC2 name alone
-        // could be a self-managed host).
-        let heroku = detect_provider(host, url.port) == Some(ManagedProvider::HerokuLikely)
-            && (url.password.is_some() || heroku_hints(env));
-        if heroku {
-            out.push(
-                Finding::warning(
-                    "heroku-password-set",
-                    "REDIS_PASSWORD is set for Heroku Key-Value Store",
-                )
-                .observed(format!("{} is set", env.locate("REDIS_PASSWORD")))
-                .why(
-                    "Heroku rotates the credentials inside REDIS_URL; a REDIS_PASSWORD copy \
-                     overrides the URL's password and breaks at the next rotation.",
-                )
-                .fix("heroku config:unset REDIS_PASSWORD (the password stays in REDIS_URL)."),
-            );
+        if let Some(p) = detect_provider(url.effective_host(), url.port) {
+            out.extend(p.scenario.password_findings(&DoctorContext {
+                env,
+                settings,
+                url,
+                service: p.service,
+            }));
         }
     }
 }
@@ -607,12 +596,6 @@ fn sentinel(env: &ChatwootEnv, settings: &Settings, out: &mut Vec<Finding>) {
     );
 }
 
-fn heroku_hints(env: &ChatwootEnv) -> bool {
-    env.vars
-        .keys()
-        .any(|k| k == "DYNO" || k.starts_with("HEROKU_"))
-}
-
 fn tls_and_provider(env: &ChatwootEnv, settings: &Settings, out: &mut Vec<Finding>) {
     if let Some(mode) = env.get("REDIS_OPENSSL_VERIFY_MODE") {
         if mode != "none" && mode.trim().eq_ignore_ascii_case("none") {
@@ -667,21 +650,6 @@ fn tls_and_provider(env: &ChatwootEnv, settings: &Settings, out: &mut Vec<Findin
     let Some(provider) = detect_provider(host, url.port) else {
         return;
     };
-    match provider {
-        ManagedProvider::ElastiCacheClusterMode | ManagedProvider::ElastiCacheServerless => out.push(
-            Finding::error("cluster-endpoint", format!("REDIS_URL points at {}: Redis Cluster is not supported", provider.name()))
-                .observed(format!("host {host}"))
-                .why("Sidekiq does not support Redis Cluster (keys of one job span slots); Chatwoot needs a standalone or Sentinel-managed primary.")
-                .fix("Create an ElastiCache replication group with cluster mode disabled and use its primary endpoint (master.….cache.amazonaws.com)."),
-        ),
-        ManagedProvider::AzureCacheForRedis => out.push(
-            Finding::error("azure-cache-redis-6", "Azure Cache for Redis runs Redis 6.0: Sidekiq refuses to start")
-                .observed(format!("host {host}"))
-                .why("Sidekiq 7 requires Redis 6.2 or newer; Azure Cache for Redis (Basic/Standard/Premium) offers 6.0.")
-                .fix("Use Azure Managed Redis (…redis.azure.net) with a non-clustered (Enterprise) policy, or another Redis ≥ 6.2."),
-        ),
-        _ => {}
-    }
     if tls && !settings.verify_peer && provider.has_public_certificate() {
         out.push(
             Finding::warning("verify-none-public-cert", format!("Certificate checks are off for {}, whose certificate is public", provider.name()))
@@ -690,11 +658,12 @@ fn tls_and_provider(env: &ChatwootEnv, settings: &Settings, out: &mut Vec<Findin
                 .fix("Delete REDIS_OPENSSL_VERIFY_MODE (verify peer is the default)."),
         );
     }
-    // Memorystore's private CA is trusted through SSL_CERT_FILE (a bundle with its server CA).
+    // A private CA the scenario can make trusted is trusted through SSL_CERT_FILE (a bundle
+    // with its server CA: Memorystore).
     let ca_bundle =
-        provider == ManagedProvider::MemorystoreLikely && env.present("SSL_CERT_FILE").is_some();
+        provider.scenario.rules().ca_bundle.is_some() && env.present("SSL_CERT_FILE").is_some();
     if tls && settings.verify_peer && !provider.has_public_certificate() && !ca_bundle {
-        let certain = provider == ManagedProvider::HerokuLikely && heroku_hints(env);
+        let certain = provider.scenario.confirmed_by_env(env);
         out.push(
             Finding::new(
                 "provider-needs-verify-none",
@@ -721,17 +690,8 @@ fn tls_and_provider(env: &ChatwootEnv, settings: &Settings, out: &mut Vec<Findin
         );
     }
     if !tls {
-        let (severity, why) = match provider {
-            ManagedProvider::DigitalOcean | ManagedProvider::HerokuLikely => (Severity::Error, "this service requires TLS"),
-            ManagedProvider::MemorystoreLikely => (Severity::Error, "port 6378 is Memorystore's TLS port"),
-            ManagedProvider::ElastiCache if settings.password.is_some() || url.password.is_some() => {
-                (Severity::Error, "ElastiCache accepts AUTH only with in-transit encryption (TLS) on")
-            }
-            ManagedProvider::AzureCacheForRedis | ManagedProvider::AzureManagedRedis => {
-                (Severity::Warning, "the non-TLS port is disabled by default and the access key would cross the network in clear")
-            }
-            _ => (Severity::Warning, "the password and all data cross the network in clear"),
-        };
+        let (severity, why) =
+            provider.plaintext_risk(settings.password.is_some() || url.password.is_some());
         out.push(
             Finding::new(
                 "plaintext-to-managed",
@@ -743,16 +703,12 @@ fn tls_and_provider(env: &ChatwootEnv, settings: &Settings, out: &mut Vec<Findin
             .fix("Use rediss:// and the service's TLS port."),
         );
     }
-    if provider == ManagedProvider::MemorystoreLikely
-        && env.present("REDIS_DISABLE_CLIENT_COMMAND").is_none()
-    {
-        out.push(
-            Finding::warning("memorystore-client-command", "Memorystore: REDIS_DISABLE_CLIENT_COMMAND is a harmless safeguard (Google's pages disagree)")
-                .observed(format!("{host}:{} looks like Memorystore and REDIS_DISABLE_CLIENT_COMMAND is not set", url.port))
-                .why("ActionCable sends CLIENT SETNAME on connect. Google's pages disagree about Memorystore (the supported-commands page allows CLIENT SETNAME on 6.x and later, the constraints page blocks CLIENT); where it is blocked, realtime updates fail.")
-                .fix("Set REDIS_DISABLE_CLIENT_COMMAND=true: it only drops the connection name, so it is harmless either way."),
-        );
-    }
+    out.extend(provider.scenario.endpoint_findings(&DoctorContext {
+        env,
+        settings,
+        url,
+        service: provider.service,
+    }));
 }
 
 /// Finding for a plain-text connection to a public address (static or after DNS).

@@ -1,8 +1,10 @@
 //! Managed Redis services: what they share, and the endpoint recognition doctor uses. Each
-//! provider's own rules live in its module; [`detect_provider`] asks every scenario of the
-//! registry, so `render` and `doctor` read one table.
+//! provider's own rules, its [`Service`] texts and its doctor findings live in its module;
+//! [`detect_provider`] asks every scenario of the registry, so `render` and `doctor` read one
+//! table.
 
 use super::{Scenario, StepContext};
+use crate::doctor::finding::Severity;
 use crate::output::FileKind;
 
 /// The questions of a managed service reached by host, port and password alone (Azure,
@@ -25,65 +27,67 @@ pub mod elasticache;
 pub mod heroku;
 pub mod memorystore;
 
-/// A managed Redis service recognised from its endpoint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ManagedProvider {
-    /// `*.cache.amazonaws.com`, cluster mode disabled.
-    ElastiCache,
-    /// `clustercfg.*.cache.amazonaws.com`: cluster mode enabled (Sidekiq cannot use it).
-    ElastiCacheClusterMode,
-    /// `*.serverless.*.cache.amazonaws.com`: always clustered.
-    ElastiCacheServerless,
-    /// `*.redis.cache.windows.net` (and the sovereign clouds): Azure Cache for Redis, Redis 6.0.
-    AzureCacheForRedis,
-    /// `*.redis.azure.net`: Azure Managed Redis.
-    AzureManagedRedis,
-    /// `*.db.ondigitalocean.com`.
-    DigitalOcean,
-    /// An EC2 public name (`ec2-….compute-1.amazonaws.com`, `….compute.amazonaws.com`): how
-    /// Heroku Key-Value Store URLs look. A guess: a self-managed EC2 host looks the same.
-    HerokuLikely,
-    /// A private IPv4 address on port 6378: Memorystore's TLS port. A guess.
-    MemorystoreLikely,
+/// What doctor knows of one managed service, declared in the scenario module that claims
+/// its endpoints: its name and the texts of the findings that name it.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Service {
+    /// How doctor names the service ("AWS ElastiCache").
+    pub name: &'static str,
+    /// The endpoint name proves the service; false for a guess (an EC2 host name, a private
+    /// IP on port 6378).
+    pub certain: bool,
+    /// Its TLS certificate chains to a public CA, so certificate checks work and
+    /// `REDIS_OPENSSL_VERIFY_MODE=none` only removes protection.
+    pub public_certificate: bool,
+    /// How to leave Redis Cluster on this service, when it says more than the general advice.
+    pub cluster_fix: Option<&'static str>,
+    /// How to set `maxmemory-policy noeviction` here (appended to the general fix), when it
+    /// differs from a self-managed server.
+    pub eviction_fix: Option<&'static str>,
+    /// The severity of a plain-text connection and why, when it differs from
+    /// [`PLAINTEXT_RISK`].
+    pub plaintext: Option<(Severity, &'static str)>,
+}
+
+/// A plain-text connection to a managed service that does not say more.
+pub const PLAINTEXT_RISK: (Severity, &str) = (
+    Severity::Warning,
+    "the password and all data cross the network in clear",
+);
+
+/// A managed Redis service recognised from its endpoint: the scenario that claimed it and
+/// the service it named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ManagedProvider {
+    pub scenario: Scenario,
+    pub service: &'static Service,
 }
 
 impl ManagedProvider {
     pub fn name(self) -> &'static str {
-        match self {
-            ManagedProvider::ElastiCache => "AWS ElastiCache",
-            ManagedProvider::ElastiCacheClusterMode => "AWS ElastiCache (cluster mode enabled)",
-            ManagedProvider::ElastiCacheServerless => "AWS ElastiCache Serverless",
-            ManagedProvider::AzureCacheForRedis => "Azure Cache for Redis",
-            ManagedProvider::AzureManagedRedis => "Azure Managed Redis",
-            ManagedProvider::DigitalOcean => "DigitalOcean Managed Valkey",
-            ManagedProvider::HerokuLikely => "Heroku Key-Value Store (guessed from the host name)",
-            ManagedProvider::MemorystoreLikely => {
-                "Google Cloud Memorystore (guessed from a private IP on port 6378)"
-            }
-        }
+        self.service.name
     }
 
-    /// True when the service's TLS certificate chains to a public CA, so certificate checks
-    /// work and `REDIS_OPENSSL_VERIFY_MODE=none` only removes protection.
+    /// True when the service's TLS certificate chains to a public CA.
     pub fn has_public_certificate(self) -> bool {
-        self.is_certain()
+        self.service.public_certificate
     }
 
     /// How to leave Redis Cluster on this service, when it says more than the general advice.
     pub fn cluster_fix(self) -> Option<&'static str> {
-        match self {
-            ManagedProvider::AzureManagedRedis => Some(azure::CLUSTER_POLICY_FIX),
-            _ => None,
-        }
+        self.service.cluster_fix
     }
 
     /// True when the endpoint name proves the provider (not a guess).
     pub fn is_certain(self) -> bool {
-        !matches!(
-            self,
-            ManagedProvider::HerokuLikely | ManagedProvider::MemorystoreLikely
-        )
+        self.service.certain
+    }
+
+    /// The severity of a plain-text connection to this service and why.
+    pub fn plaintext_risk(self, sends_password: bool) -> (Severity, &'static str) {
+        self.scenario
+            .plaintext_risk(self.service, sends_password)
+            .unwrap_or(PLAINTEXT_RISK)
     }
 }
 
@@ -95,16 +99,16 @@ pub(crate) fn normalized_host(host: &str) -> String {
 /// Recognises a managed service from the host (and port, for Memorystore): the first
 /// scenario of the registry that claims the endpoint.
 pub fn detect_provider(host: &str, port: u16) -> Option<ManagedProvider> {
-    Scenario::all().find_map(|sc| sc.detect(host, port))
+    Scenario::all().find_map(|scenario| {
+        scenario
+            .detect(host, port)
+            .map(|service| ManagedProvider { scenario, service })
+    })
 }
 
 /// The scenario whose endpoint this host certainly is (guesses are left out).
-pub(crate) fn scenario_of_host(host: &str) -> Option<(Scenario, ManagedProvider)> {
-    Scenario::all().find_map(|sc| {
-        sc.detect(host, 0)
-            .filter(|p| p.is_certain())
-            .map(|p| (sc, p))
-    })
+pub(crate) fn scenario_of_host(host: &str) -> Option<Scenario> {
+    Scenario::all().find(|sc| sc.detect(host, 0).is_some_and(|s| s.certain))
 }
 
 /// Next steps of a managed service: run the provider script, then doctor.
@@ -131,64 +135,71 @@ mod tests {
 
     #[test]
     fn azure_managed_redis_cluster_advice_names_nocluster() {
-        let fix = ManagedProvider::AzureManagedRedis
-            .cluster_fix()
+        let fix = azure::MANAGED_REDIS
+            .cluster_fix
             .expect("Azure Managed Redis has its own advice");
         for want in ["NoCluster", "EnterpriseCluster", "BRPOP", "CROSSSLOT"] {
             assert!(fix.contains(want), "{want}: {fix}");
         }
-        assert_eq!(ManagedProvider::ElastiCache.cluster_fix(), None);
+        assert_eq!(elasticache::NODE_BASED.cluster_fix, None);
     }
 
     #[test]
     fn providers_from_endpoints() {
-        use ManagedProvider::*;
+        use azure::{CACHE_FOR_REDIS, MANAGED_REDIS};
+        use elasticache::{CLUSTER_MODE, NODE_BASED, SERVERLESS};
         for (host, port, want) in [
             (
                 "master.cw.abc123.use1.cache.amazonaws.com",
                 6379,
-                Some(ElastiCache),
+                Some(&NODE_BASED),
             ),
             (
                 "clustercfg.cw.abc123.use1.cache.amazonaws.com",
                 6379,
-                Some(ElastiCacheClusterMode),
+                Some(&CLUSTER_MODE),
             ),
             (
                 "cw-abc.serverless.use1.cache.amazonaws.com",
                 6379,
-                Some(ElastiCacheServerless),
+                Some(&SERVERLESS),
             ),
-            ("cw.redis.cache.windows.net", 6380, Some(AzureCacheForRedis)),
+            ("cw.redis.cache.windows.net", 6380, Some(&CACHE_FOR_REDIS)),
             (
                 "cw.redis.cache.chinacloudapi.cn",
                 6380,
-                Some(AzureCacheForRedis),
+                Some(&CACHE_FOR_REDIS),
             ),
-            (
-                "cw.westeurope.redis.azure.net",
-                10000,
-                Some(AzureManagedRedis),
-            ),
+            ("cw.westeurope.redis.azure.net", 10000, Some(&MANAGED_REDIS)),
             (
                 "cw-do-user-1-0.b.db.ondigitalocean.com",
                 25061,
-                Some(DigitalOcean),
+                Some(&digitalocean::SERVICE),
             ),
             (
                 "ec2-1-2-3-4.compute-1.amazonaws.com",
                 12345,
-                Some(HerokuLikely),
+                Some(&heroku::SERVICE),
             ),
-            ("10.0.0.3", 6378, Some(MemorystoreLikely)),
+            ("10.0.0.3", 6378, Some(&memorystore::SERVICE)),
             ("10.0.0.3", 6379, None),
             ("8.8.8.8", 6378, None),
             ("redis", 6379, None),
         ] {
-            assert_eq!(detect_provider(host, port), want, "{host}:{port}");
+            assert_eq!(
+                detect_provider(host, port).map(|p| p.service),
+                want,
+                "{host}:{port}"
+            );
         }
-        assert!(!HerokuLikely.has_public_certificate());
-        assert!(ElastiCache.has_public_certificate());
+        let heroku =
+            detect_provider("ec2-1-2-3-4.compute-1.amazonaws.com", 12345).expect("a guess");
+        assert!(!heroku.has_public_certificate());
+        assert!(!heroku.is_certain());
+        let elasticache =
+            detect_provider("master.cw.abc123.use1.cache.amazonaws.com", 6379).expect("claimed");
+        assert!(elasticache.has_public_certificate());
+        assert_eq!(elasticache.scenario.id(), "elasticache");
     }
 
     /// Every provider doctor can name belongs to one scenario, which claims it.

@@ -3,8 +3,8 @@
 //! (what redis-client parses REDIS_URL with) reads the user back from the URL.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use crate::common::*;
 
@@ -63,27 +63,9 @@ fn server_loads_user_line(name: &str) -> Result<(), String> {
         ),
     )
     .expect("write conf");
-    let mut child = Command::new(require("redis-server"))
-        .arg(&conf)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("redis-server");
-    let deadline = Instant::now() + Duration::from_secs(3);
-    while Instant::now() < deadline {
-        if child.try_wait().expect("wait").is_some() {
-            let out = child.wait_with_output().expect("output");
-            return Err(format!(
-                "{}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            ));
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    Ok(())
+    let mut server = Command::new(require("redis-server"));
+    server.arg(&conf);
+    crate::servers::stays_up(server, Duration::from_secs(3))
 }
 
 #[test]

@@ -1,11 +1,12 @@
-//! Test harness: the binary, required tools, free ports and real server processes.
+//! Test harness: the binary, required tools and fixtures. Real servers are started by
+//! `servers.rs`; its common helpers are re-exported here for tests that take the harness whole.
 
 #![allow(dead_code)]
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+
+pub use crate::servers::{free_port, redis_cli, start_redis, start_redis_as, Guard};
 
 /// The scenario ids users type (a stable contract: `--scenario`, the answers file).
 pub const SCENARIOS: [&str; 8] = [
@@ -228,23 +229,6 @@ pub fn require(tool: &str) -> PathBuf {
     );
 }
 
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("no free loopback port")
-}
-
-/// A process killed when dropped.
-pub struct Guard(pub Child);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// Runs a command and returns (status code, stdout, stderr).
 pub fn run(cmd: &mut Command) -> (i32, String, String) {
     let out = cmd.output().expect("command failed to start");
@@ -253,64 +237,6 @@ pub fn run(cmd: &mut Command) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
-}
-
-/// Starts `redis-server` with the given arguments and waits until it answers PING on
-/// `port` (with `password` when given). Panics with the server's log when it does not start.
-pub fn start_redis(args: &[&str], port: u16, password: Option<&str>, log: &Path) -> Guard {
-    start_redis_as(args, port, None, password, log)
-}
-
-/// As [`start_redis`], pinging as an ACL user.
-pub fn start_redis_as(
-    args: &[&str],
-    port: u16,
-    user: Option<&str>,
-    password: Option<&str>,
-    log: &Path,
-) -> Guard {
-    let server = require("redis-server");
-    let logfile = std::fs::File::create(log).expect("log file");
-    let child = Command::new(server)
-        .args(args)
-        .stdout(Stdio::from(logfile.try_clone().expect("log")))
-        .stderr(Stdio::from(logfile))
-        .env_remove("NOTIFY_SOCKET")
-        .spawn()
-        .expect("redis-server did not start");
-    let guard = Guard(child);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let ping: Vec<&str> = match user {
-            Some(u) => vec!["--user", u, "PING"],
-            None => vec!["PING"],
-        };
-        if let Ok(reply) = redis_cli(port, password, &ping) {
-            if reply.trim() == "PONG" {
-                return guard;
-            }
-        }
-        if Instant::now() > deadline {
-            let text = std::fs::read_to_string(log).unwrap_or_default();
-            panic!("redis-server did not answer on port {port} within 10 s; log:\n{text}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// `redis-cli` against loopback; the password goes through REDISCLI_AUTH, never argv.
-pub fn redis_cli(port: u16, password: Option<&str>, args: &[&str]) -> Result<String, String> {
-    let mut cmd = Command::new(require("redis-cli"));
-    cmd.args(["-h", "127.0.0.1", "-p", &port.to_string()])
-        .args(args);
-    if let Some(p) = password {
-        cmd.env("REDISCLI_AUTH", p);
-    }
-    let out = cmd.output().map_err(|e| e.to_string())?;
-    if !out.status.success() {
-        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 /// Reads one key of an env file the way this tool writes it (bare or single-quoted).

@@ -359,34 +359,19 @@ fn compose_override_merges_with_chatwoots_production_file() {
         "/usr/local/etc/redis/redis.conf",
         local_conf.to_str().expect("path"),
     ) + &format!(" --port {port} --bind 127.0.0.1");
-    let log = std::fs::File::create(r.path().join("server.log")).expect("log");
     require("redis-server");
-    let child = Command::new("sh")
-        .args(["-c", &script])
-        .env(
-            "REDIS_PASSWORD",
-            redis["environment"]["REDIS_PASSWORD"].as_str().expect("pw"),
-        )
-        .stdout(log.try_clone().expect("log"))
-        .stderr(log)
-        .spawn()
-        .expect("sh");
-    let _g = Guard(child);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        if redis_cli(port, Some(pw), &["PING"])
-            .map(|s| s.trim() == "PONG")
-            .unwrap_or(false)
-        {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "compose command did not start: {}",
-            std::fs::read_to_string(r.path().join("server.log")).unwrap_or_default()
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    let mut compose_command = Command::new("sh");
+    compose_command.args(["-c", &script]).env(
+        "REDIS_PASSWORD",
+        redis["environment"]["REDIS_PASSWORD"].as_str().expect("pw"),
+    );
+    let _g = crate::servers::start_command(
+        compose_command,
+        port,
+        None,
+        Some(pw),
+        &r.path().join("server.log"),
+    );
     assert_eq!(
         info_field(port, Some(pw), None, "memory", "maxmemory_policy"),
         "noeviction"

@@ -1,7 +1,8 @@
 //! `chatwoot-redis doctor` against real redis-server / redis-sentinel processes on loopback.
 //! Every test checks the finding ids, the exit code, and that no password is printed.
 
-pub mod servers;
+/// The one server-starting module, under the path doctor's tests have always used.
+pub(crate) use crate::servers;
 
 use std::net::TcpListener;
 use std::path::Path;

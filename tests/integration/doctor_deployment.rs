@@ -11,7 +11,7 @@ use std::time::Duration;
 use assert_cmd::Command;
 use serde_json::Value;
 
-use super::doctor::servers::{client, command, free_port, wait_for, Server};
+use crate::servers::{client, command, free_port, wait_for, Server};
 
 const PASSWORD: &str = "Deploy0redis0test0password0q7";
 

@@ -64,7 +64,7 @@ fn info_field(port: u16, section: &str, key: &str) -> Option<String> {
 }
 
 fn start(bin: &Path, conf: &Path, port: u16, log: &Path) -> Guard {
-    crate::tools::start_server(
+    crate::servers::start_server(
         bin,
         &[conf.to_str().expect("path")],
         port,

@@ -9,14 +9,15 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::doctor::servers::{self, require, self_signed_cert, Server};
+use crate::common::require;
+use crate::servers::{self, self_signed_cert, Server};
 
 /// A password with characters every encoder changes: quote, percent, space, hash, colon,
 /// slash and a non-ASCII letter.
@@ -561,14 +562,7 @@ fn openssl_server(cert: &Path, key: &Path) -> (ChildGuard, u16) {
 }
 
 /// A child process killed and reaped on drop.
-struct ChildGuard(Child);
-
-impl Drop for ChildGuard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use crate::servers::Guard as ChildGuard;
 
 #[test]
 fn tls_servers_dripping_the_handshake_or_the_reply_are_cut_at_the_deadline() {

@@ -39,6 +39,7 @@ mod render_cli;
 mod rule_boundaries;
 mod scenario_table;
 mod sentinel_client;
+mod servers;
 mod sizing;
 mod tools;
 mod versions;

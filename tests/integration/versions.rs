@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::common::*;
+use crate::servers::start_server;
 use crate::tools::*;
 
 const PW: &str = "Versions0Test0Password0abcdefghijk";

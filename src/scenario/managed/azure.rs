@@ -1,15 +1,16 @@
 //! `azure`: Azure Managed Redis, non-clustered. Azure Cache for Redis runs Redis 6.0 and is
 //! refused (Chatwoot's Sidekiq 7 needs 6.2).
 
-use super::super::{Output, Rules, ScenarioSpec, TlsRule};
-use super::{normalized_host, ManagedProvider};
+use super::super::{DoctorContext, Output, Rules, ScenarioSpec, TlsRule};
+use super::{normalized_host, Service};
 use crate::answers::{Answers, Field};
+use crate::doctor::finding::{Finding, Severity};
 use crate::error::{Error, Result};
 
 pub struct Azure;
 
 /// What redis-settings.sh says about Azure Managed Redis's clustering policy, for doctor.
-pub const CLUSTER_POLICY_FIX: &str = "Azure Managed Redis: create the database with the \
+const CLUSTER_POLICY_FIX: &str = "Azure Managed Redis: create the database with the \
      NoCluster clustering policy (chosen at creation). OSSCluster is Redis Cluster; \
      EnterpriseCluster allows cross-slot commands only for DEL, MSET, MGET, EXISTS, UNLINK and \
      TOUCH, and Sidekiq fetches jobs with one BRPOP over all its queues (CROSSSLOT once the \
@@ -29,6 +30,38 @@ const CACHE_FOR_REDIS_SUFFIXES: [&str; 3] = [
 
 /// Azure Managed Redis.
 const MANAGED_REDIS_SUFFIX: &str = ".redis.azure.net";
+
+/// Plain text to either Azure service.
+const PLAINTEXT: (Severity, &str) = (
+    Severity::Warning,
+    "the non-TLS port is disabled by default and the access key would cross the network in clear",
+);
+
+/// `*.redis.cache.windows.net` (and the sovereign clouds): Azure Cache for Redis, Redis 6.0.
+pub static CACHE_FOR_REDIS: Service = Service {
+    name: "Azure Cache for Redis",
+    certain: true,
+    public_certificate: true,
+    cluster_fix: None,
+    eviction_fix: Some(
+        " On Azure: az redis update -n NAME -g GROUP --set \
+         \"redisConfiguration.maxmemory-policy\"=\"noeviction\".",
+    ),
+    plaintext: Some(PLAINTEXT),
+};
+
+/// `*.redis.azure.net`: Azure Managed Redis.
+pub static MANAGED_REDIS: Service = Service {
+    name: "Azure Managed Redis",
+    certain: true,
+    public_certificate: true,
+    cluster_fix: Some(CLUSTER_POLICY_FIX),
+    eviction_fix: Some(
+        " On Azure Managed Redis: az redisenterprise database update --cluster-name NAME -g \
+         GROUP --eviction-policy NoEviction.",
+    ),
+    plaintext: Some(PLAINTEXT),
+};
 
 impl ScenarioSpec for Azure {
     fn check_generated_password(&self, _answers: &Answers) -> crate::error::Result<()> {
@@ -69,7 +102,7 @@ impl ScenarioSpec for Azure {
     }
 
     fn check_host(&self, host: &str) -> Result<()> {
-        if self.detect(host, 0) == Some(ManagedProvider::AzureCacheForRedis) {
+        if self.detect(host, 0) == Some(&CACHE_FOR_REDIS) {
             return Err(Error::invalid_answer(
                 Field::Host,
                 host,
@@ -103,13 +136,31 @@ impl ScenarioSpec for Azure {
         )]
     }
 
-    fn detect(&self, host: &str, _port: u16) -> Option<ManagedProvider> {
+    fn detect(&self, host: &str, _port: u16) -> Option<&'static Service> {
         let h = normalized_host(host);
         if CACHE_FOR_REDIS_SUFFIXES.iter().any(|s| h.ends_with(s)) {
-            return Some(ManagedProvider::AzureCacheForRedis);
+            return Some(&CACHE_FOR_REDIS);
         }
-        h.ends_with(MANAGED_REDIS_SUFFIX)
-            .then_some(ManagedProvider::AzureManagedRedis)
+        h.ends_with(MANAGED_REDIS_SUFFIX).then_some(&MANAGED_REDIS)
+    }
+
+    fn endpoint_findings(&self, cx: &DoctorContext<'_>) -> Vec<Finding> {
+        if *cx.service != CACHE_FOR_REDIS {
+            return Vec::new();
+        }
+        vec![Finding::error(
+            "azure-cache-redis-6",
+            "Azure Cache for Redis runs Redis 6.0: Sidekiq refuses to start",
+        )
+        .observed(format!("host {}", cx.host()))
+        .why(
+            "Sidekiq 7 requires Redis 6.2 or newer; Azure Cache for Redis \
+             (Basic/Standard/Premium) offers 6.0.",
+        )
+        .fix(
+            "Use Azure Managed Redis (…redis.azure.net) with a non-clustered (Enterprise) \
+             policy, or another Redis ≥ 6.2.",
+        )]
     }
 
     fn endpoint_noun(&self) -> &'static str {

@@ -1,8 +1,9 @@
 //! `digitalocean`: DigitalOcean Managed Valkey.
 
 use super::super::{Output, Rules, ScenarioSpec, TlsRule};
-use super::{normalized_host, ManagedProvider};
+use super::{normalized_host, Service};
 use crate::answers::{Answers, Field, RedisVersion};
+use crate::doctor::finding::Severity;
 use crate::error::{Error, Result};
 
 pub struct Digitalocean;
@@ -19,6 +20,19 @@ static RULES: Rules = Rules {
 /// PostgreSQL and MySQL, not a plain-text Valkey port: a URL with it reaches no Valkey.
 const TLS_PORT: u16 = 25061;
 const SQL_PORT: u16 = 25060;
+
+/// `*.db.ondigitalocean.com`.
+pub static SERVICE: Service = Service {
+    name: "DigitalOcean Managed Valkey",
+    certain: true,
+    public_certificate: true,
+    cluster_fix: None,
+    eviction_fix: Some(
+        " On DigitalOcean: set the eviction policy to noeviction in the database settings \
+         (doctl databases configuration update).",
+    ),
+    plaintext: Some((Severity::Error, "this service requires TLS")),
+};
 
 impl ScenarioSpec for Digitalocean {
     fn check_generated_password(&self, _answers: &Answers) -> crate::error::Result<()> {
@@ -82,10 +96,10 @@ impl ScenarioSpec for Digitalocean {
         Some("redis-settings.digitalocean.sh.j2")
     }
 
-    fn detect(&self, host: &str, _port: u16) -> Option<ManagedProvider> {
+    fn detect(&self, host: &str, _port: u16) -> Option<&'static Service> {
         normalized_host(host)
             .ends_with(".db.ondigitalocean.com")
-            .then_some(ManagedProvider::DigitalOcean)
+            .then_some(&SERVICE)
     }
 
     fn endpoint_noun(&self) -> &'static str {

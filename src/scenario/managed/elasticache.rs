@@ -1,9 +1,10 @@
 //! `elasticache`: AWS ElastiCache, Redis OSS or Valkey, cluster mode disabled.
 
-use super::super::{Output, Rules, ScenarioSpec, TlsRule};
-use super::{normalized_host, ManagedProvider};
+use super::super::{DoctorContext, Output, Rules, ScenarioSpec, TlsRule};
+use super::{normalized_host, Service};
 use crate::answers::{Answers, Auth, Field};
 use crate::chatwoot;
+use crate::doctor::finding::{Finding, Severity};
 use crate::error::{Error, Result};
 
 pub struct Elasticache;
@@ -18,14 +19,48 @@ static RULES: Rules = Rules {
 
 const SUFFIXES: [&str; 2] = [".cache.amazonaws.com", ".cache.amazonaws.com.cn"];
 
+/// `*.cache.amazonaws.com`, cluster mode disabled.
+pub static NODE_BASED: Service = Service {
+    name: "AWS ElastiCache",
+    certain: true,
+    public_certificate: true,
+    cluster_fix: None,
+    eviction_fix: Some(
+        " On ElastiCache: a custom parameter group with maxmemory-policy=noeviction (aws \
+         elasticache modify-cache-parameter-group …), then modify-replication-group \
+         --cache-parameter-group-name … --apply-immediately.",
+    ),
+    plaintext: None,
+};
+
+/// `clustercfg.*.cache.amazonaws.com`: cluster mode enabled (Sidekiq cannot use it).
+pub static CLUSTER_MODE: Service = Service {
+    name: "AWS ElastiCache (cluster mode enabled)",
+    certain: true,
+    public_certificate: true,
+    cluster_fix: None,
+    eviction_fix: None,
+    plaintext: None,
+};
+
+/// `*.serverless.*.cache.amazonaws.com`: always clustered.
+pub static SERVERLESS: Service = Service {
+    name: "AWS ElastiCache Serverless",
+    certain: true,
+    public_certificate: true,
+    cluster_fix: None,
+    eviction_fix: None,
+    plaintext: None,
+};
+
 /// Which kind of ElastiCache endpoint a host of ElastiCache is.
-fn kind(h: &str) -> ManagedProvider {
+fn kind(h: &str) -> &'static Service {
     if h.starts_with("clustercfg.") {
-        ManagedProvider::ElastiCacheClusterMode
+        &CLUSTER_MODE
     } else if h.contains(".serverless.") {
-        ManagedProvider::ElastiCacheServerless
+        &SERVERLESS
     } else {
-        ManagedProvider::ElastiCache
+        &NODE_BASED
     }
 }
 
@@ -140,23 +175,26 @@ impl ScenarioSpec for Elasticache {
                 ),
             ));
         }
-        match kind(&normalized_host(host)) {
-            ManagedProvider::ElastiCacheClusterMode => Err(Error::invalid_answer(
+        let service = kind(&normalized_host(host));
+        if *service == CLUSTER_MODE {
+            return Err(Error::invalid_answer(
                 Field::Host,
                 host,
                 "a clustercfg. endpoint is an ElastiCache cluster-mode-enabled configuration \
                  endpoint; Sidekiq does not support Redis Cluster",
                 "create a replication group with cluster mode disabled and use its primary \
                  endpoint (master.<name>.<id>.<region>.cache.amazonaws.com)",
-            )),
-            ManagedProvider::ElastiCacheServerless => Err(Error::invalid_answer(
+            ));
+        }
+        if *service == SERVERLESS {
+            return Err(Error::invalid_answer(
                 Field::Host,
                 host,
                 "ElastiCache Serverless is always clustered; Sidekiq does not support Redis Cluster",
                 "use a node-based replication group with cluster mode disabled",
-            )),
-            _ => Ok(()),
+            ));
         }
+        Ok(())
     }
 
     fn check_password(&self, answers: &Answers, password: &str) -> Result<()> {
@@ -219,9 +257,42 @@ impl ScenarioSpec for Elasticache {
         vec![("elasticache_group", group), ("elasticache_region", region)]
     }
 
-    fn detect(&self, host: &str, _port: u16) -> Option<ManagedProvider> {
+    fn detect(&self, host: &str, _port: u16) -> Option<&'static Service> {
         let h = normalized_host(host);
         SUFFIXES.iter().any(|s| h.ends_with(s)).then(|| kind(&h))
+    }
+
+    fn plaintext_risk(
+        &self,
+        service: &Service,
+        sends_password: bool,
+    ) -> Option<(Severity, &'static str)> {
+        (*service == NODE_BASED && sends_password).then_some((
+            Severity::Error,
+            "ElastiCache accepts AUTH only with in-transit encryption (TLS) on",
+        ))
+    }
+
+    fn endpoint_findings(&self, cx: &DoctorContext<'_>) -> Vec<Finding> {
+        if *cx.service == NODE_BASED {
+            return Vec::new();
+        }
+        vec![Finding::error(
+            "cluster-endpoint",
+            format!(
+                "REDIS_URL points at {}: Redis Cluster is not supported",
+                cx.service.name
+            ),
+        )
+        .observed(format!("host {}", cx.host()))
+        .why(
+            "Sidekiq does not support Redis Cluster (keys of one job span slots); Chatwoot \
+             needs a standalone or Sentinel-managed primary.",
+        )
+        .fix(
+            "Create an ElastiCache replication group with cluster mode disabled and use its \
+             primary endpoint (master.….cache.amazonaws.com).",
+        )]
     }
 
     fn endpoint_noun(&self) -> &'static str {

@@ -1,8 +1,10 @@
 //! `heroku`: Heroku Key-Value Store (the heroku-redis add-on).
 
-use super::super::{EndpointRecord, Output, Rules, ScenarioSpec, TlsRule};
-use super::{normalized_host, ManagedProvider};
+use super::super::{DoctorContext, EndpointRecord, Output, Rules, ScenarioSpec, TlsRule};
+use super::{normalized_host, Service};
 use crate::answers::{Answers, Field};
+use crate::doctor::finding::{Finding, Severity};
+use crate::doctor::settings::ChatwootEnv;
 use crate::sizing::Budget;
 
 pub struct Heroku;
@@ -18,6 +20,17 @@ static RULES: Rules = Rules {
     password_in_url: true,
     record: EndpointRecord::Rotating,
     ..Rules::MANAGED
+};
+
+/// An EC2 public name (`ec2-….compute-1.amazonaws.com`, `….compute.amazonaws.com`): how
+/// Heroku Key-Value Store URLs look. A guess: a self-managed EC2 host looks the same.
+pub static SERVICE: Service = Service {
+    name: "Heroku Key-Value Store (guessed from the host name)",
+    certain: false,
+    public_certificate: false,
+    cluster_fix: None,
+    eviction_fix: Some(" On Heroku: heroku redis:maxmemory ADDON -a APP --policy noeviction."),
+    plaintext: Some((Severity::Error, "this service requires TLS")),
 };
 
 impl ScenarioSpec for Heroku {
@@ -77,11 +90,36 @@ impl ScenarioSpec for Heroku {
     }
 
     /// A guess: Heroku Key-Value Store URLs name EC2 public hosts.
-    fn detect(&self, host: &str, _port: u16) -> Option<ManagedProvider> {
+    fn detect(&self, host: &str, _port: u16) -> Option<&'static Service> {
         let h = normalized_host(host);
         (h.starts_with("ec2-")
             && (h.ends_with(".compute-1.amazonaws.com") || h.ends_with(".compute.amazonaws.com")))
-        .then_some(ManagedProvider::HerokuLikely)
+        .then_some(&SERVICE)
+    }
+
+    /// A dyno's environment (`DYNO`, `HEROKU_*`).
+    fn confirmed_by_env(&self, env: &ChatwootEnv) -> bool {
+        env.vars
+            .keys()
+            .any(|k| k == "DYNO" || k.starts_with("HEROKU_"))
+    }
+
+    /// A Heroku-style endpoint whose URL carries the password too (an EC2 name alone could
+    /// be a self-managed host).
+    fn password_findings(&self, cx: &DoctorContext<'_>) -> Vec<Finding> {
+        if cx.url.password.is_none() && !self.confirmed_by_env(cx.env) {
+            return Vec::new();
+        }
+        vec![Finding::warning(
+            "heroku-password-set",
+            "REDIS_PASSWORD is set for Heroku Key-Value Store",
+        )
+        .observed(format!("{} is set", cx.env.locate("REDIS_PASSWORD")))
+        .why(
+            "Heroku rotates the credentials inside REDIS_URL; a REDIS_PASSWORD copy overrides \
+             the URL's password and breaks at the next rotation.",
+        )
+        .fix("heroku config:unset REDIS_PASSWORD (the password stays in REDIS_URL).")]
     }
 
     fn endpoint_noun(&self) -> &'static str {

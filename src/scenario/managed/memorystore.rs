@@ -1,8 +1,9 @@
 //! `memorystore`: Google Cloud Memorystore for Redis (not Memorystore Cluster).
 
-use super::super::{Output, Rules, ScenarioSpec, StepContext};
-use super::{normalized_host, ManagedProvider};
+use super::super::{DoctorContext, Output, Rules, ScenarioSpec, StepContext};
+use super::{normalized_host, Service};
 use crate::answers::{Answers, Field};
+use crate::doctor::finding::{Finding, Severity};
 
 pub struct Memorystore;
 
@@ -23,6 +24,19 @@ static RULES: Rules = Rules {
 
 /// Memorystore's in-transit encryption port.
 const TLS_PORT: u16 = 6378;
+
+/// A private IPv4 address on port 6378: Memorystore's TLS port. A guess.
+pub static SERVICE: Service = Service {
+    name: "Google Cloud Memorystore (guessed from a private IP on port 6378)",
+    certain: false,
+    public_certificate: false,
+    cluster_fix: None,
+    eviction_fix: Some(
+        " On Memorystore: gcloud redis instances update ID --region R --update-redis-config \
+         maxmemory-policy=noeviction.",
+    ),
+    plaintext: Some((Severity::Error, "port 6378 is Memorystore's TLS port")),
+};
 
 impl ScenarioSpec for Memorystore {
     fn check_generated_password(&self, _answers: &Answers) -> crate::error::Result<()> {
@@ -117,7 +131,7 @@ impl ScenarioSpec for Memorystore {
     }
 
     /// A guess: a private IPv4 address on Memorystore's TLS port.
-    fn detect(&self, host: &str, port: u16) -> Option<ManagedProvider> {
+    fn detect(&self, host: &str, port: u16) -> Option<&'static Service> {
         if port != TLS_PORT {
             return None;
         }
@@ -125,7 +139,32 @@ impl ScenarioSpec for Memorystore {
             .parse::<std::net::Ipv4Addr>()
             .ok()
             .filter(|ip| ip.is_private())
-            .map(|_| ManagedProvider::MemorystoreLikely)
+            .map(|_| &SERVICE)
+    }
+
+    fn endpoint_findings(&self, cx: &DoctorContext<'_>) -> Vec<Finding> {
+        if cx.env.present("REDIS_DISABLE_CLIENT_COMMAND").is_some() {
+            return Vec::new();
+        }
+        vec![Finding::warning(
+            "memorystore-client-command",
+            "Memorystore: REDIS_DISABLE_CLIENT_COMMAND is a harmless safeguard (Google's pages \
+             disagree)",
+        )
+        .observed(format!(
+            "{}:{} looks like Memorystore and REDIS_DISABLE_CLIENT_COMMAND is not set",
+            cx.host(),
+            cx.url.port
+        ))
+        .why(
+            "ActionCable sends CLIENT SETNAME on connect. Google's pages disagree about \
+             Memorystore (the supported-commands page allows CLIENT SETNAME on 6.x and later, \
+             the constraints page blocks CLIENT); where it is blocked, realtime updates fail.",
+        )
+        .fix(
+            "Set REDIS_DISABLE_CLIENT_COMMAND=true: it only drops the connection name, so it \
+             is harmless either way.",
+        )]
     }
 
     fn endpoint_noun(&self) -> &'static str {
