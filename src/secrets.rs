@@ -161,13 +161,9 @@ pub fn env_path(answers: &Answers, out_dir: &Path) -> std::path::PathBuf {
         .unwrap_or_else(|| out_dir.join(".env"))
 }
 
-/// The password of the previous render in `out_dir`: its `.env`, or, where there is no `.env`
-/// (Kubernetes), the Secret of its `redis-secret.yaml`. Re-rendering then keeps the password.
-pub fn existing_password(out_dir: &Path) -> Option<(String, Origin)> {
-    existing_password_in(&out_dir.join(".env"), out_dir)
-}
-
-/// [`existing_password`] with the `.env` at `env`.
+/// The password of the previous render: the `.env` at `env` (`OUT/.env` or the `env-file`
+/// answer), or, where there is no `.env` (Kubernetes), the Secret of `out_dir`'s
+/// `redis-secret.yaml`. Re-rendering then keeps the password.
 pub fn existing_password_in(env: &Path, out_dir: &Path) -> Option<(String, Origin)> {
     if let Some(p) = read_existing_env(env).and_then(|(p, _)| p) {
         return Some((p, Origin::ExistingEnvFile));

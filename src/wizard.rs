@@ -813,7 +813,13 @@ impl Session<'_, '_> {
             .defaults
             .get(Field::Scenario)
             .is_some_and(|old| old.trim() != self.scenario.id());
-        let existing = secrets::existing_password(self.ctx.out_dir).filter(|_| !again);
+        let env_path = commands::env_path_of(
+            &self.raw,
+            self.ctx.out_dir,
+            &commands::answers_path(self.ctx.out_dir, None),
+        );
+        let existing =
+            secrets::existing_password_in(&env_path, self.ctx.out_dir).filter(|_| !again);
         if switched && existing.is_some() {
             self.say(
                 "Password: the previous deployment's password is not reused for a new scenario.",
