@@ -975,7 +975,7 @@ fn resolve_kubernetes(
     chatwoot::validate_k8s_name(&release)
         .map_err(|why| invalid(Field::Release, &release, why, "e.g. --release chatwoot"))?;
     let namespace = raw.get(Field::Namespace).unwrap_or("chatwoot").to_string();
-    chatwoot::validate_k8s_name(&namespace).map_err(|why| {
+    chatwoot::validate_k8s_namespace(&namespace).map_err(|why| {
         invalid(
             Field::Namespace,
             &namespace,

@@ -19,6 +19,7 @@ mod globals;
 mod helm_chart;
 mod hostile;
 mod k8s;
+mod kubernetes_name_limits;
 mod lifecycle;
 mod output_links;
 mod plan;
