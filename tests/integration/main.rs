@@ -22,6 +22,7 @@ mod k8s;
 mod kubernetes_name_limits;
 mod lifecycle;
 mod output_links;
+mod password_refusals;
 mod plan;
 mod private_temps;
 mod properties;

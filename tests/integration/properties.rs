@@ -16,7 +16,7 @@ use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use crate::common::*;
 
 /// Pieces that break some reader: env files, YAML, URLs, redis.conf, shells.
-const FRAGMENTS: &[&str] = &[
+pub(crate) const FRAGMENTS: &[&str] = &[
     "\n", "'", "\"", "$", "$(x)", "${HOME}", "#", " #", ":", "@", "/", "+", "%", "%41", " ", "\t",
     "yes", "no", "null", "~", "on", "off", "true", "0777", "0x1A", "a: b", "é", "漢", "\\", "`id`",
     "!", "&", "*", "-", "=", ",", "[", "{", " ~* ", "\r",
@@ -36,7 +36,7 @@ fn hostile_piece() -> BoxedStrategy<String> {
 }
 
 /// A hostile value: a whole YAML word, or a few pieces glued together.
-fn hostile_value() -> BoxedStrategy<String> {
+pub(crate) fn hostile_value() -> BoxedStrategy<String> {
     prop_oneof![
         1 => prop::sample::select(WHOLE).prop_map(str::to_string),
         6 => prop::collection::vec(hostile_piece(), 1..6).prop_map(|v| v.concat()),
@@ -59,7 +59,7 @@ fn name_value() -> BoxedStrategy<String> {
 }
 
 /// `n` values from a fixed seed: the corpus is the same on every run.
-fn generate(strategy: BoxedStrategy<String>, n: usize) -> Vec<String> {
+pub(crate) fn generate(strategy: BoxedStrategy<String>, n: usize) -> Vec<String> {
     let mut runner = TestRunner::new_with_rng(
         Config::default(),
         TestRng::deterministic_rng(RngAlgorithm::ChaCha),
