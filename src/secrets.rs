@@ -428,4 +428,116 @@ mod tests {
         std::fs::write(&p, "REDIS_URL=rediss://:p%2Bq@h:1\nREDIS_PASSWORD=\n").unwrap();
         assert_eq!(read_existing_env(&p).unwrap().0.as_deref(), Some("p+q"));
     }
+
+    #[test]
+    fn generated_passwords_draw_every_character_equally_often() {
+        const ALNUM: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        let mut first = std::collections::BTreeMap::new();
+        let mut rest = std::collections::BTreeMap::new();
+        let runs = 10_000;
+        for _ in 0..runs {
+            let p = generate_password().unwrap();
+            let mut chars = p.chars();
+            *first.entry(chars.next().unwrap()).or_insert(0u32) += 1;
+            for c in chars {
+                *rest.entry(c).or_insert(0u32) += 1;
+            }
+        }
+        // 10 000 first letters over 52, 390 000 others over 62: each count within 10% of its
+        // share (over 7 standard deviations); a biased or shrunk alphabet is far outside.
+        let letters: Vec<char> = ALNUM.chars().take(52).collect();
+        assert_eq!(first.keys().copied().collect::<Vec<_>>(), {
+            let mut l = letters.clone();
+            l.sort();
+            l
+        });
+        assert_eq!(rest.len(), 62, "{rest:?}");
+        let total: u32 = rest.values().sum();
+        assert_eq!(total as usize, runs * (GENERATED_LEN - 1));
+        let mean = f64::from(total) / 62.0;
+        for (c, n) in &rest {
+            let ratio = f64::from(*n) / mean;
+            assert!(
+                (0.9..1.1).contains(&ratio),
+                "{c:?}: {n} of {total} ({ratio:.3})"
+            );
+        }
+        let mean = runs as f64 / 52.0;
+        for (c, n) in &first {
+            let ratio = f64::from(*n) / mean;
+            assert!(
+                (0.65..1.35).contains(&ratio),
+                "first {c:?}: {n} of {runs} ({ratio:.3})"
+            );
+        }
+    }
+
+    #[test]
+    fn first_line_is_the_text_before_the_first_line_break_without_its_cr() {
+        assert_eq!(first_line("pw\r\nsecond line\n"), "pw");
+        assert_eq!(first_line("pw\nsecond"), "pw");
+        assert_eq!(first_line("only"), "only");
+        assert_eq!(first_line("a\rb\n"), "a\rb");
+        assert_eq!(first_line(""), "");
+        assert_eq!(first_line("\nsecond"), "");
+    }
+
+    #[test]
+    fn password_files_are_read_up_to_64_kib_and_missing_ones_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("pw");
+        let pw = "Ab0".repeat(1366)[..4096].to_string();
+        // A 4096-byte password and a long comment after it: still a password file.
+        std::fs::write(&p, format!("{pw}\r\n{}", "#".repeat(59 * 1024))).unwrap();
+        let text = read_secret_file(&p, "--password-file").unwrap();
+        assert_eq!(first_line(&text), pw);
+        std::fs::write(&p, "x".repeat(64 * 1024 + 1)).unwrap();
+        let err = read_secret_file(&p, "--password-file")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("not read"), "{err}");
+        let missing = dir.path().join("absent");
+        let err = read_secret_file(&missing, "--password-file")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("no such file") && err.contains("absent"),
+            "{err}"
+        );
+        // Another read error (a directory) is not called missing.
+        let err = read_secret_file(dir.path(), "--sentinel-password-file")
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("no such file"), "{err}");
+    }
+
+    #[test]
+    fn origins_are_described_distinctly_and_debug_hides_the_secrets() {
+        let all = [
+            Origin::File,
+            Origin::Stdin,
+            Origin::Environment,
+            Origin::Generated,
+            Origin::ExistingEnvFile,
+            Origin::ExistingSecretManifest,
+            Origin::Url,
+            Origin::Prompt,
+        ];
+        let texts: std::collections::BTreeSet<&str> = all.iter().map(|o| o.describe()).collect();
+        assert_eq!(texts.len(), all.len());
+        assert!(Origin::File.describe().contains("--password-file"));
+        assert!(Origin::Environment.describe().contains("REDIS_PASSWORD"));
+        let s = Secrets {
+            password: Some(("Hidden0Password0x".into(), Origin::Environment)),
+            sentinel_password: Some("Sentinel0Secret0y".into()),
+        };
+        let shown = format!("{s:?}");
+        assert!(
+            shown.contains("Secrets") && shown.contains("Environment") && shown.contains("***")
+        );
+        assert!(
+            !shown.contains("Hidden0") && !shown.contains("Sentinel0"),
+            "{shown}"
+        );
+    }
 }
