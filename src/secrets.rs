@@ -540,4 +540,199 @@ mod tests {
             "{shown}"
         );
     }
+
+    fn answers(pairs: &[(&str, &str)]) -> Answers {
+        let mut raw = crate::answers::RawAnswers::new();
+        for (k, v) in pairs {
+            raw.set(Field::parse(k).expect("a field"), *v);
+        }
+        crate::answers::resolve(&raw).expect("valid answers")
+    }
+
+    const SINGLE: [(&str, &str); 1] = [("scenario", "single-server")];
+    const EXTERNAL_SENTINELS: [(&str, &str); 4] = [
+        ("scenario", "kubernetes-sentinel"),
+        ("host", "10.0.0.5"),
+        ("sentinels", "10.0.0.6:26379"),
+        ("sentinel-auth", "separate"),
+    ];
+
+    #[test]
+    fn password_sources_are_taken_in_order_and_blank_ones_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = answers(&SINGLE);
+        let none = PasswordSource::default();
+        let env = |p: &str| Some(p.to_string());
+        let got = gather(&a, &none, env("Env0Password0abc"), None, dir.path(), true).unwrap();
+        assert_eq!(
+            got.password,
+            Some(("Env0Password0abc".into(), Origin::Environment))
+        );
+        // An empty REDIS_PASSWORD is no password: missing, not "".
+        let err = gather(&a, &none, env(""), None, dir.path(), true).unwrap_err();
+        assert!(err.to_string().contains("REDIS_PASSWORD"), "{err}");
+        assert_eq!(
+            gather(&a, &none, None, None, dir.path(), false)
+                .unwrap()
+                .password,
+            None
+        );
+
+        // A password file: its first line; blank lines after it are fine, a second line is not.
+        let file = dir.path().join("pw");
+        std::fs::write(&file, "File0Password0abc\r\n\n  \n").unwrap();
+        let flags = PasswordSource {
+            password_file: Some(file.clone()),
+            ..PasswordSource::default()
+        };
+        let got = gather(&a, &flags, env("Env0Password0abc"), None, dir.path(), true).unwrap();
+        assert_eq!(
+            got.password,
+            Some(("File0Password0abc".into(), Origin::File))
+        );
+        std::fs::write(&file, "File0Password0abc\nsecond\n").unwrap();
+        let err = gather(&a, &flags, None, None, dir.path(), true).unwrap_err();
+        assert!(err.to_string().contains("more than one line"), "{err}");
+    }
+
+    #[test]
+    fn auth_none_refuses_a_given_password_and_drops_a_kept_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = answers(&[("scenario", "single-server"), ("auth", "none")]);
+        let none = PasswordSource::default();
+        let err = gather(
+            &a,
+            &none,
+            Some("Env0Password0abc".into()),
+            None,
+            dir.path(),
+            true,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("none") && err.contains("from REDIS_PASSWORD"),
+            "{err}"
+        );
+        std::fs::write(
+            dir.path().join(".env"),
+            "REDIS_PASSWORD=Kept0Password0abc\n",
+        )
+        .unwrap();
+        let got = gather(&a, &none, None, None, dir.path(), true).unwrap();
+        assert_eq!(got.password, None);
+        // With a password, the one of the existing .env is kept.
+        let a = answers(&SINGLE);
+        let got = gather(&a, &none, None, None, dir.path(), true).unwrap();
+        assert_eq!(
+            got.password,
+            Some(("Kept0Password0abc".into(), Origin::ExistingEnvFile))
+        );
+    }
+
+    #[test]
+    fn separate_sentinel_passwords_come_from_file_env_or_the_existing_env() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = answers(&EXTERNAL_SENTINELS);
+        let pw = Some("Main0Password0abcdef".to_string());
+        let none = PasswordSource::default();
+        let err = gather(&a, &none, pw.clone(), None, dir.path(), true).unwrap_err();
+        assert!(err.to_string().contains("REDIS_SENTINEL_PASSWORD"), "{err}");
+        let got = gather(&a, &none, pw.clone(), None, dir.path(), false).unwrap();
+        assert_eq!(got.sentinel_password, None);
+        let got = gather(
+            &a,
+            &none,
+            pw.clone(),
+            Some(String::new()),
+            dir.path(),
+            false,
+        )
+        .unwrap();
+        assert_eq!(
+            got.sentinel_password, None,
+            "an empty variable is no password"
+        );
+
+        let got = gather(
+            &a,
+            &none,
+            pw.clone(),
+            Some("Env0Sentinel0x".into()),
+            dir.path(),
+            true,
+        )
+        .unwrap();
+        assert_eq!(got.sentinel_password.as_deref(), Some("Env0Sentinel0x"));
+
+        let file = dir.path().join("spw");
+        std::fs::write(&file, "File0Sentinel0x\n").unwrap();
+        let flags = PasswordSource {
+            sentinel_password_file: Some(file),
+            ..PasswordSource::default()
+        };
+        let got = gather(
+            &a,
+            &flags,
+            pw.clone(),
+            Some("Env0Sentinel0x".into()),
+            dir.path(),
+            true,
+        )
+        .unwrap();
+        assert_eq!(got.sentinel_password.as_deref(), Some("File0Sentinel0x"));
+
+        std::fs::write(
+            dir.path().join(".env"),
+            "REDIS_PASSWORD=Main0Password0abcdef\nREDIS_SENTINEL_PASSWORD=Kept0Sentinel0x\n",
+        )
+        .unwrap();
+        let got = gather(&a, &none, pw.clone(), None, dir.path(), true).unwrap();
+        assert_eq!(got.sentinel_password.as_deref(), Some("Kept0Sentinel0x"));
+
+        for bad in ["it's", "a\nb"] {
+            let err = gather(&a, &none, pw.clone(), Some(bad.into()), dir.path(), true)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("REDIS_SENTINEL_PASSWORD"), "{bad:?}: {err}");
+        }
+        let same = answers(&EXTERNAL_SENTINELS[..3]);
+        let got = gather(
+            &same,
+            &none,
+            pw.clone(),
+            Some("Env0Sentinel0x".into()),
+            dir.path(),
+            true,
+        )
+        .unwrap();
+        assert_eq!(
+            got.sentinel_password, None,
+            "sentinel-auth same sends the main password"
+        );
+    }
+
+    #[test]
+    fn passwords_move_into_the_url_for_acl_users_and_cable_yml_traps() {
+        let plain = answers(&SINGLE);
+        assert_eq!(
+            place_password(&plain, "Plain0Password0abc").unwrap(),
+            Placement::EnvVar
+        );
+        // YAML would read `yes` as true in cable.yml: the URL carries it instead.
+        assert_eq!(place_password(&plain, "yes").unwrap(), Placement::Url);
+        let user = answers(&[("scenario", "single-server"), ("username", "chatwoot")]);
+        assert_eq!(
+            place_password(&user, "Plain0Password0abc").unwrap(),
+            Placement::Url
+        );
+        let compose = answers(&[("scenario", "docker-compose")]);
+        assert_eq!(
+            place_password(&compose, "Plain0Password0abc").unwrap(),
+            Placement::EnvVar
+        );
+        let err = place_password(&compose, "yes").unwrap_err().to_string();
+        assert!(err.contains("cable.yml"), "{err}");
+        assert!(place_password(&plain, "").is_err());
+    }
 }
