@@ -1871,4 +1871,27 @@ mod tests {
         assert!(to_answers_yaml(&a).contains("tls: false\n"));
         assert!(RawAnswers::from_yaml("colour: x\n", "f").is_err());
     }
+
+    #[test]
+    fn auth_none_only_where_the_scenario_allows_it_and_never_with_a_user() {
+        let single = resolve(&raw(&[("scenario", "single-server"), ("auth", "none")])).unwrap();
+        assert_eq!(single.auth, Auth::None);
+        let err = resolve(&raw(&[("scenario", "docker-compose"), ("auth", "none")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("needs a password"), "{err}");
+        let err = resolve(&raw(&[
+            ("scenario", "single-server"),
+            ("auth", "none"),
+            ("username", "chatwoot"),
+        ]))
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("an ACL user needs a password"), "{err}");
+        let with_user = resolve(&raw(&[
+            ("scenario", "single-server"),
+            ("username", "chatwoot"),
+        ]));
+        assert_eq!(with_user.unwrap().username.as_deref(), Some("chatwoot"));
+    }
 }
