@@ -735,4 +735,22 @@ mod tests {
         assert!(err.contains("cable.yml"), "{err}");
         assert!(place_password(&plain, "").is_err());
     }
+
+    #[test]
+    fn a_missing_password_mentions_the_previous_deployment_only_when_one_exists() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = answers(&SINGLE);
+        let fresh = PasswordSource {
+            fresh_deployment: true,
+            ..PasswordSource::default()
+        };
+        let plain = missing_password(&a, &fresh, dir.path()).to_string();
+        assert!(!plain.contains("scenario changed"), "{plain}");
+        assert!(plain.contains("--generate-password"), "{plain}");
+        std::fs::write(dir.path().join(".env"), "REDIS_PASSWORD=Old0Password0abc\n").unwrap();
+        let changed = missing_password(&a, &fresh, dir.path()).to_string();
+        assert!(changed.contains("scenario changed"), "{changed}");
+        let kept = missing_password(&a, &PasswordSource::default(), dir.path()).to_string();
+        assert!(!kept.contains("scenario changed"), "{kept}");
+    }
 }

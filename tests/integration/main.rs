@@ -33,6 +33,7 @@ mod real_servers;
 mod render_cli;
 mod rule_boundaries;
 mod scenario_table;
+mod secret_inputs;
 mod sentinel_client;
 mod sizing;
 mod tools;
