@@ -509,6 +509,11 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(!err.contains("no such file"), "{err}");
+        // Nor is an I/O error other than "not found" (a path through a regular file).
+        let err = read_secret_file(&p.join("x"), "--password-file")
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("no such file") && err.contains("pw"), "{err}");
     }
 
     #[test]
