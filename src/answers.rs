@@ -1888,6 +1888,13 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(err.contains("an ACL user needs a password"), "{err}");
+        // ElastiCache without AUTH (no in-transit encryption) is a real setup.
+        let ec = resolve(&raw(&[
+            ("scenario", "elasticache"),
+            ("host", "master.cw.abc123.use1.cache.amazonaws.com"),
+            ("auth", "none"),
+        ]));
+        assert_eq!(ec.unwrap().auth, Auth::None);
         let with_user = resolve(&raw(&[
             ("scenario", "single-server"),
             ("username", "chatwoot"),
