@@ -880,4 +880,12 @@ mod tests {
             assert!(err.contains("only letters"), "{c:?}: {err}");
         }
     }
+
+    #[test]
+    fn cable_yaml_problems_say_what_yaml_makes_of_the_password() {
+        let why = check_cable_yaml_password("yes").unwrap_err();
+        assert_eq!(why.to_string(), why.0);
+        assert!(why.to_string().len() > 10, "{why}");
+        assert_eq!(check_cable_yaml_password("Plain0Password0abc"), Ok(()));
+    }
 }
