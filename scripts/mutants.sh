@@ -140,12 +140,12 @@ n="${shard#*/}"
 for m in "${modules[@]}"; do
   files=$(files_of "$m") || { echo "mutants.sh: unknown module $m" >&2; exit 2; }
   base="mutants.out/$m/shard-$k-of-$n"
-  common=(--no-shuffle -j 1 --shard "$shard" --sharding round-robin --timeout-multiplier 3
-          --minimum-test-timeout 30)
+  common=(--no-shuffle -j 1 --timeout-multiplier 3 --minimum-test-timeout 30)
   for f in $files; do common+=(--file "$f"); done
   if [ "$stages" != 2 ]; then
     echo "== $m ($files), shard $shard, stage 1: unit tests" >&2
-    run_stage "$m" 1 "$base/stage-1" "${common[@]}" --output "$base/stage-1" "${extra[@]}" -C --lib
+    run_stage "$m" 1 "$base/stage-1" "${common[@]}" --shard "$shard" --sharding round-robin \
+      --output "$base/stage-1" "${extra[@]}" -C --lib
   fi
   if [ "$stages" != 1 ]; then
     missed1="$base/stage-1/mutants.out/missed.txt"
@@ -162,6 +162,7 @@ for m in "${modules[@]}"; do
       [ -n "$name" ] && filters+=(-F "$(literal_re "$name")")
     done <"$missed1"
     echo "== $m stage 2: $(lines "$missed1") survivors against the integration tests" >&2
+    # No --shard here: the survivors are already the shard's (sharding them again drops some).
     # shellcheck disable=SC2046 # the filters are words on purpose
     run_stage "$m" 2 "$base/stage-2" "${common[@]}" "${filters[@]}" --output "$base/stage-2" \
       "${extra[@]}" -C --test -C integration -- -- $(integration_of "$m")
@@ -179,9 +180,19 @@ for m in "${modules[@]}"; do
   u=$(lines "$d1/unviable.txt")
   survivors="$d1/missed.txt"
   if [ -f "mutants.out/$m/shard-$k-of-$n/stage-2/done" ]; then
-    c=$(( c + $(lines "$d2/caught.txt") + $(lines "$d2/previously_caught.txt") ))
-    t=$(( t + $(lines "$d2/timeout.txt") ))
-    survivors="$d2/missed.txt"
+    # Only stage 1's survivors count (cargo-mutants may add mutants a name filter cannot
+    # select): those stage 2 caught or timed out move over, the rest stay missed.
+    left="mutants.out/$m/shard-$k-of-$n/stage-2/survivors.txt"
+    cat "$d2"/caught.txt "$d2"/previously_caught.txt "$d2"/timeout.txt 2>/dev/null \
+      | grep -Fxv -f - "$d1/missed.txt" >"$left" || true
+    moved=$(( $(lines "$d1/missed.txt") - $(lines "$left") ))
+    t2=0
+    if [ -s "$d2/timeout.txt" ]; then
+      t2=$(grep -Fx -f "$d2/timeout.txt" "$d1/missed.txt" | grep -c . || true)
+    fi
+    c=$(( c + moved - t2 ))
+    t=$(( t + t2 ))
+    survivors="$left"
   fi
   mi=$(lines "$survivors")
   tested=$((c + mi + t + u))
