@@ -1,26 +1,44 @@
 #!/usr/bin/env bash
 # Mutation testing of the modules that carry the rules (not part of CI: it takes hours).
 #
-#   bash scripts/mutants.sh [--shard K/N] [--module NAME]... [-- EXTRA cargo-mutants ARGS]
+#   bash scripts/mutants.sh [--shard K/N] [--module NAME]... [--stage 1|2|both] [-- EXTRA ARGS]
 #
 # Modules (default: all): secrets, names (cable.yml / URL / name rules: src/chatwoot.rs and
 # src/chatwoot/*.rs), dotenv (the .env reader), envmerge (src/envfile.rs), sizing, planner
-# (src/plan.rs), write (atomic write: src/write.rs).
+# (src/plan.rs), write (atomic write: src/write.rs). EXTRA ARGS go to cargo-mutants, e.g.
+# `-- -F 'validate_username'` to run only the mutants whose name matches.
 #
-# Resumable: each module and shard has its own output directory,
-# mutants.out/<module>/shard-K-of-N/, and a rerun passes --iterate, so mutants already caught
-# are skipped and only missed, timed-out and untested ones run again. Delete the directory to
-# start a module over.
-# Sharded: --shard K/N runs the K-th of N slices (0-based, cargo-mutants' convention), so a
-# campaign can be split over evenings or machines; with 2 cores keep one job (-j 1, the default
-# here) and let the test binary use the other core.
-# The figures: mutants.out/<module>/shard-*/mutants.out/outcomes.json and the caught.txt,
-# missed.txt, timeout.txt, unviable.txt lists beside it; a summary is printed at the end.
+# Two stages, so one mutant costs seconds, not the whole suite's minutes:
+#   1. every mutant against the unit tests (`cargo test --lib`: one incremental rebuild of the
+#      library's test binary, built without debug info to cut the link time);
+#   2. only stage 1's survivors again, against the integration tests that exercise the module
+#      (a test-name filter per module, below; the real servers and readers run there).
+# A mutant is caught when either stage catches it. Stage 2 needs stage 1's missed.txt.
+#
+# Sharded: --shard K/N runs the K-th of N round-robin slices (0-based, cargo-mutants'
+# convention: mutant i goes to shard i % N), so --shard 0/5 is an even 20% sample of a module
+# spread over the whole file, and the N shards together are every mutant.
+# Resumable: each module, shard and stage has its own directory,
+# mutants.out/<module>/shard-K-of-N/stage-S/; a stage that finished leaves a `done` file and is
+# skipped on a rerun; an interrupted one is resumed with --iterate (mutants already caught are
+# not run again). Delete the directory to start over. Keep one job (-j 1): the test binary uses
+# the other core.
+#
+# Reading the figures (printed at the end, per module and shard):
+#   tested    mutants generated in the shard (caught + missed + timeout + unviable)
+#   caught    a test failed (stage 1 or 2)        missed   no test failed in either stage
+#   timeout   the tests hung (counted as caught: a hang is noticed)
+#   unviable  the mutant does not compile (not a test gap; left out of caught%)
+#   caught%   (caught + timeout) / (tested - unviable)
+# A shard other than 0/1 is a sample: say its size with the figure. The surviving mutants are
+# listed under the table; mutants.out/<module>/shard-K-of-N/stage-S/mutants.out/ has the logs
+# and diffs (cargo-mutants' own caught.txt, missed.txt, timeout.txt, unviable.txt).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 shard="0/1"
 modules=()
+stages="both"
 extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -28,8 +46,10 @@ while [ $# -gt 0 ]; do
     --shard=*) shard="${1#--shard=}"; shift ;;
     --module) modules+=("$2"); shift 2 ;;
     --module=*) modules+=("${1#--module=}"); shift ;;
+    --stage) stages="$2"; shift 2 ;;
+    --stage=*) stages="${1#--stage=}"; shift ;;
     --) shift; extra=("$@"); break ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,35p' "$0"; exit 0 ;;
     *) echo "mutants.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -37,6 +57,10 @@ if ! [[ "$shard" =~ ^[0-9]+/[1-9][0-9]*$ ]] || [ "${shard%/*}" -ge "${shard#*/}"
   echo "mutants.sh: --shard is K/N with 0 <= K < N, e.g. --shard 0/4; got $shard" >&2
   exit 2
 fi
+case "$stages" in
+  1|2|both) ;;
+  *) echo "mutants.sh: --stage is 1, 2 or both; got $stages" >&2; exit 2 ;;
+esac
 [ ${#modules[@]} -gt 0 ] || modules=(secrets names dotenv envmerge sizing planner write)
 
 files_of() {
@@ -52,38 +76,129 @@ files_of() {
   esac
 }
 
+# Stage 2: the integration test modules that reach each module's code (libtest filters: a
+# test runs when its name contains one of them).
+integration_of() {
+  case "$1" in
+    secrets) echo "consumers_every_source:: acl_users:: rule_boundaries:: properties:: committed_secrets:: hostile:: sentinel_client::" ;;
+    names) echo "rule_boundaries:: properties:: hostile:: readers:: acl_users:: consumers:: helm_chart::" ;;
+    dotenv) echo "readers:: lifecycle:: consumers_every_source:: hostile::" ;;
+    envmerge) echo "lifecycle:: readers:: consumers_every_source::" ;;
+    sizing) echo "sizing:: plan::" ;;
+    planner) echo "plan:: sizing::" ;;
+    write) echo "concurrency:: private_temps:: lifecycle::" ;;
+  esac
+}
+
 if ! cargo mutants --version >/dev/null 2>&1; then
   echo "cargo-mutants is missing: installing it (cargo install cargo-mutants --locked)" >&2
   cargo install cargo-mutants --locked
 fi
 
+# One target directory for every scratch copy (dependencies are built once), without debug
+# info (the link of the test binaries is most of a mutant's build time). Separate from target/
+# so the normal builds keep their cache.
+export CARGO_TARGET_DIR="${CHATWOOT_REDIS_MUTANTS_TARGET:-$PWD/target/mutants}"
+export CARGO_PROFILE_DEV_DEBUG=0 CARGO_PROFILE_TEST_DEBUG=0
+# cargo-mutants tests each mutant in a scratch copy under $TMPDIR; the integration tests read
+# ../shared/reference/ beside the checkout, so the scratch copies get a `shared` beside them.
+if [ -d ../shared ]; then
+  scratch="${TMPDIR:-/tmp}/chatwoot-redis-mutants"
+  mkdir -p "$scratch"
+  ln -sfn "$(cd ../shared && pwd)" "$scratch/shared"
+  export TMPDIR="$scratch"
+fi
+
+lines() { if [ -f "$1" ]; then grep -c . "$1" || true; else echo 0; fi; }
+
+# cargo-mutants' -F takes a regex; a mutant's name from missed.txt, matched literally.
+literal_re() { printf '^%s$' "$(printf '%s' "$1" | sed 's/[][\\.^$*+?(){}|/]/\\&/g')"; }
+
+run_stage() { # module stage dir args...
+  local m="$1" s="$2" dir="$3"
+  shift 3
+  if [ -f "$dir/done" ]; then
+    echo "== $m stage $s: already done ($dir)" >&2
+    return 0
+  fi
+  mkdir -p "$dir"
+  local args=("$@")
+  # Resume an interrupted stage: only what was not caught last time.
+  if [ -f "$dir/mutants.out/outcomes.json" ]; then args+=(--iterate); fi
+  # cargo-mutants exits 2 when mutants were missed, 3 on timeouts: figures, not failures here.
+  local rc=0
+  cargo mutants "${args[@]}" || rc=$?
+  if [ "$rc" -gt 3 ]; then
+    echo "mutants.sh: cargo-mutants failed ($rc) for $m stage $s; see $dir/mutants.out/debug.log" >&2
+    exit 1
+  fi
+  touch "$dir/done"
+}
+
 k="${shard%/*}"
 n="${shard#*/}"
 for m in "${modules[@]}"; do
   files=$(files_of "$m") || { echo "mutants.sh: unknown module $m" >&2; exit 2; }
-  out="mutants.out/$m/shard-$k-of-$n"
-  mkdir -p "$out"
-  args=(--no-shuffle -j 1 --shard "$shard" --output "$out" --timeout-multiplier 3)
-  for f in $files; do args+=(--file "$f"); done
-  # Resume: only what was not caught last time.
-  if [ -f "$out/mutants.out/outcomes.json" ]; then args+=(--iterate); fi
-  echo "== $m ($files), shard $shard -> $out" >&2
-  # cargo-mutants exits 2 when mutants were missed, 3 on timeouts: figures, not failures here.
-  cargo mutants "${args[@]}" "${extra[@]}" || [ $? -le 3 ]
+  base="mutants.out/$m/shard-$k-of-$n"
+  common=(--no-shuffle -j 1 --timeout-multiplier 3 --minimum-test-timeout 30)
+  for f in $files; do common+=(--file "$f"); done
+  if [ "$stages" != 2 ]; then
+    echo "== $m ($files), shard $shard, stage 1: unit tests" >&2
+    run_stage "$m" 1 "$base/stage-1" "${common[@]}" --shard "$shard" --sharding round-robin \
+      --output "$base/stage-1" "${extra[@]}" -C --lib
+  fi
+  if [ "$stages" != 1 ]; then
+    missed1="$base/stage-1/mutants.out/missed.txt"
+    if [ ! -f "$base/stage-1/done" ]; then
+      echo "mutants.sh: stage 2 of $m needs stage 1 first (run with --stage 1 or both)" >&2
+      exit 2
+    fi
+    if [ "$(lines "$missed1")" -eq 0 ]; then
+      echo "== $m stage 2: no survivors of stage 1" >&2
+      continue
+    fi
+    filters=()
+    while IFS= read -r name; do
+      [ -n "$name" ] && filters+=(-F "$(literal_re "$name")")
+    done <"$missed1"
+    echo "== $m stage 2: $(lines "$missed1") survivors against the integration tests" >&2
+    # No --shard here: the survivors are already the shard's (sharding them again drops some).
+    # shellcheck disable=SC2046 # the filters are words on purpose
+    run_stage "$m" 2 "$base/stage-2" "${common[@]}" "${filters[@]}" --output "$base/stage-2" \
+      "${extra[@]}" -C --test -C integration -- -- $(integration_of "$m")
+  fi
 done
 
 echo
-printf '%-10s %-8s %7s %7s %7s %8s %9s\n' module shard caught missed timeout unviable caught%
+printf '%-9s %-6s %6s %6s %6s %7s %8s %7s\n' module shard tested caught missed timeout unviable caught%
 for m in "${modules[@]}"; do
-  d="mutants.out/$m/shard-$k-of-$n/mutants.out"
-  [ -d "$d" ] || continue
-  c=$(wc -l <"$d/caught.txt" 2>/dev/null || echo 0)
-  mi=$(wc -l <"$d/missed.txt" 2>/dev/null || echo 0)
-  t=$(wc -l <"$d/timeout.txt" 2>/dev/null || echo 0)
-  u=$(wc -l <"$d/unviable.txt" 2>/dev/null || echo 0)
+  d1="mutants.out/$m/shard-$k-of-$n/stage-1/mutants.out"
+  d2="mutants.out/$m/shard-$k-of-$n/stage-2/mutants.out"
+  [ -d "$d1" ] || continue
+  c=$(( $(lines "$d1/caught.txt") + $(lines "$d1/previously_caught.txt") ))
+  t=$(lines "$d1/timeout.txt")
+  u=$(lines "$d1/unviable.txt")
+  survivors="$d1/missed.txt"
+  if [ -f "mutants.out/$m/shard-$k-of-$n/stage-2/done" ]; then
+    # Only stage 1's survivors count (cargo-mutants may add mutants a name filter cannot
+    # select): those stage 2 caught or timed out move over, the rest stay missed.
+    left="mutants.out/$m/shard-$k-of-$n/stage-2/survivors.txt"
+    cat "$d2"/caught.txt "$d2"/previously_caught.txt "$d2"/timeout.txt 2>/dev/null \
+      | grep -Fxv -f - "$d1/missed.txt" >"$left" || true
+    moved=$(( $(lines "$d1/missed.txt") - $(lines "$left") ))
+    t2=0
+    if [ -s "$d2/timeout.txt" ]; then
+      t2=$(grep -Fx -f "$d2/timeout.txt" "$d1/missed.txt" | grep -c . || true)
+    fi
+    c=$(( c + moved - t2 ))
+    t=$(( t + t2 ))
+    survivors="$left"
+  fi
+  mi=$(lines "$survivors")
+  tested=$((c + mi + t + u))
   viable=$((c + mi + t))
   pct="-"
-  [ "$viable" -gt 0 ] && pct=$(( (100 * (c + t)) / viable ))
-  printf '%-10s %-8s %7s %7s %7s %8s %8s%%\n' "$m" "$shard" "$c" "$mi" "$t" "$u" "$pct"
-  if [ "$mi" -gt 0 ]; then sed 's/^/    missed: /' "$d/missed.txt"; fi
+  [ "$viable" -gt 0 ] && pct="$(( (100 * (c + t)) / viable ))%"
+  printf '%-9s %-6s %6s %6s %6s %7s %8s %7s\n' "$m" "$shard" "$tested" "$c" "$mi" "$t" "$u" "$pct"
+  if [ "$mi" -gt 0 ]; then sed 's/^/    missed: /' "$survivors"; fi
 done

@@ -1038,7 +1038,7 @@ fn resolve_kubernetes(
     chatwoot::validate_k8s_name(&release)
         .map_err(|why| invalid(Field::Release, &release, why, "e.g. --release chatwoot"))?;
     let namespace = raw.get(Field::Namespace).unwrap_or("chatwoot").to_string();
-    chatwoot::validate_k8s_name(&namespace).map_err(|why| {
+    chatwoot::validate_k8s_namespace(&namespace).map_err(|why| {
         invalid(
             Field::Namespace,
             &namespace,
@@ -2218,5 +2218,35 @@ mod tests {
         assert!(to_answers_yaml(&a).contains("host: \"true\"\n"));
         assert!(to_answers_yaml(&a).contains("tls: false\n"));
         assert!(RawAnswers::from_yaml("colour: x\n", "f").is_err());
+    }
+
+    #[test]
+    fn auth_none_only_where_the_scenario_allows_it_and_never_with_a_user() {
+        let single = resolve(&raw(&[("scenario", "single-server"), ("auth", "none")])).unwrap();
+        assert_eq!(single.auth, Auth::None);
+        let err = resolve(&raw(&[("scenario", "docker-compose"), ("auth", "none")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("needs a password"), "{err}");
+        let err = resolve(&raw(&[
+            ("scenario", "single-server"),
+            ("auth", "none"),
+            ("username", "chatwoot"),
+        ]))
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("an ACL user needs a password"), "{err}");
+        // ElastiCache without AUTH (no in-transit encryption) is a real setup.
+        let ec = resolve(&raw(&[
+            ("scenario", "elasticache"),
+            ("host", "master.cw.abc123.use1.cache.amazonaws.com"),
+            ("auth", "none"),
+        ]));
+        assert_eq!(ec.unwrap().auth, Auth::None);
+        let with_user = resolve(&raw(&[
+            ("scenario", "single-server"),
+            ("username", "chatwoot"),
+        ]));
+        assert_eq!(with_user.unwrap().username.as_deref(), Some("chatwoot"));
     }
 }

@@ -265,10 +265,20 @@ pub fn validate_master_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// A Kubernetes name (release, namespace, Secret): an RFC 1123 label.
+/// A Helm release name: an RFC 1123 label of at most 53 characters (Helm refuses longer ones).
 pub fn validate_k8s_name(name: &str) -> Result<(), String> {
-    if name.is_empty() || name.len() > 53 {
-        return Err("it must be 1 to 53 characters".into());
+    k8s_label(name, 53)
+}
+
+/// A Kubernetes namespace: an RFC 1123 label of at most 63 characters (the API server's limit;
+/// Helm itself does not check it).
+pub fn validate_k8s_namespace(name: &str) -> Result<(), String> {
+    k8s_label(name, 63)
+}
+
+fn k8s_label(name: &str, max: usize) -> Result<(), String> {
+    if name.is_empty() || name.len() > max {
+        return Err(format!("it must be 1 to {max} characters"));
     }
     if !name
         .chars()
@@ -780,5 +790,83 @@ mod tests {
         for bad in ["", " ", "ten", "1__0", "_1", "1_", "08", "1.5", "0x"] {
             assert!(parse_ruby_integer(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn kubernetes_names_stop_at_helm_and_namespace_limits() {
+        let release = |n: usize| validate_k8s_name(&"r".repeat(n));
+        let namespace = |n: usize| validate_k8s_namespace(&"n".repeat(n));
+        assert!(release(1).is_ok() && release(53).is_ok());
+        assert_eq!(release(54), Err("it must be 1 to 53 characters".into()));
+        assert!(release(0).is_err());
+        assert!(namespace(63).is_ok());
+        assert_eq!(namespace(64), Err("it must be 1 to 63 characters".into()));
+        assert!(namespace(0).is_err());
+        for bad in ["-a", "a-", "-", "a_b", "a.b", "a b", "\u{e9}"] {
+            assert!(validate_k8s_name(bad).is_err(), "{bad:?}");
+            assert!(validate_k8s_namespace(bad).is_err(), "{bad:?}");
+        }
+        for good in ["a", "0", "a-b", "a--b", "9chat-woot0"] {
+            assert_eq!(validate_k8s_name(good), Ok(()), "{good:?}");
+            assert_eq!(validate_k8s_namespace(good), Ok(()), "{good:?}");
+        }
+    }
+
+    #[test]
+    fn acl_user_names_are_refused_outside_their_charset() {
+        for good in ["chatwoot", "a", "A.b-c_9"] {
+            assert_eq!(validate_username(good), Ok(()), "{good:?}");
+        }
+        assert!(validate_username("").is_err());
+        for bad in [
+            "a b", "a:b", "a@b", "a%b", "a/b", "a#b", "~a", ">a", "\u{e9}",
+        ] {
+            let err = validate_username(bad).unwrap_err();
+            assert!(err.contains("it contains"), "{bad:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn password_basics_refuse_exactly_empty_breaks_nul_and_over_4096_bytes() {
+        assert!(validate_password_basics("").is_err());
+        assert!(validate_password_basics("a\nb").is_err());
+        assert!(validate_password_basics("a\rb").is_err());
+        assert!(validate_password_basics("a\0b").is_err());
+        assert_eq!(validate_password_basics(&"a".repeat(4096)), Ok(()));
+        assert!(validate_password_basics(&"a".repeat(4097)).is_err());
+        // Bytes, not characters: 2049 two-byte characters are 4098 bytes.
+        assert!(validate_password_basics(&"\u{e9}".repeat(2049)).is_err());
+        assert_eq!(validate_password_basics(" \t#$'\""), Ok(()));
+    }
+
+    #[test]
+    fn elasticache_tokens_are_16_to_128_characters_of_the_allowed_symbols() {
+        let len = |n: usize| check_elasticache_auth_token(&"a".repeat(n));
+        assert!(len(15).unwrap_err().contains("shorter"));
+        assert_eq!(len(16), Ok(()));
+        assert_eq!(len(128), Ok(()));
+        assert!(len(129).unwrap_err().contains("longer"));
+        // Characters, not bytes.
+        assert!(check_elasticache_auth_token(&"\u{e9}".repeat(16))
+            .unwrap_err()
+            .contains("only letters"));
+        for c in "!&#$^<>-".chars() {
+            assert_eq!(
+                check_elasticache_auth_token(&format!("abcdefghijklmno{c}")),
+                Ok(())
+            );
+        }
+        for c in "@%/: ~*'\"".chars() {
+            let err = check_elasticache_auth_token(&format!("abcdefghijklmno{c}")).unwrap_err();
+            assert!(err.contains("only letters"), "{c:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn cable_yaml_problems_say_what_yaml_makes_of_the_password() {
+        let why = check_cable_yaml_password("yes").unwrap_err();
+        assert_eq!(why.to_string(), why.0);
+        assert!(why.to_string().len() > 10, "{why}");
+        assert_eq!(check_cable_yaml_password("Plain0Password0abc"), Ok(()));
     }
 }

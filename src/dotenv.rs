@@ -826,4 +826,19 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn values_with_substitutions_are_not_literal() {
+        assert!(one("REDIS_PASSWORD=plain0pw\n").is_literal());
+        assert!(one("REDIS_PASSWORD='$(vault kv get x)'\n").is_literal());
+        for text in [
+            "REDIS_PASSWORD=$(vault kv get -field=pw secret/redis)\n",
+            "REDIS_PASSWORD=\"pre${HOME}post\"\n",
+            "REDIS_PASSWORD=a$HOME\n",
+        ] {
+            let e = one(text);
+            assert!(!e.is_literal(), "{text:?}: {e:?}");
+            assert!(!e.substitutions.is_empty());
+        }
+    }
 }

@@ -952,4 +952,54 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn env_updates_remove_every_redis_key_they_do_not_set() {
+        let mut raw = crate::answers::RawAnswers::new();
+        raw.set(crate::answers::Field::Scenario, "docker-compose");
+        let a = crate::answers::resolve(&raw).unwrap();
+        let secrets = Secrets {
+            password: Some(("Plain0Password0abc".into(), secrets::Origin::Environment)),
+            sentinel_password: None,
+        };
+        let b = sizing::budget(&a.workload);
+        let u = env_update(&a, &b, &secrets, Some(Placement::EnvVar));
+        let set: Vec<&str> = u.set.iter().map(|(k, _)| k.as_str()).collect();
+        assert!(
+            set.contains(&"REDIS_URL") && set.contains(&"REDIS_PASSWORD"),
+            "{set:?}"
+        );
+        // A .env of an earlier Sentinel render keeps Chatwoot in Sentinel mode unless removed.
+        for k in ["REDIS_SENTINELS", "REDIS_SENTINEL_MASTER_NAME"] {
+            assert!(
+                u.remove.iter().any(|r| r == k),
+                "{k} not removed: {:?}",
+                u.remove
+            );
+        }
+        for k in chatwoot::REDIS_ENV_KEYS {
+            assert_ne!(
+                set.contains(k),
+                u.remove.iter().any(|r| r == k),
+                "{k}: set or removed, exactly one"
+            );
+        }
+    }
+
+    #[test]
+    fn the_leak_guard_knows_the_password_encoded_and_the_sentinel_password() {
+        let secrets = Secrets {
+            password: Some(("p@ss word".into(), secrets::Origin::Environment)),
+            sentinel_password: Some("Sentinel0Secret0x".into()),
+        };
+        let v = secret_values(&secrets);
+        assert!(v.contains(&"p@ss word".to_string()), "{v:?}");
+        assert!(v.contains(&percent_encode_userinfo("p@ss word")), "{v:?}");
+        assert!(v.contains(&"Sentinel0Secret0x".to_string()), "{v:?}");
+        let none = Secrets {
+            password: None,
+            sentinel_password: Some(String::new()),
+        };
+        assert!(secret_values(&none).is_empty());
+    }
 }

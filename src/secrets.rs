@@ -431,4 +431,334 @@ mod tests {
         std::fs::write(&p, "REDIS_URL=rediss://:p%2Bq@h:1\nREDIS_PASSWORD=\n").unwrap();
         assert_eq!(read_existing_env(&p).unwrap().0.as_deref(), Some("p+q"));
     }
+
+    #[test]
+    fn generated_passwords_draw_every_character_equally_often() {
+        const ALNUM: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        let mut first = std::collections::BTreeMap::new();
+        let mut rest = std::collections::BTreeMap::new();
+        let runs = 10_000;
+        for _ in 0..runs {
+            let p = generate_password().unwrap();
+            let mut chars = p.chars();
+            *first.entry(chars.next().unwrap()).or_insert(0u32) += 1;
+            for c in chars {
+                *rest.entry(c).or_insert(0u32) += 1;
+            }
+        }
+        // 10 000 first letters over 52, 390 000 others over 62: each count within 10% of its
+        // share (over 7 standard deviations); a biased or shrunk alphabet is far outside.
+        let letters: Vec<char> = ALNUM.chars().take(52).collect();
+        assert_eq!(first.keys().copied().collect::<Vec<_>>(), {
+            let mut l = letters.clone();
+            l.sort();
+            l
+        });
+        assert_eq!(rest.len(), 62, "{rest:?}");
+        let total: u32 = rest.values().sum();
+        assert_eq!(total as usize, runs * (GENERATED_LEN - 1));
+        let mean = f64::from(total) / 62.0;
+        for (c, n) in &rest {
+            let ratio = f64::from(*n) / mean;
+            assert!(
+                (0.9..1.1).contains(&ratio),
+                "{c:?}: {n} of {total} ({ratio:.3})"
+            );
+        }
+        let mean = runs as f64 / 52.0;
+        for (c, n) in &first {
+            let ratio = f64::from(*n) / mean;
+            assert!(
+                (0.65..1.35).contains(&ratio),
+                "first {c:?}: {n} of {runs} ({ratio:.3})"
+            );
+        }
+    }
+
+    #[test]
+    fn first_line_is_the_text_before_the_first_line_break_without_its_cr() {
+        assert_eq!(first_line("pw\r\nsecond line\n"), "pw");
+        assert_eq!(first_line("pw\nsecond"), "pw");
+        assert_eq!(first_line("only"), "only");
+        assert_eq!(first_line("a\rb\n"), "a\rb");
+        assert_eq!(first_line(""), "");
+        assert_eq!(first_line("\nsecond"), "");
+    }
+
+    #[test]
+    fn password_files_are_read_up_to_64_kib_and_missing_ones_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("pw");
+        let pw = "Ab0".repeat(1366)[..4096].to_string();
+        // A 4096-byte password and a long comment after it: still a password file.
+        std::fs::write(&p, format!("{pw}\r\n{}", "#".repeat(59 * 1024))).unwrap();
+        let text = read_secret_file(&p, "--password-file").unwrap();
+        assert_eq!(first_line(&text), pw);
+        std::fs::write(&p, "x".repeat(64 * 1024 + 1)).unwrap();
+        let err = read_secret_file(&p, "--password-file")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("not read"), "{err}");
+        let missing = dir.path().join("absent");
+        let err = read_secret_file(&missing, "--password-file")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("no such file") && err.contains("absent"),
+            "{err}"
+        );
+        // Another read error (a directory) is not called missing.
+        let err = read_secret_file(dir.path(), "--sentinel-password-file")
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("no such file"), "{err}");
+        // Nor is an I/O error other than "not found" (a path through a regular file).
+        let err = read_secret_file(&p.join("x"), "--password-file")
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("no such file") && err.contains("pw"), "{err}");
+    }
+
+    #[test]
+    fn origins_are_described_distinctly_and_debug_hides_the_secrets() {
+        let all = [
+            Origin::File,
+            Origin::Stdin,
+            Origin::Environment,
+            Origin::Generated,
+            Origin::ExistingEnvFile,
+            Origin::ExistingSecretManifest,
+            Origin::Url,
+            Origin::Prompt,
+        ];
+        let texts: std::collections::BTreeSet<&str> = all.iter().map(|o| o.describe()).collect();
+        assert_eq!(texts.len(), all.len());
+        assert!(Origin::File.describe().contains("--password-file"));
+        assert!(Origin::Environment.describe().contains("REDIS_PASSWORD"));
+        let s = Secrets {
+            password: Some(("Hidden0Password0x".into(), Origin::Environment)),
+            sentinel_password: Some("Sentinel0Secret0y".into()),
+        };
+        let shown = format!("{s:?}");
+        assert!(
+            shown.contains("Secrets") && shown.contains("Environment") && shown.contains("***")
+        );
+        assert!(
+            !shown.contains("Hidden0") && !shown.contains("Sentinel0"),
+            "{shown}"
+        );
+    }
+
+    fn answers(pairs: &[(&str, &str)]) -> Answers {
+        let mut raw = crate::answers::RawAnswers::new();
+        for (k, v) in pairs {
+            raw.set(Field::parse(k).expect("a field"), *v);
+        }
+        crate::answers::resolve(&raw).expect("valid answers")
+    }
+
+    const SINGLE: [(&str, &str); 1] = [("scenario", "single-server")];
+    const EXTERNAL_SENTINELS: [(&str, &str); 4] = [
+        ("scenario", "kubernetes-sentinel"),
+        ("host", "10.0.0.5"),
+        ("sentinels", "10.0.0.6:26379"),
+        ("sentinel-auth", "separate"),
+    ];
+
+    #[test]
+    fn password_sources_are_taken_in_order_and_blank_ones_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = answers(&SINGLE);
+        let none = PasswordSource::default();
+        let env = |p: &str| Some(p.to_string());
+        let got = gather(&a, &none, env("Env0Password0abc"), None, dir.path(), true).unwrap();
+        assert_eq!(
+            got.password,
+            Some(("Env0Password0abc".into(), Origin::Environment))
+        );
+        // An empty REDIS_PASSWORD is no password: missing, not "".
+        let err = gather(&a, &none, env(""), None, dir.path(), true).unwrap_err();
+        assert!(err.to_string().contains("REDIS_PASSWORD"), "{err}");
+        assert_eq!(
+            gather(&a, &none, None, None, dir.path(), false)
+                .unwrap()
+                .password,
+            None
+        );
+
+        // A password file: its first line; blank lines after it are fine, a second line is not.
+        let file = dir.path().join("pw");
+        std::fs::write(&file, "File0Password0abc\r\n\n  \n").unwrap();
+        let flags = PasswordSource {
+            password_file: Some(file.clone()),
+            ..PasswordSource::default()
+        };
+        let got = gather(&a, &flags, env("Env0Password0abc"), None, dir.path(), true).unwrap();
+        assert_eq!(
+            got.password,
+            Some(("File0Password0abc".into(), Origin::File))
+        );
+        std::fs::write(&file, "File0Password0abc\nsecond\n").unwrap();
+        let err = gather(&a, &flags, None, None, dir.path(), true).unwrap_err();
+        assert!(err.to_string().contains("more than one line"), "{err}");
+    }
+
+    #[test]
+    fn auth_none_refuses_a_given_password_and_drops_a_kept_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = answers(&[("scenario", "single-server"), ("auth", "none")]);
+        let none = PasswordSource::default();
+        let err = gather(
+            &a,
+            &none,
+            Some("Env0Password0abc".into()),
+            None,
+            dir.path(),
+            true,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("none") && err.contains("from REDIS_PASSWORD"),
+            "{err}"
+        );
+        std::fs::write(
+            dir.path().join(".env"),
+            "REDIS_PASSWORD=Kept0Password0abc\n",
+        )
+        .unwrap();
+        let got = gather(&a, &none, None, None, dir.path(), true).unwrap();
+        assert_eq!(got.password, None);
+        // With a password, the one of the existing .env is kept.
+        let a = answers(&SINGLE);
+        let got = gather(&a, &none, None, None, dir.path(), true).unwrap();
+        assert_eq!(
+            got.password,
+            Some(("Kept0Password0abc".into(), Origin::ExistingEnvFile))
+        );
+    }
+
+    #[test]
+    fn separate_sentinel_passwords_come_from_file_env_or_the_existing_env() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = answers(&EXTERNAL_SENTINELS);
+        let pw = Some("Main0Password0abcdef".to_string());
+        let none = PasswordSource::default();
+        let err = gather(&a, &none, pw.clone(), None, dir.path(), true).unwrap_err();
+        assert!(err.to_string().contains("REDIS_SENTINEL_PASSWORD"), "{err}");
+        let got = gather(&a, &none, pw.clone(), None, dir.path(), false).unwrap();
+        assert_eq!(got.sentinel_password, None);
+        let got = gather(
+            &a,
+            &none,
+            pw.clone(),
+            Some(String::new()),
+            dir.path(),
+            false,
+        )
+        .unwrap();
+        assert_eq!(
+            got.sentinel_password, None,
+            "an empty variable is no password"
+        );
+
+        let got = gather(
+            &a,
+            &none,
+            pw.clone(),
+            Some("Env0Sentinel0x".into()),
+            dir.path(),
+            true,
+        )
+        .unwrap();
+        assert_eq!(got.sentinel_password.as_deref(), Some("Env0Sentinel0x"));
+
+        let file = dir.path().join("spw");
+        std::fs::write(&file, "File0Sentinel0x\n").unwrap();
+        let flags = PasswordSource {
+            sentinel_password_file: Some(file),
+            ..PasswordSource::default()
+        };
+        let got = gather(
+            &a,
+            &flags,
+            pw.clone(),
+            Some("Env0Sentinel0x".into()),
+            dir.path(),
+            true,
+        )
+        .unwrap();
+        assert_eq!(got.sentinel_password.as_deref(), Some("File0Sentinel0x"));
+
+        std::fs::write(
+            dir.path().join(".env"),
+            "REDIS_PASSWORD=Main0Password0abcdef\nREDIS_SENTINEL_PASSWORD=Kept0Sentinel0x\n",
+        )
+        .unwrap();
+        let got = gather(&a, &none, pw.clone(), None, dir.path(), true).unwrap();
+        assert_eq!(got.sentinel_password.as_deref(), Some("Kept0Sentinel0x"));
+
+        for bad in ["it's", "a\nb"] {
+            let err = gather(&a, &none, pw.clone(), Some(bad.into()), dir.path(), true)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("REDIS_SENTINEL_PASSWORD"), "{bad:?}: {err}");
+        }
+        let same = answers(&EXTERNAL_SENTINELS[..3]);
+        let got = gather(
+            &same,
+            &none,
+            pw.clone(),
+            Some("Env0Sentinel0x".into()),
+            dir.path(),
+            true,
+        )
+        .unwrap();
+        assert_eq!(
+            got.sentinel_password, None,
+            "sentinel-auth same sends the main password"
+        );
+    }
+
+    #[test]
+    fn passwords_move_into_the_url_for_acl_users_and_cable_yml_traps() {
+        let plain = answers(&SINGLE);
+        assert_eq!(
+            place_password(&plain, "Plain0Password0abc").unwrap(),
+            Placement::EnvVar
+        );
+        // YAML would read `yes` as true in cable.yml: the URL carries it instead.
+        assert_eq!(place_password(&plain, "yes").unwrap(), Placement::Url);
+        let user = answers(&[("scenario", "single-server"), ("username", "chatwoot")]);
+        assert_eq!(
+            place_password(&user, "Plain0Password0abc").unwrap(),
+            Placement::Url
+        );
+        let compose = answers(&[("scenario", "docker-compose")]);
+        assert_eq!(
+            place_password(&compose, "Plain0Password0abc").unwrap(),
+            Placement::EnvVar
+        );
+        let err = place_password(&compose, "yes").unwrap_err().to_string();
+        assert!(err.contains("cable.yml"), "{err}");
+        assert!(place_password(&plain, "").is_err());
+    }
+
+    #[test]
+    fn a_missing_password_mentions_the_previous_deployment_only_when_one_exists() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = answers(&SINGLE);
+        let fresh = PasswordSource {
+            fresh_deployment: true,
+            ..PasswordSource::default()
+        };
+        let plain = missing_password(&a, &fresh, dir.path()).to_string();
+        assert!(!plain.contains("scenario changed"), "{plain}");
+        assert!(plain.contains("--generate-password"), "{plain}");
+        std::fs::write(dir.path().join(".env"), "REDIS_PASSWORD=Old0Password0abc\n").unwrap();
+        let changed = missing_password(&a, &fresh, dir.path()).to_string();
+        assert!(changed.contains("scenario changed"), "{changed}");
+        let kept = missing_password(&a, &PasswordSource::default(), dir.path()).to_string();
+        assert!(!kept.contains("scenario changed"), "{kept}");
+    }
 }

@@ -689,4 +689,30 @@ mod tests {
         );
         assert!(text.contains("= 1000"), "{text}");
     }
+
+    #[test]
+    fn plan_caps_are_judged_at_their_exact_boundaries() {
+        let wl = Workload::default();
+        let b = budget(&wl);
+        // Defaults: reachable 56, capacity 70.
+        assert_eq!(judge_cap(&b, 55), CapVerdict::Over);
+        assert_eq!(judge_cap(&b, 56), CapVerdict::Tight);
+        assert_eq!(judge_cap(&b, 69), CapVerdict::Tight);
+        assert_eq!(judge_cap(&b, 70), CapVerdict::Fits);
+        assert_eq!(judge_cap(&b, 71), CapVerdict::Fits);
+        assert_eq!(b.cap_message(&wl, 70), None);
+        let (v, msg, knobs) = b.cap_message(&wl, 55).expect("over");
+        assert_eq!(v, CapVerdict::Over);
+        assert!(
+            msg.contains("allows 55") && msg.contains("use 56") && msg.contains("70"),
+            "{msg}"
+        );
+        assert!(knobs.contains("--web-threads"), "{knobs}");
+        let (v, msg, _) = b.cap_message(&wl, 60).expect("tight");
+        assert_eq!(v, CapVerdict::Tight);
+        assert!(
+            msg.contains("allows 60") && msg.contains("at most 56") && msg.contains("open 70"),
+            "{msg}"
+        );
+    }
 }

@@ -442,4 +442,19 @@ mod tests {
         assert_eq!(mode(&secret), 0o600);
         assert!(temp_files(dir.path()).is_empty());
     }
+
+    #[cfg(unix)]
+    #[test]
+    fn existing_permissions_report_errors_other_than_not_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("f");
+        std::fs::write(&file, "x").unwrap();
+        assert!(existing_permissions(&dir.path().join("absent"))
+            .unwrap()
+            .is_none());
+        assert!(existing_permissions(&file).unwrap().is_some());
+        // A path through a regular file: ENOTDIR, not "no file there".
+        let err = existing_permissions(&file.join("x")).unwrap_err();
+        assert_ne!(err.kind(), io::ErrorKind::NotFound);
+    }
 }

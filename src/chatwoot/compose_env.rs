@@ -506,4 +506,11 @@ mod tests {
             ("$x", "d", "$A")
         );
     }
+
+    #[test]
+    fn double_quoted_escapes_are_expanded_as_compose_does() {
+        assert_eq!(expand_escapes("a\\bz"), "a\u{8}z");
+        assert_eq!(expand_escapes("\\a\\f\\n\\r"), "\u{7}\u{c}\n\r");
+        assert_eq!(expand_escapes("end\\"), "end\\");
+    }
 }

@@ -355,4 +355,36 @@ mod tests {
         );
         assert_eq!(elasticache_parts("10.0.0.1").1, "");
     }
+
+    #[test]
+    fn aws_region_codes_map_to_region_names() {
+        for (code, region) in [
+            ("use1", "us-east-1"),
+            ("usw2", "us-west-2"),
+            ("euc1", "eu-central-1"),
+            ("eun1", "eu-north-1"),
+            ("aps1", "ap-south-1"),
+            ("apne1", "ap-northeast-1"),
+            ("apse2", "ap-southeast-2"),
+            ("cac1", "ca-central-1"),
+            ("sae1", "sa-east-1"),
+            ("mec1", "me-central-1"),
+            ("afs1", "af-south-1"),
+            ("ilc1", "il-central-1"),
+            ("mxc1", "mx-central-1"),
+            ("usnw1", "us-northwest-1"),
+            ("ussw1", "us-southwest-1"),
+        ] {
+            assert_eq!(
+                aws_region_from_code(code).as_deref(),
+                Some(region),
+                "{code}"
+            );
+        }
+        for bad in [
+            "use", "us1", "u1", "1", "", "xxe1", "usx1", "usee1", "cache",
+        ] {
+            assert_eq!(aws_region_from_code(bad), None, "{bad:?}");
+        }
+    }
 }
