@@ -963,7 +963,7 @@ mod tests {
             sentinel_password: None,
         };
         let b = sizing::budget(&a.workload);
-        let u = env_update(&a, &b, &secrets, Some(Placement::EnvVar));
+        let u = env_update(&a, &b, &secrets, Some(Placement::EnvVar)).expect("an update");
         let set: Vec<&str> = u.set.iter().map(|(k, _)| k.as_str()).collect();
         assert!(
             set.contains(&"REDIS_URL") && set.contains(&"REDIS_PASSWORD"),

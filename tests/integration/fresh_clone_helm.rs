@@ -89,7 +89,17 @@ fn a_fresh_clone_regenerates_helm_values_without_the_secret() {
         server.path().join("chatwoot-redis.yaml"),
     )
     .expect("pull");
-    render(server.path(), &[], None).code(0);
+    let r = render(server.path(), &[], None);
+    r.code(0);
+    assert!(!r.stdout.contains("no password here"), "{}", r.stdout);
     assert_eq!(read(&server.path().join("values.redis.yaml")), values);
     assert_eq!(read(&server.path().join("redis-secret.yaml")), secret);
+
+    // A change the Secret shows (its namespace) rewrites it with the password it held.
+    render(server.path(), &["--namespace", "chatwoot-two"], None).code(0);
+    let moved = read(&server.path().join("redis-secret.yaml"));
+    assert!(
+        moved.contains("namespace: chatwoot-two") && moved.contains(PW),
+        "the Secret is re-rendered with the kept password"
+    );
 }
