@@ -1651,14 +1651,8 @@ pub fn check_sentinel_password(password: &str) -> Result<()> {
     chatwoot::validate_password_basics(password).map_err(|why| {
         Error::invalid_secret(Field::SentinelPassword, why, "use letters and digits")
     })?;
-    if password.contains('\'') {
-        return Err(Error::invalid_secret(
-            Field::SentinelPassword,
-            "it contains a single quote, which no quoting keeps intact for both Ruby dotenv \
-             and Docker Compose",
-            "change the sentinel password (letters and digits are safe everywhere)",
-        ));
-    }
+    // Quotes are carried: the .env writer double-quotes what single quotes cannot hold, or
+    // refuses the value (envfile::encode_value); the Secret is YAML-quoted.
     Ok(())
 }
 

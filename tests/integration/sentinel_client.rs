@@ -78,7 +78,9 @@ fn start_sentinel(dir: &Path, port: u16, master_port: u16, password: Option<&str
         dir.display()
     );
     if let Some(p) = password {
-        text.push_str(&format!("requirepass {p}\n"));
+        // Quoted as redis.conf reads it (sdssplitargs: `\"` and `\\` inside double quotes).
+        let quoted = p.replace('\\', "\\\\").replace('"', "\\\"");
+        text.push_str(&format!("requirepass \"{quoted}\"\n"));
     }
     std::fs::write(&conf, text).expect("sentinel.conf");
     crate::servers::start_sentinel(
@@ -340,4 +342,30 @@ fn a_sentinel_password_the_public_files_hold_anyway_is_refused_as_guessable() {
     );
     assert!(out.stderr.contains("easy to guess"), "{}", out.stderr);
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+/// A sentinel password with quotes and `#` is written so that dotenv carries it unchanged, and
+/// Chatwoot's client reaches the master through the sentinels with it.
+#[test]
+fn a_sentinel_password_with_quotes_reaches_the_sentinels() {
+    const QUOTED_PW: &str = "It's0Sentinel\"Pw#9xyz";
+    let t = Topology::start(Some(QUOTED_PW));
+    let pw_dir = tempfile::tempdir().expect("tempdir");
+    let pw_file = pw_dir.path().join("sentinel-password");
+    std::fs::write(&pw_file, format!("{QUOTED_PW}\n")).expect("write");
+    let dir = render_env(&t, &["--sentinel-auth", "separate"], Some(&pw_file));
+    let env_file = dir.path().join(".env");
+    assert_reached_master(&t, &env_file, true);
+    let text = std::fs::read_to_string(&env_file).expect(".env");
+    let wrong = dir.path().join("wrong.env");
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("REDIS_SENTINEL_PASSWORD="))
+        .expect("the sentinel password line");
+    std::fs::write(
+        &wrong,
+        text.replace(line, "REDIS_SENTINEL_PASSWORD=Not0The0Sentinel0Password"),
+    )
+    .expect("w");
+    connect(&wrong).expect_err("the sentinels check their password");
 }
