@@ -23,7 +23,7 @@ pub mod managed;
 mod single_server;
 
 pub use docker_compose::{find_layout as find_compose_layout, ComposeLayout};
-pub use managed::{detect_provider, ManagedProvider, Service};
+pub use managed::{detect_provider, Certificate, ManagedProvider, Service};
 
 /// Every scenario, in the order `scenarios`, `--help` and the wizard list them.
 pub static SCENARIOS: &[&dyn ScenarioSpec] = &[
@@ -462,7 +462,8 @@ pub(crate) mod throwaway {
     pub static SERVICE: Service = Service {
         name: "Throwaway Cloud",
         certain: true,
-        public_certificate: true,
+        certificate: Certificate::Public,
+        upgrade_fix: None,
         cluster_fix: None,
         eviction_fix: Some(" On Throwaway Cloud: ask."),
         plaintext: Some((Severity::Error, "this service requires TLS")),

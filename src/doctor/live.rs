@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use crate::chatwoot::{parse_redis_version, ManagedProvider, MIN_REDIS_VERSION};
 use crate::redact::{clip, Redactor, ECHO_MAX};
+use crate::scenario::Certificate;
 
 use super::finding::{Finding, Severity};
 use super::resp::{parse_info, Caps, Conn, Deadline, Failure, Info, Reply, Step};
@@ -335,15 +336,15 @@ fn open_failure(
             .why("Chatwoot cannot reach Redis.")
             .fix(seed_fix_refused(ep)),
         (Step::Tls, Failure::Certificate(why)) => {
-            let hint = match input.provider {
-                Some(p) if !p.has_public_certificate() => format!(" This looks like {}: set REDIS_OPENSSL_VERIFY_MODE=none.", p.name()),
+            let hint = match input.provider.map(|p| (p, p.service.certificate)) {
+                Some((p, Certificate::Private { fix, .. })) => format!(" This looks like {}: {fix}", p.name()),
                 _ => String::new(),
             };
             Finding::error("tls-certificate-rejected", format!("{place}: the server's TLS certificate fails verification (verify peer)"))
                 .observed(format!("{place}: certificate rejected ({why})"))
                 .why("Chatwoot verifies the certificate unless REDIS_OPENSSL_VERIFY_MODE is exactly none, and has no option for a private CA: every connection fails with an SSL error.")
                 .fix(format!(
-                    "Give the server a certificate from a public CA for this host name, or, for services with a self-signed or private-CA certificate (Heroku, Memorystore), set REDIS_OPENSSL_VERIFY_MODE=none.{hint}"
+                    "Give the server a certificate from a public CA for this host name, or, for a service with a self-signed or private-CA certificate, set REDIS_OPENSSL_VERIFY_MODE=none.{hint}"
                 ))
         }
         (Step::Tls, Failure::Timeout) => Finding::error("tls-timeout", format!("The TLS handshake with {place} did not finish within {secs} s"))
@@ -542,16 +543,28 @@ pub fn judge_info(info: &Info, place: &str, input: &LiveInput, out: &mut Vec<Fin
     );
     match parse_redis_version(&version_text) {
         Some(v) if v < MIN_REDIS_VERSION => out.push(
-            Finding::error("redis-too-old", format!("Redis {version_text} is older than 6.2: Sidekiq refuses to start"))
-                .observed(format!("{place} reports redis_version {version_text}"))
-                .why("Sidekiq 7 (Chatwoot 4) checks the server version at start and exits below 6.2.0.")
-                .fix("Upgrade to Redis 7.x (or Valkey 7.2/8); on Azure Cache for Redis (6.0) move to Azure Managed Redis."),
+            Finding::error(
+                "redis-too-old",
+                format!("Redis {version_text} is older than 6.2: Sidekiq refuses to start"),
+            )
+            .observed(format!("{place} reports redis_version {version_text}"))
+            .why("Sidekiq 7 (Chatwoot 4) checks the server version at start and exits below 6.2.0.")
+            .fix(format!(
+                "Upgrade to Redis 7.x (or Valkey 7.2/8).{}",
+                input
+                    .provider
+                    .and_then(|p| p.service.upgrade_fix)
+                    .unwrap_or_default()
+            )),
         ),
         None => out.push(
-            Finding::warning("version-unknown", "The server did not report a readable version")
-                .observed(format!("redis_version {version_text:?}"))
-                .why("Chatwoot needs Redis 6.2 or newer.")
-                .fix("Check the server version by hand (redis-cli INFO server)."),
+            Finding::warning(
+                "version-unknown",
+                "The server did not report a readable version",
+            )
+            .observed(format!("redis_version {version_text:?}"))
+            .why("Chatwoot needs Redis 6.2 or newer.")
+            .fix("Check the server version by hand (redis-cli INFO server)."),
         ),
         _ => {}
     }

@@ -6,7 +6,7 @@ use crate::chatwoot::{
 };
 use crate::dotenv::Substitution;
 use crate::redact::redact_url;
-use crate::scenario::DoctorContext;
+use crate::scenario::{Certificate, DoctorContext};
 use crate::sizing::{CapVerdict, Workload};
 
 use super::finding::{Finding, Severity};
@@ -662,7 +662,20 @@ fn tls_and_provider(env: &ChatwootEnv, settings: &Settings, out: &mut Vec<Findin
     // with its server CA: Memorystore).
     let ca_bundle =
         provider.scenario.rules().ca_bundle.is_some() && env.present("SSL_CERT_FILE").is_some();
-    if tls && settings.verify_peer && !provider.has_public_certificate() && !ca_bundle {
+    if let (
+        true,
+        true,
+        false,
+        Certificate::Private {
+            why: certificate_why,
+            fix: certificate_fix,
+        },
+    ) = (
+        tls,
+        settings.verify_peer,
+        ca_bundle,
+        provider.service.certificate,
+    ) {
         let certain = provider.scenario.confirmed_by_env(env);
         out.push(
             Finding::new(
@@ -678,15 +691,8 @@ fn tls_and_provider(env: &ChatwootEnv, settings: &Settings, out: &mut Vec<Findin
                 "rediss:// to {host}:{} without REDIS_OPENSSL_VERIFY_MODE=none",
                 url.port
             ))
-            .why(
-                "Heroku Key-Value Store presents a self-signed certificate and Memorystore a \
-                 per-instance private CA that only SSL_CERT_FILE can make trusted; otherwise the \
-                 TLS handshake fails (Chatwoot issue #2420). The host name is only a hint: the \
-                 live TLS check settles it.",
-            )
-            .fix(
-                "Memorystore: set SSL_CERT_FILE to the CA bundle redis-settings.sh writes, in Chatwoot's process environment. Otherwise set REDIS_OPENSSL_VERIFY_MODE=none (exactly, lower case) if this is that service.",
-            ),
+            .why(certificate_why)
+            .fix(certificate_fix),
         );
     }
     if !tls {
@@ -1588,5 +1594,28 @@ mod tests {
             .find(|f| f.id == "connection-budget")
             .expect("budget");
         assert!(budget.title.contains("at most 73"), "{}", budget.title);
+    }
+
+    /// A private-certificate service's finding says what that service needs, and nothing of
+    /// another service's.
+    #[test]
+    fn private_certificate_advice_is_the_detected_services_own() {
+        let find = |text: &str| {
+            lint(text)
+                .into_iter()
+                .find(|f| f.id == "provider-needs-verify-none")
+                .expect("the finding")
+        };
+        let heroku = find("REDIS_URL=rediss://:p@ec2-3-1-2-3.compute-1.amazonaws.com:12345\n");
+        assert!(heroku.why.contains("self-signed"), "{heroku:?}");
+        assert!(
+            heroku.fix.contains("REDIS_OPENSSL_VERIFY_MODE=none"),
+            "{heroku:?}"
+        );
+        assert!(!heroku.why.contains("Memorystore") && !heroku.fix.contains("SSL_CERT_FILE"));
+        let memorystore = find("REDIS_URL=rediss://10.1.2.3:6378\n");
+        assert!(memorystore.why.contains("private CA"), "{memorystore:?}");
+        assert!(memorystore.fix.contains("SSL_CERT_FILE"), "{memorystore:?}");
+        assert!(!memorystore.why.contains("Heroku") && !memorystore.fix.contains("Heroku"));
     }
 }

@@ -36,9 +36,11 @@ pub struct Service {
     /// The endpoint name proves the service; false for a guess (an EC2 host name, a private
     /// IP on port 6378).
     pub certain: bool,
-    /// Its TLS certificate chains to a public CA, so certificate checks work and
-    /// `REDIS_OPENSSL_VERIFY_MODE=none` only removes protection.
-    pub public_certificate: bool,
+    /// Whether its TLS certificate passes Chatwoot's verify peer with the system CAs.
+    pub certificate: Certificate,
+    /// What to do about a server older than Chatwoot needs on this service, appended to the
+    /// general upgrade advice.
+    pub upgrade_fix: Option<&'static str>,
     /// How to leave Redis Cluster on this service, when it says more than the general advice.
     pub cluster_fix: Option<&'static str>,
     /// How to set `maxmemory-policy noeviction` here (appended to the general fix), when it
@@ -47,6 +49,19 @@ pub struct Service {
     /// The severity of a plain-text connection and why, when it differs from
     /// [`PLAINTEXT_RISK`].
     pub plaintext: Option<(Severity, &'static str)>,
+}
+
+/// How a service's TLS certificate meets Chatwoot's verify peer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Certificate {
+    /// Chains to a public CA: certificate checks work, and `REDIS_OPENSSL_VERIFY_MODE=none`
+    /// only removes protection.
+    Public,
+    /// Fails verify peer with the system CAs: why, and what makes Chatwoot connect.
+    Private {
+        why: &'static str,
+        fix: &'static str,
+    },
 }
 
 /// A plain-text connection to a managed service that does not say more.
@@ -70,7 +85,7 @@ impl ManagedProvider {
 
     /// True when the service's TLS certificate chains to a public CA.
     pub fn has_public_certificate(self) -> bool {
-        self.service.public_certificate
+        self.service.certificate == Certificate::Public
     }
 
     /// How to leave Redis Cluster on this service, when it says more than the general advice.

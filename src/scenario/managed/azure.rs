@@ -2,7 +2,7 @@
 //! refused (Chatwoot's Sidekiq 7 needs 6.2).
 
 use super::super::{DoctorContext, Output, Rules, ScenarioSpec, TlsRule};
-use super::{normalized_host, Service};
+use super::{normalized_host, Certificate, Service};
 use crate::answers::{Answers, Field};
 use crate::doctor::finding::{Finding, Severity};
 use crate::error::{Error, Result};
@@ -41,7 +41,8 @@ const PLAINTEXT: (Severity, &str) = (
 pub static CACHE_FOR_REDIS: Service = Service {
     name: "Azure Cache for Redis",
     certain: true,
-    public_certificate: true,
+    certificate: Certificate::Public,
+    upgrade_fix: Some(" Azure Cache for Redis runs 6.0 at most: move to Azure Managed Redis."),
     cluster_fix: None,
     eviction_fix: Some(
         " On Azure: az redis update -n NAME -g GROUP --set \
@@ -54,7 +55,8 @@ pub static CACHE_FOR_REDIS: Service = Service {
 pub static MANAGED_REDIS: Service = Service {
     name: "Azure Managed Redis",
     certain: true,
-    public_certificate: true,
+    certificate: Certificate::Public,
+    upgrade_fix: None,
     cluster_fix: Some(CLUSTER_POLICY_FIX),
     eviction_fix: Some(
         " On Azure Managed Redis: az redisenterprise database update --cluster-name NAME -g \

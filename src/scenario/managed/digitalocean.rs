@@ -1,7 +1,7 @@
 //! `digitalocean`: DigitalOcean Managed Valkey.
 
 use super::super::{Output, Rules, ScenarioSpec, TlsRule};
-use super::{normalized_host, Service};
+use super::{normalized_host, Certificate, Service};
 use crate::answers::{Answers, Field, RedisVersion};
 use crate::doctor::finding::Severity;
 use crate::error::{Error, Result};
@@ -25,7 +25,8 @@ const SQL_PORT: u16 = 25060;
 pub static SERVICE: Service = Service {
     name: "DigitalOcean Managed Valkey",
     certain: true,
-    public_certificate: true,
+    certificate: Certificate::Public,
+    upgrade_fix: None,
     cluster_fix: None,
     eviction_fix: Some(
         " On DigitalOcean: set the eviction policy to noeviction in the database settings \

@@ -1,7 +1,7 @@
 //! `elasticache`: AWS ElastiCache, Redis OSS or Valkey, cluster mode disabled.
 
 use super::super::{DoctorContext, Output, Rules, ScenarioSpec, TlsRule};
-use super::{normalized_host, Service};
+use super::{normalized_host, Certificate, Service};
 use crate::answers::{Answers, Auth, Field};
 use crate::chatwoot;
 use crate::doctor::finding::{Finding, Severity};
@@ -23,7 +23,8 @@ const SUFFIXES: [&str; 2] = [".cache.amazonaws.com", ".cache.amazonaws.com.cn"];
 pub static NODE_BASED: Service = Service {
     name: "AWS ElastiCache",
     certain: true,
-    public_certificate: true,
+    certificate: Certificate::Public,
+    upgrade_fix: None,
     cluster_fix: None,
     eviction_fix: Some(
         " On ElastiCache: a custom parameter group with maxmemory-policy=noeviction (aws \
@@ -37,7 +38,8 @@ pub static NODE_BASED: Service = Service {
 pub static CLUSTER_MODE: Service = Service {
     name: "AWS ElastiCache (cluster mode enabled)",
     certain: true,
-    public_certificate: true,
+    certificate: Certificate::Public,
+    upgrade_fix: None,
     cluster_fix: None,
     eviction_fix: None,
     plaintext: None,
@@ -47,7 +49,8 @@ pub static CLUSTER_MODE: Service = Service {
 pub static SERVERLESS: Service = Service {
     name: "AWS ElastiCache Serverless",
     certain: true,
-    public_certificate: true,
+    certificate: Certificate::Public,
+    upgrade_fix: None,
     cluster_fix: None,
     eviction_fix: None,
     plaintext: None,

@@ -1,7 +1,7 @@
 //! `heroku`: Heroku Key-Value Store (the heroku-redis add-on).
 
 use super::super::{DoctorContext, EndpointRecord, Output, Rules, ScenarioSpec, TlsRule};
-use super::{normalized_host, Service};
+use super::{normalized_host, Certificate, Service};
 use crate::answers::{Answers, Field};
 use crate::doctor::finding::{Finding, Severity};
 use crate::doctor::settings::ChatwootEnv;
@@ -27,7 +27,14 @@ static RULES: Rules = Rules {
 pub static SERVICE: Service = Service {
     name: "Heroku Key-Value Store (guessed from the host name)",
     certain: false,
-    public_certificate: false,
+    certificate: Certificate::Private {
+        why: "Heroku Key-Value Store presents a self-signed certificate, so verify peer fails \
+              the TLS handshake (Chatwoot issue #2420). The host name is only a hint: the live \
+              TLS check settles it.",
+        fix: "Set REDIS_OPENSSL_VERIFY_MODE=none (exactly, lower case) if this is Heroku \
+              Key-Value Store.",
+    },
+    upgrade_fix: None,
     cluster_fix: None,
     eviction_fix: Some(" On Heroku: heroku redis:maxmemory ADDON -a APP --policy noeviction."),
     plaintext: Some((Severity::Error, "this service requires TLS")),

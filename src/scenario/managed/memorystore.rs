@@ -1,7 +1,7 @@
 //! `memorystore`: Google Cloud Memorystore for Redis (not Memorystore Cluster).
 
 use super::super::{DoctorContext, Output, Rules, ScenarioSpec, StepContext};
-use super::{normalized_host, Service};
+use super::{normalized_host, Certificate, Service};
 use crate::answers::{Answers, Field};
 use crate::doctor::finding::{Finding, Severity};
 
@@ -29,7 +29,15 @@ const TLS_PORT: u16 = 6378;
 pub static SERVICE: Service = Service {
     name: "Google Cloud Memorystore (guessed from a private IP on port 6378)",
     certain: false,
-    public_certificate: false,
+    certificate: Certificate::Private {
+        why: "Memorystore presents a per-instance private CA that only SSL_CERT_FILE can make \
+              trusted; otherwise the TLS handshake fails. The host name is only a hint: the \
+              live TLS check settles it.",
+        fix: "Set SSL_CERT_FILE to the CA bundle redis-settings.sh writes, in Chatwoot's \
+              process environment; otherwise set REDIS_OPENSSL_VERIFY_MODE=none (exactly, lower \
+              case) if this is that service.",
+    },
+    upgrade_fix: None,
     cluster_fix: None,
     eviction_fix: Some(
         " On Memorystore: gcloud redis instances update ID --region R --update-redis-config \
