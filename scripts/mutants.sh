@@ -85,7 +85,7 @@ integration_of() {
     dotenv) echo "readers:: lifecycle:: consumers_every_source:: hostile::" ;;
     envmerge) echo "lifecycle:: readers:: consumers_every_source::" ;;
     sizing) echo "sizing:: plan::" ;;
-    planner) echo "plan:: sizing::" ;;
+    planner) echo "plan:: sizing:: cmd_cases::" ;;
     write) echo "concurrency:: private_temps:: lifecycle::" ;;
   esac
 }

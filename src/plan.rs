@@ -1158,6 +1158,14 @@ pub struct ApplyReport {
 
 impl fmt::Display for ApplyReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for path in &self.completed {
+            writeln!(
+                f,
+                "  {:<10} {} (the write of an interrupted run, finished first)",
+                "completed",
+                display(path)
+            )?;
+        }
         for (path, action) in &self.written {
             let verb = match action {
                 Action::Create => "created",
@@ -1699,6 +1707,15 @@ pub fn execute_plan(plan: &Plan, mode: Mode, out: &mut dyn io::Write) -> Result<
                             "  {:<10} {} (temporary file of an interrupted run)",
                             "removed",
                             display(temp)
+                        )
+                        .map_err(io_error)?;
+                    }
+                    for path in &report.completed {
+                        writeln!(
+                            out,
+                            "  {:<10} {} (the write of an interrupted run, finished first)",
+                            "completed",
+                            display(path)
                         )
                         .map_err(io_error)?;
                     }

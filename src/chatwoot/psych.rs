@@ -1101,4 +1101,34 @@ mod tests {
         assert_eq!(ruby_float_to_s(0.0001), "0.0001");
         assert_eq!(ruby_float_to_s(0.00001), "1.0e-05");
     }
+
+    /// What Ruby's Psych loads (checked with `YAML.unsafe_load`): a zone offset of a whole day
+    /// or more is no time of day, so the scalar stays a String.
+    #[test]
+    fn zone_offsets_of_a_day_or_more_keep_the_timestamp_a_string() {
+        for (text, loaded) in [
+            ("2001-12-14 21:59:43 +24:00", Loaded::String),
+            ("2001-12-14 21:59:43 -24", Loaded::String),
+            ("2001-12-14 21:59:43 +2400", Loaded::String),
+            ("2001-12-14 21:59:43 +23:60", Loaded::String),
+            ("2001-12-14t21:59:43.10+24:00", Loaded::String),
+            ("2001-12-14 21:59:43 +23:59", Loaded::Time),
+            ("2001-12-14 21:59:43 +23", Loaded::Time),
+            ("2001-12-14 21:59:43 +0000", Loaded::Time),
+        ] {
+            assert_eq!(class(text), Some(loaded), "{text:?}");
+        }
+    }
+
+    /// A block scalar header takes one chomping and one indentation indicator, in either
+    /// order; a second of either is a syntax error (as Psych says).
+    #[test]
+    fn block_scalar_headers_take_each_indicator_once() {
+        for ok in ["|+", "|-", "|2+", "|+2", "|-1", ">+"] {
+            assert!(class(ok).is_some(), "{ok:?} loads");
+        }
+        for bad in ["|+-", "|++", ">--", "|22"] {
+            assert_eq!(class(bad), None, "{bad:?} is a syntax error");
+        }
+    }
 }

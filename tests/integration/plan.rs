@@ -834,3 +834,42 @@ fn killed_mid_write_leaves_each_file_old_or_new() {
     assert_eq!(code, 0, "{text}");
     assert!(temp_files(out).is_empty());
 }
+
+/// A write that a killed run journalled is finished before the next write, and the report
+/// says so: the operator learns that the earlier run had not finished.
+#[test]
+fn a_write_completes_an_interrupted_runs_journal_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path();
+    let old = compose_set("1gb");
+    let (code, text) = run(&old, out, Mode::Write { force: false });
+    assert_eq!(code, 0, "{text}");
+    let new = compose_set("2gb");
+    let conf = new
+        .files
+        .iter()
+        .find(|f| f.kind == FileKind::RedisConf)
+        .expect("redis.conf");
+    let target = out.join(conf.kind.file_name());
+    let staged = chatwoot_redis::write::stage(
+        &target,
+        conf.contents.as_bytes(),
+        chatwoot_redis::write::Permissions::new_file(false),
+    )
+    .unwrap();
+    chatwoot_redis::write::write_journal(out, &[(staged.temp_path(), &target)]).unwrap();
+    // The killed run never got to rename or remove its staged file.
+    std::mem::forget(staged);
+    assert_ne!(fs::read_to_string(&target).unwrap(), conf.contents);
+
+    let (code, text) = run(&new, out, Mode::Write { force: false });
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.contains("completed") && l.contains("redis.conf")),
+        "{text}"
+    );
+    assert!(!out.join(chatwoot_redis::write::JOURNAL).exists());
+    assert!(temp_files(out).is_empty(), "{:?}", temp_files(out));
+    assert_eq!(fs::read_to_string(&target).unwrap(), conf.contents);
+}
