@@ -457,4 +457,69 @@ mod tests {
         let err = existing_permissions(&file.join("x")).unwrap_err();
         assert_ne!(err.kind(), io::ErrorKind::NotFound);
     }
+
+    #[test]
+    fn temp_owner_needs_a_plain_process_id_and_a_random_part() {
+        assert_eq!(temp_owner(".env.chatwoot-redis-123-abc.tmp"), Some(123));
+        // `u32::from_str` would take "+12"; a process id is digits only.
+        assert_eq!(temp_owner(".env.chatwoot-redis-+12-abc.tmp"), None);
+        assert_eq!(temp_owner(".env.chatwoot-redis-123-"), None);
+        assert_eq!(temp_owner(".env.chatwoot-redis--abc.tmp"), None);
+        assert_eq!(temp_owner(".env.chatwoot-redis-abc.tmp"), None);
+    }
+
+    #[test]
+    fn a_journal_that_cannot_be_read_is_an_error_not_an_absent_journal() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(complete_journal(dir.path()).unwrap().is_empty());
+        fs::create_dir(dir.path().join(JOURNAL)).unwrap();
+        let err = complete_journal(dir.path()).unwrap_err();
+        assert_ne!(err.kind(), io::ErrorKind::NotFound);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn existing_permissions_keep_only_the_mode_bits() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("f");
+        fs::write(&file, "x").unwrap();
+        fs::set_permissions(&file, fs::Permissions::from_mode(0o640)).unwrap();
+        assert_eq!(existing_permissions(&file).unwrap().unwrap().mode, 0o640);
+    }
+
+    /// A file staged over another user's file gets that user as owner (root updating the
+    /// chatwoot user's `.env`); without the right to give it away, staging refuses.
+    #[cfg(unix)]
+    #[test]
+    fn a_staged_file_takes_the_owner_it_is_given() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join(".env");
+        let perms = Permissions {
+            mode: 0o600,
+            owner: Some((4242, 4243)),
+        };
+        match stage(&target, b"x", perms) {
+            Ok(staged) => {
+                let meta = fs::metadata(staged.temp_path()).unwrap();
+                assert_eq!((meta.uid(), meta.gid()), (4242, 4243));
+                assert_eq!(meta.mode() & 0o7777, 0o600);
+            }
+            // Not root: the owner cannot be given away, and staging says so.
+            Err(e) => {
+                assert_ne!(euid(), 0, "root may chown: {e}");
+                assert!(
+                    e.to_string().contains("cannot give the new file the owner"),
+                    "{e}"
+                );
+            }
+        }
+    }
+
+    #[cfg(unix)]
+    fn euid() -> u32 {
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        unsafe { libc::geteuid() }
+    }
 }
