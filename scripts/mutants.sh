@@ -83,7 +83,7 @@ integration_of() {
     secrets) echo "consumers_every_source:: acl_users:: rule_boundaries:: properties:: committed_secrets:: hostile:: sentinel_client::" ;;
     names) echo "rule_boundaries:: properties:: hostile:: readers:: acl_users:: consumers:: helm_chart::" ;;
     dotenv) echo "readers:: lifecycle:: consumers_every_source:: hostile::" ;;
-    envmerge) echo "lifecycle:: readers:: consumers_every_source::" ;;
+    envmerge) echo "lifecycle:: readers:: consumers_every_source:: env_hand_edits:: env_readers:: env_file_elsewhere::" ;;
     sizing) echo "sizing:: plan::" ;;
     planner) echo "plan:: sizing:: cmd_cases::" ;;
     write) echo "concurrency:: private_temps:: lifecycle::" ;;
