@@ -116,12 +116,8 @@ pub fn prepare(
         )]));
     }
     raw.overlay(given);
-    let answers_dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let env_file = env_file_path(&raw, &answers_dir);
-    let env_path = env_file.unwrap_or_else(|| out.join(".env"));
+    let answers_dir = answers_dir_of(&path);
+    let env_path = env_path_of(&raw, out, &path);
     let rotating_note = take_rotating_endpoint(&env_path, &mut raw);
     let mut prepared = match prepare_in(out, &answers_dir, &raw, &passwords, None, require_secrets)
     {
@@ -191,11 +187,15 @@ pub fn take_rotating_endpoint(env_path: &Path, raw: &mut RawAnswers) -> Option<S
 /// The `.env` a render writes: the `env-file` answer (relative to the answers file's
 /// directory), else `OUT/.env`.
 pub fn env_path_of(raw: &RawAnswers, out: &Path, answers_file: &Path) -> PathBuf {
-    let answers_dir = match answers_file.parent() {
+    env_file_path(raw, &answers_dir_of(answers_file)).unwrap_or_else(|| out.join(".env"))
+}
+
+/// The directory of the answers file (`.` for a bare file name).
+fn answers_dir_of(answers_file: &Path) -> PathBuf {
+    match answers_file.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
-    };
-    env_file_path(raw, &answers_dir).unwrap_or_else(|| out.join(".env"))
+    }
 }
 
 /// As [`prepare`], from answers already merged (the wizard's path).
