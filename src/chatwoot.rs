@@ -540,7 +540,9 @@ pub fn parse_ruby_integer(value: &str) -> Result<i64, String> {
             "{value:?} is not an integer; Ruby's Integer() raises on it and Chatwoot does not boot"
         )
     };
+    // One sign, before the prefix: `from_str_radix` would take a second one ("+-1", "0x-1").
     if digits.is_empty()
+        || digits.starts_with(['+', '-'])
         || digits.starts_with('_')
         || digits.ends_with('_')
         || digits.contains("__")
@@ -868,5 +870,18 @@ mod tests {
         assert_eq!(why.to_string(), why.0);
         assert!(why.to_string().len() > 10, "{why}");
         assert_eq!(check_cable_yaml_password("Plain0Password0abc"), Ok(()));
+    }
+
+    /// Ruby's `Integer()` takes the sign before a radix prefix: `Integer("+0x10")` is 16 and
+    /// `Integer("+010")` is 8 (octal), as `-` gives -16 and -8.
+    #[test]
+    fn a_plus_sign_goes_before_the_radix_prefix() {
+        assert_eq!(parse_ruby_integer("+0x10"), Ok(16));
+        assert_eq!(parse_ruby_integer("+010"), Ok(8));
+        assert_eq!(parse_ruby_integer("-0x10"), Ok(-16));
+        assert_eq!(parse_ruby_integer("-010"), Ok(-8));
+        for bad in ["+-1", "-+1", "--1", "++1", "0x-1", "0x+1", "-0x+1"] {
+            assert!(parse_ruby_integer(bad).is_err(), "{bad:?}: Ruby raises");
+        }
     }
 }

@@ -496,23 +496,27 @@ mod tests {
         use std::os::unix::fs::MetadataExt;
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join(".env");
-        let perms = Permissions {
-            mode: 0o600,
-            owner: Some((4242, 4243)),
-        };
-        match stage(&target, b"x", perms) {
-            Ok(staged) => {
-                let meta = fs::metadata(staged.temp_path()).unwrap();
-                assert_eq!((meta.uid(), meta.gid()), (4242, 4243));
-                assert_eq!(meta.mode() & 0o7777, 0o600);
-            }
-            // Not root: the owner cannot be given away, and staging says so.
-            Err(e) => {
-                assert_ne!(euid(), 0, "root may chown: {e}");
-                assert!(
-                    e.to_string().contains("cannot give the new file the owner"),
-                    "{e}"
-                );
+        let my_gid = fs::metadata(dir.path()).unwrap().gid();
+        // Another user and group, then another user in this group (only the uid differs).
+        for owner in [(4242, 4243), (4242, my_gid)] {
+            let perms = Permissions {
+                mode: 0o600,
+                owner: Some(owner),
+            };
+            match stage(&target, b"x", perms) {
+                Ok(staged) => {
+                    let meta = fs::metadata(staged.temp_path()).unwrap();
+                    assert_eq!((meta.uid(), meta.gid()), owner);
+                    assert_eq!(meta.mode() & 0o7777, 0o600);
+                }
+                // Not root: the owner cannot be given away, and staging says so.
+                Err(e) => {
+                    assert_ne!(euid(), 0, "root may chown: {e}");
+                    assert!(
+                        e.to_string().contains("cannot give the new file the owner"),
+                        "{e}"
+                    );
+                }
             }
         }
     }

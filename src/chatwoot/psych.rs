@@ -763,18 +763,13 @@ fn time_match(c: &[char]) -> Option<Resolved> {
         } else if matches!(c.get(j), Some('+' | '-')) {
             // [-+]\d{1,2}:?(?:\d\d)?$ with backtracking: try every split.
             let rest = &c[j + 1..];
+            // (A lone trailing `:` after the hour digits is the `:?` matching it.)
             let matched = (1..=2).any(|hd| {
                 rest.len() >= hd && rest[..hd].iter().all(char::is_ascii_digit) && {
                     let r = &rest[hd..];
                     let r = r.strip_prefix(&[':']).unwrap_or(r);
                     r.is_empty() || r.len() == 2 && r.iter().all(char::is_ascii_digit)
                 }
-            }) || (1..=2).any(|hd| {
-                // `:?` may match nothing while a ':' remains: covered above; also ":\d\d".
-                rest.len() > hd
-                    && rest[..hd].iter().all(char::is_ascii_digit)
-                    && rest[hd] == ':'
-                    && rest.len() == hd + 1
             });
             if !matched {
                 return None;
