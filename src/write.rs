@@ -496,9 +496,10 @@ mod tests {
         use std::os::unix::fs::MetadataExt;
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join(".env");
-        let my_gid = fs::metadata(dir.path()).unwrap().gid();
-        // Another user and group, then another user in this group (only the uid differs).
-        for owner in [(4242, 4243), (4242, my_gid)] {
+        let meta = fs::metadata(dir.path()).unwrap();
+        let (my_uid, my_gid) = (meta.uid(), meta.gid());
+        // Another user and group; another user in this group; this user in another group.
+        for owner in [(4242, 4243), (4242, my_gid), (my_uid, 4243)] {
             let perms = Permissions {
                 mode: 0o600,
                 owner: Some(owner),
