@@ -85,7 +85,7 @@ integration_of() {
     dotenv) echo "readers:: lifecycle:: consumers_every_source:: hostile::" ;;
     envmerge) echo "lifecycle:: readers:: consumers_every_source:: env_hand_edits:: env_readers:: env_file_elsewhere::" ;;
     sizing) echo "sizing:: plan::" ;;
-    planner) echo "plan:: sizing:: cmd_cases:: env_file_elsewhere::" ;;
+    planner) echo "plan:: sizing:: cmd_cases:: env_file_elsewhere:: committed_secrets::" ;;
     write) echo "concurrency:: private_temps:: lifecycle::" ;;
   esac
 }

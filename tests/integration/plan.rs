@@ -872,4 +872,24 @@ fn a_write_completes_an_interrupted_runs_journal_and_says_so() {
     assert!(!out.join(chatwoot_redis::write::JOURNAL).exists());
     assert!(temp_files(out).is_empty(), "{:?}", temp_files(out));
     assert_eq!(fs::read_to_string(&target).unwrap(), conf.contents);
+
+    // A journal left behind while the set itself is current: a render with nothing to write
+    // still finishes it (no journal and no temporary file stay).
+    let staged = chatwoot_redis::write::stage(
+        &target,
+        conf.contents.as_bytes(),
+        chatwoot_redis::write::Permissions::new_file(false),
+    )
+    .unwrap();
+    chatwoot_redis::write::write_journal(out, &[(staged.temp_path(), &target)]).unwrap();
+    std::mem::forget(staged);
+    let (code, text) = run(&new, out, Mode::Write { force: false });
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.contains("completed") && l.contains("redis.conf")),
+        "{text}"
+    );
+    assert!(!out.join(chatwoot_redis::write::JOURNAL).exists(), "{text}");
+    assert!(temp_files(out).is_empty(), "{:?}", temp_files(out));
 }
