@@ -884,4 +884,21 @@ mod tests {
             assert!(parse_ruby_integer(bad).is_err(), "{bad:?}: Ruby raises");
         }
     }
+
+    /// A refusal says what ActionCable would get instead of the password.
+    #[test]
+    fn cable_yaml_refusals_name_what_actioncable_would_get() {
+        for (password, gets) in [
+            ("0777", "an Integer"),
+            ("450.00", "a Float"),
+            (":abc1", "a Symbol"),
+            ("yes", "a boolean"),
+            ("~", "nil"),
+        ] {
+            let why = check_cable_yaml_password(password)
+                .expect_err("refused")
+                .to_string();
+            assert!(why.contains(gets), "{password:?}: {why}");
+        }
+    }
 }
