@@ -10,29 +10,7 @@ require 'yaml'
 require 'json'
 require 'openssl'
 
-class String
-  def presence
-    match?(/\A[[:space:]]*\z/) ? nil : self
-  end
-end
-
-class NilClass
-  def presence
-    nil
-  end
-end
-
-module Rails
-  def self.env
-    'production'
-  end
-end
-
-module Chatwoot
-  def self.redis_ssl_verify_mode
-    OpenSSL::SSL::VERIFY_PEER
-  end
-end
+require_relative 'rails_stubs'
 
 template = ERB.new(File.read(ARGV.fetch(0)))
 passwords = JSON.parse($stdin.read)
