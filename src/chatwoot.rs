@@ -295,19 +295,44 @@ fn k8s_label(name: &str, max: usize) -> Result<(), String> {
     Ok(())
 }
 
-/// An ACL user name for Chatwoot (it goes into `REDIS_URL` userinfo and an ACL rule).
+/// An ACL user name for Chatwoot. It goes into `REDIS_URL` as written: redis-client sends
+/// the user part of the URL without decoding it (unlike the password), so the name must be
+/// what Ruby's URI takes in userinfo before the `:`: letters, digits, `- . _ ~`, the
+/// sub-delimiters `! $ & ' ( ) * + , ; =`, and `%` only as a `%XX` escape (which reaches Redis
+/// as those three characters). Anything else could reach Redis only percent-encoded, that is
+/// as another name. The ACL line of redis-secrets.conf quotes a name when it needs it, and
+/// scenarios add their own rules (`default` where that line is written).
 pub fn validate_username(name: &str) -> Result<(), String> {
     if name.is_empty() {
         return Err("it is empty".into());
     }
-    if let Some(c) = name
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
-    {
-        return Err(format!(
-            "it contains {c:?}; use letters, digits, '-', '_' and '.' (the name appears in \
-             the URL and in an ACL rule)"
-        ));
+    let b = name.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c == b'%' {
+            if b.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                && b.get(i + 2).is_some_and(u8::is_ascii_hexdigit)
+            {
+                i += 3;
+                continue;
+            }
+            return Err(
+                "it contains a '%' that does not start a %XX escape, which makes REDIS_URL \
+                 unparseable (redis-client does not decode user names: a %XX reaches Redis as \
+                 written)"
+                    .into(),
+            );
+        }
+        if !(c.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=".contains(&c)) {
+            let shown = name[i..].chars().next().unwrap_or_default();
+            return Err(format!(
+                "it contains {shown:?}, which REDIS_URL can carry only percent-encoded, and \
+                 redis-client sends the user name without decoding it; use letters, digits \
+                 and - . _ ~ ! $ & ' ( ) * + , ; ="
+            ));
+        }
+        i += 1;
     }
     Ok(())
 }
@@ -815,16 +840,38 @@ mod tests {
     }
 
     #[test]
-    fn acl_user_names_are_refused_outside_their_charset() {
-        for good in ["chatwoot", "a", "A.b-c_9"] {
+    fn acl_user_names_are_what_the_url_carries_unchanged() {
+        for good in [
+            "chatwoot",
+            "a",
+            "A.b-c_9",
+            "~a",
+            "a+b",
+            "a'b",
+            "!$&'()*+,;=",
+            "a%41b",
+            "%4a%4A",
+        ] {
             assert_eq!(validate_username(good), Ok(()), "{good:?}");
+            // Written as is, Ruby URI's userinfo takes it whole, up to the `:`.
+            let url = format!("redis://{good}:p@h:1");
+            let parsed = parse_redis_url(&url).expect("a URL");
+            assert_eq!(parsed.username.as_deref(), Some(good), "{url}");
         }
         assert!(validate_username("").is_err());
         for bad in [
-            "a b", "a:b", "a@b", "a%b", "a/b", "a#b", "~a", ">a", "\u{e9}",
+            "a b", "a:b", "a@b", "a/b", "a#b", ">a", "a\"b", "a\\b", "a^b", "a[b", "a{b", "a|b",
+            "a`b", "a?b", "a\tb", "\u{e9}",
         ] {
             let err = validate_username(bad).unwrap_err();
-            assert!(err.contains("it contains"), "{bad:?}: {err}");
+            assert!(
+                err.contains("it contains") && err.contains("percent-encoded"),
+                "{bad:?}: {err}"
+            );
+        }
+        for bad in ["a%b", "a%4", "%", "a%4g", "a%%41"] {
+            let err = validate_username(bad).unwrap_err();
+            assert!(err.contains("%XX"), "{bad:?}: {err}");
         }
     }
 

@@ -224,11 +224,9 @@ pub fn redis_url(a: &Answers, password: Option<&str>) -> String {
     }
     let scheme = if a.tls { "rediss" } else { "redis" };
     let userinfo = match (a.username.as_deref(), password) {
-        (Some(u), Some(p)) => format!(
-            "{}:{}@",
-            percent_encode_userinfo(u),
-            percent_encode_userinfo(p)
-        ),
+        // The user as written: redis-client does not decode it, and
+        // `chatwoot::validate_username` admits only what userinfo carries unchanged.
+        (Some(u), Some(p)) => format!("{u}:{}@", percent_encode_userinfo(p)),
         (None, Some(p)) => format!(":{}@", percent_encode_userinfo(p)),
         _ => String::new(),
     };
@@ -759,9 +757,17 @@ impl Renderer<'_> {
         if a.auth == Auth::Password && !compose {
             if let Some(p) = self.password {
                 // The `>password` rule is one quoted argument, whatever the password holds.
+                // A `'` would open a quoted argument in redis-server's line splitter: such a
+                // name is written quoted (the user names `validate_username` admits hold no
+                // other character the splitter treats specially).
                 let acl_user = a.username.as_ref().map(|u| {
+                    let name = if u.contains('\'') {
+                        conf_quote(u)
+                    } else {
+                        u.clone()
+                    };
                     format!(
-                        "user {u} on {} ~* &* +@all -flushall -flushdb -config -debug -shutdown",
+                        "user {name} on {} ~* &* +@all -flushall -flushdb -config -debug -shutdown",
                         conf_quote(&format!(">{p}"))
                     )
                 });

@@ -49,6 +49,52 @@ fn uri_user(url: &str) -> Option<String> {
         .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
+/// The user Ruby's URI reads from `redis://NAME:PASSWORD@127.0.0.1:6379` for each name, in
+/// one Ruby process; None where the URL does not parse.
+fn uri_users_of_raw_urls(names: &[String]) -> Vec<Option<String>> {
+    let urls: Vec<String> = names
+        .iter()
+        .map(|n| format!("redis://{n}:{PASSWORD}@127.0.0.1:6379"))
+        .collect();
+    let script = "require 'json'; out = JSON.parse($stdin.read).map { |u| \
+                  begin; URI(u).user; rescue URI::InvalidURIError; nil; end }; \
+                  print JSON.generate(out)";
+    let mut child = Command::new(require("ruby"))
+        .args(["-ruri", "-e", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("ruby");
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin
+            .write_all(serde_json::to_string(&urls).expect("json").as_bytes())
+            .expect("write urls");
+    }
+    let out = child.wait_with_output().expect("ruby");
+    assert!(out.status.success(), "ruby failed");
+    serde_json::from_slice(&out.stdout).expect("ruby JSON")
+}
+
+/// What Chatwoot's redis-client gets as the user from each rendered `.env`: real Ruby dotenv
+/// reads the file, the redis-client model over Ruby's URI reads REDIS_URL
+/// (tests/ruby/chatwoot_reads.rb).
+fn chatwoot_users(dirs: &[&Path]) -> Vec<Option<String>> {
+    let mut cmd = Command::new(require("ruby"));
+    cmd.arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ruby/chatwoot_reads.rb"))
+        .arg(reference("chatwoot/cable.yml"))
+        .args(dirs);
+    let (code, out, err) = run(&mut cmd);
+    assert_eq!(code, 0, "chatwoot_reads.rb failed:\n{err}");
+    let reads: Vec<serde_json::Value> = serde_json::from_str(&out).expect("ruby JSON");
+    assert_eq!(reads.len(), dirs.len());
+    reads
+        .iter()
+        .map(|r| r["client_user"].as_str().map(str::to_string))
+        .collect()
+}
+
 /// Loads a config holding `user NAME …` the way redis-secrets.conf writes it; Ok when the
 /// server starts (it is stopped again), Err with the server's complaint when it refuses.
 fn server_loads_user_line(name: &str) -> Result<(), String> {
@@ -71,7 +117,7 @@ fn server_loads_user_line(name: &str) -> Result<(), String> {
 #[test]
 fn hostile_but_accepted_usernames_start_redis_and_work_as_chatwoots_user() {
     let long = "u".repeat(200);
-    let names = [
+    let mut names: Vec<String> = [
         "on",
         "off",
         "nopass",
@@ -88,17 +134,40 @@ fn hostile_but_accepted_usernames_start_redis_and_work_as_chatwoots_user() {
         "0",
         "x-y_z.9",
         long.as_str(),
-    ];
-    for name in names {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let port = free_port();
-        render_user(dir.path(), name, port).code(0);
-        let env = std::fs::read_to_string(dir.path().join(".env")).expect(".env");
-        let url = env_value(&env, "REDIS_URL").expect("REDIS_URL");
+        // Where a character leads a rule in an ACL line, and URL escapes kept as written.
+        "~x",
+        "&x",
+        "+x",
+        "!x",
+        "*",
+        "%41",
+        "a%7eb",
+        "'",
+        "$HOME",
+        "a$(b)",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    // Every character besides letters and digits that a name may hold, inside a name.
+    names.extend("-._~!$&'()*+,;=".chars().map(|c| format!("a{c}b")));
+    let dirs: Vec<tempfile::TempDir> = names
+        .iter()
+        .map(|_| tempfile::tempdir().expect("tempdir"))
+        .collect();
+    let ports: Vec<u16> = names.iter().map(|_| free_port()).collect();
+    for ((name, dir), port) in names.iter().zip(&dirs).zip(&ports) {
+        render_user(dir.path(), name, *port).code(0);
+    }
+    let paths: Vec<&Path> = dirs.iter().map(|d| d.path()).collect();
+    let users = chatwoot_users(&paths);
+    for (((name, dir), port), user) in names.iter().zip(&dirs).zip(&ports).zip(users) {
+        let name = name.as_str();
+        let port = *port;
         assert_eq!(
-            uri_user(&url).as_deref(),
+            user.as_deref(),
             Some(name),
-            "redis-client would read another user from {url:?}"
+            "{name}: Chatwoot's redis-client would send another user (.env read by dotenv)"
         );
         let conf = dir.path().join("redis.conf");
         let _server = start_redis_as(
@@ -129,65 +198,87 @@ fn hostile_but_accepted_usernames_start_redis_and_work_as_chatwoots_user() {
             anon.contains("NOAUTH"),
             "{name}: default user answered {anon:?}"
         );
+        // The next render reads the name back from chatwoot-redis.yaml: nothing changes.
+        let d = dir.path().to_str().expect("path");
+        Cmd::new()
+            .args(["render", "--check", "--out", d])
+            .env("REDIS_PASSWORD", PASSWORD)
+            .run()
+            .code(0);
     }
 }
 
-/// What breaks at a consumer for a name, if anything.
-type Breaks = dyn Fn(&str) -> Option<String>;
-
 #[test]
-fn refused_usernames_are_ones_redis_server_or_the_url_reader_would_break() {
-    // (name, what breaks): every refusal is backed by the consumer that would fail.
-    let server = |name: &str| {
-        server_loads_user_line(name)
-            .err()
-            .filter(|why| why.contains("FATAL CONFIG FILE ERROR"))
-    };
-    let url = |name: &str| {
-        let u = format!("redis://{name}:{PASSWORD}@127.0.0.1:6379");
-        match uri_user(&u) {
-            Some(read) if read == name => None,
-            other => Some(format!("URI reads user {other:?}")),
-        }
-    };
-    let cases: [(&str, &Breaks); 8] = [
-        ("default", &server),
-        ("a b", &server),
-        ("a\"b", &server),
-        ("a'b", &server),
-        ("a:b", &url),
-        ("a@b", &url),
-        ("a/b", &url),
-        ("a#b", &url),
-    ];
-    for (name, consumer) in cases {
+fn a_username_is_refused_exactly_when_the_url_reader_or_redis_server_would_break_it() {
+    // Every printable ASCII character and a few others, inside a name; each is rendered, and
+    // the verdict comes from the consumers: Ruby's URI must read the name back whole from a
+    // REDIS_URL that carries it as written (redis-client does not decode the user), and
+    // redis-server must not refuse the ACL line (`default` is declared twice).
+    let mut names: Vec<String> = (0x20u8..0x7f)
+        .filter(|b| !b.is_ascii_alphanumeric())
+        .map(|b| format!("a{}b", b as char))
+        .collect();
+    names.extend(
+        [
+            "default", "a\tb", "\u{e9}", "a%zz", "a%4", "%", "a%41b", "a%%41",
+        ]
+        .iter()
+        .map(|s| s.to_string()),
+    );
+    let read = uri_users_of_raw_urls(&names);
+    let mut refused = 0;
+    for (name, read) in names.iter().zip(read) {
+        let breaks = if name == "default" {
+            Some("redis-server: Duplicate user found".to_string())
+        } else if read.as_deref() != Some(name.as_str()) {
+            Some(format!("Ruby URI reads the user {read:?}"))
+        } else {
+            None
+        };
         let dir = tempfile::tempdir().expect("tempdir");
         let out = render_user(dir.path(), name, free_port());
-        out.code(2);
-        assert!(
-            out.stderr.contains("--username") && out.stderr.contains(&format!("{name:?}")),
-            "{name}: the refusal names the field and the value:\n{}",
-            out.stderr
-        );
-        assert!(
-            out.stderr.contains("fix:"),
-            "{name}: no fix\n{}",
-            out.stderr
-        );
-        assert_eq!(
-            std::fs::read_dir(dir.path()).expect("dir").count(),
-            0,
-            "{name}: a refused render wrote files"
-        );
-        let broken = consumer(name);
-        assert!(
-            broken.is_some(),
-            "{name:?} is refused, but its consumer takes it unchanged"
-        );
+        match breaks {
+            None => assert_eq!(
+                out.status, 0,
+                "{name:?} is refused, but every consumer takes it unchanged:\n{}",
+                out.stderr
+            ),
+            Some(why) => {
+                refused += 1;
+                assert_eq!(
+                    out.status, 2,
+                    "{name:?} is accepted, but {why}:\n{}",
+                    out.stderr
+                );
+                let shown = serde_json::to_string(name).expect("json");
+                assert!(
+                    out.stderr.contains("--username")
+                        && (out.stderr.contains(&format!("{name:?}"))
+                            || out.stderr.contains(&shown)),
+                    "{name:?}: the refusal names the field and the value:\n{}",
+                    out.stderr
+                );
+                assert!(
+                    out.stderr.contains("fix:"),
+                    "{name:?}: no fix\n{}",
+                    out.stderr
+                );
+                assert_eq!(
+                    std::fs::read_dir(dir.path()).expect("dir").count(),
+                    0,
+                    "{name:?}: a refused render wrote files"
+                );
+            }
+        }
     }
-    // The server side of "default" is the duplicate the renderer would have written.
+    // Both outcomes occur: the URL reader refuses the delimiters, spaces and quotes.
+    assert!(refused >= 15, "only {refused} names were refused");
+    // The server side of "default" is the duplicate the renderer would have written, and a
+    // raw `'` opens a quote in redis-server's line splitter (hence the quoted name).
     let why = server_loads_user_line("default").expect_err("duplicate default user");
     assert!(why.contains("Duplicate user found"), "{why}");
+    let why = server_loads_user_line("a'b").expect_err("an unbalanced quote");
+    assert!(why.contains("FATAL CONFIG FILE ERROR"), "{why}");
     // The control: the same line with a plain name loads.
     server_loads_user_line("chatwoot").expect("a plain user line loads");
 }
