@@ -148,48 +148,193 @@ fn split_breaks(text: &str) -> Vec<&str> {
 }
 
 /// A value spanning lines is never the same string; it is either folded into a longer plain
-/// scalar, cut at the first line, or breaks the mapping.
+/// scalar, cut at the first line, found on the next lines (after a comment, an anchor or a
+/// tag, or as a block scalar), or breaks the mapping.
 fn multi_line(lines: &[&str]) -> CableYaml {
+    let head = lines[0].trim_start_matches(is_blank);
     let first = node(lines[0], true);
     if let CableYaml::Error(_) = first {
         return first;
     }
-    let rest: Vec<&str> = lines[1..]
-        .iter()
-        .copied()
-        .filter(|l| !l.chars().all(|c| c == ' '))
-        .collect();
-    let cut = "a line break ends the YAML value";
-    if rest.is_empty() {
-        return match first {
-            CableYaml::Changed { into, why, .. } => changed(into, false, why),
-            _ => changed(Loaded::String, false, cut),
+    let rest = &lines[1..];
+    if head.starts_with(['|', '>']) {
+        // The header was valid (`first` is no error): the content is every following line
+        // indented deeper than `password:`.
+        return if rest
+            .iter()
+            .all(|l| is_blank_line(l) || indent(l) > KEY_INDENT)
+        {
+            changed(
+                Loaded::String,
+                false,
+                "YAML reads the lines as a block scalar",
+            )
+        } else {
+            CableYaml::Error(TEXT_AFTER_BREAK)
         };
     }
-    let plain_first = plain_text(lines[0].trim_start_matches(is_blank))
-        .is_some_and(|(_, by_comment)| !by_comment)
-        && starts_plain(lines[0].trim_start_matches(is_blank));
-    let indent = |l: &str| l.chars().take_while(|c| *c == ' ').count();
-    if plain_first && rest.iter().all(|l| indent(l) > KEY_INDENT) {
-        // Continuation lines fold into one plain scalar.
-        let mut folded = lines[0].trim_start_matches(is_blank).to_string();
-        for l in &rest {
-            let body = l.trim_start_matches(is_blank);
-            match plain_text(body) {
-                None => return CableYaml::Error(MAPPING_IN_VALUE),
-                Some((text, _)) => {
-                    folded.push(' ');
-                    folded.push_str(text);
-                }
-            }
+    if head.is_empty() || head.starts_with('#') {
+        return value_below(rest);
+    }
+    if let Some((prop, tag, after)) = property(head) {
+        let inner = after.trim_start_matches(is_blank);
+        if inner.is_empty() || inner.starts_with('#') {
+            return with_property(prop, tag, value_below(rest));
         }
-        let folded = folded.trim_end_matches(is_blank);
-        return match tokenize(folded) {
-            Resolved::Error(why) => CableYaml::Error(why),
-            Resolved::Class(into, _) => changed(into, false, "YAML folds the lines into one"),
-        };
     }
-    CableYaml::Error("a line break followed by text breaks cable.yml's mapping")
+    let only_comments_follow = rest.iter().all(|l| {
+        let body = l.trim_start_matches(is_blank);
+        body.is_empty() || body.starts_with('#')
+    });
+    let plain_head = if starts_plain(head) {
+        plain_text(head)
+    } else {
+        None
+    };
+    let Some((text0, cut0)) = plain_head else {
+        return if only_comments_follow {
+            sent_differently(first)
+        } else {
+            CableYaml::Error(TEXT_AFTER_BREAK)
+        };
+    };
+    // Continuation lines fold into one plain scalar: a line break is a space, each empty
+    // line a `\n`; a comment ends the scalar, and text after it breaks the mapping.
+    let mut folded = text0.to_string();
+    let (mut ended, mut breaks, mut continued) = (cut0, 0, false);
+    for l in rest {
+        let body = l.trim_start_matches(is_blank);
+        if body.is_empty() {
+            breaks += 1;
+            continue;
+        }
+        if body.starts_with('#') {
+            ended = true;
+            continue;
+        }
+        if ended || indent(l) <= KEY_INDENT {
+            return CableYaml::Error(TEXT_AFTER_BREAK);
+        }
+        let Some((text, cut)) = plain_text(body) else {
+            return CableYaml::Error(MAPPING_IN_VALUE);
+        };
+        if breaks == 0 {
+            folded.push(' ');
+        }
+        for _ in 0..breaks {
+            folded.push('\n');
+        }
+        breaks = 0;
+        folded.push_str(text);
+        ended = cut;
+        continued = true;
+    }
+    if !continued {
+        return sent_differently(first);
+    }
+    match tokenize(&folded) {
+        Resolved::Error(why) => CableYaml::Error(why),
+        Resolved::Class(into, _) => changed(into, false, "YAML folds the lines into one"),
+    }
+}
+
+const MISSING_CLASS: &str =
+    "it starts with a `!str:Class` tag naming a class Psych cannot revive (Chatwoot does not boot)";
+
+const TEXT_AFTER_BREAK: &str = "a line break followed by text breaks cable.yml's mapping";
+
+fn is_blank_line(l: &str) -> bool {
+    l.chars().all(is_blank)
+}
+
+fn indent(l: &str) -> usize {
+    l.chars().take_while(|c| *c == ' ').count()
+}
+
+/// The first line's reading, now cut at the line break: never the same string.
+fn sent_differently(first: CableYaml) -> CableYaml {
+    match first {
+        CableYaml::Changed { into, why, .. } => changed(into, false, why),
+        _ => changed(Loaded::String, false, "a line break ends the YAML value"),
+    }
+}
+
+/// The node that starts on a later line, when the `password:` line holds no value: blank
+/// lines and comments are skipped; a `- ` starts a block sequence and a `key: ` a block
+/// mapping; anything else is read like a value on the `password:` line, continued below.
+fn value_below(rest: &[&str]) -> CableYaml {
+    let Some(at) = rest.iter().position(|l| {
+        let body = l.trim_start_matches(is_blank);
+        !body.is_empty() && !body.starts_with('#')
+    }) else {
+        return changed(Loaded::Nil, false, "YAML reads an empty value as nil");
+    };
+    let line = rest[at];
+    if indent(line) <= KEY_INDENT {
+        return CableYaml::Error(TEXT_AFTER_BREAK);
+    }
+    let body = line.trim_start_matches(is_blank);
+    let mut chars = body.chars();
+    if chars.next() == Some('-') && chars.next().is_none_or(is_blank) {
+        return changed(Loaded::Array, false, "YAML reads the next lines as a list");
+    }
+    if starts_plain(body) && plain_text(body).is_none() {
+        return changed(Loaded::Hash, false, "YAML reads the next lines as a map");
+    }
+    let below = if at + 1 < rest.len() {
+        multi_line(&rest[at..])
+    } else {
+        node(body, false)
+    };
+    match below {
+        CableYaml::Kept => changed(Loaded::String, false, "a line break ends the YAML value"),
+        other => sent_differently_or_error(other),
+    }
+}
+
+fn sent_differently_or_error(read: CableYaml) -> CableYaml {
+    match read {
+        CableYaml::Error(e) => CableYaml::Error(e),
+        other => sent_differently(other),
+    }
+}
+
+/// `&name` or `!tag` at the start of `t`: the property, its text after the indicator, and
+/// what follows it; None when `t` starts with neither or the property does not scan.
+fn property(t: &str) -> Option<(Prop, &str, &str)> {
+    let prop = match t.chars().next()? {
+        '&' => Anchor,
+        '!' => Tag,
+        _ => return None,
+    };
+    let body = &t[1..];
+    let end = match prop {
+        Anchor => body
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+            .unwrap_or(body.len()),
+        Tag => tag_len(body)?,
+    };
+    (end > 0 || prop == Tag).then(|| (prop, &body[..end], &body[end..]))
+}
+
+/// What a property does to the node it applies to: an anchor changes nothing; a tag keeps a
+/// collection, makes a string tag's scalar its text, and leaves any other scalar resolved.
+fn with_property(prop: Prop, tag: &str, read: CableYaml) -> CableYaml {
+    let why = match prop {
+        Anchor => "it starts with `&`, which YAML reads as an anchor name",
+        Tag => "it starts with `!`, which YAML reads as a type tag",
+    };
+    match read {
+        CableYaml::Error(e) => CableYaml::Error(e),
+        CableYaml::Changed {
+            into: into @ (Loaded::Array | Loaded::Hash),
+            ..
+        } => changed(into, false, why),
+        _ if prop == Tag && names_a_missing_class(tag) => CableYaml::Error(MISSING_CLASS),
+        _ if prop == Tag && is_string_tag(tag) => changed(Loaded::String, false, why),
+        CableYaml::Changed { into, .. } => changed(into, false, why),
+        CableYaml::Kept => changed(Loaded::String, false, why),
+    }
 }
 
 const MAPPING_IN_VALUE: &str =
@@ -340,8 +485,13 @@ fn anchor_or_tag(t: &str, prop: Prop) -> CableYaml {
         Tag => "it starts with `!`, which YAML reads as a type tag",
     };
     let inner = rest.trim_start_matches(is_blank);
+    let missing_class = prop == Tag && names_a_missing_class(&body[..end]);
+    let string_tag = prop == Tag && is_string_tag(&body[..end]);
     if inner.is_empty() || inner.starts_with('#') {
-        let into = if prop == Tag && body[..end].starts_with("!str") {
+        if missing_class {
+            return CableYaml::Error(MISSING_CLASS);
+        }
+        let into = if string_tag {
             Loaded::String
         } else {
             Loaded::Nil
@@ -357,7 +507,13 @@ fn anchor_or_tag(t: &str, prop: Prop) -> CableYaml {
         CableYaml::Kept | CableYaml::Changed { .. } if prop == Anchor => {
             changed(Loaded::String, false, why)
         }
-        _ if body[..end].contains("str") => changed(Loaded::String, false, why),
+        // A tag on a flow collection leaves it a collection.
+        CableYaml::Changed {
+            into: into @ (Loaded::Array | Loaded::Hash),
+            ..
+        } => changed(into, false, why),
+        _ if missing_class => CableYaml::Error(MISSING_CLASS),
+        _ if string_tag => changed(Loaded::String, false, why),
         // Any other tag: Psych resolves the scalar's text like a plain one.
         _ => {
             let text = match inner.chars().next() {
@@ -372,6 +528,61 @@ fn anchor_or_tag(t: &str, prop: Prop) -> CableYaml {
             }
         }
     }
+}
+
+/// True when the tag (after its first `!`) is one Psych's `deserialize` turns into the
+/// scalar's text: `tag:yaml.org,2002:str` (`!!str`, or verbatim) and the local
+/// `!str`, `!ruby/string` with an optional `:Class`. libyaml decodes `%XX` in tags first.
+fn is_string_tag(tag: &str) -> bool {
+    string_tag_class(tag) == Some(true)
+}
+
+/// A string tag with a `:Class` Psych cannot revive a string as (only `String` works:
+/// `resolve_class` raises for an unknown name): Chatwoot does not boot.
+fn names_a_missing_class(tag: &str) -> bool {
+    string_tag_class(tag) == Some(false)
+}
+
+/// For a string tag: whether it makes a plain String (no class, or `:String`); None for any
+/// other tag.
+fn string_tag_class(tag: &str) -> Option<bool> {
+    let decoded = percent_decode(tag);
+    let name = if let Some(v) = decoded.strip_prefix('<') {
+        v.strip_suffix('>').unwrap_or(v).to_string()
+    } else if let Some(suffix) = decoded.strip_prefix('!') {
+        format!("tag:yaml.org,2002:{suffix}")
+    } else {
+        format!("!{decoded}")
+    };
+    if name == "tag:yaml.org,2002:str" {
+        return Some(true);
+    }
+    ["!str", "!ruby/string"].iter().find_map(|local| {
+        let after = name.strip_prefix(local)?;
+        match after.strip_prefix(':') {
+            _ if after.is_empty() => Some(true),
+            Some(class) => Some(class == "String"),
+            None => None,
+        }
+    })
+}
+
+/// `%XX` escapes decoded (bytes that are not UTF-8 become U+FFFD).
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |j: usize| b.get(j).and_then(|c| (*c as char).to_digit(16));
+        if let (b'%', Some(h), Some(l)) = (b[i], hex(i + 1), hex(i + 2)) {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Length of a tag after its `!` (libyaml's `scan_tag`): `<uri>`, a handle (`!` or `!!`;
@@ -617,15 +828,30 @@ fn tokenize(s: &str) -> Resolved {
             return Class(Loaded::String, false);
         }
         let lower = s.to_lowercase();
-        if !"ytonf~".contains(c[0].to_ascii_lowercase()) {
+        // `/^[^ytonf~]/i`, where `^` is also any line's start (a line break there counts).
+        let line_starts = std::iter::once(0).chain(
+            c.iter()
+                .enumerate()
+                .filter(|(_, ch)| **ch == '\n')
+                .map(|(i, _)| i + 1),
+        );
+        if line_starts
+            .filter_map(|i| c.get(i))
+            .any(|ch| !"ytonf~".contains(ch.to_ascii_lowercase()))
+        {
             return Class(Loaded::String, false);
         }
+        // Ruby's `^` and `$` match at line breaks too: `/^null$/i` finds "null" on any line.
+        let any_line = |words: &[&str]| lower.split('\n').any(|l| words.contains(&l));
         return Class(
-            match lower.as_str() {
-                "~" | "null" => Loaded::Nil,
-                "yes" | "true" | "on" => Loaded::True,
-                "no" | "false" | "off" => Loaded::False,
-                _ => Loaded::String,
+            if s == "~" || any_line(&["null"]) {
+                Loaded::Nil
+            } else if any_line(&["yes", "true", "on"]) {
+                Loaded::True
+            } else if any_line(&["no", "false", "off"]) {
+                Loaded::False
+            } else {
+                Loaded::String
             },
             false,
         );
@@ -783,7 +1009,11 @@ fn time_match(c: &[char]) -> Option<Resolved> {
     let error = Some(Resolved::Error(
         "it looks like a YAML timestamp that Psych fails to parse (Chatwoot does not boot)",
     ));
-    let sep = c.iter().position(|x| matches!(x, ' ' | 't' | 'T'))?;
+    // No ` `, `t` or `T` at all (a tab between date and clock): `time` is nil, and
+    // `time.match` raises NoMethodError, which Psych does not rescue.
+    let Some(sep) = c.iter().position(|x| matches!(x, ' ' | 't' | 'T')) else {
+        return error;
+    };
     if sep != sep_at && !(c[sep_at..h_at].contains(&' ') && sep < h_at) {
         // The split falls later than the date/time separator (a tab or other space): the
         // `time` part does not start with the clock and `md` is nil, or is missing.
@@ -1081,6 +1311,74 @@ mod tests {
         assert_eq!(class("a: b"), None);
         assert_eq!(class("a #b"), Some(Loaded::String));
         assert_eq!(class("[a]"), Some(Loaded::Array));
+    }
+
+    #[test]
+    fn calendar_dates_follow_month_lengths_and_leap_years() {
+        for (date, into) in [
+            ("2024-04-30", Loaded::Date),
+            ("2024-04-31", Loaded::String),
+            ("2024-06-31", Loaded::String),
+            ("2024-09-31", Loaded::String),
+            ("2024-11-31", Loaded::String),
+            ("2024-12-31", Loaded::Date),
+            ("2024-02-29", Loaded::Date),
+            ("2023-02-29", Loaded::String),
+            ("1900-02-29", Loaded::String),
+            ("2000-02-29", Loaded::Date),
+            ("2024-2-28", Loaded::Date),
+            ("2024-02-30", Loaded::String),
+        ] {
+            assert_eq!(class(date), Some(into), "{date}");
+        }
+    }
+
+    #[test]
+    fn a_timestamp_split_only_by_a_tab_fails_in_psych() {
+        // The TIME pattern takes any space; parse_time splits on ` `, `t` or `T` only.
+        assert_eq!(class("2024-01-01\t10:00:00"), None);
+        assert_eq!(class("2024-01-01 10:00:00"), Some(Loaded::Time));
+    }
+
+    #[test]
+    fn tags_resolve_as_psych_deserializes_them() {
+        assert_eq!(class("!!str"), Some(Loaded::String));
+        assert_eq!(class("!<tag:yaml.org,2002:str>"), Some(Loaded::String));
+        assert_eq!(class("!!%73tr"), Some(Loaded::String));
+        assert_eq!(class("!str:String x"), Some(Loaded::String));
+        assert_eq!(class("!str:Foo"), None);
+        assert_eq!(class("!ruby/string:Foo x"), None);
+        assert_eq!(class("!ruby/string x"), Some(Loaded::String));
+        assert_eq!(class("!!strx"), Some(Loaded::Nil));
+        assert_eq!(class("!strange 1"), Some(Loaded::Integer));
+        assert_eq!(class("!!str 1"), Some(Loaded::String));
+        assert_eq!(class("! [1]"), Some(Loaded::Array));
+        assert_eq!(class("!a {a: 1}"), Some(Loaded::Hash));
+        assert_eq!(class("!!str [1]"), Some(Loaded::Array));
+    }
+
+    #[test]
+    fn a_value_may_start_on_the_next_line() {
+        for (pw, into) in [
+            ("&a\n       b", Some(Loaded::String)),
+            ("&a\n       yes", Some(Loaded::True)),
+            ("#a\n       b: c", Some(Loaded::Hash)),
+            ("!a\n        - b", Some(Loaded::Array)),
+            ("!a\n       #b", Some(Loaded::Nil)),
+            ("!!str\n       1", Some(Loaded::String)),
+            ("|\n       b: c", Some(Loaded::String)),
+            (">\n\n       b", Some(Loaded::String)),
+            ("|\n b", None),
+            ("&a\n b", None),
+            ("1\n       #b", Some(Loaded::Integer)),
+            ("a #b\n       #b", Some(Loaded::String)),
+            ("a #b\n       c", None),
+            (":a\n\n       b", Some(Loaded::String)),
+            ("yes\n\n       b", Some(Loaded::String)),
+            ("yes\n       no", Some(Loaded::String)),
+        ] {
+            assert_eq!(class(pw), into, "{pw:?}");
+        }
     }
 
     #[test]

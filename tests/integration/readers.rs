@@ -213,6 +213,109 @@ pub(crate) const PROPERTY_PASSWORDS: &[&str] = &[
     "true",
 ];
 
+/// The edges random strings rarely reach: calendar dates (month lengths, leap years, the
+/// one- and two-digit forms), timestamps with each separator, zone and out-of-range clock,
+/// tags of every shape, and values continued on a second line.
+fn date_time_tag_and_line_grid() -> Vec<String> {
+    let mut out = Vec::new();
+    let years = ["1900", "2000", "2023", "2024"];
+    let months = [
+        "0", "00", "1", "01", "2", "02", "4", "04", "6", "9", "11", "12", "13", "20",
+    ];
+    let days = [
+        "0", "00", "1", "01", "9", "09", "28", "29", "30", "31", "32", "40",
+    ];
+    let clocks = [
+        "",
+        " 10:00:00",
+        "T10:00:00Z",
+        "t10:00:00.5 +01:00",
+        " 24:00:00",
+        " 23:59:60",
+        " 25:00:00",
+        " 10:60:00",
+        "\t10:00:00",
+        "  10:00:00 Z",
+        " 1:02:03 -5",
+        " 10:00:00 +24:00",
+    ];
+    for y in years {
+        for m in months {
+            for d in days {
+                for (i, c) in clocks.iter().enumerate() {
+                    // Every date alone; the clocks on the months and days that matter.
+                    if i == 0
+                        || (matches!(m, "2" | "02" | "04" | "13")
+                            && matches!(d, "29" | "30" | "31"))
+                    {
+                        out.push(format!("{y}-{m}-{d}{c}"));
+                    }
+                }
+            }
+        }
+    }
+    for tag in [
+        "!",
+        "!!",
+        "!a",
+        "!!str",
+        "!a!",
+        "!a!b",
+        "!<x>",
+        "!<>",
+        "!<tag:yaml.org,2002:str>",
+        "!%41",
+        "!%4",
+        "!a%zz",
+        "!a%41",
+        "!!%41",
+        "!a!%41",
+        "!<%41>",
+        "!a,b",
+        "![x]",
+        "!a{b",
+        "!\u{e9}",
+        "!a#b",
+        "!#",
+        "!str",
+        "!str:String",
+        "!str:Foo",
+        "!ruby/string",
+        "!ruby/string:Foo",
+        "!strange",
+        "!!%73tr",
+        "!<!str>",
+    ] {
+        out.push(tag.to_string());
+        for rest in [" x", " ", "x", " 'q'", " [1]", " #c", "  x"] {
+            out.push(format!("{tag}{rest}"));
+        }
+    }
+    out.extend(["!a {a: 1}", "! {a: 1}", "&a {a: 1}"].map(String::from));
+    let firsts = [
+        "a", "&a", "*a", "[a", "#a", "a #b", "!a", "-a", "- a", "?a", ":a", "'a", "a: b", "1",
+        "yes", "~", "a:", "%a", "@a", "|", ">",
+    ];
+    let rests = [
+        "\n b",
+        "\n       b",
+        "\n       b: c",
+        "\n",
+        "\n\n       b",
+        "\r\n       b",
+        "\n       #b",
+        "\n       yes",
+        "\n\t      b",
+        "\n        - b",
+    ];
+    for f in firsts {
+        for r in rests {
+            out.push(format!("{f}{r}"));
+        }
+    }
+    out
+}
+
 #[test]
 fn psych_agrees_with_the_installed_ruby_on_a_sweep_and_random_strings() {
     let printable: Vec<char> = (0x20u8..0x7f).map(char::from).collect();
@@ -247,6 +350,7 @@ fn psych_agrees_with_the_installed_ruby_on_a_sweep_and_random_strings() {
     }
     corpus.extend(PROPERTY_PASSWORDS.iter().map(|s| s.to_string()));
     corpus.extend(PIECES.iter().map(|s| s.to_string()));
+    corpus.extend(date_time_tag_and_line_grid());
     // Where Ruby 3.1's Psych 4 differs from Psych 5.1.2 (dates before 1583, read with the
     // Julian calendar), the reader cases above are the reference instead.
     let (compared, skipped): (Vec<String>, Vec<String>) =
