@@ -186,7 +186,7 @@ fn multi_line(lines: &[&str]) -> CableYaml {
         let body = l.trim_start_matches(is_blank);
         body.is_empty() || body.starts_with('#')
     });
-    let plain_head = if starts_plain(head) {
+    let plain_head = if starts_plain(lines[0]) {
         plain_text(head)
     } else {
         None
@@ -278,7 +278,7 @@ fn value_below(rest: &[&str]) -> CableYaml {
     if chars.next() == Some('-') && chars.next().is_none_or(is_blank) {
         return changed(Loaded::Array, false, "YAML reads the next lines as a list");
     }
-    if starts_plain(body) && plain_text(body).is_none() {
+    if starts_plain(line) && plain_text(body).is_none() {
         return changed(Loaded::Hash, false, "YAML reads the next lines as a map");
     }
     let below = if at + 1 < rest.len() {
@@ -340,13 +340,14 @@ fn with_property(prop: Prop, tag: &str, read: CableYaml) -> CableYaml {
 const MAPPING_IN_VALUE: &str =
     "`: ` (or a trailing `:`) makes YAML read a mapping, a syntax error in cable.yml";
 
-/// True when libyaml starts a plain scalar at `t` (block context).
+/// True when libyaml starts a plain scalar at the first non-blank character of `t` (block
+/// context).
 fn starts_plain(t: &str) -> bool {
-    let mut it = t.chars();
+    let mut it = t.trim_start_matches(is_blank).chars();
     match it.next() {
         None => false,
         Some('-' | '?' | ':') => it.next().is_some_and(|c| !is_blank(c)),
-        Some(c) => !"-?:,[]{}#&*!|>'\"%@`".contains(c) && !is_blank(c),
+        Some(c) => !"-?:,[]{}#&*!|>'\"%@`".contains(c),
     }
 }
 
@@ -945,7 +946,6 @@ fn time_match(c: &[char]) -> Option<Resolved> {
     let d_at = i + 1;
     let d = digits_at(c, d_at, 1, 2)?;
     i = d_at + d;
-    let sep_at = i;
     match c.get(i) {
         Some('T' | 't') => i += 1,
         Some(x) if is_ruby_space(*x) => {
@@ -1014,13 +1014,10 @@ fn time_match(c: &[char]) -> Option<Resolved> {
     let Some(sep) = c.iter().position(|x| matches!(x, ' ' | 't' | 'T')) else {
         return error;
     };
-    if sep != sep_at && !(c[sep_at..h_at].contains(&' ') && sep < h_at) {
-        // The split falls later than the date/time separator (a tab or other space): the
-        // `time` part does not start with the clock and `md` is nil, or is missing.
-        let time: &[char] = &c[sep + 1..];
-        if !has_clock(time) {
-            return error;
-        }
+    // Where the split falls after the date/time separator (a tab or other space before a
+    // later ` `), the `time` part may hold no clock: `md` is nil and `md[1]` raises.
+    if !has_clock(&c[sep + 1..]) {
+        return error;
     }
     let num = |at: usize, n: usize| number(&c[at..at + n]);
     let (mo, da, hh) = (num(m_at, m), num(d_at, d), num(h_at, h));
