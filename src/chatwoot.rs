@@ -804,6 +804,32 @@ mod tests {
             assert!(!err.contains("a#b") && !err.contains("a^b"), "{err}");
             assert!(!err.contains("forgotten"), "{err}");
         }
+        // IPvFuture literals, as Ruby's URI pattern reads them.
+        for (url, ok) in [
+            ("redis://[v1.x]:6379", true),
+            ("redis://[v1f.a:b]:1", true),
+            ("redis://[V1.x]:6379", false),
+            ("redis://[v.x]:6379", false),
+            ("redis://[vg.x]:6379", false),
+            ("redis://[v1.]:6379", false),
+            ("redis://[v1.x/y]:6379", false),
+        ] {
+            assert_eq!(parse_redis_url(url).is_ok(), ok, "{url}");
+        }
+        // A valid escape is never the one blamed: the problem is elsewhere.
+        for (bad, needle) in [
+            ("redis://:p%41@ho st:6379", "URI"),
+            ("redis://:%41x@ho st:6379", "URI"),
+            ("redis://:x%4@host", "% not followed"),
+            ("redis://:%4@host", "% not followed"),
+            ("redis://:%4a%g1@host", "% not followed"),
+        ] {
+            let err = parse_redis_url(bad).unwrap_err();
+            assert!(err.contains(needle), "{bad}: {err}");
+            if needle == "URI" {
+                assert!(!err.contains("% not followed"), "{bad}: {err}");
+            }
+        }
     }
 
     #[test]

@@ -100,9 +100,10 @@ fn path_abempty(b: &[u8], mut i: usize) -> usize {
     i
 }
 
-/// The IP-literal inside brackets: IPv6address or IPvFuture.
+/// The IP-literal inside brackets: IPv6address or IPvFuture (`v\h++\.[…]++`; Ruby's
+/// pattern takes a lower-case `v` only).
 fn ip_literal_ok(inner: &str) -> bool {
-    if let Some(future) = inner.strip_prefix(['v', 'V']) {
+    if let Some(future) = inner.strip_prefix('v') {
         if let Some((hex, rest)) = future.split_once('.') {
             return !hex.is_empty()
                 && hex.bytes().all(|c| c.is_ascii_hexdigit())
@@ -303,7 +304,9 @@ pub fn parse(url: &str) -> Result<ClientUrl, UrlError> {
             n.saturating_mul(10).saturating_add(u64::from(d - b'0'))
         })
     });
-    let (user, pass) = match parts.userinfo {
+    // URI's `split_userinfo`: `"".split(':', 2)` is `[]`, so an empty userinfo (`redis://@host`)
+    // is no user and no password.
+    let (user, pass) = match parts.userinfo.filter(|ui| !ui.is_empty()) {
         Some(ui) => match ui.split_once(':') {
             Some((u, p)) => (Some(u), Some(p)),
             None => (Some(ui), None),
@@ -346,7 +349,9 @@ pub fn parse(url: &str) -> Result<ClientUrl, UrlError> {
             }
         }
     }
-    let path = unix.then(|| file_join(parts.host, parts.path));
+    // URI's pattern takes a host of one or more characters: an empty one is nil, and
+    // File.join leaves it out.
+    let path = unix.then(|| file_join(parts.host.filter(|h| !h.is_empty()), parts.path));
     Ok(ClientUrl {
         ssl,
         unix,

@@ -600,6 +600,168 @@ fn the_suites_ruby_model_of_redis_client_agrees_with_the_recorded_cases() {
     );
 }
 
+/// redis-client's reading of each URL through the suite's model over the installed Ruby's
+/// URI (tests/ruby/chatwoot_reads.rb --urls), as [`redis_client_view`]s.
+fn ruby_url_views(urls: &[String]) -> Vec<serde_json::Value> {
+    let mut child = Command::new(require("ruby"))
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ruby/chatwoot_reads.rb"))
+        .arg("--urls")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ruby");
+    let input = serde_json::to_vec(urls).expect("json");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let out = child.wait_with_output().expect("ruby output");
+    writer.join().expect("writer").expect("write");
+    assert!(
+        out.status.success(),
+        "chatwoot_reads.rb --urls failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).expect("ruby JSON");
+    assert_eq!(got.len(), urls.len());
+    got.iter().map(redis_client_view).collect()
+}
+
+#[test]
+fn redis_url_agrees_with_the_installed_ruby_on_urls_built_from_hostile_parts() {
+    // Each URL is one pick per part; the parts are the edges of RFC 3986 as Ruby's URI reads
+    // it and of redis-client's reading (form-decoded password, user only with a password,
+    // db from the path or the query).
+    let schemes = [
+        "redis://",
+        "rediss://",
+        "REDIS://",
+        "Rediss://",
+        "unix://",
+        "http://",
+        "",
+    ];
+    let userinfos = [
+        "",
+        "@",
+        ":@",
+        "u:p@",
+        ":p@",
+        "p@",
+        "u:@",
+        ":p%41@",
+        ":p%zz@",
+        ":p+q@",
+        ":a@b@",
+        "u%3A:p@",
+        ":\u{e9}@",
+        ":p q@",
+        "a:b:c@",
+        ":%FF@",
+        "u+v:p@",
+        "!$&'()*,;=:p@",
+        ":~@",
+        ":p%2@",
+        "%41@",
+    ];
+    let hosts = [
+        "host",
+        "127.0.0.1",
+        "[::1]",
+        "[v1.x]",
+        "[V1.x]",
+        "[v.x]",
+        "ho%41st",
+        "ho%4st",
+        "ho st",
+        "",
+        "a_b",
+        "[fe80::1%25eth0]",
+        "256.1.1.1",
+        "[::1",
+        "::1",
+        "[]",
+        "h\u{f4}st",
+        "a.b-c~",
+        "[1:2:3:4:5:6:7:8]",
+        "[1::2::3]",
+    ];
+    let ports = [
+        "", ":", ":6380", ":0", ":65535", ":65536", ":abc", ":0006379", ":-1", ": 1",
+    ];
+    let paths = [
+        "", "/", "/2", "/02", "/0x1", "/ 1", "/1/2", "/-1", "/%31", "/15", "/1?", "//",
+    ];
+    let queries = [
+        "",
+        "?db=3",
+        "?db=",
+        "?x=1&db=4",
+        "?db=a",
+        "?db=1&db=2",
+        "?db=%33",
+        "?",
+    ];
+    let fragments = ["", "#x", "#", "#a#b"];
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let mut urls: Vec<String> = Vec::new();
+    for _ in 0..6000 {
+        urls.push(format!(
+            "{}{}{}{}{}{}{}",
+            rng.pick(&schemes),
+            rng.pick(&userinfos),
+            rng.pick(&hosts),
+            rng.pick(&ports),
+            rng.pick(&paths),
+            rng.pick(&queries),
+            rng.pick(&fragments)
+        ));
+    }
+    // Every part at least once in an otherwise plain URL.
+    for u in userinfos {
+        urls.push(format!("redis://{u}host:6379/1"));
+    }
+    for h in hosts {
+        urls.push(format!("rediss://:p@{h}:6380"));
+    }
+    for p in ports {
+        urls.push(format!("redis://host{p}/2"));
+    }
+    for p in paths {
+        urls.push(format!("redis://host:1{p}"));
+    }
+    for q in queries {
+        urls.push(format!("redis://host{q}"));
+    }
+    urls.sort();
+    urls.dedup();
+    let want = ruby_url_views(&urls);
+    let wrong: Vec<String> = urls
+        .iter()
+        .zip(&want)
+        .filter(|(url, want)| &url_view(url) != *want)
+        .map(|(url, want)| format!("{url:?}: Ruby {want}, ours {}", url_view(url)))
+        .collect();
+    let errors = want.iter().filter(|w| *w == "error").count();
+    assert!(
+        wrong.is_empty(),
+        "{} of {} disagree:\n{}",
+        wrong.len(),
+        urls.len(),
+        wrong
+            .iter()
+            .take(60)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    // Both readings occur often, so neither side can pass by refusing everything.
+    assert!(
+        errors > urls.len() / 10 && errors < urls.len() * 9 / 10,
+        "{errors} of {} are errors",
+        urls.len()
+    );
+}
+
 #[test]
 fn compose_reader_agrees_with_every_recorded_compose_go_case() {
     use chatwoot_redis::chatwoot::compose_env;
