@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Mutation testing of the modules that carry the rules (not part of CI: it takes hours).
 #
-#   bash scripts/mutants.sh [--shard K/N] [--module NAME]... [--stage 1|2|both] [-- EXTRA ARGS]
+#   bash scripts/mutants.sh [--shard K/N] [--module NAME]... [--stage 1|2|both] [--out DIR]
+#                           [-- EXTRA ARGS]
 #
 # Modules (default: all): secrets, names (cable.yml / URL / name rules: src/chatwoot.rs and
 # src/chatwoot/*.rs), dotenv (the .env reader), envmerge (src/envfile.rs), sizing, planner
 # (src/plan.rs), write (atomic write: src/write.rs). EXTRA ARGS go to cargo-mutants, e.g.
-# `-- -F 'validate_username'` to run only the mutants whose name matches.
+# `-- -F 'validate_username'` to run only the mutants whose name matches. --out DIR keeps the
+# results under DIR instead of mutants.out (e.g. for such a filtered re-run).
 #
 # Two stages, so one mutant costs seconds, not the whole suite's minutes:
 #   1. every mutant against the unit tests (`cargo test --lib`: one incremental rebuild of the
@@ -37,6 +39,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 shard="0/1"
+out="mutants.out"
 modules=()
 stages="both"
 extra=()
@@ -48,8 +51,10 @@ while [ $# -gt 0 ]; do
     --module=*) modules+=("${1#--module=}"); shift ;;
     --stage) stages="$2"; shift 2 ;;
     --stage=*) stages="${1#--stage=}"; shift ;;
+    --out) out="$2"; shift 2 ;;
+    --out=*) out="${1#--out=}"; shift ;;
     --) shift; extra=("$@"); break ;;
-    -h|--help) sed -n '2,35p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,37p' "$0"; exit 0 ;;
     *) echo "mutants.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -139,7 +144,7 @@ k="${shard%/*}"
 n="${shard#*/}"
 for m in "${modules[@]}"; do
   files=$(files_of "$m") || { echo "mutants.sh: unknown module $m" >&2; exit 2; }
-  base="mutants.out/$m/shard-$k-of-$n"
+  base="$out/$m/shard-$k-of-$n"
   common=(--no-shuffle -j 1 --timeout-multiplier 3 --minimum-test-timeout 30)
   for f in $files; do common+=(--file "$f"); done
   if [ "$stages" != 2 ]; then
@@ -172,17 +177,17 @@ done
 echo
 printf '%-9s %-6s %6s %6s %6s %7s %8s %7s\n' module shard tested caught missed timeout unviable caught%
 for m in "${modules[@]}"; do
-  d1="mutants.out/$m/shard-$k-of-$n/stage-1/mutants.out"
-  d2="mutants.out/$m/shard-$k-of-$n/stage-2/mutants.out"
+  d1="$out/$m/shard-$k-of-$n/stage-1/mutants.out"
+  d2="$out/$m/shard-$k-of-$n/stage-2/mutants.out"
   [ -d "$d1" ] || continue
   c=$(( $(lines "$d1/caught.txt") + $(lines "$d1/previously_caught.txt") ))
   t=$(lines "$d1/timeout.txt")
   u=$(lines "$d1/unviable.txt")
   survivors="$d1/missed.txt"
-  if [ -f "mutants.out/$m/shard-$k-of-$n/stage-2/done" ]; then
+  if [ -f "$out/$m/shard-$k-of-$n/stage-2/done" ]; then
     # Only stage 1's survivors count (cargo-mutants may add mutants a name filter cannot
     # select): those stage 2 caught or timed out move over, the rest stay missed.
-    left="mutants.out/$m/shard-$k-of-$n/stage-2/survivors.txt"
+    left="$out/$m/shard-$k-of-$n/stage-2/survivors.txt"
     cat "$d2"/caught.txt "$d2"/previously_caught.txt "$d2"/timeout.txt 2>/dev/null \
       | grep -Fxv -f - "$d1/missed.txt" >"$left" || true
     moved=$(( $(lines "$d1/missed.txt") - $(lines "$left") ))
