@@ -254,6 +254,14 @@ fn date_time_tag_and_line_grid() -> Vec<String> {
             }
         }
     }
+    // Zones the TIME pattern takes or refuses, on a valid date and clock.
+    for zone in [
+        "", "Z", " Z", "+1", "-01", "+01:00", "+0100", "+01:", "+1:0", "+a1", "+1a", "+", "-",
+        "+123", "+01:00:", " +01:00", "\t-5", "z", "+24", "-23:59", "++1", "+01:0a",
+    ] {
+        out.push(format!("2024-01-15 10:00:00{zone}"));
+        out.push(format!("2024-01-15T10:00:00.25{zone}"));
+    }
     for tag in [
         "!",
         "!!",
@@ -307,6 +315,9 @@ fn date_time_tag_and_line_grid() -> Vec<String> {
         "\n       yes",
         "\n\t      b",
         "\n        - b",
+        "\n\n       no",
+        "\n\n       on",
+        "\n\n\n       n",
     ];
     for f in firsts {
         for r in rests {
