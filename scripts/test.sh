@@ -2,7 +2,8 @@
 # The whole test suite, on a fresh machine: installs what the tests need when it is missing,
 # then runs formatting, lint and every test. The tests use real programs (redis-server,
 # redis-sentinel, openssl, Ruby with dotenv and the redis gem, Docker Compose v2, helm with the
-# real Chatwoot chart, kubernetes-validate, Redis 6.2 and Valkey 9 servers, haproxy, shellcheck)
+# real Chatwoot chart, kubernetes-validate, Redis 6.2 and Valkey 9 servers, haproxy, shellcheck,
+# strace)
 # and fail loudly when one is missing; they never skip.
 #
 #   bash scripts/test.sh                 install what is missing, then fmt, clippy, all tests
@@ -45,6 +46,7 @@ ruby -e 'require "dotenv"' 2>/dev/null || missing+=(ruby-dotenv)
 ruby -e 'require "redis"' 2>/dev/null || missing+=(ruby-redis)
 command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || missing+=(haproxy)
 command -v shellcheck >/dev/null || missing+=(shellcheck)
+command -v strace >/dev/null || missing+=(strace)
 command -v python3 >/dev/null || missing+=(python3 python3-pip)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"

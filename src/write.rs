@@ -231,10 +231,9 @@ pub fn complete_journal(dir: &Path) -> io::Result<Vec<PathBuf>> {
 
 /// Writes `contents` to a new temporary file next to `target`, with `perms`, and flushes it.
 pub fn stage(target: &Path, contents: &[u8], perms: Permissions) -> io::Result<Staged> {
-    let dir = match target.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
+    // A bare name's parent is "", which the temporary file's path joins as the current
+    // directory.
+    let dir = target.parent().unwrap_or(Path::new("."));
     // NamedTempFile is created 0600 (O_EXCL), so even a secret is private from the start.
     let mut temp = tempfile::Builder::new()
         .prefix(&temp_prefix(target))
@@ -425,6 +424,127 @@ mod tests {
             "kept\n"
         );
         assert_eq!(fs::read_to_string(d.join("b.conf")).unwrap(), "new b\n");
+    }
+
+    #[test]
+    fn only_our_own_temporary_names_count_as_temporary_files() {
+        assert!(is_temp_name(".env.chatwoot-redis-12-abc.tmp"));
+        // An operator's files that share one or two of the three marks are never ours.
+        for name in [
+            "notes.tmp",
+            ".notes.tmp",
+            "env.chatwoot-redis-12-abc.tmp",
+            ".env.chatwoot-redis-12-abc",
+            ".env.chatwoot-redis-12-abc.tmp.bak",
+            "x.chatwoot-redis-1-a.tmp",
+        ] {
+            assert!(!is_temp_name(name), "{name}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["notes.tmp", ".notes.tmp", "env.chatwoot-redis-1-a.tmp"] {
+            fs::write(dir.path().join(name), "an operator's file\n").unwrap();
+        }
+        assert!(stale_temp_files(dir.path()).is_empty());
+    }
+
+    #[test]
+    fn a_planted_journal_never_renames_across_the_directory_boundary() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let outside = tempfile::tempdir().unwrap();
+        let o = outside.path();
+        let o_name = o.file_name().unwrap().to_string_lossy().into_owned();
+        fs::write(d.join("b.conf"), "kept b\n").unwrap();
+        fs::write(o.join("victim"), "kept victim\n").unwrap();
+        // Real staged-looking files on both sides, so a rename would succeed if attempted.
+        let inside_temp = ".b.conf.chatwoot-redis-1-a.tmp";
+        fs::write(d.join(inside_temp), "planted\n").unwrap();
+        let outside_temp = o.join(".x.chatwoot-redis-1-a.tmp");
+        fs::write(&outside_temp, "planted\n").unwrap();
+        fs::write(d.join("plain"), "not a temporary file\n").unwrap();
+        let planted = serde_json::json!({ "renames": [
+            [inside_temp, format!("../{o_name}/victim")],
+            [inside_temp, o.join("victim").to_string_lossy()],
+            [outside_temp.to_string_lossy(), "b.conf"],
+            [format!("../{o_name}/.x.chatwoot-redis-1-a.tmp"), "b.conf"],
+            ["", "b.conf"],
+            [inside_temp, ""],
+            ["plain", "b.conf"],
+        ]});
+        fs::write(d.join(JOURNAL), planted.to_string()).unwrap();
+        assert!(complete_journal(d).unwrap().is_empty());
+        assert_eq!(
+            fs::read_to_string(o.join("victim")).unwrap(),
+            "kept victim\n"
+        );
+        assert_eq!(fs::read_to_string(d.join("b.conf")).unwrap(), "kept b\n");
+        assert!(d.join(inside_temp).exists() && outside_temp.exists());
+        assert!(d.join("plain").exists());
+        assert!(
+            !d.join(JOURNAL).exists(),
+            "the journal is removed all the same"
+        );
+    }
+
+    #[test]
+    fn removing_a_journal_that_is_not_there_is_fine_and_other_errors_are_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        remove_journal(dir.path()).unwrap();
+        // A directory in the journal's place: remove_file fails, and the run must say so.
+        fs::create_dir(dir.path().join(JOURNAL)).unwrap();
+        let err = remove_journal(dir.path()).unwrap_err();
+        assert_ne!(err.kind(), io::ErrorKind::NotFound);
+        assert!(dir.path().join(JOURNAL).is_dir());
+    }
+
+    /// Run by [`a_bare_file_name_is_written_in_the_current_directory`] in a child process
+    /// whose working directory is a temporary one (the working directory is per process).
+    #[test]
+    #[ignore = "a helper: run by a_bare_file_name_is_written_in_the_current_directory"]
+    fn bare_name_child() {
+        if std::env::var_os("WRITE_BARE_NAME_CHILD").is_none() {
+            return;
+        }
+        write_atomic(
+            Path::new("bare.conf"),
+            b"bare\n",
+            Permissions::new_file(false),
+        )
+        .unwrap();
+        stage(
+            Path::new("staged.conf"),
+            b"staged\n",
+            Permissions::new_file(false),
+        )
+        .unwrap()
+        .commit()
+        .unwrap();
+    }
+
+    #[test]
+    fn a_bare_file_name_is_written_in_the_current_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let status = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "write::tests::bare_name_child",
+                "--ignored",
+                "--quiet",
+            ])
+            .current_dir(dir.path())
+            .env("WRITE_BARE_NAME_CHILD", "1")
+            .status()
+            .unwrap();
+        assert!(status.success());
+        assert_eq!(
+            fs::read_to_string(dir.path().join("bare.conf")).unwrap(),
+            "bare\n"
+        );
+        assert_eq!(
+            fs::read_to_string(dir.path().join("staged.conf")).unwrap(),
+            "staged\n"
+        );
+        assert!(temp_files(dir.path()).iter().all(|n| !is_temp_name(n)));
     }
 
     #[test]

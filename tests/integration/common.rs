@@ -70,7 +70,19 @@ impl Default for Cmd {
 
 impl Cmd {
     pub fn new() -> Cmd {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_chatwoot-redis"));
+        Cmd::hermetic(Command::new(env!("CARGO_BIN_EXE_chatwoot-redis")))
+    }
+
+    /// The binary run by another program (e.g. `strace -o LOG`), hermetic like [`Cmd::new`].
+    pub fn wrapped_in(program: &Path, program_args: &[&str]) -> Cmd {
+        let mut command = Command::new(program);
+        command
+            .args(program_args)
+            .arg(env!("CARGO_BIN_EXE_chatwoot-redis"));
+        Cmd::hermetic(command)
+    }
+
+    fn hermetic(mut command: Command) -> Cmd {
         for (k, _) in std::env::vars_os() {
             if k.to_str().is_some_and(is_behaviour_variable) {
                 command.env_remove(k);

@@ -11,6 +11,7 @@ mod consumers_every_source;
 mod doctor;
 mod doctor_cert_bundle;
 mod doctor_deployment;
+mod durability;
 mod env_file_elsewhere;
 mod env_hand_edits;
 mod env_readers;
