@@ -279,6 +279,19 @@ fn check_fails_on_missing_changed_and_unexpected_files() {
         "{text}"
     );
     assert!(script.exists());
+    // One the operator wrote (no header) is not called generated.
+    fs::write(&script, "#!/bin/sh\necho mine\n").unwrap();
+    let (code, text) = run(&set, out, Mode::Write { force: false });
+    assert_eq!(code, 0);
+    assert!(
+        text.contains("redis-settings.sh: not part of this set; left as it is"),
+        "{text}"
+    );
+    assert!(!text.contains("generated earlier"), "{text}");
+    assert_eq!(
+        fs::read_to_string(&script).unwrap(),
+        "#!/bin/sh\necho mine\n"
+    );
     fs::remove_file(&script).unwrap();
     assert_eq!(run(&set, out, Mode::Check).0, 0);
 }
@@ -900,4 +913,35 @@ fn a_write_completes_an_interrupted_runs_journal_and_says_so() {
     );
     assert!(!out.join(chatwoot_redis::write::JOURNAL).exists(), "{text}");
     assert!(temp_files(out).is_empty(), "{:?}", temp_files(out));
+}
+
+#[test]
+fn a_write_removes_the_temporary_files_of_gone_runs_and_keeps_those_of_live_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path();
+    let set = compose_set("1gb");
+    run(&set, out, Mode::Write { force: false });
+    // The id of a process that has exited: its temporary file is a leftover of a killed run.
+    let mut child = std::process::Command::new("true").spawn().unwrap();
+    let gone = child.id();
+    child.wait().unwrap();
+    let stale = out.join(format!(".redis.conf.chatwoot-redis-{gone}-AbCdEf.tmp"));
+    let live = out.join(format!(
+        ".redis.conf.chatwoot-redis-{}-GhIjKl.tmp",
+        std::process::id()
+    ));
+    fs::write(&stale, "half a file\n").unwrap();
+    fs::write(&live, "a write in progress\n").unwrap();
+    let (code, text) = run(&compose_set("2gb"), out, Mode::Write { force: false });
+    assert_eq!(code, 0, "{text}");
+    assert!(!stale.exists(), "{text}");
+    assert!(
+        text.contains(&format!(
+            "removed    {} (temporary file of an interrupted run)",
+            stale.display()
+        )),
+        "{text}"
+    );
+    assert!(live.exists(), "another run's file was removed:\n{text}");
+    assert_eq!(temp_files(out).len(), 1);
 }
