@@ -85,7 +85,7 @@ files_of() {
 # test runs when its name contains one of them).
 integration_of() {
   case "$1" in
-    secrets) echo "consumers_every_source:: acl_users:: rule_boundaries:: properties:: committed_secrets:: hostile:: sentinel_client::" ;;
+    secrets) echo "consumers_every_source:: acl_users:: rule_boundaries:: properties:: committed_secrets:: hostile:: sentinel_client:: bounded_inputs:: secret_inputs:: heroku_endpoint:: fresh_clone_helm:: env_file_elsewhere::" ;;
     names) echo "rule_boundaries:: properties:: hostile:: readers:: acl_users:: consumers:: helm_chart:: password_refusals::" ;;
     dotenv) echo "readers:: lifecycle:: consumers_every_source:: hostile::" ;;
     envmerge) echo "lifecycle:: readers:: consumers_every_source:: env_hand_edits:: env_readers:: env_file_elsewhere::" ;;

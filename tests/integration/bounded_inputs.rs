@@ -92,6 +92,32 @@ fn password_stdin_reads_only_a_bounded_first_line() {
 }
 
 #[test]
+fn password_stdin_reads_up_to_64_kib_and_judges_what_fits_as_a_password() {
+    // Up to 65536 bytes (newline included) the line is read and judged as a password (too
+    // long for one); one byte more and it is not read as a password at all.
+    let stdin_limit = "so it is not a password";
+    let password_limit = "it is longer than 4096 bytes";
+    for (input, says) in [
+        ([&[b'a'; 65535][..], b"\n"].concat(), password_limit),
+        (vec![b'a'; 65536], password_limit),
+        ([&[b'a'; 65536][..], b"\n"].concat(), stdin_limit),
+        (vec![b'a'; 65537], stdin_limit),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let n = input.len();
+        let out = Cmd::new()
+            .args(["render", "--scenario", "docker-compose", "--out"])
+            .arg(dir.path())
+            .arg("--password-stdin")
+            .stdin(input)
+            .run();
+        out.code(2);
+        assert!(out.stderr.contains(says), "{n} bytes: {}", out.stderr);
+        assert_nothing_written(dir.path());
+    }
+}
+
+#[test]
 fn password_stdin_first_line_drives_the_render() {
     let dir = tempfile::tempdir().unwrap();
     let out = Cmd::new()

@@ -165,3 +165,36 @@ fn heroku_fresh_clone_regenerates_public_files_without_a_url() {
         "{env}"
     );
 }
+
+#[test]
+fn heroku_takes_only_a_literal_endpoint_from_the_previous_env() {
+    // An interpolated or empty REDIS_URL is not an endpoint this tool wrote: the render asks
+    // for the URL instead of reading `${…}` or nothing as one.
+    for replaced in ["REDIS_URL=${HEROKU_REDIS_URL}", "REDIS_URL="] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        render(dir.path(), &["--scenario", "heroku"], Some(FIRST))
+            .run()
+            .code(0);
+        let env_path = dir.path().join(".env");
+        let env: String = read(&env_path)
+            .lines()
+            .map(|l| {
+                if l.starts_with("REDIS_URL=") {
+                    replaced.to_string()
+                } else {
+                    l.to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        std::fs::write(&env_path, env + "\n").expect("write .env");
+        let r = render(dir.path(), &[], None).run();
+        r.code(2);
+        assert!(
+            r.stderr.contains("missing answers") && r.stderr.contains("CHATWOOT_REDIS_URL"),
+            "{replaced}: {}",
+            r.stderr
+        );
+        assert!(!r.stderr.contains("took host, port"), "{}", r.stderr);
+    }
+}
