@@ -33,6 +33,7 @@ fn traced_render(args: &[&str]) -> Vec<Call> {
     let out = Cmd::wrapped_in(
         &strace,
         &[
+            // Every thread and child: the writes do not happen on the main thread.
             "-f",
             "-y",
             "-qq",
@@ -48,8 +49,23 @@ fn traced_render(args: &[&str]) -> Vec<Call> {
     .run();
     out.code(0);
     let text = std::fs::read_to_string(log.path()).expect("strace log");
+    // A call another thread interrupts is split in two lines, `PID call(args <unfinished ...>`
+    // and `PID <... call resumed>rest`: join them again, per thread.
+    let mut pending: std::collections::HashMap<String, String> = Default::default();
+    let mut lines: Vec<String> = Vec::new();
+    for line in text.lines() {
+        let (pid, rest) = line.split_once(' ').unwrap_or((line, ""));
+        if let Some(head) = rest.strip_suffix(" <unfinished ...>") {
+            pending.insert(pid.to_string(), head.to_string());
+        } else if let Some((_, tail)) = rest.split_once(" resumed>") {
+            let head = pending.remove(pid).unwrap_or_default();
+            lines.push(format!("{pid} {head}{tail}"));
+        } else {
+            lines.push(line.to_string());
+        }
+    }
     let mut calls = Vec::new();
-    for line in text.lines().filter(|l| l.trim_end().ends_with("= 0")) {
+    for line in lines.iter().filter(|l| l.trim_end().ends_with("= 0")) {
         let call = line.split_whitespace().nth(1).unwrap_or_default();
         if call.starts_with("fsync(") || call.starts_with("fdatasync(") {
             // fsync(5</path/of/the/fd>) = 0
