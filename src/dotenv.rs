@@ -842,3 +842,23 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod span_tests {
+    use super::*;
+
+    #[test]
+    fn a_value_ending_in_a_line_break_ends_on_the_line_of_its_closing_quote() {
+        for (text, lines) in [
+            ("A=\"x\n\"\nB=1\n", [(1, 2), (3, 3)]),
+            ("A='x\n\n'\nB=1\n", [(1, 3), (4, 4)]),
+            ("A=\"\n\"\nB=\"y\"\n", [(1, 2), (3, 3)]),
+        ] {
+            let got: Vec<(usize, usize)> = spans(text)
+                .iter()
+                .map(|s| (s.key_line, s.last_line))
+                .collect();
+            assert_eq!(got, lines, "{text:?}");
+        }
+    }
+}

@@ -945,3 +945,31 @@ fn a_write_removes_the_temporary_files_of_gone_runs_and_keeps_those_of_live_ones
     assert!(live.exists(), "another run's file was removed:\n{text}");
     assert_eq!(temp_files(out).len(), 1);
 }
+
+#[test]
+fn a_hand_edited_config_is_named_as_such_in_the_plan_and_a_private_secret_draws_no_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path();
+    let set = compose_set("1gb");
+    run(&set, out, Mode::Write { force: false });
+    let conf = out.join("redis.conf");
+    let edited = fs::read_to_string(&conf)
+        .unwrap()
+        .replace("maxmemory 1gb", "maxmemory 3gb");
+    fs::write(&conf, &edited).unwrap();
+    // Group-readable but not world-readable: nothing to warn about, and the mode is kept.
+    set_mode(&out.join(".env"), 0o640);
+    let (code, text) = run(&compose_set("2gb"), out, Mode::DryRun);
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.contains(
+            "redis.conf: changed by hand since it was generated; kept (--force replaces it)"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("every user on this machine"), "{text}");
+    let (code, text) = run(&compose_set("2gb"), out, Mode::Write { force: true });
+    assert_eq!(code, 0, "{text}");
+    assert!(!text.contains("every user on this machine"), "{text}");
+    assert_eq!(mode(&out.join(".env")), 0o640);
+}

@@ -302,7 +302,8 @@ fn date_time_tag_and_line_grid() -> Vec<String> {
     out.extend(["!a {a: 1}", "! {a: 1}", "&a {a: 1}"].map(String::from));
     let firsts = [
         "a", "&a", "*a", "[a", "#a", "a #b", "!a", "-a", "- a", "?a", ":a", "'a", "a: b", "1",
-        "yes", "~", "a:", "%a", "@a", "|", ">", " a", "\ta", "  &a", "\t#a", "   -a", " |",
+        "yes", "~", "a:", "%a", "@a", "|", ">", " a", "\ta", "  &a", "\t#a", "   -a", " |", "no",
+        "On", "n", "oFf",
     ];
     let rests = [
         "\n b",
