@@ -423,6 +423,47 @@ mod tests {
     }
 
     #[test]
+    fn a_secret_manifest_yields_its_password_field_or_the_password_of_its_url() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let no_env = d.join("absent.env");
+        let secret = d.join("redis-secret.yaml");
+        let password_of = |yaml: &str| {
+            std::fs::write(&secret, yaml).unwrap();
+            existing_password_in(&no_env, d).map(|(p, _)| p)
+        };
+        let head = "apiVersion: v1\nkind: Secret\nstringData:\n";
+        assert_eq!(
+            password_of(&format!("{head}  redis-password: \"a\"\n")).as_deref(),
+            Some("a")
+        );
+        assert_eq!(
+            password_of(&format!("{head}  REDIS_PASSWORD: \"b\"\n")).as_deref(),
+            Some("b")
+        );
+        assert_eq!(
+            password_of(&format!("{head}  REDIS_URL: \"redis://:c%2B1@h:6379\"\n")).as_deref(),
+            Some("c+1")
+        );
+        // Empty fields are no password, and an empty one does not hide the next.
+        assert_eq!(
+            password_of(&format!(
+                "{head}  redis-password: \"\"\n  REDIS_URL: \"redis://:d@h:6379\"\n"
+            ))
+            .as_deref(),
+            Some("d")
+        );
+        assert_eq!(
+            password_of(&format!("{head}  REDIS_URL: \"redis://h:6379\"\n")),
+            None
+        );
+        assert_eq!(
+            password_of(&format!("{head}  REDIS_URL: \"redis://:@h:6379\"\n")),
+            None
+        );
+    }
+
+    #[test]
     fn existing_env_values_are_read_back() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join(".env");
