@@ -81,15 +81,7 @@ fn uri_users_of_raw_urls(names: &[String]) -> Vec<Option<String>> {
 /// reads the file, the redis-client model over Ruby's URI reads REDIS_URL
 /// (tests/ruby/chatwoot_reads.rb).
 fn chatwoot_users(dirs: &[&Path]) -> Vec<Option<String>> {
-    let mut cmd = Command::new(require("ruby"));
-    cmd.arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ruby/chatwoot_reads.rb"))
-        .arg(reference("chatwoot/cable.yml"))
-        .args(dirs);
-    let (code, out, err) = run(&mut cmd);
-    assert_eq!(code, 0, "chatwoot_reads.rb failed:\n{err}");
-    let reads: Vec<serde_json::Value> = serde_json::from_str(&out).expect("ruby JSON");
-    assert_eq!(reads.len(), dirs.len());
-    reads
+    chatwoot_reads_dirs(dirs)
         .iter()
         .map(|r| r["client_user"].as_str().map(str::to_string))
         .collect()

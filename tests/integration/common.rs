@@ -263,3 +263,23 @@ pub fn env_value(text: &str, key: &str) -> Option<String> {
         )
     })
 }
+
+/// What Chatwoot reads from the `.env` of each directory (tests/ruby/chatwoot_reads.rb), in
+/// order: dotenv's values, the redis client's password and user, cable.yml's view.
+pub fn chatwoot_reads_dirs(dirs: &[&Path]) -> Vec<serde_json::Value> {
+    if dirs.is_empty() {
+        return Vec::new();
+    }
+    let mut cmd = Command::new(require("ruby"));
+    cmd.arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ruby/chatwoot_reads.rb"))
+        .arg(reference("chatwoot/cable.yml"))
+        .args(dirs);
+    let (code, out, err) = run(&mut cmd);
+    assert_eq!(
+        code, 0,
+        "chatwoot_reads.rb failed (are ruby-dotenv and ruby-redis installed?):\n{err}"
+    );
+    let reads: Vec<serde_json::Value> = serde_json::from_str(&out).expect("ruby JSON");
+    assert_eq!(reads.len(), dirs.len());
+    reads
+}

@@ -151,20 +151,6 @@ pub(crate) fn through_chart(
     }
 }
 
-/// What Chatwoot reads from the `.env` of each directory (tests/ruby/chatwoot_reads.rb):
-/// dotenv's values, the redis client's password, the URL, cable.yml's view.
-fn chatwoot_reads_dirs(dirs: &[&Path]) -> Vec<Value> {
-    let mut cmd = Command::new(require("ruby"));
-    cmd.arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ruby/chatwoot_reads.rb"))
-        .arg(reference("chatwoot/cable.yml"))
-        .args(dirs);
-    let (code, out, err) = run(&mut cmd);
-    assert_eq!(code, 0, "chatwoot_reads.rb failed:\n{err}");
-    let reads: Vec<Value> = serde_json::from_str(&out).expect("ruby JSON");
-    assert_eq!(reads.len(), dirs.len());
-    reads
-}
-
 /// The same for process environments (a pod's): Chatwoot's REDIS_* variables go in as
 /// literal (single-quoted) dotenv values, so dotenv hands Ruby the exact strings.
 fn chatwoot_reads(envs: &[&BTreeMap<String, String>]) -> Vec<Value> {

@@ -118,21 +118,6 @@ fn render(dir: &Path, args: &[&str], password: Option<&str>, what: &str) -> Outc
     }
 }
 
-/// Chatwoot's view of each directory's `.env` (tests/ruby/chatwoot_reads.rb), in order.
-fn ruby_reads(dirs: &[&Path]) -> Vec<serde_json::Value> {
-    if dirs.is_empty() {
-        return Vec::new();
-    }
-    let (code, out, err) = run(Command::new(require("ruby"))
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ruby/chatwoot_reads.rb"))
-        .arg(reference("chatwoot/cable.yml"))
-        .args(dirs));
-    assert_eq!(code, 0, "ruby failed (is ruby-dotenv installed?):\n{err}");
-    let v: Vec<serde_json::Value> = serde_json::from_str(&out).expect("ruby JSON");
-    assert_eq!(v.len(), dirs.len());
-    v
-}
-
 fn yaml(path: &Path) -> serde_json::Value {
     let text = std::fs::read_to_string(path)
         .unwrap_or_else(|e| panic!("{} not written: {e}", path.display()));
@@ -379,7 +364,7 @@ fn hostile_passwords_are_refused_or_reach_every_consumer_exactly() {
         .filter(|a| a.target != Target::Kubernetes)
         .collect();
     let dirs: Vec<&Path> = with_env.iter().map(|a| a.dir.as_path()).collect();
-    for (a, got) in with_env.iter().zip(ruby_reads(&dirs)) {
+    for (a, got) in with_env.iter().zip(chatwoot_reads_dirs(&dirs)) {
         if a.target == Target::Elasticache {
             // The chart's existingEnvSecret carries the same variables as the .env.
             let secret = yaml(&a.dir.join("redis-secret.yaml"));
@@ -606,7 +591,7 @@ fn hostile_hosts_and_names_are_refused_or_appear_verbatim() {
         .map(|(_, _, t)| t.path().join("out"))
         .collect();
     let dir_refs: Vec<&Path> = dirs.iter().map(PathBuf::as_path).collect();
-    for ((field, value, _), got) in env_cases.iter().zip(ruby_reads(&dir_refs)) {
+    for ((field, value, _), got) in env_cases.iter().zip(chatwoot_reads_dirs(&dir_refs)) {
         assert_eq!(got["client_password"], pw, "{field:?} {value:?}: {got}");
         match field {
             Field::Host => {
@@ -674,7 +659,7 @@ fn hostile_sentinel_passwords_are_refused_or_read_back_exactly() {
     assert!(accepted.len() >= 5, "only {} accepted", accepted.len());
     let dirs: Vec<PathBuf> = accepted.iter().map(|(_, t)| t.path().join("out")).collect();
     let refs: Vec<&Path> = dirs.iter().map(PathBuf::as_path).collect();
-    for ((sp, _), got) in accepted.iter().zip(ruby_reads(&refs)) {
+    for ((sp, _), got) in accepted.iter().zip(chatwoot_reads_dirs(&refs)) {
         assert_eq!(
             got["env"]["REDIS_SENTINEL_PASSWORD"],
             sp.as_str(),
