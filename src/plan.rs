@@ -1149,44 +1149,10 @@ pub enum WriteStep<'a> {
 pub struct ApplyReport {
     /// `(path, Create | Update | HandEdited | Foreign)` of every file written, in set order.
     pub written: Vec<(PathBuf, Action)>,
-    pub unchanged: Vec<PathBuf>,
     /// Temporary files of an earlier, interrupted run that were removed.
     pub removed_temp_files: Vec<PathBuf>,
     /// Files whose journalled write an earlier, killed run left unfinished, completed now.
     pub completed: Vec<PathBuf>,
-}
-
-impl fmt::Display for ApplyReport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for path in &self.completed {
-            writeln!(
-                f,
-                "  {:<10} {} (the write of an interrupted run, finished first)",
-                "completed",
-                display(path)
-            )?;
-        }
-        for (path, action) in &self.written {
-            let verb = match action {
-                Action::Create => "created",
-                Action::Update => "updated",
-                _ => "replaced (--force)",
-            };
-            writeln!(f, "  {verb:<10} {}", display(path))?;
-        }
-        for path in &self.unchanged {
-            writeln!(f, "  {:<10} {}", "unchanged", display(path))?;
-        }
-        for path in &self.removed_temp_files {
-            writeln!(
-                f,
-                "  {:<10} {} (temporary file of an interrupted run)",
-                "removed",
-                display(path)
-            )?;
-        }
-        Ok(())
-    }
 }
 
 /// Writes the plan: every file that changes, all or nothing. Without `force`, a hand-edited
@@ -1226,10 +1192,7 @@ pub fn apply_with_hook(
         && !plan.interrupted;
     if nothing_to_do {
         // The common no-change render: no lock, no write of any kind.
-        return Ok(ApplyReport {
-            unchanged: plan.files.iter().map(|f| f.path.clone()).collect(),
-            ..ApplyReport::default()
-        });
+        return Ok(ApplyReport::default());
     }
     let created_out_dir = !plan.out_dir.is_dir();
     fs::create_dir_all(&plan.out_dir)
@@ -1322,9 +1285,6 @@ fn write_locked(
     mut report: ApplyReport,
 ) -> Result<ApplyReport> {
     let to_write: Vec<&PlannedFile> = plan.files.iter().filter(|f| f.would_write(force)).collect();
-    for file in plan.files.iter().filter(|f| !f.would_write(force)) {
-        report.unchanged.push(file.path.clone());
-    }
     if to_write.is_empty() {
         return Ok(report);
     }
