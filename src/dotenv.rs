@@ -143,8 +143,9 @@ fn scan(chars: &[char]) -> Vec<(usize, Matched)> {
         };
         match scanner.attempt(start) {
             Attempt::Match(m) => {
-                // A match is never empty (it holds a key), so this always advances.
-                pos = m.end.max(start + 1);
+                // A match holds a key, so it ends after `start`: this always advances.
+                debug_assert!(m.end > start);
+                pos = m.end;
                 found.push((start, m));
             }
             Attempt::Fail { resume } => {
@@ -739,6 +740,92 @@ mod tests {
         assert_eq!(err.line, 2);
         // dotenv 3.1.2 reads the comment's words as names too.
         assert!(parse("A=1\nexport A # note\n").is_err());
+    }
+
+    #[test]
+    fn an_error_names_its_line_and_the_reason() {
+        let err = parse("X=1\n\nexport B\n").unwrap_err();
+        let shown = err.to_string();
+        assert!(shown.starts_with("line 3: "), "{shown}");
+        assert!(
+            shown.contains("\"B\"") && shown.contains("never sets"),
+            "{shown}"
+        );
+    }
+
+    /// `(?:\\"|[^"])*` gives back an escaped quote when the text after the first plain quote
+    /// is neither a comment nor the line's end: the value then closes at the last escaped
+    /// quote before it whose own tail matches. (The values are those Debian's dotenv 2.4
+    /// reads: on one line it matches quotes with the same expression.)
+    #[test]
+    fn a_quoted_value_closes_at_the_last_escaped_quote_whose_tail_matches() {
+        // No plain quote after the opening one.
+        let e = one("A=\"x\\\" y\\\" # c");
+        assert_eq!((e.value.as_str(), e.quoting), ("x\" y\\", Quoting::Double));
+        let e = one("A=\"a\\\"  # c");
+        assert_eq!((e.value.as_str(), e.quoting), ("a\\", Quoting::Double));
+        let e = one("A='a\\'   ");
+        assert_eq!((e.value.as_str(), e.quoting), ("a\\", Quoting::Single));
+        // Across a line break (dotenv 3 reads multi-line values), where reading the value
+        // unquoted would stop at the break.
+        let entries = parse("A=\"first\nsecond\\\"\nB=2\n").expect("parses");
+        let a = last(&entries, "A").expect("A");
+        assert_eq!(
+            (a.value.as_str(), a.quoting),
+            ("first\nsecond\\", Quoting::Double)
+        );
+        assert_eq!(last(&entries, "B").map(|e| e.value.as_str()), Some("2"));
+        // A plain quote followed by text: the escaped quote before it closes the value.
+        let e = one("A=\"a\\\" # x\" y");
+        assert_eq!((e.value.as_str(), e.raw.as_str()), ("a\\", "\"a\\\""));
+        // An escaped quote after that plain quote cannot close it: the unquoted reading.
+        let e = one("A=\"x\\\"y\" z\\\"");
+        assert_eq!(e.value, "x\"y\" z\\");
+        // Nor can one before the opening quote, on an earlier line.
+        let entries = parse("B=x\\\" # y\nA=\"abc\n").expect("parses");
+        let a = last(&entries, "A").expect("A");
+        assert_eq!((a.value.as_str(), a.quoting), ("\"abc", Quoting::Unquoted));
+        // And the match ends where the value's tail does: the next line is an assignment.
+        let entries = parse("A=\"a\\\" # x\" y\nB=2\n").expect("parses");
+        assert_eq!(last(&entries, "B").map(|e| e.value.as_str()), Some("2"));
+    }
+
+    /// Compose v2 reads a quoted value as dotenv does, also with a `#` right after the
+    /// closing quote (checked with `docker-compose config`); only an unquoted `a#b` differs.
+    #[test]
+    fn only_an_unquoted_value_cut_at_a_hash_reads_differently_in_compose() {
+        for (text, value) in [
+            ("A=\"a b\"#x", "a b"),
+            ("A='a b'#x", "a b"),
+            ("A=\"ab\" #x", "ab"),
+        ] {
+            let e = one(text);
+            assert_eq!(
+                (e.value.as_str(), e.compose_text),
+                (value, None),
+                "{text:?}"
+            );
+        }
+        assert_eq!(one("A=a#b").compose_text.as_deref(), Some("a#b"));
+    }
+
+    /// The match of an assignment ends at the last line break of the blank run after it, so
+    /// no part of the assignment is read again as a line of its own, however many blank lines
+    /// follow (an `export` line there would otherwise name `A=1` or `Z`, and fail).
+    #[test]
+    fn blank_lines_after_an_assignment_leave_it_one_assignment() {
+        for blanks in 0..=16 {
+            let gap = "\n".repeat(blanks + 1);
+            for text in [
+                format!("export A=1{gap}B=2\n"),
+                format!("A=x export Z{gap}B=2\n"),
+                format!("export A=1  {gap}  export B=2 # c\n"),
+            ] {
+                let entries = parse(&text).unwrap_or_else(|e| panic!("{text:?}: {e}"));
+                let keys: Vec<&str> = entries.iter().map(|e| e.key.as_str()).collect();
+                assert_eq!(keys, ["A", "B"], "{text:?}");
+            }
+        }
     }
 
     #[test]
