@@ -21,12 +21,14 @@ pub const SCENARIOS: [&str; 8] = [
 ];
 
 /// True for the variables that change what the binary does and must not leak in from the
-/// test runner: every CHATWOOT_REDIS_* and REDIS_* variable, NO_COLOR and CI.
-fn is_behaviour_variable(key: &str) -> bool {
+/// test runner: every CHATWOOT_REDIS_* and REDIS_* variable, NO_COLOR, CI, and
+/// DOTENV_LINEBREAK_MODE (doctor reads `.env` with it, as Ruby dotenv does).
+pub fn is_behaviour_variable(key: &str) -> bool {
     key.starts_with("CHATWOOT_REDIS_")
         || key.starts_with("REDIS_")
         || key == "NO_COLOR"
         || key == "CI"
+        || key == "DOTENV_LINEBREAK_MODE"
 }
 
 /// The one builder for running the binary: hermetic by default (see
@@ -195,24 +197,19 @@ pub fn reference(rel: &str) -> PathBuf {
     use std::sync::atomic::{AtomicBool, Ordering};
     static EXPLAINED: AtomicBool = AtomicBool::new(false);
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let bases = [
-        here.join("../shared/reference"),
-        here.join("shared/reference"),
-    ];
-    for base in &bases {
-        let p = base.join(rel);
-        if p.exists() {
-            return p;
-        }
+    // Beside the checkout only: a copy inside the repository is never read.
+    let base = here.join("../shared/reference");
+    let expected = base.join(rel);
+    if expected.exists() {
+        return expected;
     }
-    let expected = bases[0].join(rel);
     if EXPLAINED.swap(true, Ordering::SeqCst) {
         panic!(
             "reference file {} missing (explained by the first failing test)",
             expected.display()
         );
     }
-    let dir_state = if bases.iter().any(|b| b.is_dir()) {
+    let dir_state = if base.is_dir() {
         "the directory exists but lacks this file"
     } else {
         "the directory itself is missing"

@@ -62,14 +62,12 @@ impl Run {
 fn doctor_in(dir: &Path, env: &str, extra: &[&str]) -> Run {
     let path = dir.join(".env");
     std::fs::write(&path, env).expect("write .env");
-    let out = Command::cargo_bin("chatwoot-redis")
-        .expect("binary")
+    let out = Command::from_std(crate::common::bin())
         .arg("doctor")
         .arg("--env-file")
         .arg(&path)
         .args(["--format", "json"])
         .args(extra)
-        .env_remove("CHATWOOT_REDIS_MAX_CONNECTIONS")
         .timeout(Duration::from_secs(90))
         .output()
         .expect("run doctor");

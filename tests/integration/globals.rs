@@ -130,3 +130,61 @@ fn the_harness_is_hermetic_and_every_scenario_has_an_example_that_renders() {
         assert!(out.stdout.contains(&format!("scenario: {sc}")), "{sc}");
     }
 }
+
+/// A developer's exported variables change no result: a sample of the tests that run the
+/// binary (render, the wizard, doctor offline, live and under `time -v`) is run again by this
+/// test binary with every variable the tool reads planted with hostile values; each test must
+/// pass, and all of them must have run.
+#[test]
+fn exported_chatwoot_redis_and_redis_variables_change_no_test_result() {
+    const SAMPLE: [&str; 8] = [
+        "globals::the_harness_is_hermetic_and_every_scenario_has_an_example_that_renders",
+        "render_cli::same_answers_give_byte_identical_files_and_the_password_is_never_printed",
+        "render_cli::answers_file_reproduces_the_outputs_without_flags_or_password",
+        "render_cli::bad_answers_exit_2_name_field_value_reason_and_fix_and_write_nothing",
+        "wizard::wizard_without_a_terminal_lists_missing_answers_and_exits_2",
+        "doctor::doctor_offline_static_traps_and_exit_codes",
+        "doctor::doctor_healthy_password_protected_redis",
+        "hostile::hostile_replies_are_capped_and_reported",
+    ];
+    let planted = [
+        ("CHATWOOT_REDIS_SCENARIO", "heroku"),
+        ("CHATWOOT_REDIS_HOST", "planted.invalid"),
+        ("CHATWOOT_REDIS_PORT", "1"),
+        ("CHATWOOT_REDIS_AUTH", "none"),
+        ("CHATWOOT_REDIS_TLS", "true"),
+        ("CHATWOOT_REDIS_URL", "rediss://planted.invalid:1"),
+        ("CHATWOOT_REDIS_ANSWERS", "/nonexistent/planted.yaml"),
+        ("CHATWOOT_REDIS_MAX_CONNECTIONS", "1"),
+        ("CHATWOOT_REDIS_USERNAME", "planted"),
+        ("REDIS_PASSWORD", "Planted0password0from0the0runner0x"),
+        ("REDIS_SENTINEL_PASSWORD", "Planted0sentinel0password0x"),
+        ("REDIS_URL", "redis://planted.invalid:1"),
+        ("REDIS_SENTINELS", "planted.invalid:26379"),
+        ("REDISCLI_AUTH", "Planted0cli0auth0x"),
+        ("NO_COLOR", "1"),
+        ("CI", "true"),
+        ("DOTENV_LINEBREAK_MODE", "legacy"),
+    ];
+    for (key, _) in planted {
+        assert!(
+            crate::common::is_behaviour_variable(key) || key == "REDISCLI_AUTH",
+            "{key} is planted but the harness would not clear it"
+        );
+    }
+    let me = std::env::current_exe().expect("this test binary");
+    let out = std::process::Command::new(me)
+        .args(["--exact", "--test-threads", "2"])
+        .args(SAMPLE)
+        .envs(planted)
+        .output()
+        .expect("run the sample");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "with the planted variables:\n{stdout}\n{stderr}"
+    );
+    let summary = format!("test result: ok. {} passed; 0 failed", SAMPLE.len());
+    assert!(stdout.contains(&summary), "expected `{summary}`:\n{stdout}");
+}

@@ -158,17 +158,13 @@ fn doctor(env_file: &Path, args: &[&str]) -> Run {
     );
     let stats = tempfile::NamedTempFile::new().expect("stats file");
     let started = Instant::now();
-    let out = assert_cmd::Command::new(time)
-        .arg("-v")
-        .arg("-o")
-        .arg(stats.path())
-        .arg(env!("CARGO_BIN_EXE_chatwoot-redis"))
+    let stats_path = stats.path().to_str().expect("UTF-8 temporary path");
+    let wrapped = crate::common::Cmd::wrapped_in(&time, &["-v", "-o", stats_path])
         .arg("doctor")
         .arg("--env-file")
         .arg(env_file)
-        .args(args)
-        .env_remove("CHATWOOT_REDIS_MAX_CONNECTIONS")
-        .env_remove("NO_COLOR")
+        .args(args);
+    let out = assert_cmd::Command::from_std(wrapped.into_command())
         .timeout(Duration::from_secs(90))
         .output()
         .expect("run doctor");

@@ -79,9 +79,11 @@ pub fn redis_cli(port: u16, password: Option<&str>, args: &[&str]) -> Result<Str
     let mut cmd = Command::new(require("redis-cli"));
     cmd.args(["-h", "127.0.0.1", "-p", &port.to_string()])
         .args(args);
-    if let Some(p) = password {
-        cmd.env("REDISCLI_AUTH", p);
-    }
+    // Without a password, none: not a REDISCLI_AUTH the runner happens to export.
+    match password {
+        Some(p) => cmd.env("REDISCLI_AUTH", p),
+        None => cmd.env_remove("REDISCLI_AUTH"),
+    };
     let out = cmd.output().map_err(|e| e.to_string())?;
     if !out.status.success() {
         return Err(String::from_utf8_lossy(&out.stderr).into_owned());

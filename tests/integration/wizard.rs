@@ -9,28 +9,13 @@ use std::time::Duration;
 use expectrl::process::unix::WaitStatus;
 use expectrl::{Eof, Expect, Session};
 
-const BIN: &str = env!("CARGO_BIN_EXE_chatwoot-redis");
+use crate::common::bin;
 
-/// Environment that would change the answers or the mode.
-const CLEARED: &[&str] = &[
-    "CI",
-    "REDIS_PASSWORD",
-    "REDIS_SENTINEL_PASSWORD",
-    "CHATWOOT_REDIS_SCENARIO",
-    "CHATWOOT_REDIS_HOST",
-    "CHATWOOT_REDIS_PORT",
-    "CHATWOOT_REDIS_URL",
-    "CHATWOOT_REDIS_AUTH",
-    "CHATWOOT_REDIS_MAXMEMORY",
-    "CHATWOOT_REDIS_EMIT",
-];
-
+/// `init --out OUT EXTRA`, hermetic (the harness's one builder), without colour, as a terminal
+/// of type xterm.
 pub(crate) fn command(out: &Path, extra: &[&str]) -> Command {
-    let mut cmd = Command::new(BIN);
+    let mut cmd = bin();
     cmd.arg("init").arg("--out").arg(out).args(extra);
-    for v in CLEARED {
-        cmd.env_remove(v);
-    }
     cmd.env("NO_COLOR", "1").env("TERM", "xterm");
     cmd
 }
@@ -322,7 +307,7 @@ fn wizard_without_a_terminal_renders_when_every_answer_is_given() {
 
 #[test]
 fn completions_bash_mentions_render() {
-    let out = assert_cmd::Command::new(BIN)
+    let out = assert_cmd::Command::from_std(bin())
         .args(["completions", "bash"])
         .timeout(Duration::from_secs(20))
         .assert()
@@ -337,7 +322,7 @@ fn completions_bash_mentions_render() {
 #[test]
 fn every_command_help_has_examples() {
     for cmd in ["init", "render", "doctor", "scenarios", "completions"] {
-        let out = assert_cmd::Command::new(BIN)
+        let out = assert_cmd::Command::from_std(bin())
             .args([cmd, "--help"])
             .timeout(Duration::from_secs(20))
             .assert()
