@@ -377,7 +377,11 @@ fn doctor_reads_dot_env_then_the_process_environment() {
             .expect("run");
         let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
         assert!(!stdout.contains(PASSWORD), "{stdout}");
-        serde_json::from_str::<Value>(&stdout).expect("JSON")
+        let json = serde_json::from_str::<Value>(&stdout).expect("JSON");
+        // Warnings alone: exit 0, and the report says the same.
+        assert_eq!(out.status.code(), Some(0), "{stdout}");
+        assert_eq!(json["exit_code"], 0, "{stdout}");
+        json
     };
     let json = run_in(dir.path());
     assert_eq!(json["target"]["env_source"], "process environment");

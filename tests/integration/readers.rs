@@ -952,8 +952,15 @@ fn doctor_reports_what_compose_reads_differently_in_a_compose_deployment() {
     assert_eq!(real["REDIS_PASSWORD"], "Pw9\\tail");
 
     // The same .env without a Compose file beside it: no Compose comparison.
-    let (_, report) = doctor_json(env, &[]);
-    assert!(!finding_ids(&report).contains(&"env-readers-disagree".to_string()));
+    let (code, report) = doctor_json(env, &[]);
+    let ids = finding_ids(&report);
+    assert!(
+        !ids.contains(&"env-readers-disagree".to_string()),
+        "{report:#}"
+    );
+    // It read the same password (short, so warned about) and found nothing worse.
+    assert!(ids.contains(&"password-short".to_string()), "{report:#}");
+    assert_eq!(code, 0, "{report:#}");
 
     // A file Compose refuses.
     let refused = "REDIS_URL=redis://redis:6379\nREDIS_PASSWORD='Pw9abc\\'\n";

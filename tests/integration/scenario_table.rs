@@ -5,8 +5,9 @@ use crate::common::{render_cmd, run};
 
 const PW: &str = "Pw0rdForTheTable12345";
 
-/// `doctor --offline` on a .env pointing at `host:port`: the ids of its findings.
-fn doctor_findings(host: &str, port: u16) -> Vec<String> {
+/// `doctor --offline` on a .env pointing at `host:port`: its exit code and the ids of its
+/// findings.
+fn doctor_findings(host: &str, port: u16) -> (i32, Vec<String>) {
     let dir = tempfile::tempdir().expect("temp dir");
     let env = dir.path().join(".env");
     std::fs::write(
@@ -19,15 +20,16 @@ fn doctor_findings(host: &str, port: u16) -> Vec<String> {
         .arg(&env)
         .env_remove("REDIS_PASSWORD")
         .env_remove("REDIS_URL");
-    let (_, stdout, stderr) = run(&mut cmd);
+    let (code, stdout, stderr) = run(&mut cmd);
     let json: serde_json::Value = serde_json::from_str(&stdout)
         .unwrap_or_else(|e| panic!("not JSON ({e}):\n{stdout}\nstderr:\n{stderr}"));
-    json["findings"]
+    let ids = json["findings"]
         .as_array()
         .expect("findings")
         .iter()
         .filter_map(|f| f["id"].as_str().map(str::to_string))
-        .collect()
+        .collect();
+    (code, ids)
 }
 
 #[test]
@@ -49,11 +51,12 @@ fn azure_cache_for_redis_in_every_cloud_is_refused_by_render_and_named_by_doctor
             "{host}: {stderr}"
         );
         assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 0);
-        let ids = doctor_findings(host, 6380);
+        let (code, ids) = doctor_findings(host, 6380);
         assert!(
             ids.iter().any(|i| i == "azure-cache-redis-6"),
             "{host}: {ids:?}"
         );
+        assert_eq!(code, 1, "{host}: an error finding exits 1: {ids:?}");
     }
     // Azure Managed Redis is what the scenario is for: both accept it.
     let dir = tempfile::tempdir().expect("temp dir");
@@ -68,8 +71,12 @@ fn azure_cache_for_redis_in_every_cloud_is_refused_by_render_and_named_by_doctor
         Some(PW),
     ));
     assert_eq!(code, 0, "{stderr}");
-    let ids = doctor_findings("cw.westeurope.redis.azure.net", 10000);
+    let (code, ids) = doctor_findings("cw.westeurope.redis.azure.net", 10000);
     assert!(!ids.iter().any(|i| i == "azure-cache-redis-6"), "{ids:?}");
+    // doctor did read that .env and judge it: its connection budget is there, and nothing
+    // worse than a warning.
+    assert!(ids.iter().any(|i| i == "connection-budget"), "{ids:?}");
+    assert_eq!(code, 0, "{ids:?}");
 }
 
 #[test]

@@ -285,7 +285,7 @@ fn doctor_sees_maxclients_lowered_by_the_fd_limit() {
     );
     let env = tmp.path().join(".env");
     std::fs::write(&env, format!("REDIS_URL=redis://127.0.0.1:{port}\n")).expect("env");
-    let (_, stdout, stderr) = run(bin()
+    let (code, stdout, stderr) = run(bin()
         .args(["doctor", "--format", "json", "--env-file"])
         .arg(&env));
     let report: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
@@ -297,6 +297,8 @@ fn doctor_sees_maxclients_lowered_by_the_fd_limit() {
         .find(|f| f["id"] == "maxclients-lowered")
         .unwrap_or_else(|| panic!("no maxclients-lowered: {stdout}"));
     assert_eq!(lowered["severity"], "error");
+    assert_eq!(code, 1, "an error finding exits 1: {stdout}");
+    assert_eq!(report["exit_code"], 1);
     let title = lowered["title"].as_str().unwrap_or_default();
     assert!(title.contains("224") && title.contains("1000"), "{title}");
     let fix = lowered["fix"].as_str().unwrap_or_default();

@@ -395,24 +395,27 @@ fn memorystore_tls_verifies_the_certificate_with_the_ca_bundle() {
     // doctor trusts what Ruby trusts: with the bundle the handshake verifies and the server
     // answers; with the system CAs alone the certificate is rejected.
     let env_path = out.path().join(".env");
-    let ids = doctor_ids(&env_path);
+    let (code, ids) = doctor_ids(&env_path);
     assert!(ids.iter().any(|i| i == "server-version"), "{ids:?}");
     assert!(
         !ids.iter().any(|i| i == "tls-certificate-rejected"),
         "{ids:?}"
     );
+    assert_eq!(code, 0, "{ids:?}");
     std::fs::write(&env_path, env.replace(bundle_s, system_s)).expect(".env");
-    let ids = doctor_ids(&env_path);
+    let (code, ids) = doctor_ids(&env_path);
     assert!(
         ids.iter().any(|i| i == "tls-certificate-rejected"),
         "{ids:?}"
     );
+    assert_eq!(code, 1, "a rejected certificate is an error: {ids:?}");
     std::fs::write(&env_path, env.replace(bundle_s, "/nonexistent/bundle.pem")).expect(".env");
-    let ids = doctor_ids(&env_path);
+    let (code, ids) = doctor_ids(&env_path);
     assert!(
         ids.iter().any(|i| i == "ssl-cert-file-unreadable"),
         "{ids:?}"
     );
+    assert_eq!(code, 1, "an unreadable bundle is an error: {ids:?}");
 
     // The stated fallback: --verify-mode none, and no SSL_CERT_FILE.
     let fallback = tempfile::tempdir().expect("tempdir");
@@ -464,9 +467,8 @@ fn memorystore_tls_verifies_the_certificate_with_the_ca_bundle() {
     assert!(err.contains("public CA"), "{err}");
 }
 
-/// Doctor against a real server, with an answers file beside the .env.
-/// The finding ids of `doctor --format json` on an env file.
-fn doctor_ids(env_file: &Path) -> Vec<String> {
+/// The exit code and finding ids of `doctor --format json` on an env file.
+fn doctor_ids(env_file: &Path) -> (i32, Vec<String>) {
     let out = Cmd::new()
         .args(["doctor", "--format", "json", "--timeout", "5", "--env-file"])
         .arg(env_file)
@@ -474,14 +476,18 @@ fn doctor_ids(env_file: &Path) -> Vec<String> {
     let json: serde_json::Value = serde_json::from_str(&out.stdout)
         .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}\n{}", out.stdout, out.stderr));
     assert!(!out.stdout.contains(PW), "the password leaked");
-    json["findings"]
+    let ids = json["findings"]
         .as_array()
         .expect("findings")
         .iter()
         .filter_map(|f| f["id"].as_str().map(str::to_string))
-        .collect()
+        .collect();
+    (out.status, ids)
 }
 
+/// The ids of doctor's findings on the server at `port`, with answers for `answers_version`
+/// beside the `.env`. Every run must have reached the server (its version is reported) and
+/// found nothing worse than warnings (exit 0).
 fn doctor_with_answers(port: u16, answers_version: &str) -> Vec<String> {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(
@@ -501,12 +507,18 @@ fn doctor_with_answers(port: u16, answers_version: &str) -> Vec<String> {
     let json: serde_json::Value = serde_json::from_str(&out.stdout)
         .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}\n{}", out.stdout, out.stderr));
     assert!(!out.stdout.contains(PW), "the password leaked");
-    json["findings"]
+    let ids: Vec<String> = json["findings"]
         .as_array()
         .expect("findings")
         .iter()
         .filter_map(|f| f["id"].as_str().map(str::to_string))
-        .collect()
+        .collect();
+    assert!(
+        ids.iter().any(|i| i == "server-version"),
+        "answers {answers_version}: doctor never read the server's version: {ids:?}"
+    );
+    out.code(0);
+    ids
 }
 
 #[test]
