@@ -65,15 +65,16 @@ fn render(bencher: divan::Bencher, scenario: &str) {
 }
 
 fn reference(rel: &str) -> PathBuf {
-    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-    [
-        here.join("../shared/reference"),
-        here.join("shared/reference"),
-    ]
-    .into_iter()
-    .map(|b| b.join(rel))
-    .find(|p| p.exists())
-    .unwrap_or_else(|| panic!("{rel} not found beside the checkout (../shared/reference)"))
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/reference")
+        .join(rel);
+    assert!(
+        p.exists(),
+        "reference file {rel} not found: expected at {} (../shared/reference beside the \
+         checkout)",
+        p.display()
+    );
+    p
 }
 
 #[divan::bench]

@@ -12,7 +12,12 @@ use chatwoot_redis::plan::{self, Action, Mode, WriteStep};
 use chatwoot_redis::write::is_temp_name;
 
 const PASSWORD: &str = "Tr0ub4dor-and-3-more";
-const ENV_EXAMPLE: &str = include_str!("../../../shared/reference/chatwoot/env.example");
+/// Chatwoot's `.env.example`, read at run time from the reference files (a missing file is
+/// explained by [`crate::common::reference`], not a failed build).
+static ENV_EXAMPLE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    fs::read_to_string(crate::common::reference("chatwoot/env.example"))
+        .expect("read chatwoot/env.example")
+});
 
 fn stamped(kind: FileKind, body: &str) -> RenderedFile {
     RenderedFile {
@@ -332,7 +337,7 @@ fn dry_run_and_diff_write_nothing() {
     assert!(!missing.exists());
 
     let out = dir.path();
-    fs::write(out.join(".env"), ENV_EXAMPLE).unwrap();
+    fs::write(out.join(".env"), ENV_EXAMPLE.as_str()).unwrap();
     run(&set, out, Mode::Write { force: false });
     let before = snapshot(out);
     let changed = compose_set("2gb");
@@ -371,7 +376,7 @@ fn env_merge_into_chatwoot_env_example_keeps_every_other_byte() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path();
     let env = out.join(".env");
-    fs::write(&env, ENV_EXAMPLE).unwrap();
+    fs::write(&env, ENV_EXAMPLE.as_str()).unwrap();
     #[cfg(unix)]
     set_mode(&env, 0o640);
 
@@ -385,7 +390,10 @@ fn env_merge_into_chatwoot_env_example_keeps_every_other_byte() {
     run(&set, out, Mode::Write { force: false });
     let merged = fs::read_to_string(&env).unwrap();
 
-    assert_eq!(non_redis_lines(&merged), non_redis_lines(ENV_EXAMPLE));
+    assert_eq!(
+        non_redis_lines(&merged),
+        non_redis_lines(ENV_EXAMPLE.as_str())
+    );
     assert_eq!(
         merged.lines().count(),
         ENV_EXAMPLE.lines().count() - 2 + 1,
