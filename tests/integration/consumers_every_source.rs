@@ -345,10 +345,18 @@ fn auth_none_starts_without_a_password_and_listens_on_loopback_only() {
         reply(port, None, &["CONFIG", "GET", "protected-mode"]),
         "protected-mode\nyes"
     );
-    if let Some(ip) = non_loopback_address() {
-        let reached = TcpStream::connect_timeout(&(ip, port).into(), Duration::from_secs(2));
-        assert!(reached.is_err(), "{ip}:{port} accepted a connection");
-    }
+    let ip = non_loopback_address().expect(
+        "this test needs a local address that is not loopback (a default route) to show that \
+         nothing else reaches the server; the machine has none",
+    );
+    // That address is reachable here: a listener on it accepts (so the refusal below is the
+    // server's bind, not the network).
+    let control = std::net::TcpListener::bind((ip, 0)).expect("listen on the local address");
+    let control_addr = control.local_addr().expect("address");
+    TcpStream::connect_timeout(&control_addr, Duration::from_secs(2))
+        .unwrap_or_else(|e| panic!("{control_addr} is not reachable from here: {e}"));
+    let reached = TcpStream::connect_timeout(&(ip, port).into(), Duration::from_secs(2));
+    assert!(reached.is_err(), "{ip}:{port} accepted a connection");
 }
 
 #[test]
