@@ -85,8 +85,8 @@ files_of() {
 # test runs when its name contains one of them).
 integration_of() {
   case "$1" in
-    secrets) echo "consumers_every_source:: acl_users:: rule_boundaries:: properties:: committed_secrets:: hostile:: sentinel_client:: bounded_inputs:: secret_inputs:: heroku_endpoint:: fresh_clone_helm:: env_file_elsewhere::" ;;
-    names) echo "rule_boundaries:: properties:: hostile:: readers:: acl_users:: consumers:: helm_chart:: password_refusals::" ;;
+    secrets) echo "consumers_every_source:: acl_users:: rule_boundaries:: properties:: committed_secrets:: hostile:: sentinel_client:: bounded_inputs:: secret_inputs:: heroku_endpoint:: fresh_clone_helm:: env_file_elsewhere:: password_refusals::" ;;
+    names) echo "rule_boundaries:: properties:: hostile:: readers:: acl_users:: consumers:: helm_chart:: password_refusals:: kubernetes_name_limits:: sentinel_client::" ;;
     dotenv) echo "readers:: lifecycle:: consumers_every_source:: hostile::" ;;
     envmerge) echo "lifecycle:: readers:: consumers_every_source:: env_hand_edits:: env_readers:: env_file_elsewhere::" ;;
     sizing) echo "sizing:: plan::" ;;
@@ -105,6 +105,9 @@ fi
 # so the normal builds keep their cache.
 export CARGO_TARGET_DIR="${CHATWOOT_REDIS_MUTANTS_TARGET:-$PWD/target/mutants}"
 export CARGO_PROFILE_DEV_DEBUG=0 CARGO_PROFILE_TEST_DEBUG=0
+# The property tests draw the same cases for every mutant (and as in CI: scripts/test.sh), so
+# whether one catches a mutant does not depend on the run.
+export PROPTEST_RNG_SEED="${PROPTEST_RNG_SEED:-20261201}"
 # cargo-mutants tests each mutant in a scratch copy under $TMPDIR; the integration tests read
 # ../shared/reference/ beside the checkout, so the scratch copies get a `shared` beside them.
 if [ -d ../shared ]; then
@@ -163,6 +166,7 @@ for m in "${modules[@]}"; do
   base="$out/$m/shard-$k-of-$n"
   common=(--no-shuffle -j 1 --timeout-multiplier 3 --minimum-test-timeout 30)
   for f in $files; do common+=(--file "$f"); done
+  # shellcheck disable=SC2086 # $files is a list of paths and globs, split on purpose
   while IFS= read -r arg; do common+=("$arg"); done < <(non_unix_excludes $files)
   if [ "$stages" != 2 ]; then
     echo "== $m ($files), shard $shard, stage 1: unit tests" >&2
