@@ -867,12 +867,40 @@ fn committed_helm_examples_render_through_the_real_chart() {
         let rendered = helm_template(&release, &namespace, &values);
         let mut cluster = Cluster::new(&namespace);
         cluster.add(&rendered);
+        // The master proxy beside the values: its HAProxy configuration loads in HAProxy,
+        // and every node it checks resolves to a Redis pod of that chart render.
+        let proxy = root.join(scenario).join("redis-master-proxy.yaml");
+        if proxy.exists() {
+            let text = std::fs::read_to_string(&proxy).expect("proxy manifest");
+            cluster.add(&text);
+            let cfg = crate::k8s::parse_manifests(&text)
+                .into_iter()
+                .find_map(|m| m["data"]["haproxy.cfg"].as_str().map(str::to_string))
+                .unwrap_or_else(|| panic!("examples/{scenario}: no haproxy.cfg ConfigMap"));
+            haproxy_accepts(&cfg, "Example0password0for0the0check0x");
+            let nodes: Vec<&str> = cfg
+                .lines()
+                .filter_map(|l| l.trim().strip_prefix("server "))
+                .filter_map(|l| l.split_whitespace().nth(1))
+                .collect();
+            assert_eq!(nodes.len(), 3, "examples/{scenario}: {cfg}");
+            for node in nodes {
+                let (host, port) = node.rsplit_once(':').expect("host:port");
+                resolves(&cluster, host, port.parse().expect("port"))
+                    .unwrap_or_else(|e| panic!("examples/{scenario}: {node}: {e}"));
+            }
+            files.push(proxy);
+        }
         let problems = name_problems(&cluster);
         assert!(problems.is_empty(), "examples/{scenario}: {problems:#?}");
         let path = out.path().join(format!("{scenario}.yaml"));
         std::fs::write(&path, rendered).expect("write");
         files.push(path);
     }
+    assert!(
+        files.iter().any(|f| f.ends_with("redis-master-proxy.yaml")),
+        "kubernetes-sentinel has a master proxy example"
+    );
     assert!(
         files.len() >= 2,
         "kubernetes-sentinel and elasticache have Helm examples"

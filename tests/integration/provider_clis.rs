@@ -445,6 +445,51 @@ fn elasticache_script_with_the_real_aws_cli_creates_a_valkey9_group_and_enables_
     );
 }
 
+/// The committed ElastiCache example, run whole by the real AWS CLI: the group comes from its
+/// endpoint (`master.chatwoot.…`), and the group gets a noeviction parameter group.
+#[test]
+fn committed_elasticache_example_runs_with_the_real_aws_cli() {
+    let dir = tempfile::tempdir().expect("tmp");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/elasticache/redis-settings.sh"),
+        dir.path().join("redis-settings.sh"),
+    )
+    .expect("examples/elasticache/redis-settings.sh");
+    let g = Group {
+        cluster_enabled: false,
+        engine: "redis",
+        version: "7.1.0",
+        parameter_group: "default.redis7",
+        transit: Some("required"),
+        family_reported: "redis7",
+        custom_group_exists: false,
+    };
+    let (code, out, calls) = run_aws_case(dir.path(), &g, &[]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(
+        param(&calls[0], "ReplicationGroupId"),
+        Some("chatwoot"),
+        "{out}"
+    );
+    let modify = find(&calls, "ModifyCacheParameterGroup");
+    assert_eq!(modify.len(), 1, "{out}");
+    assert_eq!(
+        param(
+            modify[0],
+            "ParameterNameValues.ParameterNameValue.1.ParameterValue"
+        ),
+        Some("noeviction")
+    );
+    let attach = find(&calls, "ModifyReplicationGroup");
+    assert_eq!(
+        attach
+            .first()
+            .and_then(|c| param(c, "CacheParameterGroupName")),
+        Some("chatwoot-redis7-noeviction"),
+        "{out}"
+    );
+}
+
 #[test]
 fn elasticache_script_keeps_a_custom_parameter_group_and_names_old_and_unknown_engines() {
     let r = render_provider(&[

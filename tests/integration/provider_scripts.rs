@@ -90,6 +90,59 @@ fn scripts_stop_before_any_request_without_their_identifiers() {
     }
 }
 
+/// The committed examples run too (bash, with the real CLIs on PATH pointed at the
+/// recorder): each identifier a script requires (`${VAR:?set VAR …}`), left out while the
+/// others are given, stops it before any request, naming that variable.
+#[test]
+fn committed_example_scripts_stop_before_any_request_without_each_identifier() {
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut runs = 0;
+    for entry in std::fs::read_dir(&examples).expect("examples/") {
+        let script = entry.expect("entry").path().join("redis-settings.sh");
+        if !script.exists() {
+            continue;
+        }
+        let text = std::fs::read_to_string(&script).expect("script");
+        // Required: checked with `:?` and given no default from the answers (the ElastiCache
+        // example takes its group and region from its endpoint; provider_clis runs it whole).
+        let required: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix(": \"${"))
+            .filter_map(|l| l.split_once(":?set ").map(|(var, _)| var))
+            .filter(|var| !text.contains(&format!("{var}=\"${{{var}:-")))
+            .collect();
+        let dir = tempfile::tempdir().expect("tmp");
+        std::fs::copy(&script, dir.path().join("redis-settings.sh")).expect("copy");
+        for missing in &required {
+            let rec = Recorder::start(&json!([]), false);
+            let home = tempfile::tempdir().expect("tmp");
+            let url = rec.url();
+            let mut env: Vec<(&str, &str)> = required
+                .iter()
+                .filter(|v| *v != missing)
+                .map(|v| (*v, "example-identifier"))
+                .collect();
+            env.extend([
+                ("AWS_ENDPOINT_URL", url.as_str()),
+                ("AWS_ACCESS_KEY_ID", "AKIDFAKEFAKEFAKE0000"),
+                ("AWS_SECRET_ACCESS_KEY", "fake"),
+                ("CLOUDSDK_API_ENDPOINT_OVERRIDES_REDIS", url.as_str()),
+                ("HEROKU_HOST", url.as_str()),
+                ("HEROKU_API_KEY", "fake"),
+                ("DIGITALOCEAN_API_URL", url.as_str()),
+            ]);
+            let (code, out, err) = run_settings(dir.path(), home.path(), &env);
+            let shown = format!("{} without {missing}: {out}{err}", script.display());
+            assert_ne!(code, 0, "{shown}");
+            assert!(err.contains(&format!("set {missing}")), "{shown}");
+            assert!(rec.requests().is_empty(), "{shown}: a request was sent");
+            runs += 1;
+        }
+    }
+    // azure 1, digitalocean 2, heroku 1, memorystore 2.
+    assert_eq!(runs, 6, "identifiers across the example scripts");
+}
+
 #[test]
 fn committed_example_scripts_are_shellcheck_clean() {
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");

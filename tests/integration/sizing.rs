@@ -180,24 +180,7 @@ fn systemd_drop_in_passes_systemd_analyze_verify() {
     render_single_server(&out, &[]);
     let dropin = std::fs::read_to_string(out.join("chatwoot-redis.service.conf")).expect("drop-in");
     assert!(dropin.contains("\nLimitNOFILE=65535\n"), "{dropin}");
-    let debian_unit = Path::new("/lib/systemd/system/redis-server.service");
-    assert!(
-        debian_unit.is_file(),
-        "Debian's redis-server package (its unit file) is required; scripts/test.sh installs it"
-    );
-    let verify = |text: &str| {
-        let units = tempfile::tempdir().expect("units");
-        std::fs::copy(debian_unit, units.path().join("redis-server.service")).expect("unit");
-        let d = units.path().join("redis-server.service.d");
-        std::fs::create_dir(&d).expect("dir");
-        std::fs::write(d.join("chatwoot.conf"), text).expect("drop-in");
-        let (code, stdout, stderr) = run(Command::new(&analyze)
-            .arg("verify")
-            .arg("--man=no")
-            .arg(units.path().join("redis-server.service"))
-            .env("SYSTEMD_UNIT_PATH", format!("{}:", units.path().display())));
-        (code, format!("{stdout}{stderr}"))
-    };
+    let verify = |text: &str| systemd_verify(&analyze, text);
     let (code, text) = verify(&dropin);
     assert!(
         code == 0 && !text.contains("chatwoot.conf"),
@@ -210,14 +193,52 @@ fn systemd_drop_in_passes_systemd_analyze_verify() {
     );
 }
 
-/// Every key of the sysctl file is a kernel parameter of this machine (/proc/sys), with a
-/// value in its range.
+/// `systemd-analyze verify` of Debian's redis-server unit with `dropin` as its drop-in: the
+/// exit code and what it printed.
+fn systemd_verify(analyze: &Path, dropin: &str) -> (i32, String) {
+    let debian_unit = Path::new("/lib/systemd/system/redis-server.service");
+    assert!(
+        debian_unit.is_file(),
+        "Debian's redis-server package (its unit file) is required; scripts/test.sh installs it"
+    );
+    let units = tempfile::tempdir().expect("units");
+    std::fs::copy(debian_unit, units.path().join("redis-server.service")).expect("unit");
+    let d = units.path().join("redis-server.service.d");
+    std::fs::create_dir(&d).expect("dir");
+    std::fs::write(d.join("chatwoot.conf"), dropin).expect("drop-in");
+    let (code, stdout, stderr) = run(Command::new(analyze)
+        .arg("verify")
+        .arg("--man=no")
+        .arg(units.path().join("redis-server.service"))
+        .env("SYSTEMD_UNIT_PATH", format!("{}:", units.path().display())));
+    (code, format!("{stdout}{stderr}"))
+}
+
+/// The committed single-server example's drop-in and sysctl file are read by their
+/// consumers too: systemd loads the drop-in, and every sysctl key is a kernel parameter.
 #[test]
-fn sysctl_file_names_real_kernel_parameters() {
-    let tmp = tempfile::tempdir().expect("tmp");
-    let out = tmp.path().join("out");
-    render_single_server(&out, &["--redis-version", "valkey-8"]);
-    let text = std::fs::read_to_string(out.join("chatwoot-redis.sysctl.conf")).expect("sysctl");
+fn single_server_examples_load_in_systemd_and_name_kernel_parameters() {
+    let analyze = require("systemd-analyze");
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/single-server");
+    let dropin = std::fs::read_to_string(example.join("chatwoot-redis.service.conf"))
+        .expect("examples/single-server/chatwoot-redis.service.conf");
+    assert!(dropin.contains("\nLimitNOFILE="), "{dropin}");
+    let (code, text) = systemd_verify(&analyze, &dropin);
+    assert!(
+        code == 0 && !text.contains("chatwoot.conf"),
+        "systemd-analyze verify: {code}\n{text}"
+    );
+    let sysctl = std::fs::read_to_string(example.join("chatwoot-redis.sysctl.conf"))
+        .expect("examples/single-server/chatwoot-redis.sysctl.conf");
+    assert_eq!(
+        sysctl_keys(&sysctl),
+        ["vm.overcommit_memory", "net.core.somaxconn"]
+    );
+}
+
+/// The keys of a sysctl file, each checked to be a kernel parameter of this machine
+/// (/proc/sys) with a value in its range.
+fn sysctl_keys(text: &str) -> Vec<String> {
     let mut keys = Vec::new();
     for line in text.lines() {
         let line = line.trim();
@@ -240,7 +261,21 @@ fn sysctl_file_names_real_kernel_parameters() {
         }
         keys.push(key.to_string());
     }
-    assert_eq!(keys, ["vm.overcommit_memory", "net.core.somaxconn"]);
+    keys
+}
+
+/// Every key of the sysctl file is a kernel parameter of this machine (/proc/sys), with a
+/// value in its range.
+#[test]
+fn sysctl_file_names_real_kernel_parameters() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let out = tmp.path().join("out");
+    render_single_server(&out, &["--redis-version", "valkey-8"]);
+    let text = std::fs::read_to_string(out.join("chatwoot-redis.sysctl.conf")).expect("sysctl");
+    assert_eq!(
+        sysctl_keys(&text),
+        ["vm.overcommit_memory", "net.core.somaxconn"]
+    );
     // Valkey: the unit, the paths and the drop-in follow the chosen server.
     let dropin = std::fs::read_to_string(out.join("chatwoot-redis.service.conf")).expect("drop-in");
     assert!(dropin.contains("/etc/systemd/system/valkey-server.service.d/chatwoot.conf"));
