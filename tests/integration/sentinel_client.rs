@@ -171,6 +171,20 @@ fn sentinel_env_with_a_separate_password_connects_through_three_sentinels() {
             || err.contains("NOAUTH"),
         "{err}"
     );
+    // It was the password, not the sentinels being gone: each of them refuses that password
+    // and takes the right one, and the right .env still connects.
+    for port in &t.sentinel_ports {
+        let refused = redis_cli(*port, Some("Not0The0Sentinel0Password"), &["PING"]);
+        let refused = format!("{refused:?}");
+        assert!(
+            // redis-cli's AUTH fails, so the PING after it is refused unauthenticated.
+            refused.contains("NOAUTH") || refused.contains("WRONGPASS"),
+            "sentinel {port}: {refused}"
+        );
+        let ok = redis_cli(*port, Some(SENTINEL_PW), &["PING"]).expect("redis-cli");
+        assert_eq!(ok.trim(), "PONG", "sentinel {port}");
+    }
+    assert_reached_master(&t, &env_file, true);
 
     // Re-rendering without the file keeps the sentinel password read back from the .env.
     let again = Cmd::new()
