@@ -278,5 +278,39 @@ pub fn chatwoot_reads_dirs(dirs: &[&Path]) -> Vec<serde_json::Value> {
     );
     let reads: Vec<serde_json::Value> = serde_json::from_str(&out).expect("ruby JSON");
     assert_eq!(reads.len(), dirs.len());
+    // The Ruby side is Debian's dotenv 2.4, Chatwoot pins 3.1.2: its reading stands in for
+    // 3.1.2's only where the two agree, so every Redis key must read the same under 3.1.2's
+    // rules (chatwoot_redis::dotenv, itself held to the recorded 3.1.2 cases).
+    for (dir, read) in dirs.iter().zip(&reads) {
+        let path = dir.join(".env");
+        let text = std::fs::read_to_string(&path).expect(".env");
+        let entries = chatwoot_redis::dotenv::parse(&text)
+            .unwrap_or_else(|e| panic!("{}: dotenv 3.1.2 refuses it: {e}", path.display()));
+        let mut keys: Vec<String> = entries
+            .iter()
+            .map(|e| e.key.clone())
+            .chain(
+                read["env"]
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(k, _)| k.clone()),
+            )
+            .filter(|k| k.starts_with("REDIS_"))
+            .collect();
+        keys.sort();
+        keys.dedup();
+        for key in keys {
+            let v312 = chatwoot_redis::dotenv::last(&entries, &key).map(|e| e.value.as_str());
+            let v24 = read["env"][key.as_str()].as_str();
+            assert_eq!(
+                v24,
+                v312,
+                "{}: {key} reads differently in Debian's dotenv 2.4 and under dotenv 3.1.2's \
+                 rules, so 2.4 cannot stand in for Chatwoot's reader on this file",
+                path.display()
+            );
+        }
+    }
     reads
 }
