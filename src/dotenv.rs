@@ -599,9 +599,7 @@ fn evaluate(value: &str) -> (String, Vec<Substitution>) {
             j += 1;
         }
         let name: String = chars[name_start..j].iter().collect();
-        if chars.get(j) == Some(&'}') {
-            j += 1;
-        }
+        // (The optional `}` needs no step of its own: the text is kept as written either way.)
         if !escaped && !name.is_empty() {
             subs.push(Substitution::Variable(name));
         }
@@ -682,6 +680,7 @@ mod tests {
             vec![Substitution::Command("$(echo X)".into())]
         );
         let e = one("P=\"x${HOME}y$Z\"");
+        assert_eq!(e.value, "x${HOME}y$Z");
         assert_eq!(
             e.substitutions,
             vec![
