@@ -858,6 +858,18 @@ mod tests {
         assert_eq!(m.contents, "A=1\nREDIS_URL=new\nREDIS_VELMA_SIZE=4\n");
     }
 
+    /// A lone `\r` is a line break to Ruby dotenv (old Mac files): the merge updates the
+    /// key on such a line and keeps the file's breaks.
+    #[test]
+    fn lone_carriage_returns_end_lines_as_dotenv_reads_them() {
+        let before = "A=1\rREDIS_URL=old\rB=2\r";
+        let m = merge(before, &update(&[("REDIS_URL", "new")], &[]));
+        assert_eq!(m.contents, "A=1\rREDIS_URL=new\rB=2\r");
+        assert_eq!(m.changes, vec![EnvChange::Updated("REDIS_URL".into())]);
+        let m = merge("A=1\rREDIS_URL=old\r\nB=2", &update(&[], &["REDIS_URL"]));
+        assert_eq!(m.contents, "A=1\rB=2");
+    }
+
     #[test]
     fn multi_line_values_are_one_piece() {
         let before = "CERT=\"-----BEGIN\nREDIS_URL=not-a-key\n-----END\"\nREDIS_URL=\"a\nb\"\nZ=\"q \\\" still\nend\"\n";
