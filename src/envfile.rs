@@ -157,18 +157,13 @@ fn is_key_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_' || c == '.'
 }
 
-/// Recognises `[blanks][export blanks]KEY[blanks]=`: returns the key, whether `export` was
-/// used, and the byte length up to and including `=`.
-fn parse_assignment(line: &str) -> Option<(&str, bool, usize)> {
-    let rest = line.trim_start_matches([' ', '\t']);
-    let mut offset = line.len() - rest.len();
-    let mut export = false;
-    let mut rest = rest;
+/// Recognises `[blanks][export blanks]KEY[blanks]=` (the text of a commented example after
+/// its `#`): returns the key.
+fn assignment_key(line: &str) -> Option<&str> {
+    let mut rest = line.trim_start_matches([' ', '\t']);
     if let Some(after) = rest.strip_prefix("export") {
         let trimmed = after.trim_start_matches([' ', '\t']);
         if trimmed.len() < after.len() {
-            export = true;
-            offset += rest.len() - trimmed.len();
             rest = trimmed;
         }
     }
@@ -181,20 +176,18 @@ fn parse_assignment(line: &str) -> Option<(&str, bool, usize)> {
         .find(|&(_, c)| !is_key_char(c))
         .map(|(i, _)| i)
         .unwrap_or(rest.len());
-    let key = &rest[..key_len];
-    let after_key = &rest[key_len..];
-    let after_blanks = after_key.trim_start_matches([' ', '\t']);
-    let eq_rest = after_blanks.strip_prefix('=')?;
-    let prefix_len = line.len() - eq_rest.len();
-    debug_assert!(offset <= prefix_len);
-    Some((key, export, prefix_len))
+    let (key, after_key) = rest.split_at(key_len);
+    after_key
+        .trim_start_matches([' ', '\t'])
+        .starts_with('=')
+        .then_some(key)
 }
 
 /// A commented example `#[#…][blanks][export ]KEY=…`: returns the key.
 fn parse_commented(line: &str) -> Option<&str> {
     let rest = line.trim_start_matches([' ', '\t']).strip_prefix('#')?;
     let rest = rest.trim_start_matches('#');
-    parse_assignment(rest).map(|(key, _, _)| key)
+    assignment_key(rest)
 }
 
 /// The entries of a file: its assignments exactly where Ruby dotenv 3.1.2 finds them
@@ -907,26 +900,17 @@ mod tests {
 
     #[test]
     fn keys_are_recognised_exactly() {
-        assert_eq!(
-            parse_assignment("REDIS_URL=x"),
-            Some(("REDIS_URL", false, 10))
-        );
-        assert_eq!(
-            parse_assignment("export REDIS_URL =x"),
-            Some(("REDIS_URL", true, 18))
-        );
+        assert_eq!(assignment_key("REDIS_URL=x"), Some("REDIS_URL"));
+        assert_eq!(assignment_key(" export\tREDIS_URL =x"), Some("REDIS_URL"));
         // Without a blank after it, `export` is part of the key name.
-        assert_eq!(
-            parse_assignment("exportREDIS_URL=x").map(|p| p.0),
-            Some("exportREDIS_URL")
-        );
-        assert_eq!(parse_assignment("export=1"), Some(("export", false, 7)));
-        assert_eq!(
-            parse_assignment("REDIS_URLX=x").map(|p| p.0),
-            Some("REDIS_URLX")
-        );
-        assert_eq!(parse_assignment("# REDIS_URL=x"), None);
-        assert_eq!(parse_assignment("1A=x"), None);
+        assert_eq!(assignment_key("exportREDIS_URL=x"), Some("exportREDIS_URL"));
+        assert_eq!(assignment_key("export=1"), Some("export"));
+        assert_eq!(assignment_key("REDIS_URLX=x"), Some("REDIS_URLX"));
+        assert_eq!(assignment_key("REDIS.URL_2 = x"), Some("REDIS.URL_2"));
+        assert_eq!(assignment_key("# REDIS_URL=x"), None);
+        assert_eq!(assignment_key("1A=x"), None);
+        assert_eq!(assignment_key("REDIS_URL x=1"), None);
+        assert_eq!(assignment_key("REDIS_URL"), None);
         assert_eq!(parse_commented("# REDIS_URL=x"), Some("REDIS_URL"));
         assert_eq!(parse_commented("##REDIS_URL="), Some("REDIS_URL"));
         assert_eq!(parse_commented("# Redis config"), None);
