@@ -1004,6 +1004,12 @@ mod tests {
             &update(&[("REDIS_URL", "redis://c")], &[]),
         );
         assert_eq!(m.contents, "REDIS_URL: redis://c\n");
+        // The blank after the colon is kept as written.
+        let m = merge(
+            "REDIS_URL:\tredis://b\n",
+            &update(&[("REDIS_URL", "redis://c")], &[]),
+        );
+        assert_eq!(m.contents, "REDIS_URL:\tredis://c\n");
         // `KEY:` at the end of a line takes the next line as its value: that line is no key.
         let before = "NOTE:\nREDIS_URL=redis://inside\nA=1\n";
         let m = merge(before, &update(&[("REDIS_URL", "redis://r")], &[]));
