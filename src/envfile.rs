@@ -898,6 +898,8 @@ mod tests {
         );
         let again = merge(&m.contents, &update(&[("REDIS_URL", "\"a\nb\"")], &[]));
         assert_eq!(again.contents, m.contents);
+        // The same multi-line value again is no change at all.
+        assert_eq!(again.changes, vec![], "{:?}", again.contents);
     }
 
     #[test]
