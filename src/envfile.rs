@@ -771,6 +771,15 @@ mod tests {
             m.contents,
             "A=1\nREDIS_URL=redis://r\nREDIS_PASSWORD=p\nREDIS_DISABLE_CLIENT_COMMAND=true\nREDIS_VELMA_SIZE=3\n\nB=2\n"
         );
+        // A commented Redis example that stays commented is no anchor.
+        let m = merge(
+            "A=1\nREDIS_URL=redis://r\nB=2\n# REDIS_SENTINELS=a:26379\nC=3\n",
+            &update(&[("REDIS_PASSWORD", "p")], &[]),
+        );
+        assert_eq!(
+            m.contents,
+            "A=1\nREDIS_URL=redis://r\nREDIS_PASSWORD=p\nB=2\n# REDIS_SENTINELS=a:26379\nC=3\n"
+        );
     }
 
     #[test]
@@ -998,6 +1007,22 @@ mod tests {
         assert!(enc("a'$(idb").is_err());
         assert!(enc("a'\\nb").is_err());
         assert!(enc("a\nb").is_err());
+        // Each refusal says why (the messages follow "it …").
+        let why = |v: &str| enc(v).unwrap_err().to_string();
+        assert!(
+            why("a\nb").starts_with("contains a line break"),
+            "{}",
+            why("a\nb")
+        );
+        assert!(why("pw\\\\").starts_with("ends with a backslash"));
+        assert!(why("a'$(idb").starts_with("holds `$(`"));
+        for v in ["a'\\nb", "it's\\r"] {
+            assert!(
+                why(v).starts_with("holds `\\n` or `\\r`"),
+                "{v:?}: {}",
+                why(v)
+            );
+        }
     }
 
     #[test]
