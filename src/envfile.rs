@@ -1122,6 +1122,10 @@ mod tests {
         );
         assert!(crlf.ends_with("]\r\nREDIS_URL=x\r\nB=1\r\n"), "{crlf:?}");
         assert_eq!(keys_state(&crlf), KeysState::Intact);
+        // Without a byte-order mark, none is added: a Redis key on the first line stays whole.
+        let first = stamp_keys("REDIS_URL=x\nB=1\n");
+        assert!(first.starts_with(KEYS_MARK), "{first:?}");
+        assert!(first.ends_with("]\nREDIS_URL=x\nB=1\n"), "{first:?}");
         // No Redis key, no mark.
         assert_eq!(stamp_keys("A=1\n"), "A=1\n");
     }
