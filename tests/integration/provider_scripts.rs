@@ -13,6 +13,20 @@ use crate::provider_clis::{render_provider, run_settings, shellcheck, Recorder};
 /// Render flags, the variables a run needs, and which one of them is left out.
 type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
 
+/// Every provider CLI's endpoint pointed at the recorder at `url`, with fake credentials, in
+/// case a script calls one.
+fn cli_endpoints(url: &str) -> [(&'static str, &str); 7] {
+    [
+        ("AWS_ENDPOINT_URL", url),
+        ("AWS_ACCESS_KEY_ID", "AKIDFAKEFAKEFAKE0000"),
+        ("AWS_SECRET_ACCESS_KEY", "fake"),
+        ("CLOUDSDK_API_ENDPOINT_OVERRIDES_REDIS", url),
+        ("HEROKU_HOST", url),
+        ("HEROKU_API_KEY", "fake"),
+        ("DIGITALOCEAN_API_URL", url),
+    ]
+}
+
 #[test]
 fn scripts_stop_before_any_request_without_their_identifiers() {
     let cases: [Case; 6] = [
@@ -70,16 +84,7 @@ fn scripts_stop_before_any_request_without_their_identifiers() {
         let home = tempfile::tempdir().expect("tmp");
         let url = rec.url();
         let mut env: Vec<(&str, &str)> = given.to_vec();
-        // Every CLI's endpoint points at the recorder, in case the script called one.
-        env.extend([
-            ("AWS_ENDPOINT_URL", url.as_str()),
-            ("AWS_ACCESS_KEY_ID", "AKIDFAKEFAKEFAKE0000"),
-            ("AWS_SECRET_ACCESS_KEY", "fake"),
-            ("CLOUDSDK_API_ENDPOINT_OVERRIDES_REDIS", url.as_str()),
-            ("HEROKU_HOST", url.as_str()),
-            ("HEROKU_API_KEY", "fake"),
-            ("DIGITALOCEAN_API_URL", url.as_str()),
-        ]);
+        env.extend(cli_endpoints(&url));
         let (code, out, err) = run_settings(r.path(), home.path(), &env);
         assert_ne!(code, 0, "{args:?} ran without {missing}: {out}{err}");
         assert!(
@@ -122,15 +127,7 @@ fn committed_example_scripts_stop_before_any_request_without_each_identifier() {
                 .filter(|v| *v != missing)
                 .map(|v| (*v, "example-identifier"))
                 .collect();
-            env.extend([
-                ("AWS_ENDPOINT_URL", url.as_str()),
-                ("AWS_ACCESS_KEY_ID", "AKIDFAKEFAKEFAKE0000"),
-                ("AWS_SECRET_ACCESS_KEY", "fake"),
-                ("CLOUDSDK_API_ENDPOINT_OVERRIDES_REDIS", url.as_str()),
-                ("HEROKU_HOST", url.as_str()),
-                ("HEROKU_API_KEY", "fake"),
-                ("DIGITALOCEAN_API_URL", url.as_str()),
-            ]);
+            env.extend(cli_endpoints(&url));
             let (code, out, err) = run_settings(dir.path(), home.path(), &env);
             let shown = format!("{} without {missing}: {out}{err}", script.display());
             assert_ne!(code, 0, "{shown}");
