@@ -1440,12 +1440,6 @@ impl CheckReport {
     }
 }
 
-impl fmt::Display for CheckReport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.text)
-    }
-}
-
 /// `render --check`: are the committed outputs and the answers file exactly what the answers
 /// produce? Secret files are skipped; leftovers of other outputs count as differences.
 pub fn check(plan: &Plan) -> CheckReport {
@@ -1839,6 +1833,81 @@ mod tests {
         fs::write(&file, "").unwrap();
         let err = plan(&set(vec![conf("a\n")]), &file).unwrap_err();
         assert_eq!(err.exit_code(), 2);
+    }
+
+    #[test]
+    fn a_hand_edit_that_the_answers_now_produce_is_an_update_not_a_conflict() {
+        let dir = tempfile::tempdir().unwrap();
+        // Edited by hand from 2gb to 3gb (the header's checksum still says 2gb) ...
+        let edited = header::stamp("maxmemory 2gb\n").replace("2gb", "3gb");
+        fs::write(dir.path().join("redis.conf"), edited).unwrap();
+        // ... and then 3gb moved into the answers: only the header is refreshed.
+        let p = plan(&set(vec![conf("maxmemory 3gb\n")]), dir.path()).unwrap();
+        assert_eq!(p.files[0].action, Action::Update);
+        let p = plan(&set(vec![conf("maxmemory 4gb\n")]), dir.path()).unwrap();
+        assert_eq!(p.files[0].action, Action::HandEdited);
+    }
+
+    #[test]
+    fn an_env_file_that_is_not_utf8_is_refused_not_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let before = b"SECRET_KEY_BASE=\xff\xfe\nREDIS_URL=redis://old:6379\n".to_vec();
+        fs::write(dir.path().join(".env"), &before).unwrap();
+        let env = RenderedFile {
+            kind: FileKind::Env,
+            contents: "REDIS_URL=redis://redis:6379\n".into(),
+            env_update: None,
+        };
+        let err = plan(&set(vec![env]), dir.path()).unwrap_err();
+        assert_eq!(err.exit_code(), 2, "{err}");
+        assert!(err.to_string().contains("cannot be merged safely"), "{err}");
+        assert_eq!(fs::read(dir.path().join(".env")).unwrap(), before);
+    }
+
+    #[test]
+    fn a_diff_ends_with_exactly_one_line_break() {
+        for (old, new) in [
+            (Some("a\n"), Some("b\n")),
+            (Some("a"), Some("b")),
+            (None, Some("b\n")),
+            (Some("a\n"), None),
+        ] {
+            let diff = unified_diff(Path::new("redis.conf"), old, new);
+            assert!(diff.ends_with('\n'), "{old:?} → {new:?}: {diff:?}");
+            assert!(!diff.ends_with("\n\n"), "{old:?} → {new:?}: {diff:?}");
+        }
+    }
+
+    #[test]
+    fn a_device_is_named_a_device() {
+        let meta = fs::metadata("/dev/null").unwrap();
+        assert_eq!(file_type_name(&meta), "a device");
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(
+            file_type_name(&fs::metadata(dir.path()).unwrap()),
+            "a directory"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn opening_a_fifo_neither_blocks_nor_reads_and_a_final_link_is_not_followed() {
+        use std::os::unix::ffi::OsStrExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("redis.conf");
+        let c = std::ffi::CString::new(fifo.as_os_str().as_bytes()).unwrap();
+        // SAFETY: a valid NUL-terminated path; mkfifo only creates the node.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        // Without O_NONBLOCK the open waits for a writer forever: the test would hang.
+        let err = open_regular(&fifo).unwrap_err();
+        assert!(err.to_string().contains("FIFO"), "{err}");
+        let target = dir.path().join("real.conf");
+        fs::write(&target, "port 6379\n").unwrap();
+        let link = dir.path().join("link.conf");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let err = open_regular(&link).unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::ELOOP), "{err}");
+        assert!(open_regular(&target).is_ok());
     }
 
     #[test]
