@@ -170,6 +170,17 @@ fn every_replacement_is_flushed_before_and_after_its_rename() {
     // First render: every file is new.
     let calls = traced_render(&["--scenario", "docker-compose", "--out", d]);
     let written = assert_crash_safe(&calls, &dir);
+    // The output directory is new: its own entry in the parent is flushed too, or a power
+    // loss could lose the whole directory with the files in it.
+    let made = calls
+        .iter()
+        .position(|c| matches!(c, Call::Rename(_, to) if parent(to) == dir))
+        .expect("a rename");
+    assert!(
+        calls[made..].contains(&Call::Fsync(parent(&dir))),
+        "the new directory {} is not flushed in its parent: {calls:?}",
+        dir.display()
+    );
     for name in [
         ".env",
         "redis.conf",
@@ -188,6 +199,22 @@ fn every_replacement_is_flushed_before_and_after_its_rename() {
     assert!(
         written.contains(&dir.join("chatwoot-redis.yaml")),
         "{written:?}"
+    );
+    // One file missing from the set: only it is written.
+    std::fs::remove_file(dir.join("redis.conf")).expect("rm");
+    let calls = traced_render(&["--out", d]);
+    let written = assert_crash_safe(&calls, &dir);
+    // One file has nothing to keep in step with: its rename is atomic, and no journal is
+    // written (a journal would leave one more file to recover after a crash).
+    assert_eq!(written, vec![dir.join("redis.conf")], "{calls:?}");
+    let journal = dir.join(".chatwoot-redis.journal");
+    assert!(
+        !calls.iter().any(|c| match c {
+            Call::Rename(_, to) => *to == journal,
+            Call::Unlink(p) => *p == journal,
+            Call::Fsync(_) => false,
+        }),
+        "a journal for a single file: {calls:?}"
     );
     // A single file (an answers file of its own directory) is flushed the same way.
     let answers_dir = dir.join("answers");
