@@ -751,6 +751,26 @@ fn every_scenario_lives_through_change_rotation_and_switch() {
             .filter(|l| l.starts_with("./"))
             .collect();
         assert_eq!(file_lines.len(), unexpected.len(), "{shown}");
+        // Every rendered file is current: the fix is removing the leftovers, not a render.
+        assert!(
+            !check.stdout.contains("fix: chatwoot-redis render"),
+            "{shown}"
+        );
+        let fixes = check
+            .stdout
+            .lines()
+            .filter(|l| l.starts_with("fix: "))
+            .count();
+        assert_eq!(fixes, unexpected.len(), "{shown}");
+        for name in &unexpected {
+            assert!(
+                check.stdout.contains(&format!("fix: rm ./{name}\n")),
+                "{shown}"
+            );
+        }
+        if unexpected.is_empty() {
+            assert!(check.stdout.contains("ok: "), "{shown}");
+        }
         check.code(if unexpected.is_empty() { 0 } else { 1 });
     }
 }
