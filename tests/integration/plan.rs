@@ -981,3 +981,53 @@ fn a_hand_edited_config_is_named_as_such_in_the_plan_and_a_private_secret_draws_
     assert!(!text.contains("every user on this machine"), "{text}");
     assert_eq!(mode(&out.join(".env")), 0o640);
 }
+
+#[test]
+fn a_write_reports_each_file_under_its_own_name_with_what_happened_to_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path();
+    let (code, text) = run(&compose_set("1gb"), out, Mode::Write { force: false });
+    assert_eq!(code, 0, "{text}");
+    let line_of = |text: &str, name: &str| -> String {
+        let wanted = out.join(name).display().to_string();
+        let lines: Vec<&str> = text
+            .lines()
+            .filter(|l| l.split_whitespace().nth(1) == Some(wanted.as_str()))
+            .collect();
+        assert_eq!(lines.len(), 1, "{name} in:\n{text}");
+        lines[0].to_string()
+    };
+    for name in [
+        "chatwoot-redis.yaml",
+        "redis.conf",
+        "docker-compose.redis.yaml",
+    ] {
+        assert!(
+            line_of(&text, name).trim_start().starts_with("created "),
+            "{text}"
+        );
+    }
+    // The second render changes two files: each says "updated" under its own name, the
+    // others are not listed.
+    let (code, text) = run(&compose_set("2gb"), out, Mode::Write { force: false });
+    assert_eq!(code, 0, "{text}");
+    for name in ["chatwoot-redis.yaml", "redis.conf"] {
+        assert!(
+            line_of(&text, name).trim_start().starts_with("updated "),
+            "{text}"
+        );
+    }
+    assert!(!text.contains("docker-compose.redis.yaml"), "{text}");
+    assert!(!text.contains("replaced"), "{text}");
+    // A `.env` line says which Redis keys changed (names only): here Chatwoot's own `.env`,
+    // never rendered before.
+    let env = out.join(".env");
+    fs::write(&env, "SECRET_KEY_BASE=abc\nREDIS_URL=redis://old:6379\n").unwrap();
+    let (code, text) = run(&compose_set("2gb"), out, Mode::Write { force: false });
+    assert_eq!(code, 0, "{text}");
+    let wanted = format!(
+        "updated    {}: REDIS_URL updated, REDIS_PASSWORD added",
+        env.display()
+    );
+    assert!(text.contains(&wanted), "{wanted}\nnot in:\n{text}");
+}
