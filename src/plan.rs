@@ -1910,6 +1910,41 @@ mod tests {
         assert!(open_regular(&target).is_ok());
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn the_same_directory_is_recognised_however_it_is_spelt() {
+        let tmp = tempfile::tempdir().unwrap();
+        let real = tmp.path().join("real");
+        fs::create_dir(&real).unwrap();
+        let link = tmp.path().join("link");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        assert!(same_dir(&real, &link));
+        assert!(same_dir(&real, &real.join(".")));
+        assert!(!same_dir(&real, tmp.path()));
+        // Not there yet: judged by the absolute path as written.
+        let new = tmp.path().join("new");
+        assert!(same_dir(&new, &tmp.path().join(".").join("new")));
+        assert!(!same_dir(&new, &tmp.path().join("other")));
+        assert!(!same_dir(&new, &real));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_output_directory_reached_through_a_link_is_resolved_even_before_it_exists() {
+        let tmp = tempfile::tempdir().unwrap();
+        let base = tmp.path().canonicalize().unwrap();
+        let real = base.join("real");
+        fs::create_dir(&real).unwrap();
+        let link = base.join("link");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        assert_eq!(resolved_through_links(&link), Some(real.clone()));
+        assert_eq!(
+            resolved_through_links(&link.join("deploy").join("redis")),
+            Some(real.join("deploy").join("redis"))
+        );
+        assert_eq!(resolved_through_links(&real.join("deploy")), None);
+    }
+
     #[test]
     fn a_directory_in_the_way_is_a_usage_error() {
         let dir = tempfile::tempdir().unwrap();
