@@ -1,6 +1,7 @@
 //! One integration-test binary: every generated file checked by its real consumer.
 
 mod acl_users;
+mod another_user;
 mod bounded_inputs;
 mod cmd_cases;
 mod committed_secrets;
