@@ -3,7 +3,7 @@
 # then runs formatting, lint and every test. The tests use real programs (redis-server,
 # redis-sentinel, openssl, Ruby with dotenv and the redis gem, Docker Compose v2, helm with the
 # real Chatwoot chart, kubernetes-validate, Redis 6.2 and Valkey 9 servers, haproxy, shellcheck,
-# strace)
+# strace, setpriv)
 # and fail loudly when one is missing; they never skip.
 #
 #   bash scripts/test.sh                 install what is missing, then fmt, clippy, all tests
@@ -47,6 +47,7 @@ ruby -e 'require "redis"' 2>/dev/null || missing+=(ruby-redis)
 command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || missing+=(haproxy)
 command -v shellcheck >/dev/null || missing+=(shellcheck)
 command -v strace >/dev/null || missing+=(strace)
+command -v setpriv >/dev/null || missing+=(util-linux)
 command -v python3 >/dev/null || missing+=(python3 python3-pip)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
