@@ -91,7 +91,7 @@ integration_of() {
     dotenv) echo "readers:: lifecycle:: consumers_every_source:: hostile::" ;;
     envmerge) echo "lifecycle:: readers:: consumers_every_source:: env_hand_edits:: env_readers:: env_file_elsewhere::" ;;
     sizing) echo "sizing:: plan::" ;;
-    planner) echo "plan:: sizing:: cmd_cases:: env_file_elsewhere:: committed_secrets:: output_links:: env_hand_edits:: durability::" ;;
+    planner) echo "plan:: sizing:: cmd_cases:: env_file_elsewhere:: committed_secrets:: output_links:: env_hand_edits:: durability:: another_user:: fix_command:: lifecycle::" ;;
     write) echo "concurrency:: private_temps:: lifecycle:: output_links:: durability:: plan::" ;;
   esac
 }
