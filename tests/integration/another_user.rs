@@ -9,8 +9,10 @@ use crate::common::*;
 
 const NOBODY: u32 = 65534;
 
-/// `chatwoot-redis` run as uid/gid 65534 with no supplementary groups.
-fn as_nobody() -> Cmd {
+/// `chatwoot-redis` run as uid/gid 65534 with no supplementary groups: a copy of the binary
+/// in `tmp` (open to every user), since the checkout may be in a directory that user cannot
+/// reach.
+fn as_nobody(tmp: &Path) -> Cmd {
     // SAFETY: geteuid has no preconditions.
     let euid = unsafe { libc::geteuid() };
     assert_eq!(
@@ -18,13 +20,17 @@ fn as_nobody() -> Cmd {
         "these tests switch to uid {NOBODY} with setpriv, which needs root (running as uid {euid})"
     );
     let setpriv = require("setpriv");
-    Cmd::wrapped_in(
+    let binary = tmp.join("chatwoot-redis");
+    std::fs::copy(env!("CARGO_BIN_EXE_chatwoot-redis"), &binary).expect("copy the binary");
+    std::fs::set_permissions(&binary, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    Cmd::wrapped_binary(
         &setpriv,
         &[
             &format!("--reuid={NOBODY}"),
             &format!("--regid={NOBODY}"),
             "--clear-groups",
         ],
+        &binary,
     )
 }
 
@@ -52,7 +58,7 @@ fn an_output_directory_the_user_cannot_search_is_a_read_error_not_missing_files(
     let (out, answers) = rendered(tmp.path());
     // Readable but not searchable: the names are listed, the files cannot be looked at.
     std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o644)).expect("chmod");
-    let check = as_nobody()
+    let check = as_nobody(tmp.path())
         .args(["render", "--check", "--out"])
         .arg(&out)
         .arg("--answers")
@@ -80,7 +86,7 @@ fn a_link_to_a_file_another_user_owns_is_not_followed() {
     std::os::unix::fs::symlink("redis.conf.root", out.join("redis.conf")).expect("ln -s");
     std::os::unix::fs::chown(&out, Some(NOBODY), Some(NOBODY)).expect("chown");
     let before = std::fs::read(&theirs).expect("read");
-    let render = as_nobody()
+    let render = as_nobody(tmp.path())
         .args(["render", "--check", "--out"])
         .arg(&out)
         .arg("--answers")

@@ -77,10 +77,18 @@ impl Cmd {
 
     /// The binary run by another program (e.g. `strace -o LOG`), hermetic like [`Cmd::new`].
     pub fn wrapped_in(program: &Path, program_args: &[&str]) -> Cmd {
+        Cmd::wrapped_binary(
+            program,
+            program_args,
+            Path::new(env!("CARGO_BIN_EXE_chatwoot-redis")),
+        )
+    }
+
+    /// Like [`Cmd::wrapped_in`], for a copy of the binary at `binary` (e.g. one that another
+    /// user can reach, wherever the checkout is).
+    pub fn wrapped_binary(program: &Path, program_args: &[&str], binary: &Path) -> Cmd {
         let mut command = Command::new(program);
-        command
-            .args(program_args)
-            .arg(env!("CARGO_BIN_EXE_chatwoot-redis"));
+        command.args(program_args).arg(binary);
         Cmd::hermetic(command)
     }
 
