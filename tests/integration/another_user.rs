@@ -52,18 +52,23 @@ fn rendered(tmp: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
     (out, answers)
 }
 
+/// `render --check --out OUT --answers ANSWERS` as uid 65534.
+fn check_as_nobody(tmp: &Path, out: &Path, answers: &Path) -> Output {
+    as_nobody(tmp)
+        .args(["render", "--check", "--out"])
+        .arg(out)
+        .arg("--answers")
+        .arg(answers)
+        .run()
+}
+
 #[test]
 fn an_output_directory_the_user_cannot_search_is_a_read_error_not_missing_files() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let (out, answers) = rendered(tmp.path());
     // Readable but not searchable: the names are listed, the files cannot be looked at.
     std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o644)).expect("chmod");
-    let check = as_nobody(tmp.path())
-        .args(["render", "--check", "--out"])
-        .arg(&out)
-        .arg("--answers")
-        .arg(&answers)
-        .run();
+    let check = check_as_nobody(tmp.path(), &out, &answers);
     check.code(2);
     assert!(
         check.stderr.contains(&format!(
@@ -86,12 +91,7 @@ fn a_link_to_a_file_another_user_owns_is_not_followed() {
     std::os::unix::fs::symlink("redis.conf.root", out.join("redis.conf")).expect("ln -s");
     std::os::unix::fs::chown(&out, Some(NOBODY), Some(NOBODY)).expect("chown");
     let before = std::fs::read(&theirs).expect("read");
-    let render = as_nobody(tmp.path())
-        .args(["render", "--check", "--out"])
-        .arg(&out)
-        .arg("--answers")
-        .arg(&answers)
-        .run();
+    let render = check_as_nobody(tmp.path(), &out, &answers);
     render.code(2);
     assert!(
         render
