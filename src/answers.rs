@@ -1362,7 +1362,13 @@ fn resolve_sentinel(
         .get(Field::SentinelMaster)
         .unwrap_or(chatwoot::DEFAULT_SENTINEL_MASTER)
         .to_string();
-    chatwoot::validate_master_name(&sentinel_master).map_err(|why| {
+    // Without --sentinels the bundled chart runs the sentinels, and its scripts read the name.
+    let usage = if a_bundled(scenario, sentinels) {
+        chatwoot::MasterNameUse::BundledChart
+    } else {
+        chatwoot::MasterNameUse::External
+    };
+    chatwoot::validate_master_name(&sentinel_master, usage).map_err(|why| {
         invalid(
             Field::SentinelMaster,
             &sentinel_master,
@@ -1651,6 +1657,17 @@ pub fn check_sentinel_password(password: &str) -> Result<()> {
     chatwoot::validate_password_basics(password).map_err(|why| {
         Error::invalid_secret(Field::SentinelPassword, why, "use letters and digits")
     })?;
+    // Chatwoot's Redis::Config gives the sentinels REDIS_SENTINEL_PASSWORD only when it is
+    // `present?`: a blank one would silently become no password at all.
+    if password.chars().all(char::is_whitespace) {
+        return Err(Error::invalid_secret(
+            Field::SentinelPassword,
+            "it is blank (only white space), and Chatwoot sends a blank sentinel password as no \
+             password at all",
+            "use --sentinel-auth none when the sentinels have no password, or a password of \
+             letters and digits",
+        ));
+    }
     // Quotes are carried: the .env writer double-quotes what single quotes cannot hold, or
     // refuses the value (envfile::encode_value); the Secret is YAML-quoted.
     Ok(())

@@ -202,14 +202,13 @@ pub fn parse_sentinels(value: &str) -> Result<Vec<SentinelAddr>, String> {
 
 /// A host name or IP address as it can appear in `REDIS_URL` and in the generated files.
 ///
-/// Host names are letters, digits, `-`, `_` and `.` (Kubernetes, Compose and cloud endpoints
-/// all fit); IPv6 literals are accepted bare (`::1`) and written in brackets in URLs.
+/// A host name is what the system resolver looks up as written (glibc's `res_hnok`): letters,
+/// digits, `-` and `_` in labels of 1 to 63 bytes separated by `.`, at most 253 bytes (254
+/// with the optional final `.`), not starting with `-`. IPv6 literals are accepted bare (`::1`)
+/// and written in brackets in URLs.
 pub fn validate_host(host: &str) -> Result<(), String> {
     if host.is_empty() {
         return Err("it is empty".into());
-    }
-    if host.len() > 253 {
-        return Err("it is longer than 253 characters".into());
     }
     if host.parse::<std::net::Ipv6Addr>().is_ok() {
         return Ok(());
@@ -228,8 +227,22 @@ pub fn validate_host(host: &str) -> Result<(), String> {
             "it contains {what}; a host is letters, digits, '-', '_' and '.' (or an IP address)"
         ));
     }
-    if host.starts_with(['-', '.']) || host.ends_with('-') || host.contains("..") {
-        return Err("it is not a valid host name (leading/trailing '-' or '.', or '..')".into());
+    // One final `.` marks the name as absolute; it is not a label.
+    let name = host.strip_suffix('.').unwrap_or(host);
+    if name.len() > 253 {
+        return Err("it is longer than 253 characters (the longest name DNS carries)".into());
+    }
+    if name.split('.').any(str::is_empty) {
+        return Err("it has an empty label (a leading '.', '..', or only '.')".into());
+    }
+    if let Some(label) = name.split('.').find(|l| l.len() > 63) {
+        return Err(format!(
+            "its label {label:?} is {} characters; DNS labels are at most 63",
+            label.len()
+        ));
+    }
+    if host.starts_with('-') {
+        return Err("it starts with '-', which the resolver refuses in a host name".into());
     }
     Ok(())
 }
@@ -243,9 +256,25 @@ pub fn url_host(host: &str) -> String {
     }
 }
 
-/// A Sentinel master set name: Chatwoot builds `redis://<name>` from it, so it must be a
-/// valid URL host and never empty.
-pub fn validate_master_name(name: &str) -> Result<(), String> {
+/// Who reads a Sentinel master name, which decides what it may hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MasterNameUse {
+    /// The operator's own sentinels: the name must survive Chatwoot's client (the host of
+    /// `redis://<name>`) and a `sentinel monitor <name> …` line of the sentinels' config.
+    External,
+    /// The bundled Bitnami chart, whose scripts also paste the name unquoted into commands
+    /// that bash evaluates (`eval $sentinel_info_command`).
+    BundledChart,
+}
+
+/// A Sentinel master set name.
+///
+/// Chatwoot builds `redis://<name>` from it and its client asks the sentinels for the URL's
+/// host, so the name is what Ruby's URI takes as a host, unchanged: letters, digits,
+/// `- . _ ~ ! $ & ( ) * + , ; =` and `%XX` escapes (which are not decoded). A `'` ends the
+/// sentinel's config line early. The bundled chart's scripts add bash's rules: no `$ & ( ) ; *`,
+/// and no `~` where bash expands it (at the start, or right after the `=` of `NAME=`).
+pub fn validate_master_name(name: &str, usage: MasterNameUse) -> Result<(), String> {
     if name.is_empty() {
         return Err(
             "it is empty; Chatwoot then fails with \"SentinelConfig requires either a \
@@ -253,16 +282,68 @@ pub fn validate_master_name(name: &str) -> Result<(), String> {
                 .into(),
         );
     }
-    if let Some(c) = name
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
-    {
-        return Err(format!(
-            "it contains {c:?}; Chatwoot uses the name as the host of redis://<name>, so only \
-             letters, digits, '-', '_' and '.' work"
-        ));
+    let b = name.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c == b'%' {
+            if b.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                && b.get(i + 2).is_some_and(u8::is_ascii_hexdigit)
+            {
+                i += 3;
+                continue;
+            }
+            return Err(
+                "it contains a '%' that does not start a %XX escape, which makes \
+                 redis://<name> unparseable for Chatwoot's client"
+                    .into(),
+            );
+        }
+        if !(c.is_ascii_alphanumeric() || b"-._~!$&()*+,;=".contains(&c)) {
+            let shown = name[i..].chars().next().unwrap_or_default();
+            let why = if c == b'\'' {
+                "a sentinel's config file reads it as the start of a quoted string".to_string()
+            } else {
+                "Chatwoot uses the name as the host of redis://<name>, which cannot hold it"
+                    .to_string()
+            };
+            return Err(format!(
+                "it contains {shown:?}: {why}; use letters, digits and - . _ ~ ! + , = (or %XX)"
+            ));
+        }
+        if usage == MasterNameUse::BundledChart && b"$&();*".contains(&c) {
+            return Err(format!(
+                "it contains {:?}, which the bundled chart's scripts paste unquoted into \
+                 commands that bash evaluates; use letters, digits and - . _",
+                c as char
+            ));
+        }
+        i += 1;
+    }
+    if usage == MasterNameUse::BundledChart && bash_expands_tilde(name) {
+        return Err(
+            "bash expands its '~' into a home directory in the bundled chart's scripts (a \
+             '~' at the start, or right after NAME=); use letters, digits and - . _"
+                .into(),
+        );
     }
     Ok(())
+}
+
+/// Whether bash's tilde expansion applies to `word` as a command argument: a `~` at its start,
+/// or right after the first `=` of a word that starts `IDENTIFIER=`.
+fn bash_expands_tilde(word: &str) -> bool {
+    if word.starts_with('~') {
+        return true;
+    }
+    match word.split_once('=') {
+        Some((ident, value)) => {
+            value.starts_with('~')
+                && ident.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                && ident.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        }
+        None => false,
+    }
 }
 
 /// A Helm release name: an RFC 1123 label of at most 53 characters (Helm refuses longer ones).
@@ -730,11 +811,97 @@ mod tests {
         assert!(validate_host("a b").is_err());
         assert!(validate_host("a\nb").is_err());
         assert!(validate_host("").is_err());
-        assert!(validate_master_name("").is_err());
-        assert!(validate_master_name("mymaster").is_ok());
+        for usage in [MasterNameUse::External, MasterNameUse::BundledChart] {
+            assert!(validate_master_name("", usage).is_err());
+            assert!(validate_master_name("mymaster", usage).is_ok());
+        }
         assert!(validate_k8s_name("chatwoot").is_ok());
         assert!(validate_k8s_name("Chatwoot").is_err());
         assert_eq!(url_host("::1"), "[::1]");
+    }
+
+    #[test]
+    fn host_names_follow_the_resolvers_label_rules() {
+        let label = "a".repeat(63);
+        let longest = format!("{label}.{label}.{label}.{}", "b".repeat(61));
+        assert_eq!(longest.len(), 253);
+        for good in [
+            "a-",
+            "a-.b",
+            "a.-b",
+            "_a",
+            "a.",
+            &label,
+            &longest,
+            &format!("{longest}."),
+            "0777",
+            "fe80::1",
+        ] {
+            assert_eq!(validate_host(good), Ok(()), "{good:?}");
+        }
+        for bad in [
+            "-a",
+            ".",
+            ".a",
+            "a..b",
+            "a b",
+            "a!b",
+            "fe80::1%lo",
+            &format!("{label}a"),
+            &format!("{longest}b"),
+            &format!("{longest}b."),
+        ] {
+            assert!(validate_host(bad).is_err(), "{bad:?}");
+        }
+        assert!(validate_host(&format!("x.{label}a"))
+            .unwrap_err()
+            .contains("at most 63"));
+    }
+
+    #[test]
+    fn master_names_follow_the_url_host_and_for_the_chart_bashs_rules() {
+        use MasterNameUse::{BundledChart, External};
+        for name in [
+            "a~b", "a!b", "a+b", "a,b", "a=b", "%41", "-a", "A.b_c", "1a=~x",
+        ] {
+            assert_eq!(validate_master_name(name, External), Ok(()), "{name:?}");
+            assert_eq!(validate_master_name(name, BundledChart), Ok(()), "{name:?}");
+        }
+        for name in [
+            "a$b", "a&b", "a(b", "a)b", "a*b", "a;b", "~a", "a=~b", "_x=~",
+        ] {
+            assert_eq!(validate_master_name(name, External), Ok(()), "{name:?}");
+            assert!(
+                validate_master_name(name, BundledChart).is_err(),
+                "{name:?}"
+            );
+        }
+        for name in [
+            "a'b", "a\"b", "a%4", "a%", "a b", "a:b", "a@b", "a/b", "a#b", "é", "",
+        ] {
+            for usage in [External, BundledChart] {
+                assert!(validate_master_name(name, usage).is_err(), "{name:?}");
+            }
+        }
+        assert!(validate_master_name("a'b", External)
+            .unwrap_err()
+            .contains("quoted string"));
+        assert!(validate_master_name("a;b", BundledChart)
+            .unwrap_err()
+            .contains("bash"));
+        assert!(validate_master_name("~a", BundledChart)
+            .unwrap_err()
+            .contains("home directory"));
+    }
+
+    #[test]
+    fn bash_expands_a_tilde_at_the_start_or_after_an_identifiers_equals_sign() {
+        for word in ["~", "~a", "a=~", "_x1=~b", "A=~/x"] {
+            assert!(bash_expands_tilde(word), "{word:?}");
+        }
+        for word in ["a~", "a~b", "1a=~b", "a-b=~", "=~", "a=b=~c", "a=b~", ""] {
+            assert!(!bash_expands_tilde(word), "{word:?}");
+        }
     }
 
     #[test]

@@ -122,6 +122,21 @@ fn first_line(text: &str) -> String {
         .to_string()
 }
 
+/// The password a password file holds: its first line, the only one that is not blank.
+fn password_file_line(path: &Path, flag: &str) -> Result<String> {
+    let text = read_secret_file(path, flag)?;
+    if text.lines().skip(1).any(|l| !l.trim().is_empty()) {
+        return Err(Error::invalid(
+            flag,
+            path.display().to_string(),
+            "the file has more than one line; the password is its only line (a line break \
+             cannot be part of a Redis password Chatwoot reads)",
+            "put the password alone on the first line",
+        ));
+    }
+    Ok(first_line(&text))
+}
+
 /// The Redis password and sentinel password an existing Chatwoot `.env` holds, if any,
 /// read with Ruby dotenv's rules: `REDIS_PASSWORD`, else the password in `REDIS_URL`.
 pub fn read_existing_env(path: &Path) -> Option<(Option<String>, Option<String>)> {
@@ -275,17 +290,7 @@ fn first_password(
 ) -> Result<Option<(String, Origin)>> {
     let mut password: Option<(String, Origin)> = None;
     if let Some(path) = &flags.password_file {
-        let text = read_secret_file(path, "--password-file")?;
-        if text.lines().skip(1).any(|l| !l.trim().is_empty()) {
-            return Err(Error::invalid(
-                "--password-file",
-                path.display().to_string(),
-                "the file has more than one line; the password is its only line (a line break \
-                 cannot be part of a Redis password Chatwoot reads)",
-                "put the password alone on the first line",
-            ));
-        }
-        password = Some((first_line(&text), Origin::File));
+        password = Some((password_file_line(path, "--password-file")?, Origin::File));
     } else if flags.password_stdin {
         let line = read_stdin_line()?;
         password = Some((first_line(&line), Origin::Stdin));
@@ -319,10 +324,21 @@ fn sentinel_password(
         SentinelAuth::None => Some(String::new()),
         SentinelAuth::Separate => {
             let from_file = match &flags.sentinel_password_file {
-                Some(path) => Some(first_line(&read_secret_file(
-                    path,
-                    "--sentinel-password-file",
-                )?)),
+                Some(path) => {
+                    let line = password_file_line(path, "--sentinel-password-file")?;
+                    // An empty file is a secret that did not arrive, not "no password"
+                    // (that is --sentinel-auth none).
+                    if line.is_empty() {
+                        return Err(Error::invalid(
+                            "--sentinel-password-file",
+                            path.display().to_string(),
+                            "its first line is empty, so it holds no sentinel password",
+                            "put the sentinels' password on its first line, or use \
+                             --sentinel-auth none when the sentinels have no password",
+                        ));
+                    }
+                    Some(line)
+                }
                 None => None,
             };
             let p = from_file
@@ -768,6 +784,39 @@ mod tests {
             got.sentinel_password, None,
             "sentinel-auth same sends the main password"
         );
+    }
+
+    #[test]
+    fn blank_sentinel_passwords_and_empty_sentinel_password_files_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = answers(&EXTERNAL_SENTINELS);
+        let pw = Some("Main0Password0abcdef".to_string());
+        let none = PasswordSource::default();
+        // Blank is "no password" to Chatwoot's `present?`: refused, not silently dropped.
+        let err = gather(&a, &none, pw.clone(), Some(" \t ".into()), dir.path(), true)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("blank"), "{err}");
+        // An empty or two-line file is a secret that did not arrive, not "no password".
+        let spw = dir.path().join("spw");
+        for (text, why) in [
+            ("", "first line is empty"),
+            ("\n\n", "first line is empty"),
+            ("a\nb\n", "more than one line"),
+        ] {
+            std::fs::write(&spw, text).unwrap();
+            let flags = PasswordSource {
+                sentinel_password_file: Some(spw.clone()),
+                ..PasswordSource::default()
+            };
+            let err = gather(&a, &flags, pw.clone(), None, dir.path(), true)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("--sentinel-password-file") && err.contains(why),
+                "{text:?}: {err}"
+            );
+        }
     }
 
     #[test]

@@ -260,9 +260,12 @@ impl Settings {
             sentinels: parse_sentinels(list),
             master_name: match env.get("REDIS_SENTINEL_MASTER_NAME") {
                 None => Ok(DEFAULT_SENTINEL_MASTER.to_string()),
-                Some(n) => crate::chatwoot::validate_master_name(n)
-                    .map(|()| n.to_string())
-                    .map_err(|_| n.to_string()),
+                Some(n) => crate::chatwoot::validate_master_name(
+                    n,
+                    crate::chatwoot::MasterNameUse::External,
+                )
+                .map(|()| n.to_string())
+                .map_err(|_| n.to_string()),
             },
             password: match env.get("REDIS_SENTINEL_PASSWORD") {
                 Some(p) => Some(p.to_string()).filter(|p| !p.trim().is_empty()),

@@ -417,7 +417,7 @@ impl Cluster {
 }
 
 /// `[a-z0-9]([-a-z0-9]*[a-z0-9])?`, at most `max` characters.
-fn dns_label(s: &str, max: usize) -> bool {
+pub(crate) fn dns_label(s: &str, max: usize) -> bool {
     !s.is_empty()
         && s.len() <= max
         && s.bytes()

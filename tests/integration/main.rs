@@ -30,6 +30,7 @@ mod k8s;
 mod kubernetes_name_limits;
 mod lifecycle;
 mod lifecycle_dotenv;
+mod name_refusals;
 mod output_links;
 mod password_refusals;
 mod plan;

@@ -45,7 +45,7 @@ pub(crate) fn hostile_value() -> BoxedStrategy<String> {
 }
 
 /// A name-like value: mostly valid names, some hostile.
-fn name_value() -> BoxedStrategy<String> {
+pub(crate) fn name_value() -> BoxedStrategy<String> {
     let piece = prop_oneof![
         3 => "[a-z0-9]{1,6}",
         2 => "[A-Za-z0-9._-]{1,6}",
