@@ -229,7 +229,8 @@ fn extract_value(
     })
 }
 
-/// `expandEscapes`: `\a \b \c \f \n \r \t \v \$ \" \\` and `\0ooo`.
+/// `expandEscapes`: `\a \b \c \f \n \r \t \v \$ \" \\` and `\0ooo` (an invalid `\0…` loses
+/// its `0`).
 fn expand_escapes(s: &str) -> String {
     let c: Vec<char> = s.chars().collect();
     let mut out = String::with_capacity(s.len());
@@ -274,7 +275,6 @@ fn expand_escapes(s: &str) -> String {
                     .take(3)
                     .take_while(|d| d.is_ascii_digit())
                     .count();
-                let matched: String = c[i..i + 2 + digits].iter().collect();
                 let octal = &c[i + 2..i + 2 + digits];
                 let value = (digits == 3 && octal.iter().all(|d| ('0'..='7').contains(d)))
                     .then(|| {
@@ -286,7 +286,12 @@ fn expand_escapes(s: &str) -> String {
                     .and_then(char::from_u32);
                 match value {
                     Some(ch) => out.push(ch),
-                    None => out.push_str(&matched),
+                    // compose-go rewrites `\0` to `\` before Go unquotes the escape, and
+                    // keeps the rewritten text when that fails: `\018` becomes `\18`.
+                    None => {
+                        out.push('\\');
+                        out.extend(octal);
+                    }
                 }
                 i += 2 + digits;
             }
@@ -512,5 +517,10 @@ mod tests {
         assert_eq!(expand_escapes("a\\bz"), "a\u{8}z");
         assert_eq!(expand_escapes("\\a\\f\\n\\r"), "\u{7}\u{c}\n\r");
         assert_eq!(expand_escapes("end\\"), "end\\");
+        // `\0ooo` is octal; any other `\0…` loses its `0` (compose-go's rewrite before Go's
+        // unquoting, kept when that fails).
+        assert_eq!(expand_escapes("\\0101|\\0377"), "A|\u{ff}");
+        assert_eq!(expand_escapes("\\018|\\0400|\\01|\\0"), "\\18|\\400|\\1|\\");
+        assert_eq!(expand_escapes("\\01019"), "A9");
     }
 }

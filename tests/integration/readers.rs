@@ -976,3 +976,246 @@ fn doctor_reports_what_compose_reads_differently_in_a_compose_deployment() {
     assert_eq!(code, 1);
     assert!(real_compose_env(&compose, dir.path(), refused).is_err());
 }
+
+/// Pieces of Compose env-file values: quotes, every escape compose-go knows (and some it does
+/// not), substitutions of set, empty and unset variables, comments and white space.
+const COMPOSE_PIECES: &[&str] = &[
+    "'",
+    "\"",
+    "\\",
+    "\\n",
+    "\\t",
+    "\\r",
+    "\\\\",
+    "\\\"",
+    "\\'",
+    "\\$",
+    "\\c",
+    "\\a",
+    "\\b",
+    "\\f",
+    "\\v",
+    "\\0101",
+    "\\018",
+    "\\x41",
+    "\\xZ",
+    "\\u0041",
+    "\\u00e9",
+    "\\U0001F600",
+    "\\u12",
+    "$",
+    "$$",
+    "$A",
+    "$E",
+    "$U",
+    "${A}",
+    "${E}",
+    "${U}",
+    "${A:-d}",
+    "${E:-d}",
+    "${U:-d}",
+    "${A-d}",
+    "${E-d}",
+    "${U-d}",
+    "${A:+x}",
+    "${E:+x}",
+    "${U:+x}",
+    "${A+x}",
+    "${U+x}",
+    "${U:?gone}",
+    "${A?gone}",
+    "${",
+    "}",
+    "${A",
+    "${1}",
+    "${A:-${A}}",
+    "#",
+    " #",
+    "\t#",
+    " ",
+    "\t",
+    "a",
+    "b1",
+    "é",
+    "=",
+    ":",
+    "\n",
+    "x y",
+    "${K1}",
+];
+
+/// `n` generated env files: one or two statements, values glued from [`COMPOSE_PIECES`].
+fn compose_corpus(n: usize) -> Vec<String> {
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let prefixes = ["K1=", "export K1=", "K1 = ", " K1="];
+    (0..n)
+        .map(|_| {
+            let mut text = rng.pick(&prefixes).to_string();
+            // Mostly a value in one kind of quotes (pieces with quotes of their own still make
+            // some unbalanced), sometimes bare.
+            let quote = ["\"", "\"", "'", ""][(rng.next() % 4) as usize];
+            text.push_str(quote);
+            for _ in 0..1 + rng.next() % 5 {
+                text.push_str(rng.pick(COMPOSE_PIECES));
+            }
+            text.push_str(quote);
+            if rng.next() % 3 == 0 {
+                text.push_str("\nK2=${K1}+");
+            }
+            text.push('\n');
+            text
+        })
+        .collect()
+}
+
+/// The environment the real Compose v2 gives each of `texts` as a service's `env_file`: many
+/// files in one project (one run for many), a few projects at once; a file Compose refuses is
+/// named in its error, taken out and reported as refused, and the rest run again.
+fn real_compose_envs(
+    compose: &Path,
+    dir: &Path,
+    texts: &[String],
+    env: &[(&str, &str)],
+) -> Vec<Result<serde_json::Map<String, serde_json::Value>, String>> {
+    const PROJECT: usize = 25;
+    let chunks: Vec<(usize, &[String])> = texts
+        .chunks(PROJECT)
+        .enumerate()
+        .map(|(k, c)| (k * PROJECT, c))
+        .collect();
+    let mut results = Vec::with_capacity(texts.len());
+    for wave in chunks.chunks(4) {
+        let judged: Vec<_> = std::thread::scope(|s| {
+            let handles: Vec<_> = wave
+                .iter()
+                .map(|(first, chunk)| {
+                    let project = dir.join(format!("p{first}"));
+                    s.spawn(move || real_compose_project(compose, &project, chunk, env))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("compose thread"))
+                .collect()
+        });
+        results.extend(judged.into_iter().flatten());
+    }
+    results
+}
+
+/// One Compose project with a service per text (see [`real_compose_envs`]).
+fn real_compose_project(
+    compose: &Path,
+    dir: &Path,
+    texts: &[String],
+    env: &[(&str, &str)],
+) -> Vec<Result<serde_json::Map<String, serde_json::Value>, String>> {
+    std::fs::create_dir_all(dir).expect("project dir");
+    let mut results: Vec<Option<Result<_, String>>> = vec![None; texts.len()];
+    for (i, text) in texts.iter().enumerate() {
+        std::fs::write(dir.join(format!("e{i}.env")), text).expect("env file");
+    }
+    let mut left: Vec<usize> = (0..texts.len()).collect();
+    while !left.is_empty() {
+        let mut yaml = String::from("services:\n");
+        for i in &left {
+            yaml.push_str(&format!(
+                "  s{i}:\n    image: busybox\n    env_file: e{i}.env\n"
+            ));
+        }
+        std::fs::write(dir.join("compose.yaml"), yaml).expect("compose file");
+        let mut cmd = Command::new(compose);
+        cmd.current_dir(dir)
+            .args(["-f", "compose.yaml", "config", "--format", "json"])
+            .env_remove("A")
+            .env_remove("E")
+            .env_remove("U");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().expect("docker-compose");
+        // (This docker-compose exits 0 on a file it refuses; it prints nothing then.)
+        if !out.status.success() || out.stdout.iter().all(u8::is_ascii_whitespace) {
+            let err = String::from_utf8_lossy(&out.stderr).into_owned();
+            // The refused file, by its name in the error (e12.env).
+            let culprit = left.iter().position(|i| {
+                let name = format!("e{i}.env");
+                err.match_indices(&name)
+                    .any(|(at, _)| !err[..at].ends_with(|c: char| c.is_ascii_alphanumeric()))
+            });
+            let Some(at) = culprit else {
+                panic!("Compose refused the project without naming a file:\n{err}");
+            };
+            let i = left.remove(at);
+            results[i] = Some(Err(err));
+            continue;
+        }
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("config JSON");
+        for i in left.drain(..) {
+            let env = v["services"][format!("s{i}")]["environment"]
+                .as_object()
+                .cloned()
+                .unwrap_or_default();
+            // `config` prints a literal `$` as `$$` (its own escape).
+            results[i] = Some(Ok(env
+                .into_iter()
+                .map(|(k, v)| {
+                    let v = v.as_str().map(|s| s.replace("$$", "$")).unwrap_or_default();
+                    (k, serde_json::Value::String(v))
+                })
+                .collect()));
+        }
+    }
+    results.into_iter().map(|r| r.expect("judged")).collect()
+}
+
+#[test]
+fn compose_reader_agrees_with_the_real_compose_binary_on_generated_env_files() {
+    use chatwoot_redis::chatwoot::compose_env;
+    let compose = require("docker-compose");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let texts = compose_corpus(300);
+    let env = [("A", "va"), ("E", "")];
+    let lookup = |k: &str| {
+        env.iter()
+            .find(|(name, _)| *name == k)
+            .map(|(_, v)| v.to_string())
+    };
+    let real = real_compose_envs(&compose, dir.path(), &texts, &env);
+    let mut wrong = Vec::new();
+    let mut refused = 0;
+    for (text, real) in texts.iter().zip(real) {
+        let ours = compose_env::parse(text, &lookup);
+        match (real, ours) {
+            (Err(_), Err(_)) => refused += 1,
+            (Err(e), Ok(m)) => wrong.push(format!("{text:?}: Compose refuses ({e}), ours {m:?}")),
+            (Ok(m), Err(e)) => wrong.push(format!("{text:?}: Compose reads {m:?}, ours: {e}")),
+            (Ok(real), Ok(m)) => {
+                let ours: serde_json::Map<String, serde_json::Value> = m
+                    .into_iter()
+                    .map(|(k, v)| (k, serde_json::Value::String(v.value)))
+                    .collect();
+                if real != ours {
+                    wrong.push(format!("{text:?}: Compose {real:?}, ours {ours:?}"));
+                }
+            }
+        }
+    }
+    eprintln!("{} files, {refused} refused by both", texts.len());
+    assert!(
+        refused >= 20 && refused <= texts.len() - 100,
+        "the corpus should hold files Compose reads and files it refuses ({refused} refused)"
+    );
+    assert!(
+        wrong.is_empty(),
+        "{} of {} disagree with Compose:\n{}",
+        wrong.len(),
+        texts.len(),
+        wrong
+            .iter()
+            .take(60)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
