@@ -14,9 +14,14 @@ pub struct ProcessEnv {
 static SNAPSHOT: OnceLock<ProcessEnv> = OnceLock::new();
 
 impl ProcessEnv {
-    /// The snapshot, taken on the first call.
+    /// The snapshot, taken on the first call. In the unit tests it is empty: what the
+    /// developer's shell exports (DOTENV_LINEBREAK_MODE, REDIS_PASSWORD, NO_COLOR, …) must not
+    /// change a result; a test that needs a variable builds its own with `from_pairs`.
     pub fn get() -> &'static ProcessEnv {
         SNAPSHOT.get_or_init(|| {
+            if cfg!(test) {
+                return ProcessEnv::default();
+            }
             ProcessEnv::from_pairs(
                 std::env::vars_os()
                     .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))),
@@ -89,5 +94,13 @@ mod tests {
         assert!(env.ci());
         assert_eq!(env.redis_password(), Some("p"));
         assert_eq!(env.sentinel_password(), None);
+    }
+
+    #[test]
+    fn the_unit_tests_see_none_of_the_shells_variables() {
+        // PATH is set in every process that runs these tests.
+        assert!(std::env::var_os("PATH").is_some());
+        assert_eq!(ProcessEnv::get().var("PATH"), None);
+        assert_eq!(ProcessEnv::get().pairs().count(), 0);
     }
 }
