@@ -77,7 +77,7 @@ fn dotenv_312(text: &str) -> BTreeMap<String, (String, bool)> {
 /// Where Debian's dotenv 2.4 reads a written value as 3.1.2 does: 2.4 turns `\n`/`\r` in
 /// double quotes into line breaks, 3.1.2 keeps them; bare and single-quoted values, and
 /// double-quoted ones without those, are read alike.
-fn dotenv_24_agrees(text: &str) -> bool {
+pub(crate) fn dotenv_24_agrees(text: &str) -> bool {
     !(text.starts_with('"') && (text.contains("\\n") || text.contains("\\r")))
 }
 

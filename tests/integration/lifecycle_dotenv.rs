@@ -16,9 +16,10 @@ const PW_OLD: &str = "First0Password0Alnum0abcdefghijkl";
 const PW_NEW: &str = "Second0Password0Alnum0abcdefghijk";
 const PW_THIRD: &str = "Third0Password0Alnum0abcdefghijklm";
 
-/// Does Debian's dotenv 2.4 read `text` as 3.1.2 does? 2.4 reads line by line (no multi-line
-/// values, no value on the next line) and turns `\n`/`\r` in double quotes into line breaks.
-fn dotenv_24_agrees(text: &str) -> bool {
+/// Does Debian's dotenv 2.4 read the file `text` as 3.1.2 does? 2.4 reads line by line (no
+/// multi-line values, no value on the next line), and each value as
+/// [`crate::env_readers::dotenv_24_agrees`] says.
+fn dotenv_24_agrees_on_file(text: &str) -> bool {
     let Ok(entries) = dotenv::parse(text) else {
         return false;
     };
@@ -28,7 +29,7 @@ fn dotenv_24_agrees(text: &str) -> bool {
         .all(|s| s.key_line == s.last_line && s.sep.0 == s.key_line)
         && entries
             .iter()
-            .all(|e| !(e.raw.starts_with('"') && (e.raw.contains("\\n") || e.raw.contains("\\r"))))
+            .all(|e| crate::env_readers::dotenv_24_agrees(&e.raw))
 }
 
 /// What Chatwoot reads from `dir/.env`, checked with both readers; returns the Ruby view.
@@ -38,7 +39,7 @@ fn chatwoot_reads(dir: &Path, what: &str) -> serde_json::Value {
     // The 3.1.2 rules, on every file.
     let entries = dotenv::parse(&text).unwrap_or_else(|e| panic!("{what}: dotenv 3.1.2: {e}"));
     assert!(
-        dotenv_24_agrees(&text),
+        dotenv_24_agrees_on_file(&text),
         "{what}: the generated .env is one where dotenv 2.4 and 3.1.2 differ"
     );
     let (code, out, err) = run(Command::new(require("ruby"))
