@@ -83,7 +83,17 @@ files_of() {
 }
 
 # Stage 2: the integration test modules that reach each module's code (libtest filters: a
-# test runs when its name contains one of them).
+# test runs when its name contains one of them). A module whose files are reached by different
+# tests names a filter per file (integration_of_file); its survivors then run file by file.
+integration_of_file() {
+  case "$1" in
+    src/chatwoot/compose_env.rs) echo "readers::compose" ;;
+    src/chatwoot/psych.rs) echo "readers::psych" ;;
+    src/chatwoot/redis_url.rs) echo "readers::redis_url readers::the_suites" ;;
+    src/chatwoot.rs) echo "rule_boundaries:: name_refusals:: acl_users:: kubernetes_name_limits:: password_refusals:: sentinel_client:: hostile::" ;;
+    *) return 1 ;;
+  esac
+}
 integration_of() {
   case "$1" in
     secrets) echo "consumers_every_source:: acl_users:: rule_boundaries:: properties:: committed_secrets:: hostile:: sentinel_client:: bounded_inputs:: secret_inputs:: heroku_endpoint:: fresh_clone_helm:: env_file_elsewhere:: password_refusals::" ;;
@@ -188,15 +198,27 @@ for m in "${modules[@]}"; do
       echo "== $m stage 2: no survivors of stage 1" >&2
       continue
     fi
-    filters=()
-    while IFS= read -r name; do
-      [ -n "$name" ] && filters+=(-F "$(literal_re "$name")")
-    done <"$missed1"
     echo "== $m stage 2: $(lines "$missed1") survivors against the integration tests" >&2
     # No --shard here: the survivors are already the shard's (sharding them again drops some).
-    # shellcheck disable=SC2046 # the filters are words on purpose
-    run_stage "$m" 2 "$base/stage-2" "${common[@]}" "${filters[@]}" --output "$base/stage-2" \
-      "${extra[@]}" -C --test -C integration -- -- $(integration_of "$m")
+    # One run per source file where the files have their own tests (stage-2/<file>/), else one.
+    # shellcheck disable=SC2086 # $files is a list of paths and globs, split on purpose
+    for f in $(if integration_of_file "${files%% *}" >/dev/null; then echo $files; else echo all; fi); do
+      filters=()
+      while IFS= read -r name; do
+        [ -n "$name" ] && filters+=(-F "$(literal_re "$name")")
+      done < <(if [ "$f" = all ]; then cat "$missed1"; else grep -F "$f:" "$missed1" || true; fi)
+      [ ${#filters[@]} -gt 0 ] || continue
+      dir="$base/stage-2"
+      tests="$(integration_of "$m")"
+      if [ "$f" != all ]; then
+        dir="$base/stage-2/$(basename "$f" .rs)"
+        tests="$(integration_of_file "$f")"
+      fi
+      # shellcheck disable=SC2046,SC2086 # the filters are words on purpose
+      run_stage "$m" 2 "$dir" "${common[@]}" "${filters[@]}" --output "$dir" \
+        "${extra[@]}" -C --test -C integration -- -- $tests
+    done
+    touch "$base/stage-2/done"
   fi
 done
 
@@ -204,7 +226,8 @@ echo
 printf '%-9s %-6s %6s %6s %6s %7s %8s %7s\n' module shard tested caught missed timeout unviable caught%
 for m in "${modules[@]}"; do
   d1="$out/$m/shard-$k-of-$n/stage-1/mutants.out"
-  d2="$out/$m/shard-$k-of-$n/stage-2/mutants.out"
+  # Stage 2's outcomes: one run, or one per source file (stage-2/<file>/mutants.out).
+  d2s=("$out/$m/shard-$k-of-$n/stage-2/mutants.out" "$out/$m/shard-$k-of-$n"/stage-2/*/mutants.out)
   [ -d "$d1" ] || continue
   c=$(( $(lines "$d1/caught.txt") + $(lines "$d1/previously_caught.txt") ))
   t=$(lines "$d1/timeout.txt")
@@ -214,13 +237,17 @@ for m in "${modules[@]}"; do
     # Only stage 1's survivors count (cargo-mutants may add mutants a name filter cannot
     # select): those stage 2 caught or timed out move over, the rest stay missed.
     left="$out/$m/shard-$k-of-$n/stage-2/survivors.txt"
-    cat "$d2"/caught.txt "$d2"/previously_caught.txt "$d2"/timeout.txt 2>/dev/null \
+    for d2 in "${d2s[@]}"; do
+      cat "$d2"/caught.txt "$d2"/previously_caught.txt "$d2"/timeout.txt 2>/dev/null || true
+    done \
       | grep -Fxv -f - "$d1/missed.txt" >"$left" || true
     moved=$(( $(lines "$d1/missed.txt") - $(lines "$left") ))
     t2=0
-    if [ -s "$d2/timeout.txt" ]; then
-      t2=$(grep -Fx -f "$d2/timeout.txt" "$d1/missed.txt" | grep -c . || true)
-    fi
+    for d2 in "${d2s[@]}"; do
+      if [ -s "$d2/timeout.txt" ]; then
+        t2=$(( t2 + $(grep -Fx -f "$d2/timeout.txt" "$d1/missed.txt" | grep -c . || true) ))
+      fi
+    done
     c=$(( c + moved - t2 ))
     t=$(( t + t2 ))
     survivors="$left"

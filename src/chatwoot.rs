@@ -856,6 +856,20 @@ mod tests {
         assert!(validate_host(&format!("x.{label}a"))
             .unwrap_err()
             .contains("at most 63"));
+        // The character is named, and an invisible one is described.
+        for (host, named) in [
+            ("a b", "a space"),
+            ("a\tb", "a space"),
+            ("a\nb", "a line break"),
+            ("a\u{1}b", "a control character"),
+            ("a!b", "'!'"),
+        ] {
+            let why = validate_host(host).unwrap_err();
+            assert!(
+                why.contains(&format!("contains {named};")),
+                "{host:?}: {why}"
+            );
+        }
     }
 
     #[test]
