@@ -1311,6 +1311,35 @@ mod tests {
     }
 
     #[test]
+    fn each_changed_value_says_what_yaml_reads_it_as() {
+        for (pw, into, says) in [
+            ("0777", Loaded::Integer, "as an integer"),
+            ("1.5", Loaded::Float, "as a float"),
+            (":abc1", Loaded::Symbol, "Ruby Symbol"),
+            ("yes", Loaded::True, "as a boolean"),
+            ("off", Loaded::False, "as a boolean"),
+            ("~", Loaded::Nil, "as null"),
+            (
+                "2001-12-14t21:59:43.10-05:00",
+                Loaded::Time,
+                "as a timestamp",
+            ),
+            ("2001-12-14", Loaded::Date, "as a date"),
+            ("[a]", Loaded::Array, "list or map"),
+        ] {
+            match cable_yaml(pw) {
+                CableYaml::Changed { into: got, why, .. } => {
+                    assert_eq!(got, into, "{pw:?}");
+                    assert!(why.contains(says), "{pw:?}: {why}");
+                }
+                other => panic!("{pw:?}: {other:?}"),
+            }
+        }
+        assert_eq!(Loaded::True.ruby_class(), "TrueClass");
+        assert_eq!(Loaded::Nil.ruby_class(), "NilClass");
+    }
+
+    #[test]
     fn calendar_dates_follow_month_lengths_and_leap_years() {
         for (date, into) in [
             ("2024-04-30", Loaded::Date),
