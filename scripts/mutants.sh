@@ -7,7 +7,8 @@
 # Modules (default: all): secrets, names (cable.yml / URL / name rules: src/chatwoot.rs and
 # src/chatwoot/*.rs), dotenv (the .env reader), envmerge (src/envfile.rs), sizing, planner
 # (src/plan.rs), write (atomic write: src/write.rs). EXTRA ARGS go to cargo-mutants, e.g.
-# `-- -F 'validate_username'` to run only the mutants whose name matches. --out DIR keeps the
+# `-- -F 'validate_username'` to run only the mutants whose name matches (stage 1; stage 2
+# takes stage 1's survivors by name and gets EXTRA ARGS without -F). --out DIR keeps the
 # results under DIR instead of mutants.out (e.g. for such a filtered re-run).
 #
 # Two stages, so one mutant costs seconds, not the whole suite's minutes:
@@ -68,6 +69,18 @@ case "$stages" in
   *) echo "mutants.sh: --stage is 1, 2 or both; got $stages" >&2; exit 2 ;;
 esac
 [ ${#modules[@]} -gt 0 ] || modules=(secrets names dotenv envmerge sizing planner write)
+# Stage 2 selects stage 1's survivors by name; a name filter among EXTRA ARGS (-F/--re) would
+# be ORed with those and widen it again, so stage 2 gets EXTRA ARGS without them.
+extra2=()
+skip_next=false
+for a in ${extra[@]+"${extra[@]}"}; do
+  if $skip_next; then skip_next=false; continue; fi
+  case "$a" in
+    -F|--re) skip_next=true ;;
+    -F?*|--re=*) ;;
+    *) extra2+=("$a") ;;
+  esac
+done
 
 files_of() {
   case "$1" in
@@ -186,7 +199,7 @@ for m in "${modules[@]}"; do
     skip=()
     [ "$m" = envmerge ] || skip=(-- -- --skip envfile::tests::merge_is_linear_in_the_file_size)
     run_stage "$m" 1 "$base/stage-1" "${common[@]}" --shard "$shard" --sharding round-robin \
-      --output "$base/stage-1" "${extra[@]}" -C --lib "${skip[@]}"
+      --output "$base/stage-1" ${extra[@]+"${extra[@]}"} -C --lib ${skip[@]+"${skip[@]}"}
   fi
   if [ "$stages" != 1 ]; then
     missed1="$base/stage-1/mutants.out/missed.txt"
@@ -216,7 +229,7 @@ for m in "${modules[@]}"; do
       fi
       # shellcheck disable=SC2046,SC2086 # the filters are words on purpose
       run_stage "$m" 2 "$dir" "${common[@]}" "${filters[@]}" --output "$dir" \
-        "${extra[@]}" -C --test -C integration -- -- $tests
+        ${extra2[@]+"${extra2[@]}"} -C --test -C integration -- -- $tests
     done
     touch "$base/stage-2/done"
   fi
