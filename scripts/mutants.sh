@@ -103,7 +103,7 @@ integration_of_file() {
     src/chatwoot/compose_env.rs) echo "readers::compose" ;;
     src/chatwoot/psych.rs) echo "readers::psych" ;;
     src/chatwoot/redis_url.rs) echo "readers::redis_url readers::the_suites" ;;
-    src/chatwoot.rs) echo "rule_boundaries:: name_refusals:: acl_users:: kubernetes_name_limits:: password_refusals:: sentinel_client:: hostile::" ;;
+    src/chatwoot.rs) echo "rule_boundaries:: name_refusals:: acl_users:: kubernetes_name_limits:: password_refusals:: sentinel_client:: hostile:: properties:: readers:: consumers:: helm_chart::" ;;
     *) return 1 ;;
   esac
 }
@@ -219,13 +219,13 @@ for m in "${modules[@]}"; do
       filters=()
       while IFS= read -r name; do
         [ -n "$name" ] && filters+=(-F "$(literal_re "$name")")
-      done < <(if [ "$f" = all ]; then cat "$missed1"; else grep -F "$f:" "$missed1" || true; fi)
+      done < <(if [ "$f" = all ]; then cat "$missed1"; else awk -F: -v f="$f" '$1 == f' "$missed1"; fi)
       [ ${#filters[@]} -gt 0 ] || continue
       dir="$base/stage-2"
       tests="$(integration_of "$m")"
       if [ "$f" != all ]; then
         dir="$base/stage-2/$(basename "$f" .rs)"
-        tests="$(integration_of_file "$f")"
+        tests="$(integration_of_file "$f" || integration_of "$m")"
       fi
       # shellcheck disable=SC2046,SC2086 # the filters are words on purpose
       run_stage "$m" 2 "$dir" "${common[@]}" "${filters[@]}" --output "$dir" \
@@ -239,8 +239,9 @@ echo
 printf '%-9s %-6s %6s %6s %6s %7s %8s %7s\n' module shard tested caught missed timeout unviable caught%
 for m in "${modules[@]}"; do
   d1="$out/$m/shard-$k-of-$n/stage-1/mutants.out"
-  # Stage 2's outcomes: one run, or one per source file (stage-2/<file>/mutants.out).
-  d2s=("$out/$m/shard-$k-of-$n/stage-2/mutants.out" "$out/$m/shard-$k-of-$n"/stage-2/*/mutants.out)
+  # Stage 2's outcomes: one per source file (stage-2/<file>/mutants.out) or a single run.
+  d2s=("$out/$m/shard-$k-of-$n"/stage-2/*/mutants.out)
+  [ -d "${d2s[0]}" ] || d2s=("$out/$m/shard-$k-of-$n/stage-2/mutants.out")
   [ -d "$d1" ] || continue
   c=$(( $(lines "$d1/caught.txt") + $(lines "$d1/previously_caught.txt") ))
   t=$(lines "$d1/timeout.txt")

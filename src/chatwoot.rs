@@ -204,14 +204,34 @@ pub fn parse_sentinels(value: &str) -> Result<Vec<SentinelAddr>, String> {
 ///
 /// A host name is what the system resolver looks up as written (glibc's `res_hnok`): letters,
 /// digits, `-` and `_` in labels of 1 to 63 bytes separated by `.`, at most 253 bytes (254
-/// with the optional final `.`), not starting with `-`. IPv6 literals are accepted bare (`::1`)
-/// and written in brackets in URLs.
+/// with the optional final `.`), not starting with `-`; and not a number the resolver reads as
+/// another IPv4 address first (`0777` is 0.0.1.255, `127.1` is 127.0.0.1). IPv6 literals are
+/// accepted bare (`::1`) and written in brackets in URLs.
 pub fn validate_host(host: &str) -> Result<(), String> {
     if host.is_empty() {
         return Err("it is empty".into());
     }
     if host.parse::<std::net::Ipv6Addr>().is_ok() {
         return Ok(());
+    }
+    if let Some(inner) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        if inner.parse::<std::net::Ipv6Addr>().is_ok() {
+            return Err(format!(
+                "it is an IPv6 address in brackets; give it without them ({inner}): URLs get \
+                 the brackets where they need them"
+            ));
+        }
+    }
+    if let Some((addr, _)) = host.split_once('%') {
+        if addr.parse::<std::net::Ipv6Addr>().is_ok() {
+            return Err("it has an IPv6 zone id (%…), which a redis:// URL cannot carry".into());
+        }
+    }
+    if let Some(ip) = inet_aton(host).filter(|ip| ip.to_string() != host) {
+        return Err(format!(
+            "the resolver reads it as the IPv4 address {ip}, not as a name; write {ip} if that \
+             address is meant"
+        ));
     }
     if let Some(c) = host
         .chars()
@@ -247,6 +267,44 @@ pub fn validate_host(host: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// glibc's `inet_aton`, which getaddrinfo tries on a host before any name lookup: `a.b.c.d`,
+/// `a.b.c`, `a.b` or `a`, each part decimal, octal (a leading `0`) or hex (`0x`), the last part
+/// filling the bytes that are left.
+fn inet_aton(text: &str) -> Option<std::net::Ipv4Addr> {
+    let parts: Vec<&str> = text.split('.').collect();
+    if parts.len() > 4 {
+        return None;
+    }
+    let mut values = Vec::with_capacity(parts.len());
+    for part in parts {
+        let (digits, radix) =
+            if let Some(hex) = part.strip_prefix("0x").or_else(|| part.strip_prefix("0X")) {
+                (hex, 16)
+            } else if part.len() > 1 && part.starts_with('0') {
+                (&part[1..], 8)
+            } else {
+                (part, 10)
+            };
+        if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+            return None;
+        }
+        let value = u64::from_str_radix(digits, radix)
+            .ok()
+            .filter(|v| *v <= 0xffff_ffff)?;
+        values.push(value);
+    }
+    let (last, leading) = values.split_last()?;
+    let room = [0xffff_ffff, 0xff_ffff, 0xffff, 0xff][leading.len()];
+    if leading.iter().any(|v| *v > 0xff) || *last > room {
+        return None;
+    }
+    let n = leading
+        .iter()
+        .enumerate()
+        .fold(*last, |n, (i, v)| n | v << (24 - 8 * i));
+    u32::try_from(n).ok().map(std::net::Ipv4Addr::from)
+}
+
 /// Formats a host for a URL authority (brackets around IPv6 literals).
 pub fn url_host(host: &str) -> String {
     if host.parse::<std::net::Ipv6Addr>().is_ok() {
@@ -271,9 +329,10 @@ pub enum MasterNameUse {
 ///
 /// Chatwoot builds `redis://<name>` from it and its client asks the sentinels for the URL's
 /// host, so the name is what Ruby's URI takes as a host, unchanged: letters, digits,
-/// `- . _ ~ ! $ & ( ) * + , ; =` and `%XX` escapes (which are not decoded). A `'` ends the
-/// sentinel's config line early. The bundled chart's scripts add bash's rules: no `$ & ( ) ; *`,
-/// and no `~` where bash expands it (at the start, or right after the `=` of `NAME=`).
+/// `- . _ ~ ! $ & ( ) * + , ; =` and `%XX` escapes (which are not decoded). A `'` opens a
+/// quoted string in the sentinels' config file. The bundled chart's scripts add bash's rules:
+/// no `$ & ( ) ; *`, and no `~` where bash expands it (at the start, or right after the `=` of
+/// `NAME=` or `NAME+=`).
 pub fn validate_master_name(name: &str, usage: MasterNameUse) -> Result<(), String> {
     if name.is_empty() {
         return Err(
@@ -323,7 +382,7 @@ pub fn validate_master_name(name: &str, usage: MasterNameUse) -> Result<(), Stri
     if usage == MasterNameUse::BundledChart && bash_expands_tilde(name) {
         return Err(
             "bash expands its '~' into a home directory in the bundled chart's scripts (a \
-             '~' at the start, or right after NAME=); use letters, digits and - . _"
+             '~' at the start, or right after NAME= or NAME+=); use letters, digits and - . _"
                 .into(),
         );
     }
@@ -331,13 +390,15 @@ pub fn validate_master_name(name: &str, usage: MasterNameUse) -> Result<(), Stri
 }
 
 /// Whether bash's tilde expansion applies to `word` as a command argument: a `~` at its start,
-/// or right after the first `=` of a word that starts `IDENTIFIER=`.
+/// or right after the first `=` of a word that starts `IDENTIFIER=` or `IDENTIFIER+=`.
 fn bash_expands_tilde(word: &str) -> bool {
     if word.starts_with('~') {
         return true;
     }
     match word.split_once('=') {
         Some((ident, value)) => {
+            // `NAME+=` is an assignment word as well.
+            let ident = ident.strip_suffix('+').unwrap_or(ident);
             value.starts_with('~')
                 && ident.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
                 && ident.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
@@ -834,7 +895,11 @@ mod tests {
             &label,
             &longest,
             &format!("{longest}."),
-            "0777",
+            "1.2.3.4",
+            "1.2.3.4.",
+            "1.2.3.256",
+            "08",
+            "0x",
             "fe80::1",
         ] {
             assert_eq!(validate_host(good), Ok(()), "{good:?}");
@@ -850,9 +915,20 @@ mod tests {
             &format!("{label}a"),
             &format!("{longest}b"),
             &format!("{longest}b."),
+            "0777",
+            "0x1A",
+            "010.0.0.1",
+            "127.1",
+            "12345",
+            "[::1]",
         ] {
             assert!(validate_host(bad).is_err(), "{bad:?}");
         }
+        assert!(validate_host("0777").unwrap_err().contains("0.0.1.255"));
+        assert!(validate_host("[::1]")
+            .unwrap_err()
+            .contains("without them (::1)"));
+        assert!(validate_host("fe80::1%lo").unwrap_err().contains("zone id"));
         assert!(validate_host(&format!("x.{label}a"))
             .unwrap_err()
             .contains("at most 63"));
@@ -909,11 +985,49 @@ mod tests {
     }
 
     #[test]
+    fn numbers_are_read_as_ipv4_addresses_as_glibcs_inet_aton_reads_them() {
+        let ip = |s: &str| inet_aton(s).map(|a| a.to_string());
+        for (text, want) in [
+            ("1.2.3.4", "1.2.3.4"),
+            ("0777", "0.0.1.255"),
+            ("0x1A", "0.0.0.26"),
+            ("0X1a.0", "26.0.0.0"),
+            ("010.0.0.1", "8.0.0.1"),
+            ("127.1", "127.0.0.1"),
+            ("1.2.65535", "1.2.255.255"),
+            ("1.16777215", "1.255.255.255"),
+            ("4294967295", "255.255.255.255"),
+            ("0", "0.0.0.0"),
+        ] {
+            assert_eq!(ip(text).as_deref(), Some(want), "{text:?}");
+        }
+        for text in [
+            "",
+            "1.2.3.4.",
+            "1.2.3.4.5",
+            "1..2",
+            "08",
+            "0x",
+            "0x1g",
+            "1.256.0.0",
+            "1.2.65536",
+            "4294967296",
+            "a",
+            "1e5",
+            "99999999999999999999",
+        ] {
+            assert_eq!(ip(text), None, "{text:?}");
+        }
+    }
+
+    #[test]
     fn bash_expands_a_tilde_at_the_start_or_after_an_identifiers_equals_sign() {
-        for word in ["~", "~a", "a=~", "_x1=~b", "A=~/x"] {
+        for word in ["~", "~a", "a=~", "_x1=~b", "A=~/x", "a+=~", "_b+=~x"] {
             assert!(bash_expands_tilde(word), "{word:?}");
         }
-        for word in ["a~", "a~b", "1a=~b", "a-b=~", "=~", "a=b=~c", "a=b~", ""] {
+        for word in [
+            "a~", "a~b", "1a=~b", "a-b=~", "=~", "a=b=~c", "a=b~", "", "+=~", "a+b=~",
+        ] {
             assert!(!bash_expands_tilde(word), "{word:?}");
         }
     }

@@ -12,9 +12,10 @@
 //!   expand `~user`);
 //! - namespaces: the API server's rule for a namespace, a DNS-1123 label (restated in
 //!   tests/integration/k8s.rs: the API server cannot run here);
-//! - sentinel passwords: what no env or config file line carries and the documented 4096-byte
-//!   cap (as for REDIS_PASSWORD), text the public files hold anyway, and Chatwoot's
-//!   `present?`, which turns a blank sentinel password into none (real Ruby's `[[:space:]]`).
+//! - sentinel passwords: Chatwoot's `present?`, which turns a blank sentinel password into none
+//!   (real Ruby's `[[:space:]]`), and, restated as for REDIS_PASSWORD (password_refusals.rs):
+//!   what no env or config file line carries, the documented 4096-byte cap, and text the
+//!   public files hold anyway (the leak guard could not tell it from the files' own words).
 //!
 //! A validator removed, or one refusing too much, fails here.
 
@@ -160,7 +161,14 @@ fn hosts_are_refused_exactly_where_the_resolver_or_the_url_reader_would_change_t
             "a.",
             ".",
             "0777",
+            "0x1A",
+            "010.0.0.1",
+            "127.1",
+            "12345",
+            "08",
             "1.2.3.4",
+            "1.2.3.4.",
+            "1.2.3.256",
             "::1",
             "fe80::1",
             "::ffff:1.2.3.4",
@@ -189,11 +197,17 @@ fn hosts_are_refused_exactly_where_the_resolver_or_the_url_reader_would_change_t
     let judged = judge_names(&hosts, &[]);
     let mut decisions = Vec::new();
     for (host, j) in hosts.iter().zip(judged["hosts"].as_array().expect("hosts")) {
-        let resolver = j["resolver_name"] == true || j["ipv6"] == true;
+        // A number the resolver reads as another IPv4 address is not the host given (an IPv6
+        // literal such as ::ffff:1.2.3.4 stays one).
+        let numeric = j["ipv4"]
+            .as_str()
+            .filter(|ip| ip != host && j["ipv6"] != true);
+        let resolver = (j["resolver_name"] == true || j["ipv6"] == true) && numeric.is_none();
         let url = j["url_host"].as_str() == Some(host.as_str());
-        let why = match (resolver, url) {
-            (false, _) => "the resolver does not take it as a host".to_string(),
-            (true, false) => format!("redis-client reads the host {}", j["url_host"]),
+        let why = match (resolver, url, numeric) {
+            (false, _, Some(ip)) => format!("the resolver reads it as the address {ip}"),
+            (false, _, None) => "the resolver does not take it as a host".to_string(),
+            (true, false, _) => format!("redis-client reads the host {}", j["url_host"]),
             _ => String::new(),
         };
         let what = format!("--host {host:?}");
@@ -375,13 +389,16 @@ fn start_sentinel(chart: &ChartText, name: &str, dir: &Path) -> Option<(Guard, u
     }
 }
 
-/// bash running one of the chart's eval lines with `name`, in `cwd`; its stdout.
-fn chart_eval(line: &str, var: &str, name: &str, port: u16, cwd: &Path, path: &str) -> String {
+/// bash running one of the chart's eval lines with `name`, in `cwd`, with only the programs
+/// of `path` (the line's own `timeout` and `redis-cli`), stopped after 20 s; its stdout.
+fn chart_eval(line: &str, var: &str, name: &str, port: u16, cwd: &Path, path: &Path) -> String {
     let script = format!(
         "REDIS_SERVICE=127.0.0.1\nSENTINEL_SERVICE_PORT={port}\n{}\neval ${var}\n",
         line.replace(PLACEHOLDER, name)
     );
-    let out = Command::new(require("bash"))
+    let out = Command::new(require("timeout"))
+        .args(["-k", "1", "20"])
+        .arg(require("bash"))
         .arg("-c")
         .arg(script)
         .current_dir(cwd)
@@ -417,17 +434,23 @@ fn sentinel_side(chart: &ChartText, name: &str, bundled: bool) -> Result<(), Str
     let cwd = tmp.path().join("cwd");
     std::fs::create_dir(&cwd).expect("cwd");
     let _ = std::fs::write(cwd.join(name.replace(['*', '?'], "Z")), "");
-    let system_path = std::env::var("PATH").unwrap_or_default();
+    // The programs the lines call, and nothing else (a name that runs a command finds none).
+    let real = tmp.path().join("real-bin");
+    std::fs::create_dir(&real).expect("bin");
+    for program in ["timeout", "redis-cli"] {
+        std::os::unix::fs::symlink(require(program), real.join(program)).expect("link");
+    }
     for (var, line) in &chart.eval_lines {
-        let got = chart_eval(line, var, name, port, &cwd, &system_path);
+        let got = chart_eval(line, var, name, port, &cwd, &real);
         if got.split_whitespace().collect::<Vec<_>>() != ["127.0.0.1", "6379"] {
             return Err(format!("the chart's `eval ${var}` prints {got:?}"));
         }
     }
     // Tilde expansion: each `~` as `~/` (whichever user follows it, bash expands a tilde-prefix
     // only where `~/` becomes $HOME), and a redis-cli that prints its last argument.
-    let stub = tmp.path().join("bin");
+    let stub = tmp.path().join("stub-bin");
     std::fs::create_dir(&stub).expect("bin");
+    std::os::unix::fs::symlink(require("timeout"), stub.join("timeout")).expect("link");
     let cli = stub.join("redis-cli");
     std::fs::write(
         &cli,
@@ -437,9 +460,8 @@ fn sentinel_side(chart: &ChartText, name: &str, bundled: bool) -> Result<(), Str
     std::fs::set_permissions(&cli, std::os::unix::fs::PermissionsExt::from_mode(0o755))
         .expect("chmod");
     let tilde = name.replace('~', "~/");
-    let path = format!("{}:{system_path}", stub.display());
     for (var, line) in &chart.eval_lines {
-        let got = chart_eval(line, var, &tilde, port, &cwd, &path);
+        let got = chart_eval(line, var, &tilde, port, &cwd, &stub);
         if got.trim_end_matches('\n') != tilde {
             return Err(format!(
                 "bash expands its '~' (as {tilde:?} it becomes {got:?})"
@@ -474,6 +496,7 @@ fn sentinel_master_names_are_refused_exactly_where_the_client_the_sentinels_or_t
             "~a",
             "~root",
             "a=~root",
+            "a+=~root",
             "_x=~",
             "1a=~root",
             "a=b=~root",
@@ -496,6 +519,8 @@ fn sentinel_master_names_are_refused_exactly_where_the_client_the_sentinels_or_t
     let chart = chart_text();
     let mut bundled = Vec::new();
     let mut external = Vec::new();
+    let mut through_chart: Vec<(String, PathBuf)> = Vec::new();
+    let mut keep = Vec::new();
     for (name, j) in masters
         .iter()
         .zip(judged["masters"].as_array().expect("masters"))
@@ -532,6 +557,10 @@ fn sentinel_master_names_are_refused_exactly_where_the_client_the_sentinels_or_t
                 if is_bundled { "bundled" } else { "external" }
             );
             let o = render(&args, &[], "--sentinel-master", &what);
+            let unusual = !name.chars().all(|c| c.is_ascii_lowercase());
+            if !o.refused && is_bundled && unusual && through_chart.len() < 8 {
+                through_chart.push((name.clone(), o.dir.clone()));
+            }
             if !o.refused && !is_bundled {
                 let env = std::fs::read_to_string(o.dir.join(".env")).expect(".env");
                 let got = chatwoot_reads_dirs(&[o.dir.as_path()]);
@@ -552,9 +581,29 @@ fn sentinel_master_names_are_refused_exactly_where_the_client_the_sentinels_or_t
             } else {
                 external.push(decision);
             }
+            keep.push(o);
         }
     }
     compare(&bundled, "--sentinel-master (bundled chart)");
+    // What helm makes of the values file: the sentinels' config names the master as given.
+    assert!(through_chart.len() >= 5, "{through_chart:?}");
+    for (name, dir) in &through_chart {
+        let rendered = crate::helm_chart::helm_template(
+            "chatwoot",
+            "chatwoot",
+            &dir.join("values.redis.yaml"),
+        );
+        let conf = crate::k8s::parse_manifests(&rendered)
+            .into_iter()
+            .find_map(|o| o["data"]["sentinel.conf"].as_str().map(str::to_string))
+            .expect("the chart renders a sentinel.conf");
+        assert!(
+            conf.lines()
+                .any(|l| l.starts_with(&format!("sentinel monitor {name} "))),
+            "{name:?}: the chart's sentinel.conf says\n{conf}"
+        );
+    }
+    drop(keep);
     compare(&external, "--sentinel-master (external sentinels)");
 }
 

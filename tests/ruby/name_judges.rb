@@ -1,11 +1,14 @@
 # What the system resolver and Ruby's URI make of host names and Sentinel master names, judged
 # by the real programs, for values given as JSON on stdin ({"hosts": […], "masters": […]}):
 #   ruby name_judges.rb < values.json
-# Prints JSON: {"hosts": [{"resolver_name", "ipv6", "url_host"}, …], "masters": [{"url_host"}, …]}
+# Prints JSON: {"hosts": [{"resolver_name", "ipv6", "ipv4", "url_host"}, …],
+#              "masters": [{"url_host"}, …]}
 # - resolver_name: glibc's own host name check, res_hnok() (through Fiddle), the one
 #   getaddrinfo applies to names; false for the root ("" or "."), which names no host, and
 #   for a backslash, which the resolver reads as an escape (another name);
 # - ipv6: glibc's getaddrinfo() takes the text as a numeric IPv6 address (AI_NUMERICHOST);
+# - ipv4: the IPv4 address getaddrinfo() reads the text as before any name lookup
+#   (AI_NUMERICHOST: inet_aton's forms, `0777` is 0.0.1.255), or null;
 # - url_host (hosts): the host Chatwoot's client reads from redis://HOST:6379 (an IPv6 address
 #   in brackets), as redis-client's URLConfig#host takes it from Ruby's URI: brackets
 #   removed, nothing decoded; null when URI refuses the URL or the host is empty;
@@ -30,6 +33,12 @@ rescue SocketError
   false
 end
 
+def ipv4(host)
+  Addrinfo.getaddrinfo(host, nil, Socket::AF_INET, :STREAM, nil, Socket::AI_NUMERICHOST).first&.ip_address
+rescue SocketError
+  nil
+end
+
 def url_host(url)
   host = URI(url).host
   return nil if host.nil? || host.empty?
@@ -45,6 +54,7 @@ hosts = input.fetch('hosts').map do |h|
   {
     'resolver_name' => resolver_name?(h),
     'ipv6' => v6,
+    'ipv4' => ipv4(h),
     'url_host' => url_host("redis://#{v6 ? "[#{h}]" : h}:6379")
   }
 end
