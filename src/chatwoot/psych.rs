@@ -243,6 +243,9 @@ const MISSING_CLASS: &str =
 
 const TEXT_AFTER_BREAK: &str = "a line break followed by text breaks cable.yml's mapping";
 
+const TAGGED_MAP: &str = "it tags a map as a string or a Ruby object, which Psych cannot build \
+                          from it (Chatwoot does not boot)";
+
 fn is_blank_line(l: &str) -> bool {
     l.chars().all(is_blank)
 }
@@ -485,15 +488,30 @@ fn anchor_or_tag(t: &str, prop: Prop) -> CableYaml {
         Anchor => "it starts with `&`, which YAML reads as an anchor name",
         Tag => "it starts with `!`, which YAML reads as a type tag",
     };
-    let inner = rest.trim_start_matches(is_blank);
-    let missing_class = prop == Tag && names_a_missing_class(&body[..end]);
-    let string_tag = prop == Tag && is_string_tag(&body[..end]);
+    let mut inner = rest.trim_start_matches(is_blank);
+    // A tag, then an anchor: the anchor changes nothing, the tag applies to what follows it.
+    if prop == Tag {
+        if let Some((Anchor, _, after)) = property(inner) {
+            if let CableYaml::Error(e) = node(inner, false) {
+                return CableYaml::Error(e);
+            }
+            inner = after.trim_start_matches(is_blank);
+        }
+    }
+    let tag = &body[..end];
+    let missing_class = prop == Tag && names_a_missing_class(tag);
+    let string_tag = prop == Tag && is_string_tag(tag);
+    // `!ruby/sym` and `!ruby/symbol` make any scalar a Symbol.
+    let symbol_tag =
+        prop == Tag && matches!(percent_decode(tag).as_str(), "ruby/sym" | "ruby/symbol");
     if inner.is_empty() || inner.starts_with('#') {
         if missing_class {
             return CableYaml::Error(MISSING_CLASS);
         }
         let into = if string_tag {
             Loaded::String
+        } else if symbol_tag {
+            Loaded::Symbol
         } else {
             Loaded::Nil
         };
@@ -508,13 +526,19 @@ fn anchor_or_tag(t: &str, prop: Prop) -> CableYaml {
         CableYaml::Kept | CableYaml::Changed { .. } if prop == Anchor => {
             changed(Loaded::String, false, why)
         }
-        // A tag on a flow collection leaves it a collection.
+        // A string or Ruby object tag on a flow map: Psych builds that object from the map
+        // and fails (`!!str {a: b}` has no `str` key to take the text from).
+        CableYaml::Changed {
+            into: Loaded::Hash, ..
+        } if string_tag || missing_class || tags_a_ruby_object(tag) => CableYaml::Error(TAGGED_MAP),
+        // Any other tag on a flow collection leaves it a collection.
         CableYaml::Changed {
             into: into @ (Loaded::Array | Loaded::Hash),
             ..
         } => changed(into, false, why),
         _ if missing_class => CableYaml::Error(MISSING_CLASS),
         _ if string_tag => changed(Loaded::String, false, why),
+        _ if symbol_tag => changed(Loaded::Symbol, false, why),
         // Any other tag: Psych resolves the scalar's text like a plain one.
         _ => {
             let text = match inner.chars().next() {
@@ -566,6 +590,15 @@ fn string_tag_class(tag: &str) -> Option<bool> {
             None => None,
         }
     })
+}
+
+/// `!ruby/object:Class` or `!ruby/struct:Class`: on a map, Psych builds an object of that
+/// class (and raises when it does not exist).
+fn tags_a_ruby_object(tag: &str) -> bool {
+    let t = percent_decode(tag);
+    ["ruby/object:", "ruby/struct:"]
+        .iter()
+        .any(|p| t.strip_prefix(p).is_some_and(|class| !class.is_empty()))
 }
 
 /// `%XX` escapes decoded (bytes that are not UTF-8 become U+FFFD).

@@ -328,6 +328,84 @@ fn date_time_tag_and_line_grid() -> Vec<String> {
     out
 }
 
+/// Properties (tags, anchors) in front of each kind of node, double-quoted escapes, flow
+/// collections with white space, and timestamps with fractions and zones.
+fn property_quote_flow_time_grid() -> Vec<String> {
+    let prefixes = [
+        "",
+        "!",
+        "!!",
+        "!a ",
+        "!!str ",
+        "!!int ",
+        "!!seq ",
+        "!!map ",
+        "!foo ",
+        "!ruby/object:Nope ",
+        "!ruby/struct:Nope ",
+        "!ruby/sym ",
+        "!<tag:yaml.org,2002:str> ",
+        "!a%41 ",
+        "!a%4 ",
+        "!e!x ",
+        "&a ",
+        "&a !b ",
+        "!b &a ",
+        "& ",
+        "&a:b ",
+        "*a ",
+    ];
+    let bodies = [
+        "x",
+        "[a]",
+        "[ a ]",
+        "[a, b]",
+        "[\ta]",
+        "{a: b}",
+        "{ a: b }",
+        "\"\\u00e9\"",
+        "\"\\u00zz\"",
+        "\"\\x41\"",
+        "\"\\U0001F600\"",
+        "\"\\N\"",
+        "\"\\_\"",
+        "\"a\" x",
+        "'q'",
+        "'a''b'",
+        "0777",
+        "2001-12-14",
+        "2001-12-14 21:59:43.10 -5",
+        "[a] #c",
+        "[a]b",
+        "",
+    ];
+    let mut out = Vec::new();
+    for p in prefixes {
+        for b in bodies {
+            out.push(format!("{p}{b}"));
+        }
+    }
+    for t in [
+        "2001-12-14t21:59:43.10-05:00",
+        "2001-12-14 21:59:43.123456789 +05:30",
+        "2001-12-14T21:59:43Z",
+        "2001-12-14 21:59:43.",
+        "2001-12-14 21:59:43.5Z",
+        "2001-12-14 1:1:1",
+        "2001-12-14 01:01",
+        "2001-12-14 21:59:43 +12:3",
+        "2001-12-14 21:59:43 +123",
+        "2001-12-14  21:59:43",
+        "2001-1-1",
+        "2001-01-1",
+        "20011-01-01",
+        "201-01-01",
+    ] {
+        out.push(t.to_string());
+    }
+    out
+}
+
 #[test]
 fn psych_agrees_with_the_installed_ruby_on_a_sweep_and_random_strings() {
     let printable: Vec<char> = (0x20u8..0x7f).map(char::from).collect();
@@ -363,6 +441,7 @@ fn psych_agrees_with_the_installed_ruby_on_a_sweep_and_random_strings() {
     corpus.extend(PROPERTY_PASSWORDS.iter().map(|s| s.to_string()));
     corpus.extend(PIECES.iter().map(|s| s.to_string()));
     corpus.extend(date_time_tag_and_line_grid());
+    corpus.extend(property_quote_flow_time_grid());
     // Where Ruby 3.1's Psych 4 differs from Psych 5.1.2 (dates before 1583, read with the
     // Julian calendar), the reader cases above are the reference instead.
     let (compared, skipped): (Vec<String>, Vec<String>) =
