@@ -370,6 +370,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn an_unreadable_url_says_which_kind_of_character_stops_it() {
+        for (url, says) in [
+            ("redis://a b:6379", "a space"),
+            ("redis://a\tb:6379", "a tab or line break"),
+            (
+                "redis://a:6379/%zz",
+                "a % is not followed by two hex digits",
+            ),
+            ("redis://a]:1", "a character Ruby's URI does not allow"),
+        ] {
+            match parse(url) {
+                Err(UrlError::BadUri(why)) => assert!(why.contains(says), "{url:?}: {why}"),
+                other => panic!("{url:?}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
     fn forms_redis_client_accepts() {
         let u = parse("/run/redis/x.sock?db=1").expect("socket path");
         assert_eq!(
