@@ -152,6 +152,10 @@ fn split_breaks(text: &str) -> Vec<&str> {
 /// tag, or as a block scalar), or breaks the mapping.
 fn multi_line(lines: &[&str]) -> CableYaml {
     let head = lines[0].trim_start_matches(is_blank);
+    // Properties alone on the first line apply to the node on the lines below.
+    if let Some((prop, tag)) = lone_properties(head) {
+        return with_property(prop, tag, value_below(&lines[1..]));
+    }
     let first = node(lines[0], true);
     if let CableYaml::Error(_) = first {
         return first;
@@ -175,12 +179,6 @@ fn multi_line(lines: &[&str]) -> CableYaml {
     }
     if head.is_empty() || head.starts_with('#') {
         return value_below(rest);
-    }
-    if let Some((prop, tag, after)) = property(head) {
-        let inner = after.trim_start_matches(is_blank);
-        if inner.is_empty() || inner.starts_with('#') {
-            return with_property(prop, tag, value_below(rest));
-        }
     }
     let only_comments_follow = rest.iter().all(|l| {
         let body = l.trim_start_matches(is_blank);
@@ -320,21 +318,50 @@ fn property(t: &str) -> Option<(Prop, &str, &str)> {
     (end > 0 || prop == Tag).then(|| (prop, &body[..end], &body[end..]))
 }
 
+/// One property, or an anchor and a tag (either order), with nothing after them but a comment:
+/// the property that decides (the tag, when there is one) and its text.
+fn lone_properties(head: &str) -> Option<(Prop, &str)> {
+    let ends_well = |after: &str| after.is_empty() || after.starts_with(is_blank);
+    let (mut prop, mut tag, after) = property(head).filter(|(_, _, a)| ends_well(a))?;
+    let mut inner = after.trim_start_matches(is_blank);
+    if let Some((second, text, after)) = property(inner) {
+        if second == prop || !ends_well(after) {
+            return None;
+        }
+        if second == Tag {
+            (prop, tag) = (Tag, text);
+        }
+        inner = after.trim_start_matches(is_blank);
+    }
+    (inner.is_empty() || inner.starts_with('#')).then_some((prop, tag))
+}
+
 /// What a property does to the node it applies to: an anchor changes nothing; a tag keeps a
-/// collection, makes a string tag's scalar its text, and leaves any other scalar resolved.
+/// collection (but a string or object tag on a map fails), makes a string tag's scalar its
+/// text and a symbol tag's a Symbol, and leaves any other scalar resolved.
 fn with_property(prop: Prop, tag: &str, read: CableYaml) -> CableYaml {
     let why = match prop {
         Anchor => "it starts with `&`, which YAML reads as an anchor name",
         Tag => "it starts with `!`, which YAML reads as a type tag",
     };
+    let tagged = |test: fn(&str) -> bool| prop == Tag && test(tag);
     match read {
         CableYaml::Error(e) => CableYaml::Error(e),
+        CableYaml::Changed {
+            into: Loaded::Hash, ..
+        } if tagged(is_string_tag)
+            || tagged(names_a_missing_class)
+            || tagged(tags_a_ruby_object) =>
+        {
+            CableYaml::Error(TAGGED_MAP)
+        }
         CableYaml::Changed {
             into: into @ (Loaded::Array | Loaded::Hash),
             ..
         } => changed(into, false, why),
-        _ if prop == Tag && names_a_missing_class(tag) => CableYaml::Error(MISSING_CLASS),
-        _ if prop == Tag && is_string_tag(tag) => changed(Loaded::String, false, why),
+        _ if tagged(names_a_missing_class) => CableYaml::Error(MISSING_CLASS),
+        _ if tagged(is_string_tag) => changed(Loaded::String, false, why),
+        _ if tagged(is_symbol_tag) => changed(Loaded::Symbol, false, why),
         CableYaml::Changed { into, .. } => changed(into, false, why),
         CableYaml::Kept => changed(Loaded::String, false, why),
     }
@@ -501,9 +528,7 @@ fn anchor_or_tag(t: &str, prop: Prop) -> CableYaml {
     let tag = &body[..end];
     let missing_class = prop == Tag && names_a_missing_class(tag);
     let string_tag = prop == Tag && is_string_tag(tag);
-    // `!ruby/sym` and `!ruby/symbol` make any scalar a Symbol.
-    let symbol_tag =
-        prop == Tag && matches!(percent_decode(tag).as_str(), "ruby/sym" | "ruby/symbol");
+    let symbol_tag = prop == Tag && is_symbol_tag(tag);
     if inner.is_empty() || inner.starts_with('#') {
         if missing_class {
             return CableYaml::Error(MISSING_CLASS);
@@ -590,6 +615,11 @@ fn string_tag_class(tag: &str) -> Option<bool> {
             None => None,
         }
     })
+}
+
+/// `!ruby/sym` and `!ruby/symbol` make any scalar a Symbol.
+fn is_symbol_tag(tag: &str) -> bool {
+    matches!(percent_decode(tag).as_str(), "ruby/sym" | "ruby/symbol")
 }
 
 /// `!ruby/object:Class` or `!ruby/struct:Class`: on a map, Psych builds an object of that

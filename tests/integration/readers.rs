@@ -385,6 +385,32 @@ fn property_quote_flow_time_grid() -> Vec<String> {
             out.push(format!("{p}{b}"));
         }
     }
+    // A property alone on the `password:` line, its node on the lines below.
+    for p in [
+        "!a",
+        "!!str",
+        "!str:Foo",
+        "!ruby/sym",
+        "!ruby/object:Nope",
+        "&a",
+        "!a &b",
+        "&a !b",
+        "!",
+    ] {
+        for below in [
+            "\n       x",
+            "\n       [a]",
+            "\n       {a: b}",
+            "\n       - b",
+            "\n       b: c",
+            "\n       0777",
+            "\n",
+            "\n\n       'q'",
+            "\n #c\n       x",
+        ] {
+            out.push(format!("{p}{below}"));
+        }
+    }
     for t in [
         "2001-12-14t21:59:43.10-05:00",
         "2001-12-14 21:59:43.123456789 +05:30",
