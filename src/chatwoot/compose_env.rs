@@ -304,7 +304,7 @@ fn expand_escapes(s: &str) -> String {
     out
 }
 
-const MAX_NESTING: usize = 32;
+const MAX_NESTING: usize = 256;
 
 /// compose-go's `template.Substitute` with the lookup first, then the keys read above.
 fn substitute(
@@ -510,6 +510,25 @@ mod tests {
             (m["C"].as_str(), m["D"].as_str(), m["E"].as_str()),
             ("$x", "d", "$A")
         );
+    }
+
+    #[test]
+    fn substitutions_nest_as_deep_as_compose_reads_them_up_to_a_bound() {
+        // Compose reads 200 nested defaults (checked with the real binary in the readers
+        // tests); the model stops at 256, far past any real file, so a hostile one cannot
+        // exhaust the stack.
+        let nested = |n: usize| {
+            let mut v = "x".to_string();
+            for _ in 0..n {
+                v = format!("${{U:-{v}}}");
+            }
+            format!("K={v}\n")
+        };
+        assert_eq!(read(&nested(200)).unwrap()["K"], "x");
+        assert!(parse(&nested(300), &|_| None)
+            .unwrap_err()
+            .message
+            .contains("nested too deeply"));
     }
 
     #[test]

@@ -1294,7 +1294,13 @@ fn compose_reader_agrees_with_the_real_compose_binary_on_generated_env_files() {
     use chatwoot_redis::chatwoot::compose_env;
     let compose = require("docker-compose");
     let dir = tempfile::tempdir().expect("tempdir");
-    let texts = compose_corpus(300);
+    let mut texts = compose_corpus(300);
+    // Deeply nested defaults: Compose reads 200 levels.
+    let mut nested = "x".to_string();
+    for _ in 0..200 {
+        nested = format!("${{U:-{nested}}}");
+    }
+    texts.push(format!("K1={nested}\n"));
     let env = [("A", "va"), ("E", "")];
     let lookup = |k: &str| {
         env.iter()
