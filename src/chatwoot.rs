@@ -998,6 +998,7 @@ mod tests {
             ("1.16777215", "1.255.255.255"),
             ("4294967295", "255.255.255.255"),
             ("0", "0.0.0.0"),
+            ("255.255.255.255", "255.255.255.255"),
         ] {
             assert_eq!(ip(text).as_deref(), Some(want), "{text:?}");
         }
@@ -1015,6 +1016,10 @@ mod tests {
             "a",
             "1e5",
             "99999999999999999999",
+            // Rust's number parser takes a sign; inet_aton's parts start with a digit.
+            "+1",
+            "0x+1",
+            "1.+2",
         ] {
             assert_eq!(ip(text), None, "{text:?}");
         }
