@@ -816,21 +816,24 @@ fn flow(t: &str) -> CableYaml {
     } else {
         Loaded::Hash
     };
+    let c: Vec<(usize, char)> = t.char_indices().collect();
+    let at = |k: usize| c.get(k).map(|(_, ch)| *ch);
+    let ends_token = |ch: Option<char>| ch.is_none_or(|n| is_blank(n) || ",[]{}".contains(n));
     let mut stack: Vec<char> = Vec::new();
-    let mut it = t.char_indices().peekable();
     let mut expect_node = true;
-    while let Some((i, c)) = it.next() {
-        match c {
+    let mut k = 0;
+    while let Some(ch) = at(k) {
+        match ch {
             '[' | '{' => {
-                stack.push(if c == '[' { ']' } else { '}' });
+                stack.push(if ch == '[' { ']' } else { '}' });
                 expect_node = true;
             }
             ']' | '}' => {
-                if stack.pop() != Some(c) {
+                if stack.pop() != Some(ch) {
                     return error;
                 }
                 if stack.is_empty() {
-                    let after = &t[i + 1..];
+                    let after = &t[c[k].0 + 1..];
                     let rest = after.trim_start_matches(is_blank);
                     if rest.is_empty() || rest.starts_with('#') {
                         return changed(
@@ -849,21 +852,61 @@ fn flow(t: &str) -> CableYaml {
                 }
                 expect_node = true;
             }
-            ':' | '?'
-                if expect_node
-                    && (c == ':' || stack.last() == Some(&']'))
-                    && t[i + 1..]
-                        .chars()
-                        .next()
-                        .is_none_or(|n| is_blank(n) || ",[]{}".contains(n)) =>
-            {
-                return error;
-            }
-            '\'' | '"' | '&' | '*' | '!' | '|' | '>' | '%' | '@' | '`' | '#' => return error,
             ' ' | '\t' => {}
+            // A plain scalar cannot start with `:` in a flow collection.
+            ':' if expect_node => return error,
+            // `? ` starts an explicit key, which needs a node before the collection goes on.
+            '?' if expect_node && stack.last() == Some(&']') && ends_token(at(k + 1)) => {
+                let mut j = k + 1;
+                while at(j).is_some_and(is_blank) {
+                    j += 1;
+                }
+                if at(j) == Some('?') || ends_token(at(j)) && !at(j).is_some_and(is_blank) {
+                    return error;
+                }
+                if at(j).is_none() {
+                    return error;
+                }
+                k = j;
+                continue;
+            }
+            // A quoted scalar: to its closing quote, then the end of the node.
+            '\'' | '"' if expect_node => {
+                let mut j = k + 1;
+                loop {
+                    match at(j) {
+                        None => return error,
+                        Some('\\') if ch == '"' => j += 2,
+                        Some('\'') if ch == '\'' && at(j + 1) == Some('\'') => j += 2,
+                        Some(q) if q == ch => break,
+                        Some(_) => j += 1,
+                    }
+                }
+                if !(ends_token(at(j + 1)) || at(j + 1) == Some(':')) {
+                    return error;
+                }
+                expect_node = false;
+                k = j + 1;
+                continue;
+            }
+            // An anchor (a name up to a blank or an indicator) or a tag (up to a blank: its
+            // URI characters take `,` `[` `]` too) before a node: the node still follows.
+            '&' | '!' if expect_node => {
+                let mut j = k + 1;
+                while at(j).is_some_and(|n| !is_blank(n) && (ch == '!' || !",[]{}".contains(n))) {
+                    j += 1;
+                }
+                if ch == '&' && j == k + 1 {
+                    return error;
+                }
+                k = j;
+                continue;
+            }
+            '\'' | '"' | '*' | '|' | '>' | '%' | '@' | '`' if expect_node => return error,
+            '#' if expect_node || k > 0 && at(k - 1).is_some_and(is_blank) => return error,
             _ => expect_node = false,
         }
-        let _ = it.peek();
+        k += 1;
     }
     error
 }
