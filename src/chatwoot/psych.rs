@@ -1086,12 +1086,13 @@ fn time_match(c: &[char]) -> Option<Resolved> {
         }
         j
     };
-    let mut zone: Option<(usize, usize)> = None;
+    // Where the zone starts (it runs to the end).
+    let mut zone: Option<usize> = None;
     if i < c.len() {
         let j = zone_start;
         let ok_end = |k: usize| k == c.len();
         if c.get(j) == Some(&'Z') && ok_end(j + 1) {
-            zone = Some((j, j + 1));
+            zone = Some(j);
         } else if matches!(c.get(j), Some('+' | '-')) {
             // [-+]\d{1,2}:?(?:\d\d)?$ with backtracking: try every split.
             let rest = &c[j + 1..];
@@ -1106,7 +1107,7 @@ fn time_match(c: &[char]) -> Option<Resolved> {
             if !matched {
                 return None;
             }
-            zone = Some((j, c.len()));
+            zone = Some(j);
         } else {
             return None;
         }
@@ -1139,7 +1140,7 @@ fn time_match(c: &[char]) -> Option<Resolved> {
     {
         return string;
     }
-    if let Some((zs, _)) = zone {
+    if let Some(zs) = zone {
         if c[zs] != 'Z' {
             // /^([+\-]?\d{1,2})\:?(\d{1,2})?$/ on the zone text matched by `[-+]\d+(:\d\d)?`.
             let z: Vec<char> = c[zs + 1..].iter().copied().filter(|x| *x != ':').collect();

@@ -385,6 +385,21 @@ fn property_quote_flow_time_grid() -> Vec<String> {
             out.push(format!("{p}{b}"));
         }
     }
+    // Two lines below a property (folded into one scalar), an empty anchor, two properties
+    // of one kind, a tag that decides after an anchor.
+    for v in [
+        "&a\n       0777\n       1",
+        "!a\n       1\n       2",
+        "&\n       x",
+        "& \n       x",
+        "&a &b\n       x",
+        "!a !b\n       x",
+        "&a !ruby/sym\n       x",
+        "&a !!str\n       0777",
+        "&a !b,\n       x",
+    ] {
+        out.push(v.to_string());
+    }
     // A property alone on the `password:` line, its node on the lines below.
     for p in [
         "!a",
