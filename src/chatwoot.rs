@@ -341,43 +341,35 @@ pub fn validate_master_name(name: &str, usage: MasterNameUse) -> Result<(), Stri
                 .into(),
         );
     }
-    let b = name.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        let c = b[i];
-        if c == b'%' {
-            if b.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
-                && b.get(i + 2).is_some_and(u8::is_ascii_hexdigit)
-            {
-                i += 3;
-                continue;
-            }
+    match first_outside(name, b"-._~!$&()*+,;=") {
+        Some((_, true)) => {
             return Err(
                 "it contains a '%' that does not start a %XX escape, which makes \
                  redis://<name> unparseable for Chatwoot's client"
                     .into(),
-            );
+            )
         }
-        if !(c.is_ascii_alphanumeric() || b"-._~!$&()*+,;=".contains(&c)) {
+        Some((i, false)) => {
             let shown = name[i..].chars().next().unwrap_or_default();
-            let why = if c == b'\'' {
-                "a sentinel's config file reads it as the start of a quoted string".to_string()
+            let why = if shown == '\'' {
+                "a sentinel's config file reads it as the start of a quoted string"
             } else {
                 "Chatwoot uses the name as the host of redis://<name>, which cannot hold it"
-                    .to_string()
             };
             return Err(format!(
                 "it contains {shown:?}: {why}; use letters, digits and - . _ ~ ! + , = (or %XX)"
             ));
         }
-        if usage == MasterNameUse::BundledChart && b"$&();*".contains(&c) {
+        None => {}
+    }
+    if let Some(c) = name.bytes().find(|c| b"$&();*".contains(c)) {
+        if usage == MasterNameUse::BundledChart {
             return Err(format!(
                 "it contains {:?}, which the bundled chart's scripts paste unquoted into \
                  commands that bash evaluates; use letters, digits and - . _",
                 c as char
             ));
         }
-        i += 1;
     }
     if usage == MasterNameUse::BundledChart && bash_expands_tilde(name) {
         return Err(
@@ -405,6 +397,29 @@ fn bash_expands_tilde(word: &str) -> bool {
         }
         None => false,
     }
+}
+
+/// The first byte of `name` that is neither a letter, a digit, one of `allowed`, nor part of a
+/// `%XX` escape: its index, and whether it is a `%` that starts no escape.
+fn first_outside(name: &str, allowed: &[u8]) -> Option<(usize, bool)> {
+    let b = name.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            if b.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                && b.get(i + 2).is_some_and(u8::is_ascii_hexdigit)
+            {
+                i += 3;
+                continue;
+            }
+            return Some((i, true));
+        }
+        if !(b[i].is_ascii_alphanumeric() || allowed.contains(&b[i])) {
+            return Some((i, false));
+        }
+        i += 1;
+    }
+    None
 }
 
 /// A Helm release name: an RFC 1123 label of at most 53 characters (Helm refuses longer ones).
@@ -448,35 +463,23 @@ pub fn validate_username(name: &str) -> Result<(), String> {
     if name.is_empty() {
         return Err("it is empty".into());
     }
-    let b = name.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        let c = b[i];
-        if c == b'%' {
-            if b.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
-                && b.get(i + 2).is_some_and(u8::is_ascii_hexdigit)
-            {
-                i += 3;
-                continue;
-            }
-            return Err(
-                "it contains a '%' that does not start a %XX escape, which makes REDIS_URL \
-                 unparseable (redis-client does not decode user names: a %XX reaches Redis as \
-                 written)"
-                    .into(),
-            );
-        }
-        if !(c.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=".contains(&c)) {
+    match first_outside(name, b"-._~!$&'()*+,;=") {
+        Some((_, true)) => Err(
+            "it contains a '%' that does not start a %XX escape, which makes REDIS_URL \
+             unparseable (redis-client does not decode user names: a %XX reaches Redis as \
+             written)"
+                .into(),
+        ),
+        Some((i, false)) => {
             let shown = name[i..].chars().next().unwrap_or_default();
-            return Err(format!(
+            Err(format!(
                 "it contains {shown:?}, which REDIS_URL can carry only percent-encoded, and \
                  redis-client sends the user name without decoding it; use letters, digits \
                  and - . _ ~ ! $ & ' ( ) * + , ; ="
-            ));
+            ))
         }
-        i += 1;
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// Basic rules every password must meet, whatever it is used for.

@@ -322,3 +322,49 @@ pub fn chatwoot_reads_dirs(dirs: &[&Path]) -> Vec<serde_json::Value> {
     }
     reads
 }
+
+/// `ruby ARGS` with `input` as JSON on its standard input (written from another thread, so a
+/// large input cannot block on a full pipe); the JSON it prints.
+pub fn ruby_json<S: AsRef<std::ffi::OsStr>>(
+    args: &[S],
+    input: &serde_json::Value,
+) -> serde_json::Value {
+    use std::io::Write;
+    let mut child = Command::new(require("ruby"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ruby");
+    let bytes = input.to_string().into_bytes();
+    let mut stdin = child.stdin.take().expect("stdin");
+    let writer = std::thread::spawn(move || stdin.write_all(&bytes));
+    let out = child.wait_with_output().expect("ruby output");
+    writer.join().expect("writer").expect("write to ruby");
+    assert!(
+        out.status.success(),
+        "ruby {:?} failed:\n{}",
+        args.iter()
+            .map(|a| a.as_ref().to_string_lossy().into_owned())
+            .take(1)
+            .collect::<Vec<_>>(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("ruby JSON")
+}
+
+/// kubernetes-sentinel with two external sentinels that have their own password
+/// (REDIS_SENTINEL_PASSWORD), and a `.env` beside the Helm values.
+pub const SEPARATE_SENTINEL_AUTH: [&str; 10] = [
+    "--scenario",
+    "kubernetes-sentinel",
+    "--sentinels",
+    "sentinel-1.example:26379,sentinel-2.example",
+    "--host",
+    "redis-master.example",
+    "--sentinel-auth",
+    "separate",
+    "--emit",
+    "+env",
+];

@@ -241,18 +241,7 @@ fn passwords_ending_in_backslashes_or_holding_quotes_reach_compose_and_dotenv() 
             .arg("render")
             .arg("--out")
             .arg(dir)
-            .args([
-                "--scenario",
-                "kubernetes-sentinel",
-                "--sentinels",
-                "sentinel-1.example:26379,sentinel-2.example",
-                "--host",
-                "redis-master.example",
-                "--sentinel-auth",
-                "separate",
-                "--emit",
-                "+env",
-            ])
+            .args(SEPARATE_SENTINEL_AUTH)
             .env("REDIS_PASSWORD", "Sentinel0Redis0Password0abc")
             .env("REDIS_SENTINEL_PASSWORD", sp)
             .run()

@@ -29,33 +29,6 @@ use crate::servers::{free_port, redis_cli, Guard};
 
 const PW: &str = "Names0Judge0Password0abcdefgh";
 
-/// Runs a Ruby script with `input` as JSON on stdin and parses its JSON output.
-fn ruby_json(script: &Path, args: &[&str], input: &serde_json::Value) -> serde_json::Value {
-    let mut child = Command::new(require("ruby"))
-        .arg(script)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("ruby");
-    {
-        use std::io::Write;
-        let mut stdin = child.stdin.take().expect("stdin");
-        stdin
-            .write_all(input.to_string().as_bytes())
-            .expect("write");
-    }
-    let out = child.wait_with_output().expect("ruby");
-    assert!(
-        out.status.success(),
-        "ruby {}: {}",
-        script.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("ruby JSON")
-}
-
 fn judges_script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ruby/name_judges.rb")
 }
@@ -63,8 +36,7 @@ fn judges_script() -> PathBuf {
 /// What the resolver and the URL reader make of hosts and master names.
 fn judge_names(hosts: &[String], masters: &[String]) -> serde_json::Value {
     let v = ruby_json(
-        &judges_script(),
-        &[],
+        &[judges_script()],
         &serde_json::json!({ "hosts": hosts, "masters": masters }),
     );
     assert_eq!(v["hosts"].as_array().map(Vec::len), Some(hosts.len()));
@@ -609,20 +581,7 @@ fn sentinel_master_names_are_refused_exactly_where_the_client_the_sentinels_or_t
 
 #[test]
 fn sentinel_passwords_are_refused_exactly_where_a_consumer_would_lose_them() {
-    let args: Vec<String> = [
-        "--scenario",
-        "kubernetes-sentinel",
-        "--sentinels",
-        "sentinel-1.example:26379,sentinel-2.example",
-        "--host",
-        "redis-master.example",
-        "--sentinel-auth",
-        "separate",
-        "--emit",
-        "+env",
-    ]
-    .map(String::from)
-    .to_vec();
+    let args: Vec<String> = SEPARATE_SENTINEL_AUTH.map(String::from).to_vec();
     // The public files of a render with a neutral sentinel password.
     let neutral = render(
         &args,
@@ -663,8 +622,7 @@ fn sentinel_passwords_are_refused_exactly_where_a_consumer_would_lose_them() {
     passwords.dedup();
     // Ruby's own blank test, as ActiveSupport's `present?` uses it.
     let blank: Vec<bool> = serde_json::from_value(ruby_json(
-        Path::new("-e"),
-        &["require 'json'; puts JSON.generate(JSON.parse($stdin.read).map { |p| p.match?(/\\A[[:space:]]*\\z/) })"],
+        &["-e", "require 'json'; puts JSON.generate(JSON.parse($stdin.read).map { |p| p.match?(/\\A[[:space:]]*\\z/) })"],
         &serde_json::json!(passwords),
     ))
     .expect("booleans");

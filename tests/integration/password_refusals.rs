@@ -16,7 +16,7 @@
 //! client's precedence and cable.yml (tests/ruby/chatwoot_reads.rb).
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use crate::common::*;
 use crate::properties::{generate, hostile_value, FRAGMENTS};
@@ -91,29 +91,15 @@ out = JSON.parse($stdin.read).map do |pw|
 end
 print JSON.generate(out)
 "#;
-    let mut child = Command::new(require("ruby"))
-        .arg("-e")
-        .arg(SCRIPT)
-        .arg(reference("chatwoot/cable.yml"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("ruby");
-    {
-        use std::io::Write;
-        let mut stdin = child.stdin.take().expect("stdin");
-        stdin
-            .write_all(serde_json::to_string(passwords).expect("JSON").as_bytes())
-            .expect("write");
-    }
-    let out = child.wait_with_output().expect("ruby");
-    assert!(
-        out.status.success(),
-        "ruby: {}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = ruby_json(
+        &[
+            std::ffi::OsString::from("-e"),
+            SCRIPT.into(),
+            reference("chatwoot/cable.yml").into(),
+        ],
+        &serde_json::json!(passwords),
     );
-    let v: Vec<bool> = serde_json::from_slice(&out.stdout).expect("ruby JSON");
+    let v: Vec<bool> = serde_json::from_value(out).expect("ruby JSON booleans");
     assert_eq!(v.len(), passwords.len());
     v
 }

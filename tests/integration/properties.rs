@@ -624,18 +624,7 @@ fn hostile_sentinel_passwords_are_refused_or_read_back_exactly() {
         cmd.arg("render")
             .arg("--out")
             .arg(&dir)
-            .args([
-                "--scenario",
-                "kubernetes-sentinel",
-                "--sentinels",
-                "sentinel-1.example:26379,sentinel-2.example",
-                "--host",
-                "redis-master.example",
-                "--sentinel-auth",
-                "separate",
-                "--emit",
-                "+env",
-            ])
+            .args(SEPARATE_SENTINEL_AUTH)
             .env("REDIS_PASSWORD", "Sentinel0Redis0Password0abc")
             .env("REDIS_SENTINEL_PASSWORD", &sp);
         let (code, out, err) = run(&mut cmd);

@@ -66,25 +66,12 @@ fn psych_agrees_with_every_recorded_psych_5_1_2_case() {
 /// Runs tests/ruby/cable_yaml.rb (ERB + YAML.unsafe_load of Chatwoot's cable.yml) on each
 /// password with the installed Ruby.
 fn ruby_cable_yaml(passwords: &[String]) -> Vec<(String, bool, bool)> {
-    let mut child = Command::new(require("ruby"))
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ruby/cable_yaml.rb"))
-        .arg(reference("chatwoot/cable.yml"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("ruby");
-    let input = serde_json::to_vec(passwords).expect("json");
-    let mut stdin = child.stdin.take().expect("stdin");
-    let writer = std::thread::spawn(move || stdin.write_all(&input));
-    let out = child.wait_with_output().expect("ruby output");
-    writer.join().expect("writer").expect("write");
-    assert!(
-        out.status.success(),
-        "ruby cable_yaml.rb failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ruby/cable_yaml.rb");
+    let out = ruby_json(
+        &[script, reference("chatwoot/cable.yml")],
+        &serde_json::json!(passwords),
     );
-    let v: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).expect("ruby JSON");
+    let v = out.as_array().expect("ruby JSON array");
     assert_eq!(v.len(), passwords.len());
     v.iter()
         .map(|r| {
@@ -989,39 +976,9 @@ fn real_compose_env(
     dir: &Path,
     text: &str,
 ) -> Result<serde_json::Map<String, serde_json::Value>, String> {
-    std::fs::write(
-        dir.join("compose.yaml"),
-        "services:\n  s:\n    image: busybox\n    env_file: .env\n",
-    )
-    .expect("compose file");
-    std::fs::write(dir.join(".env"), text).expect(".env");
-    let out = Command::new(compose)
-        .current_dir(dir)
-        .args(["-f", "compose.yaml", "config", "--format", "json"])
-        .output()
-        .expect("docker-compose");
-    // (This docker-compose exits 0 on a file it refuses; it prints nothing then.)
-    if !out.status.success() || out.stdout.iter().all(u8::is_ascii_whitespace) {
-        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
-    }
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "config JSON for {text:?}: {e}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    let env = v["services"]["s"]["environment"]
-        .as_object()
-        .cloned()
-        .unwrap_or_default();
-    // `config` prints a literal `$` as `$$` (its own escape).
-    Ok(env
-        .into_iter()
-        .map(|(k, v)| {
-            let v = v.as_str().map(|s| s.replace("$$", "$")).unwrap_or_default();
-            (k, serde_json::Value::String(v))
-        })
-        .collect())
+    real_compose_project(compose, dir, &[text.to_string()], &[])
+        .pop()
+        .expect("one file, one result")
 }
 
 #[test]
