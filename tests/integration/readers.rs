@@ -969,13 +969,12 @@ fn compose_reader_agrees_with_every_recorded_compose_go_case() {
     );
 }
 
+/// The environment Compose gives a service, or its refusal (the error it printed).
+type ComposeEnv = Result<serde_json::Map<String, serde_json::Value>, String>;
+
 /// The environment the real Compose v2 gives a service whose `env_file` is `text`, or its
 /// refusal.
-fn real_compose_env(
-    compose: &Path,
-    dir: &Path,
-    text: &str,
-) -> Result<serde_json::Map<String, serde_json::Value>, String> {
+fn real_compose_env(compose: &Path, dir: &Path, text: &str) -> ComposeEnv {
     real_compose_project(compose, dir, &[text.to_string()], &[])
         .pop()
         .expect("one file, one result")
@@ -1212,7 +1211,7 @@ fn real_compose_envs(
     dir: &Path,
     texts: &[String],
     env: &[(&str, &str)],
-) -> Vec<Result<serde_json::Map<String, serde_json::Value>, String>> {
+) -> Vec<ComposeEnv> {
     const PROJECT: usize = 25;
     let chunks: Vec<(usize, &[String])> = texts
         .chunks(PROJECT)
@@ -1245,9 +1244,9 @@ fn real_compose_project(
     dir: &Path,
     texts: &[String],
     env: &[(&str, &str)],
-) -> Vec<Result<serde_json::Map<String, serde_json::Value>, String>> {
+) -> Vec<ComposeEnv> {
     std::fs::create_dir_all(dir).expect("project dir");
-    let mut results: Vec<Option<Result<_, String>>> = vec![None; texts.len()];
+    let mut results: Vec<Option<ComposeEnv>> = vec![None; texts.len()];
     for (i, text) in texts.iter().enumerate() {
         std::fs::write(dir.join(format!("e{i}.env")), text).expect("env file");
     }
