@@ -899,6 +899,14 @@ fn flow(t: &str) -> CableYaml {
                 if ch == '&' && j == k + 1 {
                     return error;
                 }
+                // A `,` next: the property was on an empty node.
+                let mut next = j;
+                while at(next).is_some_and(is_blank) {
+                    next += 1;
+                }
+                if at(next) == Some(',') {
+                    expect_node = false;
+                }
                 k = j;
                 continue;
             }
@@ -1415,6 +1423,64 @@ mod tests {
         assert_eq!(class("a: b"), None);
         assert_eq!(class("a #b"), Some(Loaded::String));
         assert_eq!(class("[a]"), Some(Loaded::Array));
+    }
+
+    #[test]
+    fn flow_collections_read_as_psych_reads_them() {
+        // Each checked with the installed Psych (`YAML.unsafe_load`), as the readers tests
+        // check the whole sweep.
+        let array = [
+            "[ ? a]",
+            "[?a]",
+            "[ ? a: b]",
+            "['a']",
+            "[ 'a']",
+            "[\"a\"]",
+            "[ \"a\" , b]",
+            "['a' ]",
+            "[ 'a', 'b']",
+            "['it''s']",
+            "[\"a\\\"b\"]",
+            "[ &a x]",
+            "[ !b x]",
+            "[&a]",
+            "[&a ]",
+            "[!a ]",
+            "[&a, b]",
+            "[!a, b]",
+            "[! ]",
+            "[a'b]",
+            "[a#b]",
+        ];
+        for pw in array {
+            assert_eq!(class(pw), Some(Loaded::Array), "{pw:?}");
+        }
+        for pw in ["{ 'a': b}", "{&a}", "{!a: b}", "{? a}", "{ ? }", "{?}"] {
+            assert_eq!(class(pw), Some(Loaded::Hash), "{pw:?}");
+        }
+        let errors = [
+            "[:a]",
+            "[ :a]",
+            "[a, :b]",
+            "{:a}",
+            "{ :a }",
+            "[ ? ]",
+            "[?]",
+            "[? ]",
+            "['a'b]",
+            "[\"a\"b]",
+            "[ *a]",
+            "[!a]",
+            "[& ]",
+            "[&]",
+            "{&}",
+            "[a #b]",
+            "['a",
+            "[\"a\\\"]",
+        ];
+        for pw in errors {
+            assert!(matches!(cable_yaml(pw), CableYaml::Error(_)), "{pw:?}");
+        }
     }
 
     #[test]
