@@ -1451,6 +1451,12 @@ mod tests {
             "[! ]",
             "[a'b]",
             "[a#b]",
+            "['a\\']",
+            "[\"a\\\\\"]",
+            "['a]']",
+            "[a!b]",
+            "[&a , b]",
+            "[\"ab\\\"c\"]",
         ];
         for pw in array {
             assert_eq!(class(pw), Some(Loaded::Array), "{pw:?}");
