@@ -855,20 +855,26 @@ fn flow(t: &str) -> CableYaml {
             ' ' | '\t' => {}
             // A plain scalar cannot start with `:` in a flow collection.
             ':' if expect_node => return error,
-            // `? ` starts an explicit key, which needs a node before the collection goes on.
-            '?' if expect_node && stack.last() == Some(&']') && ends_token(at(k + 1)) => {
+            // A `?` where a node starts is always an explicit key in a flow collection (libyaml
+            // takes it as one whatever follows): never two in a row, and in a sequence it needs
+            // a node before the sequence goes on.
+            '?' if expect_node => {
                 let mut j = k + 1;
                 while at(j).is_some_and(is_blank) {
                     j += 1;
                 }
-                if at(j) == Some('?') || ends_token(at(j)) && !at(j).is_some_and(is_blank) {
+                let next = at(j);
+                if next == Some('?') {
                     return error;
                 }
-                if at(j).is_none() {
-                    return error;
+                if stack.last() == Some(&']') {
+                    if next.is_none_or(|n| ",]}".contains(n)) {
+                        return error;
+                    }
+                    k = j;
+                    continue;
                 }
-                k = j;
-                continue;
+                expect_node = false;
             }
             // A quoted scalar: to its closing quote, then the end of the node.
             '\'' | '"' if expect_node => {
@@ -1476,6 +1482,9 @@ mod tests {
             "['a'b]",
             "[\"a\"b]",
             "[ *a]",
+            "[??]",
+            "[?? a]",
+            "[?\t]",
             "[!a]",
             "[& ]",
             "[&]",
