@@ -3,9 +3,8 @@
 //! against the cases recorded from the real program (`../shared/reference/reader-cases/`)
 //! and, where the program is installed, against the program itself.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use chatwoot_redis::chatwoot::psych::{self, CableYaml};
 
@@ -776,25 +775,12 @@ fn the_suites_ruby_model_of_redis_client_agrees_with_the_recorded_cases() {
 /// redis-client's reading of each URL through the suite's model over the installed Ruby's
 /// URI (tests/ruby/chatwoot_reads.rb --urls), as [`redis_client_view`]s.
 fn ruby_url_views(urls: &[String]) -> Vec<serde_json::Value> {
-    let mut child = Command::new(require("ruby"))
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ruby/chatwoot_reads.rb"))
-        .arg("--urls")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("ruby");
-    let input = serde_json::to_vec(urls).expect("json");
-    let mut stdin = child.stdin.take().expect("stdin");
-    let writer = std::thread::spawn(move || stdin.write_all(&input));
-    let out = child.wait_with_output().expect("ruby output");
-    writer.join().expect("writer").expect("write");
-    assert!(
-        out.status.success(),
-        "chatwoot_reads.rb --urls failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ruby/chatwoot_reads.rb");
+    let out = ruby_json(
+        &[script.as_os_str(), "--urls".as_ref()],
+        &serde_json::json!(urls),
     );
-    let got: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).expect("ruby JSON");
+    let got = out.as_array().expect("ruby JSON array");
     assert_eq!(got.len(), urls.len());
     got.iter().map(redis_client_view).collect()
 }
