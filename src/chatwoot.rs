@@ -120,8 +120,7 @@ pub fn percent_encode_userinfo(raw: &str) -> String {
 }
 
 /// One `host:port` entry of `REDIS_SENTINELS`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SentinelAddr {
     pub host: String,
     pub port: u16,
@@ -130,19 +129,6 @@ pub struct SentinelAddr {
 impl fmt::Display for SentinelAddr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:{}", self.host, self.port)
-    }
-}
-
-impl From<SentinelAddr> for String {
-    fn from(a: SentinelAddr) -> String {
-        a.to_string()
-    }
-}
-
-impl TryFrom<String> for SentinelAddr {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
-        parse_sentinel_entry(&s)
     }
 }
 
