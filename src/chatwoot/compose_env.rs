@@ -131,6 +131,13 @@ fn locate_key(src: &str, start: usize, line: usize) -> Result<(String, usize, bo
             .unwrap_or(src.len() - s);
     }
     let body = &src[s..];
+    if body.is_empty() {
+        // `export` and blanks, then the end of the file.
+        return Err(ComposeError {
+            line,
+            message: "zero length string (`export` with no name after it)".into(),
+        });
+    }
     let mut key_end = None;
     for (i, c) in body.char_indices() {
         if is_space(c) {
@@ -510,6 +517,16 @@ mod tests {
             (m["C"].as_str(), m["D"].as_str(), m["E"].as_str()),
             ("$x", "d", "$A")
         );
+    }
+
+    #[test]
+    fn a_brace_left_open_in_a_default_and_export_at_the_end() {
+        // Compose v2.40's readings (the readers tests ask the real binary the same).
+        assert_eq!(read("K=${U:-{x}\n").unwrap()["K"], "{x");
+        assert_eq!(read("K=\"${U:-{x}\"\n").unwrap()["K"], "{x");
+        assert_eq!(read("K=${U:-{x}}\n").unwrap()["K"], "{x}");
+        assert!(read("export   ").is_err());
+        assert!(read("K=1\nexport  ").is_err());
     }
 
     #[test]

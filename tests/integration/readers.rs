@@ -1316,6 +1316,27 @@ fn compose_reader_agrees_with_the_real_compose_binary_on_generated_env_files() {
         nested = format!("${{U:-{nested}}}");
     }
     texts.push(format!("K1={nested}\n"));
+    // Edges the generator does not reach: `export` and blanks at the end of the file, an
+    // unbalanced `{` inside a default.
+    for edge in [
+        "export   ",
+        "K1=1\nexport  ",
+        "K1=${U:-{x}\n",
+        "K1=\"${U:-{x}\"\n",
+        "K1=${A:-{x}\n",
+        "K1=${U:-{x}}\n",
+        "export",
+        "export\n",
+        "export \t \n",
+        "export  \nK1=1\n",
+        "export =1\n",
+        "export\t=1\n",
+        "export  K1\n",
+        "=1\n",
+        " \n=x\n",
+    ] {
+        texts.push(edge.to_string());
+    }
     let env = [("A", "va"), ("E", "")];
     let lookup = |k: &str| {
         env.iter()
