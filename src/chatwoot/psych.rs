@@ -151,10 +151,43 @@ fn split_breaks(text: &str) -> Vec<&str> {
 /// scalar, cut at the first line, found on the next lines (after a comment, an anchor or a
 /// tag, or as a block scalar), or breaks the mapping.
 fn multi_line(lines: &[&str]) -> CableYaml {
+    // Lines at `password:`'s own indentation that read as `key: value` are more keys of
+    // cable.yml's mapping: the value ends before them.
+    if let Some(at) = first_sibling(lines) {
+        let read = if at == 1 {
+            sent_differently_or_error(node(lines[0], false))
+        } else {
+            sent_differently_or_error(multi_line(&lines[..at]))
+        };
+        let anchors = anchor_name(lines[0].trim_start_matches(is_blank))
+            .map(|name| (name, loaded_of(&read)))
+            .into_iter()
+            .collect();
+        let Some(replaced) = siblings(&lines[at..], anchors) else {
+            return CableYaml::Error(TEXT_AFTER_BREAK);
+        };
+        return match (read, replaced) {
+            (CableYaml::Error(e), _) => CableYaml::Error(e),
+            (_, Some(later)) => later,
+            (read, None) => read,
+        };
+    }
     let head = lines[0].trim_start_matches(is_blank);
     // Properties alone on the first line apply to the node on the lines below.
     if let Some((prop, tag)) = lone_properties(head) {
+        if properties_again_below(&lines[1..], head) {
+            return CableYaml::Error(TWO_PROPERTIES);
+        }
         return with_property(prop, tag, value_below(&lines[1..]));
+    }
+    // Properties before a node that goes on below: they apply to the whole node.
+    if let Some((prop, tag, inner)) = leading_properties(head) {
+        let mut node_lines = vec![inner];
+        node_lines.extend_from_slice(&lines[1..]);
+        return match multi_line(&node_lines) {
+            CableYaml::Error(e) => CableYaml::Error(e),
+            read => with_property(prop, tag, read),
+        };
     }
     let first = node(lines[0], true);
     if let CableYaml::Error(_) = first {
@@ -164,10 +197,15 @@ fn multi_line(lines: &[&str]) -> CableYaml {
     if head.starts_with(['|', '>']) {
         // The header was valid (`first` is no error): the content is every following line
         // indented deeper than `password:`.
-        return if rest
-            .iter()
-            .all(|l| is_blank_line(l) || indent(l) > KEY_INDENT)
-        {
+        // A comment no deeper than `password:` ends the content; only comments follow it.
+        let mut ended = false;
+        return if rest.iter().all(|l| {
+            if is_blank_line(l) || (!ended && indent(l) > KEY_INDENT) {
+                return true;
+            }
+            ended = true;
+            l.trim_start_matches(is_blank).starts_with('#')
+        }) {
             changed(
                 Loaded::String,
                 false,
@@ -236,6 +274,190 @@ fn multi_line(lines: &[&str]) -> CableYaml {
     }
 }
 
+/// A line that is neither blank nor only a comment.
+fn has_content(l: &str) -> bool {
+    let body = l.trim_start_matches(is_blank);
+    !body.is_empty() && !body.starts_with('#')
+}
+
+/// Exactly as deep as `password:` (spaces only: libyaml refuses tabs in indentation).
+fn at_key_indent(l: &str) -> bool {
+    indent(l) == KEY_INDENT && !l[KEY_INDENT..].starts_with(is_blank)
+}
+
+/// `- ` (or a lone `-`): a block sequence entry.
+fn is_sequence_entry(body: &str) -> bool {
+    let mut c = body.chars();
+    c.next() == Some('-') && c.next().is_none_or(is_blank)
+}
+
+/// The index of the first later line back at `password:`'s indentation, when it reads as
+/// another key of the mapping (`name: …`). (A compact `- ` entry there is no key: under an
+/// empty value it belongs to the value, see [`value_below`].)
+fn first_sibling(lines: &[&str]) -> Option<usize> {
+    let at = 1 + lines[1..]
+        .iter()
+        .position(|l| has_content(l) && indent(l) <= KEY_INDENT)?;
+    let l = lines[at];
+    (at_key_indent(l) && entry(&l[KEY_INDENT..]).is_some()).then_some(at)
+}
+
+/// `name: value` in block context with a plain key: the key and the text after the `:`.
+fn entry(body: &str) -> Option<(&str, &str)> {
+    if !starts_plain(body) {
+        return None;
+    }
+    let mut prev_blank = false;
+    let mut iter = body.char_indices().peekable();
+    while let Some((i, c)) = iter.next() {
+        if c == '#' && prev_blank {
+            return None;
+        }
+        if c == ':' && iter.peek().is_none_or(|(_, n)| is_blank(*n)) {
+            return Some((body[..i].trim_end_matches(is_blank), &body[i + 1..]));
+        }
+        prev_blank = is_blank(c);
+    }
+    None
+}
+
+/// Reads the lines from a sibling key on: every entry must load (each `name: value` with
+/// the lines deeper than it, or its compact `- ` entries), and Psych keeps the last value of a
+/// repeated key, so a later `password:` replaces the password. `None`: a line breaks the
+/// mapping; `Some(None)`: no later `password:`; `Some(Some(reading))`: the replacement's.
+fn siblings<'a>(
+    lines: &[&'a str],
+    mut anchors: Vec<(&'a str, Loaded)>,
+) -> Option<Option<CableYaml>> {
+    let mut replaced = None;
+    let mut i = 0;
+    while i < lines.len() {
+        let l = lines[i];
+        if !has_content(l) {
+            i += 1;
+            continue;
+        }
+        if !at_key_indent(l) {
+            return None;
+        }
+        let (key, value) = entry(&l[KEY_INDENT..])?;
+        let empty =
+            !has_content(value) || lone_properties(value.trim_start_matches(is_blank)).is_some();
+        let end = i
+            + 1
+            + lines[i + 1..]
+                .iter()
+                .position(|l| {
+                    has_content(l)
+                        && indent(l) <= KEY_INDENT
+                        && !(empty && at_key_indent(l) && is_sequence_entry(&l[KEY_INDENT..]))
+                })
+                .unwrap_or(lines.len() - i - 1);
+        let head = value.trim_start_matches(is_blank);
+        let read = if let Some(alias) = alias_name(head) {
+            // `*name` is the node anchored earlier (Psych raises BadAlias for an unknown one).
+            match anchors.iter().rev().find(|(name, _)| *name == alias) {
+                Some((_, into)) => changed(*into, false, PASSWORD_REPLACED),
+                None => CableYaml::Error(UNKNOWN_ALIAS),
+            }
+        } else if end == i + 1 {
+            node(value, false)
+        } else {
+            let mut own = vec![value];
+            own.extend_from_slice(&lines[i + 1..end]);
+            multi_line(&own)
+        };
+        if let (Some(name), false) = (anchor_name(head), matches!(read, CableYaml::Error(_))) {
+            anchors.push((name, loaded_of(&read)));
+        }
+        match read {
+            CableYaml::Error(e) => return Some(Some(CableYaml::Error(e))),
+            read if key == "password" => {
+                replaced = Some(changed(loaded_of(&read), false, PASSWORD_REPLACED));
+            }
+            _ => {}
+        }
+        i = end;
+    }
+    Some(replaced)
+}
+
+/// The class a reading that is no error loads as.
+fn loaded_of(read: &CableYaml) -> Loaded {
+    match read {
+        CableYaml::Changed { into, .. } => *into,
+        _ => Loaded::String,
+    }
+}
+
+/// The anchor among the properties `t` starts with (`&name`, before or after a tag).
+fn anchor_name(mut t: &str) -> Option<&str> {
+    for _ in 0..2 {
+        let (prop, text, after) = property(t)?;
+        if !(after.is_empty() || after.starts_with(is_blank)) {
+            return None;
+        }
+        if prop == Anchor {
+            return Some(text);
+        }
+        t = after.trim_start_matches(is_blank);
+    }
+    None
+}
+
+/// `*name` alone (a comment may follow): the alias's name.
+fn alias_name(t: &str) -> Option<&str> {
+    let body = t.strip_prefix('*')?;
+    let end = body
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+        .unwrap_or(body.len());
+    let after = body[end..].trim_start_matches(is_blank);
+    (end > 0 && (after.is_empty() || after.starts_with('#'))).then_some(&body[..end])
+}
+
+/// True when the node below lone properties starts with a property of a kind already given
+/// (a second anchor or a second tag on one node).
+fn properties_again_below(rest: &[&str], head: &str) -> bool {
+    let kinds = |mut t: &str| {
+        let (mut anchor, mut tag) = (false, false);
+        for _ in 0..2 {
+            let Some((prop, _, after)) = property(t) else {
+                break;
+            };
+            if !(after.is_empty() || after.starts_with(is_blank)) {
+                break;
+            }
+            match prop {
+                Anchor => anchor = true,
+                Tag => tag = true,
+            }
+            t = after.trim_start_matches(is_blank);
+        }
+        (anchor, tag)
+    };
+    let Some(below) = rest.iter().find(|l| has_content(l)) else {
+        return false;
+    };
+    if indent(below) <= KEY_INDENT {
+        return false;
+    }
+    let (a1, t1) = kinds(head);
+    let (a2, t2) = kinds(below.trim_start_matches(is_blank));
+    (a1 && a2) || (t1 && t2)
+}
+
+const TWO_PROPERTIES: &str =
+    "it gives one YAML node two anchors or two tags across a line break, a syntax error in \
+     cable.yml";
+
+const UNKNOWN_ALIAS: &str =
+    "a later key of cable.yml is a `*` alias to an anchor it does not define (Chatwoot does \
+     not boot)";
+
+const PASSWORD_REPLACED: &str =
+    "a line at `password:`'s indentation adds keys to cable.yml, and a later `password:` \
+     replaces the value";
+
 const MISSING_CLASS: &str =
     "it starts with a `!str:Class` tag naming a class Psych cannot revive (Chatwoot does not boot)";
 
@@ -271,6 +493,10 @@ fn value_below(rest: &[&str]) -> CableYaml {
         return changed(Loaded::Nil, false, "YAML reads an empty value as nil");
     };
     let line = rest[at];
+    if at_key_indent(line) && is_sequence_entry(&line[KEY_INDENT..]) {
+        // A block sequence may sit at its key's own indentation.
+        return changed(Loaded::Array, false, "YAML reads the next lines as a list");
+    }
     if indent(line) <= KEY_INDENT {
         return CableYaml::Error(TEXT_AFTER_BREAK);
     }
@@ -321,6 +547,13 @@ fn property(t: &str) -> Option<(Prop, &str, &str)> {
 /// One property, or an anchor and a tag (either order), with nothing after them but a comment:
 /// the property that decides (the tag, when there is one) and its text.
 fn lone_properties(head: &str) -> Option<(Prop, &str)> {
+    let (prop, tag, inner) = leading_properties(head)?;
+    (inner.is_empty() || inner.starts_with('#')).then_some((prop, tag))
+}
+
+/// One property, or an anchor and a tag (either order), each followed by a blank or the end:
+/// the property that decides (the tag, when there is one), its text, and what follows.
+fn leading_properties(head: &str) -> Option<(Prop, &str, &str)> {
     let ends_well = |after: &str| after.is_empty() || after.starts_with(is_blank);
     let (mut prop, mut tag, after) = property(head).filter(|(_, _, a)| ends_well(a))?;
     let mut inner = after.trim_start_matches(is_blank);
@@ -333,7 +566,7 @@ fn lone_properties(head: &str) -> Option<(Prop, &str)> {
         }
         inner = after.trim_start_matches(is_blank);
     }
-    (inner.is_empty() || inner.starts_with('#')).then_some((prop, tag))
+    Some((prop, tag, inner))
 }
 
 /// What a property does to the node it applies to: an anchor changes nothing; a tag keeps a
@@ -362,9 +595,88 @@ fn with_property(prop: Prop, tag: &str, read: CableYaml) -> CableYaml {
         _ if tagged(names_a_missing_class) => CableYaml::Error(MISSING_CLASS),
         _ if tagged(is_string_tag) => changed(Loaded::String, false, why),
         _ if tagged(is_symbol_tag) => changed(Loaded::Symbol, false, why),
+        // The scalar's text is not at hand here: a String (folded lines, a block or quoted
+        // scalar over lines) counts as one Ruby's Float() refuses.
+        read if tagged(is_float_tag) => float_of(loaded_of(&read), None),
         CableYaml::Changed { into, .. } => changed(into, false, why),
         CableYaml::Kept => changed(Loaded::String, false, why),
     }
+}
+
+/// `!!float` (or `!float`): Psych calls Ruby's `Float()` on the resolved scalar: a number
+/// becomes a Float, a String only when `Float()` reads it ([`ruby_float_parses`]; `text`),
+/// anything else (nil, a boolean, a Symbol, a date) raises.
+fn float_of(resolved: Loaded, text: Option<&str>) -> CableYaml {
+    match resolved {
+        Loaded::Integer | Loaded::Float => {
+            changed(Loaded::Float, false, "a `!!float` tag makes it a Float")
+        }
+        Loaded::String if text.is_some_and(ruby_float_parses) => {
+            changed(Loaded::Float, false, "a `!!float` tag makes it a Float")
+        }
+        _ => CableYaml::Error(FLOAT_TAG),
+    }
+}
+
+const FLOAT_TAG: &str =
+    "a `!!float` tag on text Ruby's Float() cannot read makes Psych raise (Chatwoot does not boot)";
+
+/// Ruby's strict `Float(string)`: blanks around; a sign; decimal digits with single `_`
+/// between digits, an optional `.` and digits, an optional exponent; or `0x` hex digits with
+/// an optional `.` fraction and `p` exponent.
+fn ruby_float_parses(s: &str) -> bool {
+    // Digits of one kind from the start, with single underscores between them when allowed.
+    fn run(b: &[u8], digit: fn(&u8) -> bool, underscores: bool) -> usize {
+        let mut i = 0;
+        while i < b.len() && digit(&b[i]) {
+            i += 1;
+            if underscores && b.get(i) == Some(&b'_') && b.get(i + 1).is_some_and(digit) {
+                i += 1;
+            }
+        }
+        i
+    }
+    fn exponent(b: &[u8], i: &mut usize, marks: &[u8], underscores: bool) -> bool {
+        if !b.get(*i).is_some_and(|c| marks.contains(c)) {
+            return true;
+        }
+        *i += 1;
+        if matches!(b.get(*i), Some(b'+' | b'-')) {
+            *i += 1;
+        }
+        let e = run(&b[*i..], u8::is_ascii_digit, underscores);
+        *i += e;
+        e > 0
+    }
+    let t = s.trim_matches(|c| matches!(c, ' ' | '\t' | '\n' | '\x0b' | '\x0c' | '\r'));
+    let t = t.strip_prefix(['+', '-']).unwrap_or(t);
+    if let Some(h) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        let h = h.as_bytes();
+        let mut i = run(h, u8::is_ascii_hexdigit, false);
+        if i == 0 {
+            return false;
+        }
+        if h.get(i) == Some(&b'.') {
+            let f = run(&h[i + 1..], u8::is_ascii_hexdigit, false);
+            if f == 0 {
+                return false;
+            }
+            i += 1 + f;
+        }
+        return exponent(h, &mut i, b"pP", false) && i == h.len();
+    }
+    let b = t.as_bytes();
+    let mut i = run(b, u8::is_ascii_digit, true);
+    if b.get(i) == Some(&b'.') {
+        let f = run(&b[i + 1..], u8::is_ascii_digit, true);
+        if f == 0 {
+            return false;
+        }
+        i += 1 + f;
+    } else if i == 0 {
+        return false;
+    }
+    exponent(b, &mut i, b"eE", true) && i == b.len()
 }
 
 const MAPPING_IN_VALUE: &str =
@@ -529,9 +841,13 @@ fn anchor_or_tag(t: &str, prop: Prop) -> CableYaml {
     let missing_class = prop == Tag && names_a_missing_class(tag);
     let string_tag = prop == Tag && is_string_tag(tag);
     let symbol_tag = prop == Tag && is_symbol_tag(tag);
+    let float_tag = prop == Tag && is_float_tag(tag);
     if inner.is_empty() || inner.starts_with('#') {
         if missing_class {
             return CableYaml::Error(MISSING_CLASS);
+        }
+        if float_tag {
+            return CableYaml::Error(FLOAT_TAG);
         }
         let into = if string_tag {
             Loaded::String
@@ -571,9 +887,11 @@ fn anchor_or_tag(t: &str, prop: Prop) -> CableYaml {
                 Some('|' | '>') => Some(String::new()),
                 _ => plain_text(inner).map(|(t, _)| t.to_string()),
             };
-            match text.map(|t| tokenize(&t)) {
-                Some(Resolved::Class(into, _)) => changed(into, false, why),
-                Some(Resolved::Error(e)) => CableYaml::Error(e),
+            match text.as_deref().map(|t| (t, tokenize(t))) {
+                Some((t, Resolved::Class(into, _))) if float_tag => float_of(into, Some(t)),
+                Some((_, Resolved::Class(into, _))) => changed(into, false, why),
+                Some((_, Resolved::Error(e))) => CableYaml::Error(e),
+                None if float_tag => CableYaml::Error(FLOAT_TAG),
                 None => changed(Loaded::String, false, why),
             }
         }
@@ -596,14 +914,7 @@ fn names_a_missing_class(tag: &str) -> bool {
 /// For a string tag: whether it makes a plain String (no class, or `:String`); None for any
 /// other tag.
 fn string_tag_class(tag: &str) -> Option<bool> {
-    let decoded = percent_decode(tag);
-    let name = if let Some(v) = decoded.strip_prefix('<') {
-        v.strip_suffix('>').unwrap_or(v).to_string()
-    } else if let Some(suffix) = decoded.strip_prefix('!') {
-        format!("tag:yaml.org,2002:{suffix}")
-    } else {
-        format!("!{decoded}")
-    };
+    let name = tag_name(tag);
     if name == "tag:yaml.org,2002:str" {
         return Some(true);
     }
@@ -615,6 +926,24 @@ fn string_tag_class(tag: &str) -> Option<bool> {
             None => None,
         }
     })
+}
+
+/// The tag's full name as Psych sees it (the text after the first `!`): `!!x` is
+/// `tag:yaml.org,2002:x`, `!<…>` is verbatim, `!x` stays local; `%XX` decoded.
+fn tag_name(tag: &str) -> String {
+    let decoded = percent_decode(tag);
+    if let Some(v) = decoded.strip_prefix('<') {
+        v.strip_suffix('>').unwrap_or(v).to_string()
+    } else if let Some(suffix) = decoded.strip_prefix('!') {
+        format!("tag:yaml.org,2002:{suffix}")
+    } else {
+        format!("!{decoded}")
+    }
+}
+
+/// `tag:yaml.org,2002:float` and the local `!float`.
+fn is_float_tag(tag: &str) -> bool {
+    matches!(tag_name(tag).as_str(), "tag:yaml.org,2002:float" | "!float")
 }
 
 /// `!ruby/sym` and `!ruby/symbol` make any scalar a Symbol.
@@ -1409,6 +1738,115 @@ mod tests {
             "a\tb",
         ] {
             assert_eq!(cable_yaml(pw), CableYaml::Kept, "{pw:?}");
+        }
+    }
+
+    #[test]
+    fn lines_at_the_keys_indentation_are_more_keys_of_cable_yml() {
+        // Each as the installed Psych reads it (the readers tests ask it the same).
+        use Loaded::*;
+        for (pw, want) in [
+            ("a\n  b: c", Some(String)),
+            ("a\n  b:", Some(String)),
+            ("a\n  b:\n    c: d", Some(String)),
+            ("a\n  b: c\n   d", Some(String)),
+            ("a\n   x\n  b: c", Some(String)),
+            ("a\n  b c: d", Some(String)),
+            ("a\n  b#x: c", Some(String)),
+            ("\n  b: c", Some(Nil)),
+            ("&a\n  b: c", Some(Nil)),
+            ("!!str\n  b: c", Some(String)),
+            ("|\n  b: c", Some(String)),
+            ("|\n\n  # c\n  b: c", Some(String)),
+            ("|\n  # c\n  # d", Some(String)),
+            ("1\n  b: c", Some(Integer)),
+            ("a\n  password: 1", Some(Integer)),
+            ("a\n  b: c\n  password: yes", Some(True)),
+            ("a\n  password: x\n   y", Some(String)),
+            ("a\n  b: &x 1\n  password: *x", Some(Integer)),
+            ("a\n  b: &x\n  password: *x", Some(Nil)),
+            ("&a 1\n  password: *a", Some(Integer)),
+            ("a\n  b: &x c\n  d: *x", Some(String)),
+            ("\n  - b", Some(Array)),
+            ("!a\n  - b", Some(Array)),
+            ("\n  - b\n  c: d", Some(Array)),
+            ("a\n  b:\n  - x\n  c: d", Some(String)),
+            ("a\n  b: c\n d", None),
+            ("a\n  b", None),
+            ("a\n  - b", None),
+            ("a\n  b: [", None),
+            ("a\n  b: c: d", None),
+            ("a\n  b:c", None),
+            ("a\n  b :c", None),
+            ("a\n  b #x: c", None),
+            ("a\n  \tb: c", None),
+            ("a\n  password: *y", None),
+            ("'a\n  b: c", None),
+            ("[a\n  b: c", None),
+            ("|\n  b", None),
+            ("|\n  # c\n   x", None),
+            ("|\n   x\n  # c\n   y", None),
+        ] {
+            assert_eq!(class(pw), want, "{pw:?}");
+        }
+    }
+
+    #[test]
+    fn properties_and_the_node_after_them() {
+        use Loaded::*;
+        for (pw, want) in [
+            // Properties before a plain scalar that goes on below: the folded scalar's.
+            ("&a 1\n   x", Some(String)),
+            ("!!str 1\n   2", Some(String)),
+            ("!a yes\n   no", Some(String)),
+            // One node, two anchors or two tags: a syntax error.
+            ("&a\n       &b", None),
+            ("!a\n       !b\n       c", None),
+            ("!a &b\n       &c", None),
+            ("&a\n       &b !c\n       1", None),
+            ("&a\n       !b", Some(Nil)),
+            ("!a\n       &b c", Some(String)),
+        ] {
+            assert_eq!(class(pw), want, "{pw:?}");
+        }
+    }
+
+    #[test]
+    fn a_float_tag_reads_the_text_with_rubys_float() {
+        use Loaded::*;
+        for (pw, want) in [
+            ("!!float 1", Some(Float)),
+            ("!float 1", Some(Float)),
+            ("!<tag:yaml.org,2002:float> 1", Some(Float)),
+            ("&a !!float 1", Some(Float)),
+            ("!!float 1e5", Some(Float)),
+            ("!!float 0x1A", Some(Float)),
+            ("!!float 12:30", Some(Float)),
+            ("!!float \"1\"", Some(Float)),
+            ("!!float [1]", Some(Array)),
+            ("!!float\n   1", Some(Float)),
+            ("!!float abc", None),
+            ("!!float yes", None),
+            ("!!float", None),
+            ("!!float ~", None),
+            ("!!float :a", None),
+            ("!!float 2024-01-01", None),
+            ("!!float 1\n   5", None),
+        ] {
+            assert_eq!(class(pw), want, "{pw:?}");
+        }
+        // Ruby 3.3's Float() on each (ruby -e 'Float(ARGV[0])').
+        for ok in [
+            "1e5", ".5", "1_0e5", "0x1.8p1", "0x1A", " 1e5 ", "1e+5", "1E5", "+1e5", "-.5",
+            "1_000", "1e5_0", "+0x1", "0e0", "1e5\n",
+        ] {
+            assert!(ruby_float_parses(ok), "{ok:?}");
+        }
+        for bad in [
+            "1.", "1.e5", "1e_5", "0x", "0x_1", "Infinity", "1__0", "_1", "1_", "0b1", "0o7",
+            "0x1_A", "0x1p", "1 e5", "1,0", "0x1.", "0.x1", "00x1", "1e0x1", "", "e5",
+        ] {
+            assert!(!ruby_float_parses(bad), "{bad:?}");
         }
     }
 
