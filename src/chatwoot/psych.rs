@@ -1851,6 +1851,15 @@ mod tests {
     }
 
     #[test]
+    fn a_tab_between_date_and_clock_then_a_space_leaves_psych_no_clock() {
+        // `string.split(/[ tT]/, 2)` splits at the later space: the time part has no clock,
+        // and Psych raises NoMethodError (asked of Ruby 3.3 with the readers' script).
+        assert_eq!(class("2024-01-15\t10:00:00 Z"), None);
+        assert_eq!(class("2024-01-15\t10:00:00 +01:00"), None);
+        assert_eq!(class("2024-01-15 \t10:00:00"), Some(Loaded::Time));
+    }
+
+    #[test]
     fn yaml_1_1_types() {
         assert_eq!(class(":abc1"), Some(Loaded::Symbol));
         assert_eq!(class("nO"), Some(Loaded::False));

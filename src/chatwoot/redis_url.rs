@@ -414,6 +414,14 @@ mod tests {
     }
 
     #[test]
+    fn a_colon_before_any_scheme_is_no_url_rather_than_an_empty_scheme() {
+        // Ruby's URI raises InvalidURIError ("bad URI"), before redis-client looks at a scheme.
+        for bad in [":6379", "://host:6379", ":"] {
+            assert!(matches!(parse(bad), Err(UrlError::BadUri(_))), "{bad:?}");
+        }
+    }
+
+    #[test]
     fn hosts_ruby_uri_refuses() {
         for bad in [
             "redis://ho st:6379",

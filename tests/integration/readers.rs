@@ -247,6 +247,7 @@ fn date_time_tag_and_line_grid() -> Vec<String> {
     ] {
         out.push(format!("2024-01-15 10:00:00{zone}"));
         out.push(format!("2024-01-15T10:00:00.25{zone}"));
+        out.push(format!("2024-01-15\t10:00:00{zone}"));
     }
     for tag in [
         "!",
