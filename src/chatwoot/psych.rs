@@ -508,12 +508,9 @@ fn value_below(rest: &[&str]) -> CableYaml {
     if starts_plain(line) && plain_text(body).is_none() {
         return changed(Loaded::Hash, false, "YAML reads the next lines as a map");
     }
-    let below = if at + 1 < rest.len() {
-        multi_line(&rest[at..])
-    } else {
-        node(body, false)
-    };
-    match below {
+    // Read like a value on the `password:` line that goes on over the lines after it (also
+    // when it is the last line: the password is never the same string then).
+    match multi_line(&rest[at..]) {
         CableYaml::Kept => changed(Loaded::String, false, "a line break ends the YAML value"),
         other => sent_differently_or_error(other),
     }
