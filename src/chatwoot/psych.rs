@@ -382,6 +382,12 @@ fn siblings<'a>(
     Some(replaced)
 }
 
+/// The length of the anchor or alias name `body` starts with (libyaml: letters, digits, `-`, `_`).
+fn anchor_len(body: &str) -> usize {
+    body.find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+        .unwrap_or(body.len())
+}
+
 /// The class a reading that is no error loads as.
 fn loaded_of(read: &CableYaml) -> Loaded {
     match read {
@@ -408,9 +414,7 @@ fn anchor_name(mut t: &str) -> Option<&str> {
 /// `*name` alone (a comment may follow): the alias's name.
 fn alias_name(t: &str) -> Option<&str> {
     let body = t.strip_prefix('*')?;
-    let end = body
-        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
-        .unwrap_or(body.len());
+    let end = anchor_len(body);
     let after = body[end..].trim_start_matches(is_blank);
     (end > 0 && (after.is_empty() || after.starts_with('#'))).then_some(&body[..end])
 }
@@ -533,9 +537,7 @@ fn property(t: &str) -> Option<(Prop, &str, &str)> {
     };
     let body = &t[1..];
     let end = match prop {
-        Anchor => body
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
-            .unwrap_or(body.len()),
+        Anchor => anchor_len(body),
         Tag => tag_len(body)?,
     };
     (end > 0 || prop == Tag).then(|| (prop, &body[..end], &body[end..]))
@@ -802,9 +804,7 @@ fn anchor_or_tag(t: &str, prop: Prop) -> CableYaml {
     let body = &t[1..];
     let end = match prop {
         Anchor => {
-            let n = body
-                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
-                .unwrap_or(body.len());
+            let n = anchor_len(body);
             if n == 0 {
                 return CableYaml::Error(bad_prop);
             }
@@ -986,9 +986,7 @@ fn tag_len(body: &str) -> Option<usize> {
         }
         return Some(close + 2);
     }
-    let word = body
-        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
-        .unwrap_or(body.len());
+    let word = anchor_len(body);
     let suffix_from = if body[word..].starts_with('!') {
         if word > 0 {
             return None;
