@@ -848,7 +848,10 @@ mod tests {
         assert!(parse_sentinels("a:1,,b:2").unwrap_err().contains("entry 2"));
         assert!(parse_sentinels("a: ").is_err());
         assert!(parse_sentinels("redis://a:1").is_err());
-        assert!(parse_sentinels("[::1]:26379").is_err());
+        assert!(parse_sentinels("[::1]:26379").unwrap_err().contains("IPv6"));
+        // Bare IPv6 or a second colon: named as IPv6, not as a bad port of an empty host.
+        assert!(parse_sentinels("fe80::1").unwrap_err().contains("IPv6"));
+        assert!(parse_sentinels("a:1:2").unwrap_err().contains("IPv6"));
         assert!(parse_sentinels("a:99999").is_err());
         assert!(parse_sentinels("a:1;b:2").unwrap_err().contains("commas"));
     }
@@ -1086,6 +1089,8 @@ mod tests {
             ("redis://::1:6379", "URI"),
             ("redis://[fe80::1%25eth0]:6379", "zone"),
             ("redis://hôst", "non-ASCII"),
+            ("redis://:pässword@host", "user/password part contains a non-ASCII"),
+            ("redis://:a\u{1}b@host", "user/password part contains a control"),
             ("redis://host:0", "65535"),
         ] {
             let err = parse_redis_url(bad).unwrap_err();
