@@ -1089,8 +1089,14 @@ mod tests {
             ("redis://::1:6379", "URI"),
             ("redis://[fe80::1%25eth0]:6379", "zone"),
             ("redis://hôst", "non-ASCII"),
-            ("redis://:pässword@host", "user/password part contains a non-ASCII"),
-            ("redis://:a\u{1}b@host", "user/password part contains a control"),
+            (
+                "redis://:pässword@host",
+                "user/password part contains a non-ASCII",
+            ),
+            (
+                "redis://:a\u{1}b@host",
+                "user/password part contains a control",
+            ),
             ("redis://host:0", "65535"),
         ] {
             let err = parse_redis_url(bad).unwrap_err();
