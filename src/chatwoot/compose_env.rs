@@ -525,6 +525,10 @@ mod tests {
         assert_eq!(read("K=${U:-{x}\n").unwrap()["K"], "{x");
         assert_eq!(read("K=\"${U:-{x}\"\n").unwrap()["K"], "{x");
         assert_eq!(read("K=${U:-{x}}\n").unwrap()["K"], "{x}");
+        // A `{` in the default counts, and so hides the character after it: `{}` there
+        // closes nothing.
+        assert_eq!(read("K=${U:-{}}x}\n").unwrap()["K"], "{}}x");
+        assert_eq!(read("K=${U:-{}x}y}\n").unwrap()["K"], "{}x}y");
         assert!(read("export   ").is_err());
         assert!(read("K=1\nexport  ").is_err());
     }
@@ -553,6 +557,7 @@ mod tests {
         assert_eq!(expand_escapes("a\\bz"), "a\u{8}z");
         assert_eq!(expand_escapes("\\a\\f\\n\\r"), "\u{7}\u{c}\n\r");
         assert_eq!(expand_escapes("end\\"), "end\\");
+        assert_eq!(expand_escapes("a\\\"b\\tc\\vd\\\\e"), "a\"b\tc\u{b}d\\e");
         // `\0ooo` is octal; any other `\0…` loses its `0` (compose-go's rewrite before Go's
         // unquoting, kept when that fails).
         assert_eq!(expand_escapes("\\0101|\\0377"), "A|\u{ff}");
