@@ -546,6 +546,9 @@ mod tests {
             format!("K={v}\n")
         };
         assert_eq!(read(&nested(200)).unwrap()["K"], "x");
+        // The bound is exact: 256 levels read, the 257th is refused.
+        assert_eq!(read(&nested(MAX_NESTING)).unwrap()["K"], "x");
+        assert!(parse(&nested(MAX_NESTING + 1), &|_| None).is_err());
         assert!(parse(&nested(300), &|_| None)
             .unwrap_err()
             .message
