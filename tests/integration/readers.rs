@@ -1080,6 +1080,27 @@ fn redis_url_agrees_with_the_installed_ruby_on_urls_built_from_hostile_parts() {
     for q in queries {
         urls.push(format!("redis://host{q}"));
     }
+    // Fragments and paths that end inside an escape or carry the characters only a fragment
+    // takes, each in an otherwise plain URL.
+    for f in ["#a/b?c", "#%41", "#%4", "#:@!", "#/", "#?"] {
+        urls.push(format!("redis://host:6379/1{f}"));
+    }
+    for p in ["/%3", "/1%", "/%", "/a%4"] {
+        urls.push(format!("redis://host{p}"));
+    }
+    // No scheme: a bare host, a host and a path, a leading colon.
+    urls.extend(
+        [
+            "host",
+            "host/2",
+            "h:6379",
+            ":6379",
+            ":p@host",
+            "host%4",
+            "h.b-c/0%41",
+        ]
+        .map(String::from),
+    );
     urls.sort();
     urls.dedup();
     let want = ruby_url_views(&urls);
