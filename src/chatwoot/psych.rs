@@ -15,6 +15,9 @@
 //! [`cable_yaml`] returns one [`CableYaml`] verdict; everything else in the crate that judges a
 //! password for cable.yml asks it.
 
+mod flow;
+use flow::flow;
+
 /// The Ruby class the YAML load produces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Loaded {
@@ -864,6 +867,12 @@ fn anchor_or_tag(t: &str, prop: Prop) -> CableYaml {
         CableYaml::Kept | CableYaml::Changed { .. } if prop == Anchor => {
             changed(Loaded::String, false, why)
         }
+        // A string tag on an empty flow map: Psych builds nothing from it, nil.
+        CableYaml::Changed {
+            into: Loaded::Hash, ..
+        } if string_tag && !missing_class && flow::is_empty_map(inner) => {
+            changed(Loaded::Nil, false, why)
+        }
         // A string or Ruby object tag on a flow map: Psych builds that object from the map
         // and fails (`!!str {a: b}` has no `str` key to take the text from).
         CableYaml::Changed {
@@ -1126,127 +1135,6 @@ fn quoted_text(t: &str) -> Option<String> {
             Some(body[..end].to_string())
         }
     }
-}
-
-/// A flow collection (`[…]` or `{…}`): an Array or Hash when it closes and nothing but a
-/// comment follows, a syntax error otherwise.
-fn flow(t: &str) -> CableYaml {
-    let error = CableYaml::Error(
-        "it starts with `[` or `{`, which YAML reads as a list or map that does not close: a \
-         syntax error in cable.yml",
-    );
-    let into = if t.starts_with('[') {
-        Loaded::Array
-    } else {
-        Loaded::Hash
-    };
-    let c: Vec<(usize, char)> = t.char_indices().collect();
-    let at = |k: usize| c.get(k).map(|(_, ch)| *ch);
-    let ends_token = |ch: Option<char>| ch.is_none_or(|n| is_blank(n) || ",[]{}".contains(n));
-    let mut stack: Vec<char> = Vec::new();
-    let mut expect_node = true;
-    let mut k = 0;
-    while let Some(ch) = at(k) {
-        match ch {
-            '[' | '{' => {
-                stack.push(if ch == '[' { ']' } else { '}' });
-                expect_node = true;
-            }
-            ']' | '}' => {
-                if stack.pop() != Some(ch) {
-                    return error;
-                }
-                if stack.is_empty() {
-                    let after = &t[c[k].0 + 1..];
-                    let rest = after.trim_start_matches(is_blank);
-                    if rest.is_empty() || rest.starts_with('#') {
-                        return changed(
-                            into,
-                            false,
-                            "it starts with `[` or `{`, which YAML reads as a list or map",
-                        );
-                    }
-                    return error;
-                }
-                expect_node = false;
-            }
-            ',' => {
-                if expect_node {
-                    return error;
-                }
-                expect_node = true;
-            }
-            ' ' | '\t' => {}
-            // A plain scalar cannot start with `:` in a flow collection.
-            ':' if expect_node => return error,
-            // A `?` where a node starts is always an explicit key in a flow collection (libyaml
-            // takes it as one whatever follows): never two in a row, and in a sequence it needs
-            // a node before the sequence goes on.
-            '?' if expect_node => {
-                let mut j = k + 1;
-                while at(j).is_some_and(is_blank) {
-                    j += 1;
-                }
-                let next = at(j);
-                if next == Some('?') {
-                    return error;
-                }
-                if stack.last() == Some(&']') {
-                    if next.is_none_or(|n| ",]}".contains(n)) {
-                        return error;
-                    }
-                    k = j;
-                    continue;
-                }
-                expect_node = false;
-            }
-            // A quoted scalar: to its closing quote, then the end of the node.
-            '\'' | '"' if expect_node => {
-                let mut j = k + 1;
-                loop {
-                    match at(j) {
-                        None => return error,
-                        Some('\\') if ch == '"' => j += 2,
-                        Some('\'') if ch == '\'' && at(j + 1) == Some('\'') => j += 2,
-                        Some(q) if q == ch => break,
-                        Some(_) => j += 1,
-                    }
-                }
-                if !(ends_token(at(j + 1)) || at(j + 1) == Some(':')) {
-                    return error;
-                }
-                expect_node = false;
-                k = j + 1;
-                continue;
-            }
-            // An anchor (a name up to a blank or an indicator) or a tag (up to a blank: its
-            // URI characters take `,` `[` `]` too) before a node: the node still follows.
-            '&' | '!' if expect_node => {
-                let mut j = k + 1;
-                while at(j).is_some_and(|n| !is_blank(n) && (ch == '!' || !",[]{}".contains(n))) {
-                    j += 1;
-                }
-                if ch == '&' && j == k + 1 {
-                    return error;
-                }
-                // A `,` next: the property was on an empty node.
-                let mut next = j;
-                while at(next).is_some_and(is_blank) {
-                    next += 1;
-                }
-                if at(next) == Some(',') {
-                    expect_node = false;
-                }
-                k = j;
-                continue;
-            }
-            '\'' | '"' | '*' | '|' | '>' | '%' | '@' | '`' if expect_node => return error,
-            '#' if expect_node || k > 0 && at(k - 1).is_some_and(is_blank) => return error,
-            _ => expect_node = false,
-        }
-        k += 1;
-    }
-    error
 }
 
 /// Psych's result for a plain scalar: the class, and whether `to_s` of an Integer/Float
