@@ -4,9 +4,9 @@
 #   bash scripts/mutants.sh [--shard K/N] [--module NAME]... [--stage 1|2|both] [--out DIR]
 #                           [-- EXTRA ARGS]
 #
-# Modules (default: all): secrets, names (cable.yml / URL / name rules: src/chatwoot.rs and
-# src/chatwoot/*.rs), dotenv (the .env reader), envmerge (src/envfile.rs), sizing, planner
-# (src/plan.rs), write (atomic write: src/write.rs). EXTRA ARGS go to cargo-mutants, e.g.
+# Modules (default: all): secrets, names (cable.yml / URL / name rules: src/chatwoot.rs,
+# src/chatwoot/*.rs and src/chatwoot/psych/*.rs), dotenv (the .env reader), envmerge
+# (src/envfile.rs), sizing, planner (src/plan.rs), write (atomic write: src/write.rs). EXTRA ARGS go to cargo-mutants, e.g.
 # `-- -F 'validate_username'` to run only the mutants whose name matches (stage 1; stage 2
 # takes stage 1's survivors by name and gets EXTRA ARGS without -F). --out DIR keeps the
 # results under DIR instead of mutants.out (e.g. for such a filtered re-run).
@@ -85,7 +85,7 @@ done
 files_of() {
   case "$1" in
     secrets) echo "src/secrets.rs" ;;
-    names) echo "src/chatwoot.rs src/chatwoot/*.rs" ;;
+    names) echo "src/chatwoot.rs src/chatwoot/*.rs src/chatwoot/psych/*.rs" ;;
     dotenv) echo "src/dotenv.rs" ;;
     envmerge) echo "src/envfile.rs" ;;
     sizing) echo "src/sizing.rs" ;;
@@ -101,7 +101,7 @@ files_of() {
 integration_of_file() {
   case "$1" in
     src/chatwoot/compose_env.rs) echo "readers::compose" ;;
-    src/chatwoot/psych.rs) echo "readers::psych" ;;
+    src/chatwoot/psych.rs | src/chatwoot/psych/*.rs) echo "readers::psych" ;;
     src/chatwoot/redis_url.rs) echo "readers::redis_url readers::the_suites" ;;
     src/chatwoot.rs) echo "rule_boundaries:: name_refusals:: acl_users:: kubernetes_name_limits:: password_refusals:: sentinel_client:: hostile:: properties:: readers:: consumers:: helm_chart::" ;;
     *) return 1 ;;
