@@ -6,10 +6,11 @@
 #
 # Modules (default: all): secrets, names (cable.yml / URL / name rules: src/chatwoot.rs,
 # src/chatwoot/*.rs and src/chatwoot/psych/*.rs), dotenv (the .env reader), envmerge
-# (src/envfile.rs), sizing, planner (src/plan.rs), write (atomic write: src/write.rs). EXTRA ARGS go to cargo-mutants, e.g.
-# `-- -F 'validate_username'` to run only the mutants whose name matches (stage 1; stage 2
-# takes stage 1's survivors by name and gets EXTRA ARGS without -F). --out DIR keeps the
-# results under DIR instead of mutants.out (e.g. for such a filtered re-run).
+# (src/envfile.rs), sizing, planner (src/plan.rs), write (atomic write: src/write.rs).
+# EXTRA ARGS go to cargo-mutants, e.g. `-- -F 'validate_username'` to run only the mutants
+# whose name matches (stage 1; stage 2 takes stage 1's survivors by name and gets EXTRA ARGS
+# without -F). --out DIR keeps the results under DIR instead of mutants.out (e.g. for such a
+# filtered re-run).
 #
 # Two stages, so one mutant costs seconds, not the whole suite's minutes:
 #   1. every mutant against the unit tests (`cargo test --lib`: one incremental rebuild of the

@@ -1762,6 +1762,27 @@ mod tests {
     }
 
     #[test]
+    fn a_colon_alone_on_a_continuation_line_and_a_tagged_empty_quote() {
+        // Checked with the installed Psych, as the readers tests check the sweep.
+        assert_eq!(class("\n  :"), None);
+        assert_eq!(class("\n :"), None);
+        assert_eq!(class("! ''"), Some(Loaded::Nil));
+        assert_eq!(class("! \"\""), Some(Loaded::Nil));
+        assert_eq!(class("! 'a'"), Some(Loaded::String));
+        assert_eq!(class("! '12'"), Some(Loaded::Integer));
+    }
+
+    #[test]
+    fn psych_4_differs_only_on_dates_before_the_gregorian_reform() {
+        for pw in ["1582-10-10", "1500-02-29", "0001-01-01", "1582-12-31"] {
+            assert!(psych4_differs(pw), "{pw}");
+        }
+        for pw in ["1583-01-01", "2001-12-14", "1582-10-10x", "abc"] {
+            assert!(!psych4_differs(pw), "{pw}");
+        }
+    }
+
+    #[test]
     fn flow_collections_read_as_psych_reads_them() {
         // Each checked with the installed Psych (`YAML.unsafe_load`), as the readers tests
         // check the whole sweep.
