@@ -715,6 +715,49 @@ fn property_quote_flow_time_grid() -> Vec<String> {
     out
 }
 
+/// Passwords over lines that end in more keys of cable.yml's mapping: a first line, up to two
+/// continuation lines, up to two lines at `password:`'s indentation (a later `password:`, an
+/// alias to an anchor of the first line, an empty key).
+fn sibling_key_grid() -> Vec<String> {
+    let first = ["1", "a", "'a'", "!!str 1", "&a 1", "[a]", "*a"];
+    let middle = ["   2", "   b", "", "   #c"];
+    let siblings = [
+        "  k: v",
+        "  password: x",
+        "  k:",
+        "  k: &b 1",
+        "  password:",
+        "  password: *a",
+        "  password: *b",
+        "  k: *a",
+    ];
+    let upto_two = |from: &[&'static str]| {
+        let mut out: Vec<Vec<&'static str>> = vec![vec![]];
+        for a in from {
+            out.push(vec![a]);
+            for b in from {
+                out.push(vec![a, b]);
+            }
+        }
+        out
+    };
+    let mut out = Vec::new();
+    for f in first {
+        for m in upto_two(&middle) {
+            for s in upto_two(&siblings) {
+                if m.is_empty() && s.is_empty() {
+                    continue;
+                }
+                let mut lines = vec![f];
+                lines.extend(&m);
+                lines.extend(&s);
+                out.push(lines.join("\n"));
+            }
+        }
+    }
+    out
+}
+
 #[test]
 fn psych_agrees_with_the_installed_ruby_on_a_sweep_and_random_strings() {
     let printable: Vec<char> = (0x20u8..0x7f).map(char::from).collect();
@@ -750,6 +793,7 @@ fn psych_agrees_with_the_installed_ruby_on_a_sweep_and_random_strings() {
     corpus.extend(PROPERTY_PASSWORDS.iter().map(|s| s.to_string()));
     corpus.extend(PIECES.iter().map(|s| s.to_string()));
     corpus.extend(date_time_tag_and_line_grid());
+    corpus.extend(sibling_key_grid());
     corpus.extend(property_quote_flow_time_grid());
     // Where Ruby 3.1's Psych 4 differs from Psych 5.1.2 (dates before 1583, read with the
     // Julian calendar), the reader cases above are the reference instead.

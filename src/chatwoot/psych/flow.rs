@@ -569,6 +569,22 @@ mod tests {
     }
 
     #[test]
+    fn a_dash_and_a_blank_and_the_indicators_no_token_starts_with() {
+        for pw in [
+            "[- ]", "[a, - b]", "{- }", "[>]", "[|]", "[%a]", "[@a]", "[`a`]",
+        ] {
+            assert_eq!(class(pw), None, "{pw:?}");
+        }
+        assert_eq!(class("[ -a]"), Some(Loaded::Array));
+        // Two tags on one node, and a tag Float() refuses on a `-` or a `a::` scalar.
+        for pw in ["[!a &b !c x]", "[!!float -]", "[!!float a:: ]", "[? }]"] {
+            assert_eq!(class(pw), None, "{pw:?}");
+        }
+        assert_eq!(class("[!ruby/object:Nope {a: b}]"), None);
+        assert_eq!(class("{!!str {}: x}"), Some(Loaded::Hash));
+    }
+
+    #[test]
     fn an_alias_needs_an_anchor_set_before_it() {
         assert_eq!(class("[&a x, *a]"), Some(Loaded::Array));
         assert_eq!(class("[&a [*a]]"), Some(Loaded::Array));
