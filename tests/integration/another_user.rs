@@ -21,7 +21,12 @@ fn as_nobody(tmp: &Path) -> Cmd {
     );
     let setpriv = require("setpriv");
     let binary = tmp.join("chatwoot-redis");
-    std::fs::copy(env!("CARGO_BIN_EXE_chatwoot-redis"), &binary).expect("copy the binary");
+    // A hard link where it can be: a copy is open for writing while other test threads fork,
+    // and a child holding that descriptor makes exec fail with "Text file busy".
+    let built = env!("CARGO_BIN_EXE_chatwoot-redis");
+    if std::fs::hard_link(built, &binary).is_err() {
+        std::fs::copy(built, &binary).expect("copy the binary");
+    }
     std::fs::set_permissions(&binary, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     Cmd::wrapped_binary(
         &setpriv,
