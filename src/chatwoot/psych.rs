@@ -1599,7 +1599,8 @@ pub fn psych4_differs(password: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn class(pw: &str) -> Option<Loaded> {
+    /// The class loaded, or `None` when Psych raises.
+    pub(super) fn class(pw: &str) -> Option<Loaded> {
         match cable_yaml(pw) {
             CableYaml::Kept => Some(Loaded::String),
             CableYaml::Changed { into, .. } => Some(into),

@@ -431,6 +431,18 @@ impl<'a> Parser<'a> {
         Ok(())
     }
 
+    /// libyaml's value state of a pair: a `:` and its node, which may be empty (a `,` or the
+    /// collection's `end` next).
+    fn value(&mut self, end: Tok) -> Result<(), &'static str> {
+        if self.peek() == Some(Tok::Value) {
+            self.at += 1;
+            if !matches!(self.peek(), Some(t) if t == Tok::Entry || t == end) {
+                self.node()?;
+            }
+        }
+        Ok(())
+    }
+
     fn sequence(&mut self) -> Result<(), &'static str> {
         self.at += 1;
         let mut first = true;
@@ -452,12 +464,7 @@ impl<'a> Parser<'a> {
                         // or the `]` (so `[?]` never closes, and `[? ,]` is one pair).
                         self.at += 1;
                     }
-                    if self.peek() == Some(Tok::Value) {
-                        self.at += 1;
-                        if !matches!(self.peek(), Some(Tok::Entry | Tok::SeqEnd)) {
-                            self.node()?;
-                        }
-                    }
+                    self.value(Tok::SeqEnd)?;
                 }
                 _ => {
                     self.node()?;
@@ -487,12 +494,7 @@ impl<'a> Parser<'a> {
                     if !matches!(self.peek(), Some(Tok::Value | Tok::Entry | Tok::MapEnd)) {
                         self.node()?;
                     }
-                    if self.peek() == Some(Tok::Value) {
-                        self.at += 1;
-                        if !matches!(self.peek(), Some(Tok::Entry | Tok::MapEnd)) {
-                            self.node()?;
-                        }
-                    }
+                    self.value(Tok::MapEnd)?;
                 }
                 // A key without `:`: its value is empty.
                 _ => {
@@ -505,18 +507,10 @@ impl<'a> Parser<'a> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::cable_yaml;
+    // Each case was checked with the installed Psych (`YAML.unsafe_load` of cable.yml), as the
+    // readers tests check the whole grid.
+    use super::super::tests::class;
     use super::*;
-
-    /// The class loaded, or `None` when Psych raises. Each case was checked with the installed
-    /// Psych (`YAML.unsafe_load` of cable.yml), as the readers tests check the whole grid.
-    fn class(pw: &str) -> Option<Loaded> {
-        match cable_yaml(pw) {
-            CableYaml::Kept => Some(Loaded::String),
-            CableYaml::Changed { into, .. } => Some(into),
-            CableYaml::Error(_) => None,
-        }
-    }
 
     #[test]
     fn a_colon_before_a_flow_indicator_inside_a_plain_scalar_is_an_error() {
