@@ -1778,7 +1778,17 @@ mod tests {
         for pw in ["1582-10-10", "1500-02-29", "0001-01-01", "1582-12-31"] {
             assert!(psych4_differs(pw), "{pw}");
         }
-        for pw in ["1583-01-01", "2001-12-14", "1582-10-10x", "abc"] {
+        // A month or day the date pattern refuses is a String in both.
+        for pw in [
+            "1583-01-01",
+            "2001-12-14",
+            "1582-10-10x",
+            "abc",
+            "1500-13-01",
+            "1500-20-01",
+            "1500-01-32",
+            "1500-01-40",
+        ] {
             assert!(!psych4_differs(pw), "{pw}");
         }
     }
