@@ -1952,6 +1952,11 @@ mod tests {
             (":a\n\n       b", Some(Loaded::String)),
             ("yes\n\n       b", Some(Loaded::String)),
             ("yes\n       no", Some(Loaded::String)),
+            // After a quoted or flow node only comments may follow.
+            ("\"a\"\n# c", Some(Loaded::String)),
+            ("'a'\n\n       # c", Some(Loaded::String)),
+            ("[a]\n  # c", Some(Loaded::Array)),
+            ("\"a\"\n       b", None),
         ] {
             assert_eq!(class(pw), into, "{pw:?}");
         }
@@ -1969,6 +1974,9 @@ mod tests {
         assert_eq!(ruby_float_to_s(1e16), "1.0e+16");
         assert_eq!(ruby_float_to_s(0.0001), "0.0001");
         assert_eq!(ruby_float_to_s(0.00001), "1.0e-05");
+        assert_eq!(ruby_float_to_s(f64::INFINITY), "Infinity");
+        assert_eq!(ruby_float_to_s(f64::NEG_INFINITY), "-Infinity");
+        assert_eq!(ruby_float_to_s(f64::NAN), "NaN");
     }
 
     /// What Ruby's Psych loads (checked with `YAML.unsafe_load`): a zone offset of a whole day
