@@ -334,12 +334,10 @@ fn siblings<'a>(
 ) -> Option<Option<CableYaml>> {
     let mut replaced = None;
     let mut i = 0;
+    // Each `lines[i]` has content: the first is the sibling [`first_sibling`] found, and each
+    // entry ends at the next line with content no deeper than `password:` (or at the end).
     while i < lines.len() {
         let l = lines[i];
-        if !has_content(l) {
-            i += 1;
-            continue;
-        }
         if !at_key_indent(l) {
             return None;
         }
