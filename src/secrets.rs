@@ -8,6 +8,7 @@
 
 #![warn(clippy::too_many_lines)]
 
+use std::collections::BTreeSet;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
@@ -15,6 +16,7 @@ use crate::answers::{Answers, Auth, Field, SentinelAuth};
 use crate::chatwoot;
 use crate::dotenv;
 use crate::error::{Error, Missing, Result};
+use crate::scenario::Output;
 
 /// Length of generated passwords (letters and digits: about 238 bits).
 pub const GENERATED_LEN: usize = 40;
@@ -178,10 +180,21 @@ pub fn env_path(answers: &Answers, out_dir: &Path) -> std::path::PathBuf {
 
 /// The password of the previous render: the `.env` at `env` (`OUT/.env` or the `env-file`
 /// answer), or, where there is no `.env` (Kubernetes), the Secret of `out_dir`'s
-/// `redis-secret.yaml`. Re-rendering then keeps the password.
-pub fn existing_password_in(env: &Path, out_dir: &Path) -> Option<(String, Origin)> {
-    if let Some(p) = read_existing_env(env).and_then(|(p, _)| p) {
-        return Some((p, Origin::ExistingEnvFile));
+/// `redis-secret.yaml`. Re-rendering then keeps the password. Only a file this render
+/// writes (`outputs`) counts: another is a previous scenario's leftover (the `.env` of a
+/// single server beside Kubernetes values), whose password belongs to another Redis.
+pub fn existing_password_in(
+    env: &Path,
+    out_dir: &Path,
+    outputs: &BTreeSet<Output>,
+) -> Option<(String, Origin)> {
+    if outputs.contains(&Output::Env) {
+        if let Some(p) = read_existing_env(env).and_then(|(p, _)| p) {
+            return Some((p, Origin::ExistingEnvFile));
+        }
+    }
+    if !outputs.contains(&Output::Helm) {
+        return None;
     }
     let text = crate::plan::read_own_output(&out_dir.join("redis-secret.yaml"))?;
     let doc: yaml_serde::Value = yaml_serde::from_str(&text).ok()?;
@@ -207,7 +220,7 @@ pub fn existing_password_in(env: &Path, out_dir: &Path) -> Option<(String, Origi
 /// The missing password, saying when the previous deployment's is not reused.
 fn missing_password(answers: &Answers, flags: &PasswordSource, out_dir: &Path) -> Error {
     let previous = if flags.fresh_deployment
-        && existing_password_in(&env_path(answers, out_dir), out_dir).is_some()
+        && existing_password_in(&env_path(answers, out_dir), out_dir, &answers.outputs).is_some()
     {
         format!(
             " (the scenario changed to {0}: the password of the previous deployment's .env \
@@ -302,8 +315,9 @@ fn first_password(
         // Typed now, it beats the password of an existing .env (a rotation).
         crate::answers::check_generated_password(answers)?;
         password = Some((generate_password()?, Origin::Generated));
-    } else if let Some(found) = existing_password_in(&env_path(answers, out_dir), out_dir)
-        .filter(|_| !flags.fresh_deployment)
+    } else if let Some(found) =
+        existing_password_in(&env_path(answers, out_dir), out_dir, &answers.outputs)
+            .filter(|_| !flags.fresh_deployment)
     {
         password = Some(found);
     }
@@ -446,7 +460,7 @@ mod tests {
         let secret = d.join("redis-secret.yaml");
         let password_of = |yaml: &str| {
             std::fs::write(&secret, yaml).unwrap();
-            existing_password_in(&no_env, d).map(|(p, _)| p)
+            existing_password_in(&no_env, d, &BTreeSet::from([Output::Helm])).map(|(p, _)| p)
         };
         let head = "apiVersion: v1\nkind: Secret\nstringData:\n";
         assert_eq!(
