@@ -178,22 +178,32 @@ pub fn env_path(answers: &Answers, out_dir: &Path) -> std::path::PathBuf {
         .unwrap_or_else(|| out_dir.join(".env"))
 }
 
+/// The outputs whose existing file may hold this deployment's password: those the render
+/// writes and those its scenario writes by default (a `.env` an operator took over with
+/// `--emit -env` is still the single server's). Any other is a previous scenario's leftover
+/// (a single server's `.env` beside Kubernetes values), whose password belongs to another
+/// Redis.
+pub fn password_holders(answers: &Answers) -> BTreeSet<Output> {
+    let mut holders = answers.outputs.clone();
+    holders.extend(answers.scenario.default_outputs());
+    holders
+}
+
 /// The password of the previous render: the `.env` at `env` (`OUT/.env` or the `env-file`
 /// answer), or, where there is no `.env` (Kubernetes), the Secret of `out_dir`'s
-/// `redis-secret.yaml`. Re-rendering then keeps the password. Only a file this render
-/// writes (`outputs`) counts: another is a previous scenario's leftover (the `.env` of a
-/// single server beside Kubernetes values), whose password belongs to another Redis.
+/// `redis-secret.yaml`. Re-rendering then keeps the password. Only the files of `holders`
+/// are read (see [`password_holders`]).
 pub fn existing_password_in(
     env: &Path,
     out_dir: &Path,
-    outputs: &BTreeSet<Output>,
+    holders: &BTreeSet<Output>,
 ) -> Option<(String, Origin)> {
-    if outputs.contains(&Output::Env) {
+    if holders.contains(&Output::Env) {
         if let Some(p) = read_existing_env(env).and_then(|(p, _)| p) {
             return Some((p, Origin::ExistingEnvFile));
         }
     }
-    if !outputs.contains(&Output::Helm) {
+    if !holders.contains(&Output::Helm) {
         return None;
     }
     let text = crate::plan::read_own_output(&out_dir.join("redis-secret.yaml"))?;
@@ -220,7 +230,12 @@ pub fn existing_password_in(
 /// The missing password, saying when the previous deployment's is not reused.
 fn missing_password(answers: &Answers, flags: &PasswordSource, out_dir: &Path) -> Error {
     let previous = if flags.fresh_deployment
-        && existing_password_in(&env_path(answers, out_dir), out_dir, &answers.outputs).is_some()
+        && existing_password_in(
+            &env_path(answers, out_dir),
+            out_dir,
+            &password_holders(answers),
+        )
+        .is_some()
     {
         format!(
             " (the scenario changed to {0}: the password of the previous deployment's .env \
@@ -315,9 +330,12 @@ fn first_password(
         // Typed now, it beats the password of an existing .env (a rotation).
         crate::answers::check_generated_password(answers)?;
         password = Some((generate_password()?, Origin::Generated));
-    } else if let Some(found) =
-        existing_password_in(&env_path(answers, out_dir), out_dir, &answers.outputs)
-            .filter(|_| !flags.fresh_deployment)
+    } else if let Some(found) = existing_password_in(
+        &env_path(answers, out_dir),
+        out_dir,
+        &password_holders(answers),
+    )
+    .filter(|_| !flags.fresh_deployment)
     {
         password = Some(found);
     }

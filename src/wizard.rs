@@ -818,8 +818,12 @@ impl Session<'_, '_> {
             self.ctx.out_dir,
             &commands::answers_path(self.ctx.out_dir, None),
         );
-        let existing = secrets::existing_password_in(&env_path, self.ctx.out_dir, &a.outputs)
-            .filter(|_| !again);
+        let existing = secrets::existing_password_in(
+            &env_path,
+            self.ctx.out_dir,
+            &secrets::password_holders(&a),
+        )
+        .filter(|_| !again);
         if switched && existing.is_some() {
             self.say(
                 "Password: the previous deployment's password is not reused for a new scenario.",

@@ -407,6 +407,22 @@ fn a_previous_scenarios_env_never_feeds_the_kubernetes_secret() {
     let (dir, r) = fresh(&["--scenario", "single-server"], Some(PW));
     r.code(0);
     assert_eq!(env_password(dir.path()).as_deref(), Some(PW));
+    // A `.env` the operator takes over (`--emit -env`) is still the single server's own.
+    let r = render_in(dir.path(), &["--out", ".", "--emit=-env"], None);
+    r.code(0);
+    assert!(
+        r.stdout.contains("kept the password of .env"),
+        "{}",
+        r.stdout
+    );
+    let secrets_conf = read(&dir.path().join("redis-secrets.conf"));
+    assert!(secrets_conf.contains(PW), "the server keeps its password");
+    render_in(
+        dir.path(),
+        &["--out", ".", "--emit=env,redis-conf,host-limits"],
+        None,
+    )
+    .code(0);
     let k8s = [
         "--out",
         ".",
