@@ -177,10 +177,17 @@ pub fn parse_sentinel_entry(entry: &str) -> Result<SentinelAddr, String> {
     })
 }
 
-/// Parses a whole `REDIS_SENTINELS` value (comma separated).
+/// Parses a whole `REDIS_SENTINELS` value (comma separated). Empty fields at the end are
+/// dropped, as Ruby's `split(',')` drops them (`a,b,` is two sentinels); an empty field
+/// anywhere else, or one holding only blanks, is refused.
 pub fn parse_sentinels(value: &str) -> Result<Vec<SentinelAddr>, String> {
-    value
-        .split(',')
+    let mut fields: Vec<&str> = value.split(',').collect();
+    // One field is kept, so that a value of only commas is named as an empty entry.
+    while fields.len() > 1 && fields.last() == Some(&"") {
+        fields.pop();
+    }
+    fields
+        .into_iter()
         .enumerate()
         .map(|(i, e)| parse_sentinel_entry(e).map_err(|why| format!("entry {}: {why}", i + 1)))
         .collect()
@@ -846,6 +853,14 @@ mod tests {
             ]
         );
         assert!(parse_sentinels("a:1,,b:2").unwrap_err().contains("entry 2"));
+        // Ruby's split drops empty fields at the end only (checked with `"a,b,,".split(",")`).
+        for trailing in ["a:1,b", "a:1,b,", "a:1,b,,,"] {
+            assert_eq!(parse_sentinels(trailing).unwrap().len(), 2, "{trailing}");
+        }
+        assert!(parse_sentinels(",a:1").unwrap_err().contains("entry 1"));
+        assert!(parse_sentinels("a:1, ").unwrap_err().contains("entry 2"));
+        assert!(parse_sentinels(",").unwrap_err().contains("empty entry"));
+        assert!(parse_sentinels("").unwrap_err().contains("empty entry"));
         assert!(parse_sentinels("a: ").is_err());
         assert!(parse_sentinels("redis://a:1").is_err());
         assert!(parse_sentinels("[::1]:26379").unwrap_err().contains("IPv6"));

@@ -143,6 +143,16 @@ pub fn velma_pool_size(w: &Workload) -> u32 {
     w.web_threads.max(DEFAULT_VELMA)
 }
 
+/// A pool size with its rule: `NAME = RULE = N` when the size in effect is the rule's, else
+/// `NAME = N (the rule RULE gives M)` (a size set in the environment).
+fn pool_line(name: &str, rule: &str, wanted: u32, actual: u32) -> String {
+    if actual == wanted {
+        format!("{name} = {rule} = {actual}")
+    } else {
+        format!("{name} = {actual} (the rule {rule} gives {wanted})")
+    }
+}
+
 /// The recommended pools for a workload.
 pub fn recommended_pools(w: &Workload) -> Pools {
     Pools {
@@ -432,8 +442,19 @@ impl Budget {
                 w.web_processes, w.web_threads, w.sidekiq_processes, w.sidekiq_concurrency
             ),
             format!(
-                "REDIS_ALFRED_SIZE = max(5, threads + 4, concurrency) = {}; REDIS_VELMA_SIZE = max(10, threads) = {}",
-                self.alfred, self.velma
+                "{}; {}",
+                pool_line(
+                    "REDIS_ALFRED_SIZE",
+                    "max(5, threads + 4, concurrency)",
+                    alfred_pool_size(w),
+                    self.alfred
+                ),
+                pool_line(
+                    "REDIS_VELMA_SIZE",
+                    "max(10, threads)",
+                    velma_pool_size(w),
+                    self.velma
+                ),
             ),
             format!(
                 "per web process: capacity alfred {} + velma {} + Sidekiq client {} + ActionCable {} + /api throw-away {} = {}",
@@ -688,6 +709,27 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("= 1000"), "{text}");
+        assert!(
+            text.contains("REDIS_ALFRED_SIZE = max(5, threads + 4, concurrency) = 10;"),
+            "{text}"
+        );
+        // Pools set below the rule are shown as set, with what the rule gives.
+        let set = budget_with(
+            &wl,
+            Pools {
+                alfred: 5,
+                velma: 10,
+            },
+        )
+        .explain(&wl)
+        .join("\n");
+        assert!(
+            set.contains(
+                "REDIS_ALFRED_SIZE = 5 (the rule max(5, threads + 4, concurrency) gives 10); \
+                 REDIS_VELMA_SIZE = max(10, threads) = 10"
+            ),
+            "{set}"
+        );
     }
 
     #[test]

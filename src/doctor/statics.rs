@@ -894,7 +894,13 @@ fn pools_and_budget(input: &StaticInput, out: &mut Vec<Finding>) {
     let (capacity, reachable) = (budget.capacity, budget.reachable);
     let formula = format!(
         "{} ({})",
-        budget.budget.explain(w).join("; "),
+        budget
+            .budget
+            .explain(w)
+            .iter()
+            .map(|l| l.trim_start())
+            .collect::<Vec<_>>()
+            .join("; "),
         input.workload.from
     );
     out.push(
