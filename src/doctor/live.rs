@@ -205,6 +205,28 @@ fn connect(ep: &Endpoint, input: &LiveInput, out: &mut Vec<Finding>) -> Option<(
                     }
                 }
             }
+            // Chatwoot's own connections (redis-rb over RESP2) authenticate with `AUTH [user]
+            // password`, not HELLO: a server without a password accepts `HELLO 2 AUTH default
+            // …` but refuses `AUTH …`, so the web app fails while Sidekiq connects. (Its
+            // connections to sentinels are redis-client's own, RESP3: HELLO 3 AUTH, which
+            // the HELLO above already judged.)
+            let data_connection = !ep.label.starts_with("sentinel");
+            if let Some(pw) = ep.password.as_deref().filter(|_| data_connection) {
+                let mut auth = vec!["AUTH"];
+                auth.extend(ep.username.as_deref().filter(|u| !u.is_empty()));
+                auth.push(pw);
+                match conn.command(&auth) {
+                    Ok(Reply::Error(e)) => {
+                        out.push(auth_error(ep, &place, &input.echo(&e)));
+                        return None;
+                    }
+                    Err(f) => {
+                        out.push(command_failure(ep, &place, "AUTH", f, secs));
+                        return None;
+                    }
+                    Ok(_) => {}
+                }
+            }
             // Chatwoot selects the URL's database on every connection.
             if let Some(db) = ep.db.filter(|d| *d != 0) {
                 let db_text = db.to_string();
@@ -416,6 +438,16 @@ fn auth_error(ep: &Endpoint, place: &str, e: &str) -> Finding {
                     ""
                 }
             ))
+    } else if e.contains("without any password configured") {
+        Finding::error(
+            "password-not-configured",
+            format!("{place} has no password, but Chatwoot is given one"),
+        )
+        .observed(format!("AUTH answered: {e}"))
+        .why("Chatwoot's own connections (redis-rb, RESP2) send AUTH with the password and fail with this error, so the web app and ActionCable cannot connect; Sidekiq's HELLO 3 AUTH default … still connects, so jobs may seem to run.")
+        .fix(format!(
+            "Either give the server its password (requirepass in redis.conf or redis-secrets.conf, then restart Redis), or leave {who} empty."
+        ))
     } else if e.starts_with("NOAUTH") {
         Finding::error("auth-required", format!("{place} requires a password and none is configured"))
             .observed(format!("the server answered: {e}"))

@@ -241,6 +241,58 @@ fn doctor_no_password_sent_to_protected_server() {
         .is_some_and(|f| f.contains("REDIS_PASSWORD")));
 }
 
+/// REDIS_PASSWORD set for a server that has none: `HELLO 2 AUTH default …` is accepted, but
+/// Chatwoot's redis-rb connections send `AUTH password` over RESP2 (redis-client's prelude for
+/// protocol 2, and the redis gem's own) and fail, so doctor reports it as an error. The Ruby
+/// redis gem on this machine is asked too: it really cannot connect.
+#[test]
+fn doctor_a_password_for_a_server_without_one_is_an_error() {
+    let redis = Server::redis(&[
+        "--maxmemory",
+        "64mb",
+        "--maxmemory-policy",
+        "noeviction",
+        "--appendonly",
+        "yes",
+    ]);
+    let run = doctor_protected(redis.port);
+    run.expect("password-not-configured", "error", 1);
+    let fix = run.finding("password-not-configured")["fix"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        fix.contains("requirepass") && fix.contains("REDIS_PASSWORD"),
+        "{fix}"
+    );
+    let ruby = std::process::Command::new(crate::common::require("ruby"))
+        .args([
+            "-rredis",
+            "-e",
+            "begin; Redis.new(url: ARGV[0], password: ENV['PW']).ping; print 'connected'; \
+             rescue Redis::BaseError => e; print e.message; end",
+        ])
+        .arg(format!("redis://127.0.0.1:{}", redis.port))
+        .env("PW", PASSWORD)
+        .output()
+        .expect("ruby");
+    let said = String::from_utf8_lossy(&ruby.stdout);
+    assert!(
+        said.contains("without any password configured"),
+        "ruby: {said}"
+    );
+    // Without the password the same server passes the authentication checks.
+    let run = doctor_env(
+        &format!("REDIS_URL=redis://127.0.0.1:{}\n", redis.port),
+        &[],
+    );
+    assert!(
+        !run.has("password-not-configured") && !run.has("auth-required"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.has("connection-budget"), "{}", run.stdout);
+}
+
 #[test]
 fn doctor_closed_port() {
     let port = free_port();

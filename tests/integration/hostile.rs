@@ -382,14 +382,26 @@ fn hostile_replies_are_capped_and_reported() {
 
 #[test]
 fn a_500_mb_info_and_a_streamed_info_cost_no_memory() {
-    // A server that greets like Redis, then answers INFO with 500 MB (declared and sent).
+    // A server that greets like Redis and takes the password (redis-rb's AUTH), then answers
+    // INFO with 500 MB (declared and sent).
     let huge = Hostile::start(|s, end| {
         let mut r = BufReader::new(s.try_clone().expect("clone"));
         let mut w = s;
         if read_command(&mut r).is_none() || w.write_all(HELLO_OK).is_err() {
             return;
         }
-        if read_command(&mut r).is_none() || w.write_all(b"$524288000\r\n").is_err() {
+        let mut next = read_command(&mut r);
+        if next
+            .as_ref()
+            .and_then(|c| c.first())
+            .is_some_and(|c| c == b"AUTH")
+        {
+            if w.write_all(b"+OK\r\n").is_err() {
+                return;
+            }
+            next = read_command(&mut r);
+        }
+        if next.is_none() || w.write_all(b"$524288000\r\n").is_err() {
             return;
         }
         let chunk = b"used_memory:1\r\n".repeat(4096);
