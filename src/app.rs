@@ -31,11 +31,31 @@ pub fn main() -> ExitCode {
     }
 }
 
+const BIN: &str = "chatwoot-redis";
+
+/// clap_complete's bash script tracks the command line as `chatwoot__redis__subcmd__render`
+/// but names its case arms `chatwoot__subcmd__redis__subcmd__render` (it escapes the `-` of a
+/// binary name once in the loop and twice in the arms), so no flag or value after a subcommand
+/// would complete. The arms are renamed to what the loop tracks.
+fn bash_arms_fixed(script: &str) -> String {
+    script.replace(
+        "chatwoot__subcmd__redis__subcmd__",
+        "chatwoot__redis__subcmd__",
+    )
+}
+
 fn run(cli: Cli) -> Result<u8, Error> {
     match cli.command {
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
-            clap_complete::generate(shell, &mut cmd, "chatwoot-redis", &mut std::io::stdout());
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut cmd, BIN, &mut script);
+            let script = match shell {
+                clap_complete::Shell::Bash => bash_arms_fixed(&String::from_utf8_lossy(&script)),
+                _ => String::from_utf8_lossy(&script).into_owned(),
+            };
+            // A closed pipe (`completions bash | head`) is not an error.
+            let _ = std::io::stdout().write_all(script.as_bytes());
             Ok(0)
         }
         Command::Scenarios => {

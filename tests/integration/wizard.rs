@@ -305,8 +305,10 @@ fn wizard_without_a_terminal_renders_when_every_answer_is_given() {
     assert!(written.contains_key("chatwoot-redis.yaml"));
 }
 
+/// The bash script really completes in bash: flags and values after a subcommand, not only
+/// the subcommand names (`COMP_WORDS` as bash fills it for a TAB at the end of the line).
 #[test]
-fn completions_bash_mentions_render() {
+fn completions_bash_completes_flags_and_values_after_a_subcommand() {
     let out = assert_cmd::Command::from_std(bin())
         .args(["completions", "bash"])
         .timeout(Duration::from_secs(20))
@@ -314,9 +316,48 @@ fn completions_bash_mentions_render() {
         .success()
         .get_output()
         .clone();
-    let script = String::from_utf8_lossy(&out.stdout);
-    assert!(script.contains("render"), "{script}");
-    assert!(script.contains("chatwoot-redis"));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let script = dir.path().join("chatwoot-redis.bash");
+    std::fs::write(&script, &out.stdout).expect("write the script");
+    let complete = |words: &[&str]| -> String {
+        let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
+        let cword = words.len() - 1;
+        let (cur, prev) = (words[cword], words[cword - 1]);
+        let line = format!(
+            "source '{}'; COMP_WORDS=({}); COMP_CWORD={cword}; \
+             _chatwoot__redis chatwoot-redis '{cur}' '{prev}'; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+            script.display(),
+            quoted.join(" ")
+        );
+        let out = std::process::Command::new(crate::common::require("bash"))
+            .args(["--norc", "-c", &line])
+            .output()
+            .expect("bash");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let top = complete(&["chatwoot-redis", ""]);
+    assert!(top.lines().any(|l| l == "render"), "{top}");
+    let flag = complete(&["chatwoot-redis", "render", "--sc"]);
+    assert_eq!(flag.trim(), "--scenario", "render --sc<TAB>");
+    let scenarios = complete(&["chatwoot-redis", "render", "--scenario", ""]);
+    for id in [
+        "single-server",
+        "docker-compose",
+        "kubernetes-sentinel",
+        "heroku",
+    ] {
+        assert!(scenarios.lines().any(|l| l == id), "{id}: {scenarios}");
+    }
+    let formats = complete(&["chatwoot-redis", "doctor", "--format", ""]);
+    assert_eq!(
+        formats.split_whitespace().collect::<Vec<_>>(),
+        ["text", "json"]
+    );
 }
 
 #[test]
