@@ -63,9 +63,15 @@ pub enum RenderMode {
 }
 
 impl RenderMode {
-    /// Modes that never show or write secret files need no password.
+    /// Modes that need the password as the write does. `--dry-run` and `--diff` show what the
+    /// write would do, so they refuse where it refuses (a scenario switch without the new
+    /// deployment's password) instead of showing a plan without the secret files. `--check`
+    /// and `--stdout` never touch secret files: CI checks a fresh clone without the password.
     pub fn needs_secrets(self) -> bool {
-        matches!(self, RenderMode::Write { .. })
+        matches!(
+            self,
+            RenderMode::Write { .. } | RenderMode::DryRun | RenderMode::Diff
+        )
     }
 }
 

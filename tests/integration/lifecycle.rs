@@ -398,6 +398,48 @@ fn the_password_follows_the_users_word_and_never_crosses_deployments() {
     assert!(!r.stderr.contains("Leaked0Secret") && !r.stdout.contains("Leaked0Secret"));
 }
 
+/// `--dry-run` and `--diff` show what the write would do: where a scenario switch leaves the
+/// render without a password, they refuse as it does (exit 2, the same reason) instead of
+/// showing a plan without the secret files; given the password, the plan lists `.env` too.
+#[test]
+fn a_dry_run_refuses_where_the_render_refuses() {
+    let (dir, r) = fresh(&["--scenario", "docker-compose"], Some(PW));
+    r.code(0);
+    let before = read(&dir.path().join("chatwoot-redis.yaml"));
+    for mode in ["--dry-run", "--diff"] {
+        let r = render_in(
+            dir.path(),
+            &["--out", ".", "--scenario", "single-server", mode],
+            None,
+        );
+        r.code(2);
+        assert!(r.stderr.contains("not reused"), "{mode}: {}", r.stderr);
+    }
+    let write = render_in(
+        dir.path(),
+        &["--out", ".", "--scenario", "single-server"],
+        None,
+    );
+    write.code(2);
+    assert_eq!(
+        read(&dir.path().join("chatwoot-redis.yaml")),
+        before,
+        "nothing written"
+    );
+    let r = render_in(
+        dir.path(),
+        &["--out", ".", "--scenario", "single-server", "--dry-run"],
+        Some("Another0Password0For0The0Single0Server"),
+    );
+    r.code(0);
+    for file in ["./.env", "./redis-secrets.conf", "./redis.conf"] {
+        assert!(r.stdout.contains(file), "{file}: {}", r.stdout);
+    }
+    // --check stays without the password: CI checks a clone that has none.
+    let r = render_in(dir.path(), &["--out", ".", "--check"], None);
+    r.code(0);
+}
+
 /// A scenario's files hold its own password only: after a switch from a single server to
 /// Kubernetes, the single server's `.env` is a leftover the Kubernetes render does not write,
 /// so the next plain render keeps the Secret's password instead of putting the old server's
