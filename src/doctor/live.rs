@@ -211,21 +211,8 @@ fn connect(ep: &Endpoint, input: &LiveInput, out: &mut Vec<Finding>) -> Option<(
             // connections to sentinels are redis-client's own, RESP3: HELLO 3 AUTH, which
             // the HELLO above already judged.)
             let data_connection = !ep.label.starts_with("sentinel");
-            if let Some(pw) = ep.password.as_deref().filter(|_| data_connection) {
-                let mut auth = vec!["AUTH"];
-                auth.extend(ep.username.as_deref().filter(|u| !u.is_empty()));
-                auth.push(pw);
-                match conn.command(&auth) {
-                    Ok(Reply::Error(e)) => {
-                        out.push(auth_error(ep, &place, &input.echo(&e)));
-                        return None;
-                    }
-                    Err(f) => {
-                        out.push(command_failure(ep, &place, "AUTH", f, secs));
-                        return None;
-                    }
-                    Ok(_) => {}
-                }
+            if data_connection && !resp2_auth(&mut conn, ep, &place, secs, input, out) {
+                return None;
             }
             // Chatwoot selects the URL's database on every connection.
             if let Some(db) = ep.db.filter(|d| *d != 0) {
@@ -256,21 +243,8 @@ fn connect(ep: &Endpoint, input: &LiveInput, out: &mut Vec<Finding>) -> Option<(
                     .why("Sidekiq 7 (through redis-client) opens its connections with HELLO (Redis 6+); without it Sidekiq cannot connect. Chatwoot's own connections (redis-rb) use RESP2 and AUTH, so the web app may seem to work while no job runs.")
                     .fix("Upgrade to Redis 6.2 or newer (7.x recommended), and do not rename or disable HELLO."),
             );
-            if let Some(pw) = ep.password.as_deref() {
-                let mut auth = vec!["AUTH"];
-                auth.extend(ep.username.as_deref());
-                auth.push(pw);
-                match conn.command(&auth) {
-                    Ok(Reply::Error(e)) => {
-                        out.push(auth_error(ep, &place, &input.echo(&e)));
-                        return None;
-                    }
-                    Err(f) => {
-                        out.push(command_failure(ep, &place, "AUTH", f, secs));
-                        return None;
-                    }
-                    Ok(_) => {}
-                }
+            if !resp2_auth(&mut conn, ep, &place, secs, input, out) {
+                return None;
             }
             Some((conn, Hello::default()))
         }
@@ -290,6 +264,35 @@ fn connect(ep: &Endpoint, input: &LiveInput, out: &mut Vec<Finding>) -> Option<(
             );
             None
         }
+    }
+}
+
+/// `AUTH [user] password` as redis-rb sends it over RESP2 (no user when the URL has none);
+/// nothing without a password. False, with the finding pushed, when the server refuses it.
+fn resp2_auth(
+    conn: &mut Conn,
+    ep: &Endpoint,
+    place: &str,
+    secs: f64,
+    input: &LiveInput,
+    out: &mut Vec<Finding>,
+) -> bool {
+    let Some(pw) = ep.password.as_deref() else {
+        return true;
+    };
+    let mut auth = vec!["AUTH"];
+    auth.extend(ep.username.as_deref().filter(|u| !u.is_empty()));
+    auth.push(pw);
+    match conn.command(&auth) {
+        Ok(Reply::Error(e)) => {
+            out.push(auth_error(ep, place, &input.echo(&e)));
+            false
+        }
+        Err(f) => {
+            out.push(command_failure(ep, place, "AUTH", f, secs));
+            false
+        }
+        Ok(_) => true,
     }
 }
 

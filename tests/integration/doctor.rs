@@ -247,14 +247,10 @@ fn doctor_no_password_sent_to_protected_server() {
 /// redis gem on this machine is asked too: it really cannot connect.
 #[test]
 fn doctor_a_password_for_a_server_without_one_is_an_error() {
-    let redis = Server::redis(&[
-        "--maxmemory",
-        "64mb",
-        "--maxmemory-policy",
-        "noeviction",
-        "--appendonly",
-        "yes",
-    ]);
+    // The healthy settings without `--requirepass PASSWORD`.
+    let open: Vec<&str> = healthy_args().into_iter().skip(2).collect();
+    assert!(!open.contains(&"--requirepass"));
+    let redis = Server::redis(&open);
     let run = doctor_protected(redis.port);
     run.expect("password-not-configured", "error", 1);
     let fix = run.finding("password-not-configured")["fix"]
