@@ -416,7 +416,8 @@ impl AnswerFlags {
 /// Where secrets come from. Never a flag value: it would sit in shell history and `ps`.
 #[derive(Debug, Args, Default, Clone)]
 pub struct SecretFlags {
-    /// Read the Redis password from FILE (first line; REDIS_PASSWORD in the environment also works)
+    /// Read the Redis password from FILE (the password alone on one line; REDIS_PASSWORD in the
+    /// environment also works)
     #[arg(help_heading = SECRETS, long, value_name = "FILE", group = "password_source")]
     pub password_file: Option<PathBuf>,
     /// Read the Redis password from standard input (first line)

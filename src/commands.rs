@@ -87,6 +87,29 @@ pub struct RenderRequest {
     pub mode: RenderMode,
 }
 
+/// `--out` is a directory, or a path a directory can be created at: the nearest part of it
+/// that exists must be a directory (`--out notes.txt` or `--out notes.txt/deploy` is refused
+/// here, not as an unreadable answers file).
+fn check_out_dir(out: &Path) -> Result<()> {
+    let Some(existing) = out.ancestors().find(|p| std::fs::metadata(p).is_ok()) else {
+        return Ok(());
+    };
+    if existing.is_dir() {
+        return Ok(());
+    }
+    let why = if existing == out {
+        "it is a file, not a directory".to_string()
+    } else {
+        format!("{} is a file, not a directory", existing.display())
+    };
+    Err(Error::invalid(
+        "--out",
+        out.display().to_string(),
+        why,
+        "give the directory the files go in (it is created when missing), e.g. --out deploy/",
+    ))
+}
+
 /// Merges the answers file and the flags, validates, gathers secrets and renders in memory.
 pub fn prepare(
     out: &Path,
@@ -96,6 +119,7 @@ pub fn prepare(
     require_secrets: bool,
 ) -> Result<Prepared> {
     check_url_flag(given)?;
+    check_out_dir(out)?;
     let path = answers_path(out, answers_file);
     let mut raw = read_answers_file(&path, answers_file.is_some())?;
     let mut passwords = passwords.clone();

@@ -186,6 +186,23 @@ fn bad_answers_exit_2_name_field_value_reason_and_fix_and_write_nothing() {
     }
 }
 
+/// `--out` naming a file (or a path below one) is refused as a bad `--out`, not as an
+/// unreadable answers file, and the file is left as it was.
+#[test]
+fn an_output_path_that_is_a_file_is_refused_as_a_bad_out() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let file = tmp.path().join("notes.txt");
+    std::fs::write(&file, "mine\n").expect("write");
+    for out in [file.clone(), file.join("deploy")] {
+        let (code, stdout, stderr) = render_in(&out, &["--scenario", "docker-compose"], Some(PW));
+        assert_eq!(code, 2, "{}: {stdout}{stderr}", out.display());
+        for needle in ["--out", "notes.txt", "is a file, not a directory", "fix:"] {
+            assert!(stderr.contains(needle), "{needle}: {stderr}");
+        }
+    }
+    assert_eq!(std::fs::read_to_string(&file).expect("read"), "mine\n");
+}
+
 #[test]
 fn unusable_passwords_are_refused_without_showing_them() {
     // A line break cannot be carried by any env or config file.
