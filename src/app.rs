@@ -50,12 +50,11 @@ fn run(cli: Cli) -> Result<u8, Error> {
             let mut cmd = Cli::command();
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut cmd, BIN, &mut script);
-            let script = match shell {
-                clap_complete::Shell::Bash => bash_arms_fixed(&String::from_utf8_lossy(&script)),
-                _ => String::from_utf8_lossy(&script).into_owned(),
-            };
+            if shell == clap_complete::Shell::Bash {
+                script = bash_arms_fixed(&String::from_utf8_lossy(&script)).into_bytes();
+            }
             // A closed pipe (`completions bash | head`) is not an error.
-            let _ = std::io::stdout().write_all(script.as_bytes());
+            let _ = std::io::stdout().write_all(&script);
             Ok(0)
         }
         Command::Scenarios => {
