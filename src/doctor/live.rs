@@ -106,7 +106,7 @@ pub fn deadline_hit(step: Duration) -> Finding {
 }
 
 fn seed_fix_refused(ep: &Endpoint) -> String {
-    let sentinel = ep.label.starts_with("sentinel");
+    let sentinel = ep.is_sentinel();
     let (service, config) = if sentinel {
         (
             "systemctl status redis-sentinel",
@@ -210,8 +210,7 @@ fn connect(ep: &Endpoint, input: &LiveInput, out: &mut Vec<Finding>) -> Option<(
             // …` but refuses `AUTH …`, so the web app fails while Sidekiq connects. (Its
             // connections to sentinels are redis-client's own, RESP3: HELLO 3 AUTH, which
             // the HELLO above already judged.)
-            let data_connection = !ep.label.starts_with("sentinel");
-            if data_connection && !resp2_auth(&mut conn, ep, &place, secs, input, out) {
+            if !ep.is_sentinel() && !resp2_auth(&mut conn, ep, &place, secs, input, out) {
                 return None;
             }
             // Chatwoot selects the URL's database on every connection.
@@ -419,7 +418,7 @@ fn command_failure(
 }
 
 fn auth_error(ep: &Endpoint, place: &str, e: &str) -> Finding {
-    let who = if ep.label.starts_with("sentinel") {
+    let who = if ep.is_sentinel() {
         "REDIS_SENTINEL_PASSWORD (REDIS_PASSWORD when unset)"
     } else if ep.label == "master" || ep.label.starts_with("replica") {
         "REDIS_PASSWORD (in Sentinel mode the password in REDIS_URL is not used for the master)"

@@ -220,6 +220,13 @@ pub struct Endpoint {
     pub db: Option<i64>,
 }
 
+impl Endpoint {
+    /// A sentinel (its label is `sentinel HOST:PORT`), not a Redis that holds Chatwoot's data.
+    pub fn is_sentinel(&self) -> bool {
+        self.label.starts_with("sentinel")
+    }
+}
+
 /// Sentinel mode settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SentinelSettings {
